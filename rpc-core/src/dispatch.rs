@@ -1,0 +1,239 @@
+//! The dispatcher: request bytes in, response bytes (or nothing) out.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::batch::join_all;
+use crate::method::{BoxFuture, Callback};
+use crate::request::{parse_body, Body, Entry};
+use crate::response::{write_end, write_error, write_result_start};
+use crate::{ErrorObject, Id, Router};
+
+/// How far handling one call got without waiting.
+enum Started<'a> {
+    /// Answered (the response is in the buffer) or, for a notification, done with nothing to say.
+    Done { answered: bool },
+    /// An async method is running; its response is due once the future completes.
+    Pending { id: Option<Id<'a>>, call: Guarded<'a> },
+}
+
+impl<S: Send + Sync + 'static> Router<S> {
+    /// Handles one request body: a single call, a notification, or a batch.
+    ///
+    /// Returns the response body, or `None` when no response is due (a notification, or a batch
+    /// of notifications only). Every failure is a response: malformed JSON is -32700, an
+    /// invalid request object -32600, an unknown method -32601, and a panic inside a method
+    /// -32603 for that call alone.
+    ///
+    /// ```
+    /// use rpc_core::{Method, Params, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.register(Method::new_sync("add", |_: &(), params: Params<'_>| {
+    ///     let (a, b): (i64, i64) = params.parse()?;
+    ///     Ok::<_, rpc_core::ErrorObject>(a + b)
+    /// }))?;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let response = router.handle(br#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#).await;
+    /// assert_eq!(response.as_deref(), Some(&br#"{"jsonrpc":"2.0","result":5,"id":1}"#[..]));
+    ///
+    /// // A notification is run, but not answered.
+    /// assert_eq!(router.handle(br#"{"jsonrpc":"2.0","method":"add","params":[2,3]}"#).await, None);
+    /// # });
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    pub async fn handle(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(128);
+        self.handle_into(body, &mut out).await.then_some(out)
+    }
+
+    /// Appends the response to `out`; `false` when no response is due (and `out` is unchanged).
+    async fn handle_into(&self, body: &[u8], out: &mut Vec<u8>) -> bool {
+        match parse_body(body, self.batch_limit()) {
+            Err(err) => {
+                write_error(out, None, &ErrorObject::parse_error().with_data(err));
+                true
+            }
+            Ok(Body::Single(entry)) => match self.start(entry, out) {
+                Started::Done { answered } => answered,
+                Started::Pending { id, call } => {
+                    let outcome = call.await;
+                    id.is_some_and(|id| {
+                        write_outcome(out, &id, outcome);
+                        true
+                    })
+                }
+            },
+            Ok(Body::Batch(entries)) if entries.is_empty() => {
+                let error = ErrorObject::invalid_request().with_data("a batch must not be empty");
+                write_error(out, None, &error);
+                true
+            }
+            Ok(Body::Batch(entries)) => self.batch(entries, out).await,
+            Ok(Body::BatchTooLong(len)) => {
+                let error = ErrorObject::invalid_request().with_data(format!(
+                    "a batch may hold at most {} calls; this one holds {len}",
+                    self.batch_limit()
+                ));
+                write_error(out, None, &error);
+                true
+            }
+        }
+    }
+
+    /// Runs a batch: sync calls in order straight into `out`, async calls concurrently, their
+    /// responses put in place afterwards, so responses keep the order of the calls.
+    async fn batch<'a>(&'a self, entries: Vec<Entry<'a>>, out: &mut Vec<u8>) -> bool {
+        let start = out.len();
+        out.push(b'[');
+        // For each async call: where its response goes in `out`, and its id.
+        let mut slots = Vec::new();
+        let mut calls = Vec::new();
+        for entry in entries {
+            match self.start(entry, out) {
+                Started::Done { answered: true } => out.push(b','),
+                Started::Done { answered: false } => {}
+                Started::Pending { id, call } => {
+                    slots.push((out.len(), id));
+                    calls.push(call);
+                }
+            }
+        }
+        if !calls.is_empty() {
+            let outcomes = join_all(calls).await;
+            let written = out.split_off(start);
+            let mut copied = 0;
+            for ((at, id), outcome) in slots.into_iter().zip(outcomes) {
+                if let Some(id) = id {
+                    out.extend_from_slice(&written[copied..at]);
+                    copied = at;
+                    write_outcome(out, &id, outcome);
+                    out.push(b',');
+                }
+            }
+            out.extend_from_slice(&written[copied..]);
+        }
+        if out.len() == start + 1 {
+            // Notifications only: nothing to answer.
+            out.truncate(start);
+            return false;
+        }
+        if let Some(last) = out.last_mut() {
+            *last = b']';
+        }
+        true
+    }
+
+    /// Runs one call as far as it goes without waiting.
+    fn start<'a>(&'a self, entry: Entry<'a>, out: &mut Vec<u8>) -> Started<'a> {
+        let request = match entry {
+            Entry::Call(request) => request,
+            Entry::Invalid { id, reason } => {
+                tracing::debug!(reason, "invalid request");
+                write_error(out, id.as_ref(), &ErrorObject::invalid_request().with_data(reason));
+                return Started::Done { answered: true };
+            }
+        };
+        let Some(method) = self.lookup(&request.method) else {
+            return match &request.id {
+                Some(id) => {
+                    write_error(out, Some(id), &ErrorObject::method_not_found());
+                    Started::Done { answered: true }
+                }
+                None => Started::Done { answered: false },
+            };
+        };
+        let name = &*method.info.name;
+        match &method.callback {
+            Callback::Sync(call) => {
+                let mark = out.len();
+                write_result_start(out);
+                let outcome = catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params, out)))
+                    .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                match (&request.id, outcome) {
+                    (None, _) => out.truncate(mark),
+                    (Some(id), Ok(())) => write_end(out, Some(id)),
+                    (Some(id), Err(error)) => {
+                        out.truncate(mark);
+                        write_error(out, Some(id), &error);
+                    }
+                }
+                Started::Done {
+                    answered: request.id.is_some(),
+                }
+            }
+            Callback::Async(call) => {
+                match catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params))) {
+                    Ok(future) => Started::Pending {
+                        id: request.id,
+                        call: Guarded {
+                            future: Some(future),
+                            method: name,
+                        },
+                    },
+                    Err(panic) => {
+                        let error = panicked(name, &*panic);
+                        if let Some(id) = &request.id {
+                            write_error(out, Some(id), &error);
+                        }
+                        Started::Done {
+                            answered: request.id.is_some(),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Appends the response to an async call.
+fn write_outcome(out: &mut Vec<u8>, id: &Id<'_>, outcome: Result<Vec<u8>, ErrorObject>) {
+    match outcome {
+        Ok(result) => {
+            write_result_start(out);
+            out.extend_from_slice(&result);
+            write_end(out, Some(id));
+        }
+        Err(error) => write_error(out, Some(id), &error),
+    }
+}
+
+/// Logs a method's panic and turns it into the -32603 its caller gets. The panic's text stays
+/// in the log: it may hold internal detail.
+fn panicked(method: &str, panic: &(dyn Any + Send)) -> ErrorObject {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)");
+    tracing::error!(method, panic = message, "method panicked");
+    ErrorObject::internal_error()
+}
+
+/// An async call's future, with a panic inside it caught and turned into -32603.
+pub(crate) struct Guarded<'a> {
+    future: Option<BoxFuture<'a, Result<Vec<u8>, ErrorObject>>>,
+    method: &'a str,
+}
+
+impl Future for Guarded<'_> {
+    type Output = Result<Vec<u8>, ErrorObject>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(future) = self.future.as_mut() else {
+            // Polled after completion: answer rather than panic.
+            return Poll::Ready(Err(ErrorObject::internal_error()));
+        };
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(outcome)) => outcome,
+            Err(panic) => Err(panicked(self.method, &*panic)),
+        };
+        self.future = None;
+        Poll::Ready(outcome)
+    }
+}

@@ -1,0 +1,381 @@
+//! The JSON-RPC error object and the specification's error codes.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A JSON-RPC error code.
+///
+/// The specification reserves -32768..=-32000: five codes have fixed meanings (the associated
+/// constants below) and -32099..=-32000 is left to server implementations. Every other code is
+/// free for application errors.
+///
+/// ```
+/// use rpc_core::ErrorCode;
+///
+/// assert_eq!(ErrorCode::INVALID_PARAMS.code(), -32602);
+/// assert_eq!(ErrorCode::INVALID_PARAMS.default_message(), Some("Invalid params"));
+/// assert!(ErrorCode::new(-32001).is_server_error());
+/// assert!(!ErrorCode::new(42).is_reserved());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorCode(i32);
+
+impl ErrorCode {
+    /// -32700: the request body is not valid JSON.
+    pub const PARSE_ERROR: Self = Self(-32700);
+    /// -32600: the JSON sent is not a valid request object.
+    pub const INVALID_REQUEST: Self = Self(-32600);
+    /// -32601: no method of that name is registered.
+    pub const METHOD_NOT_FOUND: Self = Self(-32601);
+    /// -32602: the parameters do not fit the method.
+    pub const INVALID_PARAMS: Self = Self(-32602);
+    /// -32603: the server failed while handling the call.
+    pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// The codes the specification leaves to server implementations: -32099..=-32000.
+    pub const SERVER_ERROR_RANGE: RangeInclusive<i32> = -32099..=-32000;
+    /// All codes reserved by the specification: -32768..=-32000.
+    pub const RESERVED_RANGE: RangeInclusive<i32> = -32768..=-32000;
+
+    /// Wraps any integer code.
+    pub const fn new(code: i32) -> Self {
+        Self(code)
+    }
+
+    /// The integer sent on the wire.
+    pub const fn code(self) -> i32 {
+        self.0
+    }
+
+    /// The message the specification gives this code, for its five named codes.
+    pub const fn default_message(self) -> Option<&'static str> {
+        match self.0 {
+            -32700 => Some("Parse error"),
+            -32600 => Some("Invalid Request"),
+            -32601 => Some("Method not found"),
+            -32602 => Some("Invalid params"),
+            -32603 => Some("Internal error"),
+            _ => None,
+        }
+    }
+
+    /// Whether the code lies in the range the specification leaves to servers (-32099..=-32000).
+    pub const fn is_server_error(self) -> bool {
+        self.0 >= -32099 && self.0 <= -32000
+    }
+
+    /// Whether the code lies in the range reserved by the specification (-32768..=-32000).
+    pub const fn is_reserved(self) -> bool {
+        self.0 >= -32768 && self.0 <= -32000
+    }
+}
+
+impl From<i32> for ErrorCode {
+    fn from(code: i32) -> Self {
+        Self(code)
+    }
+}
+
+impl From<ErrorCode> for i32 {
+    fn from(code: ErrorCode) -> Self {
+        code.0
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// The error object of a JSON-RPC response: a code, a message and optional data.
+///
+/// The data member holds any serializable value; it is serialized once, when attached.
+///
+/// ```
+/// use rpc_core::ErrorObject;
+///
+/// let err = ErrorObject::invalid_params("division by zero");
+/// assert_eq!(
+///     serde_json::to_string(&err).unwrap(),
+///     r#"{"code":-32602,"message":"Invalid params","data":"division by zero"}"#
+/// );
+/// ```
+///
+/// A user's own error type converts with `From`, so a method may return `Result<T, MyError>`:
+///
+/// ```
+/// use rpc_core::ErrorObject;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum BankError {
+///     #[error("insufficient funds: {missing} short")]
+///     InsufficientFunds { missing: u64 },
+/// }
+///
+/// impl From<BankError> for ErrorObject {
+///     fn from(err: BankError) -> Self {
+///         match &err {
+///             BankError::InsufficientFunds { missing } => {
+///                 ErrorObject::new(1001, err.to_string()).with_data(missing)
+///             }
+///         }
+///     }
+/// }
+///
+/// let err: ErrorObject = BankError::InsufficientFunds { missing: 5 }.into();
+/// assert_eq!(err.code(), 1001);
+/// assert_eq!(err.message(), "insufficient funds: 5 short");
+/// assert_eq!(err.data().map(|d| d.get()), Some("5"));
+/// ```
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message} (code {code})")]
+pub struct ErrorObject {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    data: Option<Box<RawValue>>,
+}
+
+impl ErrorObject {
+    /// An error with any code and message, and no data. Use it for application errors.
+    pub fn new(code: impl Into<ErrorCode>, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// The error with the specification's message for `code`, or "Server error" (server range)
+    /// or "Application error" (any other code).
+    pub fn from_code(code: impl Into<ErrorCode>) -> Self {
+        let code = code.into();
+        let message = match code.default_message() {
+            Some(message) => message,
+            None if code.is_server_error() => "Server error",
+            None => "Application error",
+        };
+        Self::new(code, message)
+    }
+
+    /// -32700 "Parse error".
+    pub fn parse_error() -> Self {
+        Self::from_code(ErrorCode::PARSE_ERROR)
+    }
+
+    /// -32600 "Invalid Request".
+    pub fn invalid_request() -> Self {
+        Self::from_code(ErrorCode::INVALID_REQUEST)
+    }
+
+    /// -32601 "Method not found".
+    pub fn method_not_found() -> Self {
+        Self::from_code(ErrorCode::METHOD_NOT_FOUND)
+    }
+
+    /// -32602 "Invalid params" with `data` saying what is wrong.
+    pub fn invalid_params(data: impl Serialize) -> Self {
+        Self::from_code(ErrorCode::INVALID_PARAMS).with_data(data)
+    }
+
+    /// -32603 "Internal error".
+    pub fn internal_error() -> Self {
+        Self::from_code(ErrorCode::INTERNAL_ERROR)
+    }
+
+    /// An error in the server range (-32099..=-32000, see [`ErrorCode::SERVER_ERROR_RANGE`]).
+    ///
+    /// The code is taken as given; [`ErrorCode::is_server_error`] tells whether it is in range.
+    pub fn server_error(code: i32, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(code, message)
+    }
+
+    /// Attaches `data`, replacing any data already there.
+    ///
+    /// A value that cannot be represented as JSON (such as a map with non-string keys) leaves
+    /// the error without data, and the failure is logged.
+    #[must_use]
+    pub fn with_data(mut self, data: impl Serialize) -> Self {
+        self.data = match serde_json::value::to_raw_value(&data) {
+            Ok(raw) => Some(raw),
+            Err(err) => {
+                tracing::warn!(code = self.code.0, error = %err, "error data is not serializable");
+                None
+            }
+        };
+        self
+    }
+
+    /// The error code.
+    pub fn code(&self) -> i32 {
+        self.code.0
+    }
+
+    /// The error code as an [`ErrorCode`].
+    pub fn error_code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The data member as JSON text, if any.
+    pub fn data(&self) -> Option<&RawValue> {
+        self.data.as_deref()
+    }
+
+    /// The data member decoded as `T`; `None` when there is no data.
+    pub fn data_as<'a, T: Deserialize<'a>>(&'a self) -> Option<serde_json::Result<T>> {
+        self.data.as_deref().map(|raw| serde_json::from_str(raw.get()))
+    }
+}
+
+impl From<ErrorCode> for ErrorObject {
+    fn from(code: ErrorCode) -> Self {
+        Self::from_code(code)
+    }
+}
+
+impl PartialEq for ErrorObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.message == other.message
+            && self.data.as_deref().map(RawValue::get) == other.data.as_deref().map(RawValue::get)
+    }
+}
+
+impl Eq for ErrorObject {}
+
+impl Serialize for ErrorObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = if self.data.is_some() { 3 } else { 2 };
+        let mut obj = serializer.serialize_struct("ErrorObject", len)?;
+        obj.serialize_field("code", &self.code.0)?;
+        obj.serialize_field("message", &self.message)?;
+        if let Some(data) = &self.data {
+            obj.serialize_field("data", data)?;
+        }
+        obj.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ErrorVisitor;
+
+        impl<'de> Visitor<'de> for ErrorVisitor {
+            type Value = ErrorObject;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON-RPC error object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorObject, A::Error> {
+                let mut code = None;
+                let mut message: Option<String> = None;
+                let mut data = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match &*key {
+                        "code" if code.is_none() => code = Some(map.next_value::<i32>()?),
+                        "message" if message.is_none() => message = Some(map.next_value()?),
+                        "data" if data.is_none() => data = Some(map.next_value::<Box<RawValue>>()?),
+                        "code" | "message" | "data" => {
+                            return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
+                        }
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ErrorObject {
+                    code: ErrorCode(code.ok_or_else(|| de::Error::missing_field("code"))?),
+                    message: message.ok_or_else(|| de::Error::missing_field("message"))?.into(),
+                    data,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(ErrorVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(err: &ErrorObject) -> String {
+        serde_json::to_string(err).unwrap()
+    }
+
+    #[test]
+    fn spec_codes_and_messages_are_spelled_exactly() {
+        assert_eq!(json(&ErrorObject::parse_error()), r#"{"code":-32700,"message":"Parse error"}"#);
+        assert_eq!(
+            json(&ErrorObject::invalid_request()),
+            r#"{"code":-32600,"message":"Invalid Request"}"#
+        );
+        assert_eq!(
+            json(&ErrorObject::method_not_found()),
+            r#"{"code":-32601,"message":"Method not found"}"#
+        );
+        assert_eq!(
+            json(&ErrorObject::invalid_params("division by zero")),
+            r#"{"code":-32602,"message":"Invalid params","data":"division by zero"}"#
+        );
+        assert_eq!(
+            json(&ErrorObject::internal_error()),
+            r#"{"code":-32603,"message":"Internal error"}"#
+        );
+    }
+
+    #[test]
+    fn server_and_application_codes() {
+        let err = ErrorObject::server_error(-32001, "Overloaded");
+        assert!(err.error_code().is_server_error());
+        assert_eq!(json(&err), r#"{"code":-32001,"message":"Overloaded"}"#);
+        assert_eq!(ErrorObject::from_code(-32050).message(), "Server error");
+        assert_eq!(ErrorObject::from_code(7).message(), "Application error");
+        assert!(!ErrorCode::new(-31999).is_server_error());
+        assert!(!ErrorCode::new(-32100).is_server_error());
+        assert!(ErrorCode::new(-32100).is_reserved());
+        let app = ErrorObject::new(4, "no such account").with_data(serde_json::json!({"id": 9}));
+        assert_eq!(json(&app), r#"{"code":4,"message":"no such account","data":{"id":9}}"#);
+    }
+
+    #[test]
+    fn unserializable_data_is_dropped_not_panicked() {
+        let mut map = std::collections::HashMap::new();
+        map.insert(vec![1u8], 2);
+        let err = ErrorObject::invalid_params(map);
+        assert!(err.data().is_none());
+        assert_eq!(err.code(), -32602);
+    }
+
+    #[test]
+    fn round_trips_through_json_and_keeps_null_data_apart_from_absent() {
+        let with_null: ErrorObject =
+            serde_json::from_str(r#"{"code":1,"message":"m","data":null}"#).unwrap();
+        assert_eq!(with_null.data().map(RawValue::get), Some("null"));
+        let without: ErrorObject = serde_json::from_str(r#"{"message":"m","code":1}"#).unwrap();
+        assert!(without.data().is_none());
+        assert_ne!(with_null, without);
+        let err = ErrorObject::invalid_params([1, 2]);
+        let back: ErrorObject = serde_json::from_str(&json(&err)).unwrap();
+        assert_eq!(back, err);
+        assert_eq!(back.data_as::<Vec<u8>>().unwrap().unwrap(), vec![1, 2]);
+        assert!(serde_json::from_str::<ErrorObject>(r#"{"code":1}"#).is_err());
+        assert!(serde_json::from_str::<ErrorObject>(r#"{"code":1,"code":2,"message":""}"#).is_err());
+    }
+
+    #[test]
+    fn displays_message_and_code() {
+        assert_eq!(ErrorObject::method_not_found().to_string(), "Method not found (code -32601)");
+    }
+}

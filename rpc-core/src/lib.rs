@@ -1,0 +1,69 @@
+//! JSON-RPC 2.0 for Rust: protocol types, error objects and a transport-agnostic dispatcher.
+//!
+//! A [`Router`] holds methods by name and the application state they share. Its one entry
+//! point, [`Router::handle`], takes the bytes of a request body and returns the bytes of the
+//! response body, or `None` when nothing is to be answered (notifications). Any transport can
+//! sit on top; `rpc-hyper` serves it over HTTP.
+//!
+//! ```
+//! use rpc_core::{ErrorObject, Method, Params, Router};
+//!
+//! let mut router = Router::new();
+//! router
+//!     .register(Method::new_sync("add", |_: &(), params: Params<'_>| {
+//!         let (a, b): (i64, i64) = params.parse()?;
+//!         Ok::<_, ErrorObject>(a + b)
+//!     }))?
+//!     .register(Method::new_sync("divide", |_: &(), params: Params<'_>| {
+//!         let (a, b): (i64, i64) = params.parse()?;
+//!         if b == 0 {
+//!             return Err(ErrorObject::invalid_params("division by zero"));
+//!         }
+//!         Ok(a as f64 / b as f64)
+//!     }))?;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let batch = br#"[
+//!     {"jsonrpc": "2.0", "method": "add", "params": [2, 3], "id": 1},
+//!     {"jsonrpc": "2.0", "method": "divide", "params": [1, 0], "id": 2},
+//!     {"jsonrpc": "2.0", "method": "add", "params": [1, 1]}
+//! ]"#;
+//! let response = router.handle(batch).await.unwrap();
+//! assert_eq!(
+//!     String::from_utf8(response).unwrap(),
+//!     concat!(
+//!         r#"[{"jsonrpc":"2.0","result":5,"id":1},"#,
+//!         r#"{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"division by zero"},"id":2}]"#,
+//!     )
+//! );
+//! # });
+//! # Ok::<(), rpc_core::RegisterError>(())
+//! ```
+//!
+//! # Design
+//! - Requests are parsed in one pass straight from the borrowed body; params stay raw JSON text
+//!   ([`Params`]) until the method decodes them. No `serde_json::Value` is built on the way.
+//! - Responses are written straight into one buffer; a sync method serializes its result into
+//!   it directly and allocates no future.
+//! - The async calls of a batch run concurrently on the caller's task; responses keep the order
+//!   of the calls.
+//! - Every failure is a response, never an `Err` or a panic: see [`Router::handle`].
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod batch;
+mod dispatch;
+mod error;
+mod id;
+mod method;
+mod params;
+mod request;
+mod response;
+mod router;
+
+pub use error::{ErrorCode, ErrorObject};
+pub use id::Id;
+pub use method::{BoxFuture, IntoMethod, Method, MethodInfo, ParamInfo};
+pub use params::Params;
+pub use request::Request;
+pub use response::Response;
+pub use router::{RegisterError, Router, DEFAULT_MAX_BATCH_LEN};

@@ -1,0 +1,224 @@
+//! Methods: the callbacks a router calls, and what is known about them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use crate::response::write_json;
+use crate::{ErrorObject, Params};
+
+/// A boxed, sendable future: what an async method returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Calls a sync method and writes its result's JSON to the buffer.
+pub(crate) type SyncFn<S> =
+    dyn Fn(&S, Params<'_>, &mut Vec<u8>) -> Result<(), ErrorObject> + Send + Sync;
+
+/// Starts an async method; the future yields its result's JSON.
+pub(crate) type AsyncFn<S> =
+    dyn for<'a> Fn(&'a S, Params<'a>) -> BoxFuture<'a, Result<Vec<u8>, ErrorObject>> + Send + Sync;
+
+/// Sync and async methods are different callbacks, so that a sync call allocates no future.
+pub(crate) enum Callback<S> {
+    Sync(Box<SyncFn<S>>),
+    Async(Box<AsyncFn<S>>),
+}
+
+/// A named method, ready to be registered on a [`Router`](crate::Router) whose state is `S`.
+///
+/// Most users get methods from the `#[rpc_method]` attribute; these constructors are the layer
+/// underneath, for methods built by hand.
+///
+/// ```
+/// use rpc_core::{ErrorObject, Method, ParamInfo, Params};
+///
+/// let add = Method::new_sync("add", |_state: &(), params: Params<'_>| {
+///     let (a, b): (i64, i64) = params.parse()?;
+///     a.checked_add(b).ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+/// })
+/// .doc("Adds two integers.")
+/// .param(ParamInfo::new("a", "i64"))
+/// .param(ParamInfo::new("b", "i64"));
+/// assert_eq!(add.info().name, "add");
+/// assert_eq!(add.info().params.len(), 2);
+/// ```
+pub struct Method<S = ()> {
+    pub(crate) info: MethodInfo,
+    pub(crate) callback: Callback<S>,
+}
+
+impl<S: Send + Sync + 'static> Method<S> {
+    /// A sync method. It runs on the caller's task, with no future allocated.
+    pub fn new_sync<F, R, E>(name: impl Into<Cow<'static, str>>, method: F) -> Self
+    where
+        F: Fn(&S, Params<'_>) -> Result<R, E> + Send + Sync + 'static,
+        R: Serialize,
+        E: Into<ErrorObject>,
+    {
+        let callback = move |state: &S, params: Params<'_>, out: &mut Vec<u8>| match method(
+            state, params,
+        ) {
+            Ok(result) => write_json(out, &result),
+            Err(err) => Err(err.into()),
+        };
+        Self::with_callback(name, false, Callback::Sync(Box::new(callback)))
+    }
+
+    /// An async method: a function that returns a boxed future, which may borrow the state and
+    /// the params. The calls of a batch run concurrently.
+    ///
+    /// ```
+    /// use rpc_core::{ErrorObject, Method, Params};
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let bump = Method::new_async("bump", |hits: &AtomicU64, _params: Params<'_>| {
+    ///     Box::pin(async move { Ok::<_, ErrorObject>(hits.fetch_add(1, Ordering::Relaxed) + 1) })
+    /// });
+    /// assert!(bump.info().is_async);
+    /// ```
+    pub fn new_async<F, R, E>(name: impl Into<Cow<'static, str>>, method: F) -> Self
+    where
+        F: for<'a> Fn(&'a S, Params<'a>) -> BoxFuture<'a, Result<R, E>> + Send + Sync + 'static,
+        R: Serialize + 'static,
+        E: Into<ErrorObject> + 'static,
+    {
+        Self::from_async_json(name, move |state, params| {
+            let call = method(state, params);
+            Box::pin(async move {
+                let mut out = Vec::new();
+                write_json(&mut out, &call.await.map_err(Into::into)?)?;
+                Ok(out)
+            })
+        })
+    }
+
+    /// An async method whose future yields its result already serialized as JSON. This is what
+    /// `#[rpc_method]` generates: the params are decoded and the result serialized inside one
+    /// future, so a call boxes one future and nothing else.
+    #[doc(hidden)]
+    pub fn from_async_json<F>(name: impl Into<Cow<'static, str>>, method: F) -> Self
+    where
+        F: for<'a> Fn(&'a S, Params<'a>) -> BoxFuture<'a, Result<Vec<u8>, ErrorObject>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        Self::with_callback(name, true, Callback::Async(Box::new(method)))
+    }
+
+    fn with_callback(name: impl Into<Cow<'static, str>>, is_async: bool, callback: Callback<S>) -> Self {
+        Self {
+            info: MethodInfo {
+                name: name.into(),
+                doc: Cow::Borrowed(""),
+                params: Vec::new(),
+                result: None,
+                is_async,
+            },
+            callback,
+        }
+    }
+}
+
+impl<S> Method<S> {
+    /// Sets the documentation text.
+    #[must_use]
+    pub fn doc(mut self, doc: impl Into<Cow<'static, str>>) -> Self {
+        self.info.doc = doc.into();
+        self
+    }
+
+    /// Appends a parameter's description.
+    #[must_use]
+    pub fn param(mut self, param: ParamInfo) -> Self {
+        self.info.params.push(param);
+        self
+    }
+
+    /// Sets the name of the result's type.
+    #[must_use]
+    pub fn result_type(mut self, ty: impl Into<Cow<'static, str>>) -> Self {
+        self.info.result = Some(ty.into());
+        self
+    }
+
+    /// Renames the method.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.info.name = name.into();
+        self
+    }
+
+    /// What is known about the method.
+    pub fn info(&self) -> &MethodInfo {
+        &self.info
+    }
+}
+
+impl<S> fmt::Debug for Method<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Method").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+/// Anything that can be registered on a router as a method: a [`Method`], or what
+/// `#[rpc_method]` generates for a function.
+pub trait IntoMethod<S> {
+    /// The method.
+    fn into_method(self) -> Method<S>;
+}
+
+impl<S> IntoMethod<S> for Method<S> {
+    fn into_method(self) -> Method<S> {
+        self
+    }
+}
+
+/// What is known about a method, for introspection (documentation, discovery).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MethodInfo {
+    /// The name callers use.
+    pub name: Cow<'static, str>,
+    /// Documentation text (the function's doc comment, for generated methods).
+    pub doc: Cow<'static, str>,
+    /// The parameters, in positional order.
+    pub params: Vec<ParamInfo>,
+    /// The name of the result's type, when known.
+    pub result: Option<Cow<'static, str>>,
+    /// Whether the method is async.
+    pub is_async: bool,
+}
+
+/// What is known about one parameter of a method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParamInfo {
+    /// The name used in by-name params.
+    pub name: Cow<'static, str>,
+    /// The name of its Rust type.
+    pub ty: Cow<'static, str>,
+    /// Whether it may be left out (or `null`).
+    pub optional: bool,
+}
+
+impl ParamInfo {
+    /// A required parameter.
+    pub fn new(name: impl Into<Cow<'static, str>>, ty: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            name: name.into(),
+            ty: ty.into(),
+            optional: false,
+        }
+    }
+
+    /// Marks the parameter as optional.
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+}

@@ -1,0 +1,148 @@
+//! The router: methods by name, the shared state they receive, and the safety limits.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rustc_hash::FxHashMap;
+
+use crate::method::{IntoMethod, Method, MethodInfo};
+
+/// The longest batch a router answers by default: 1,000 calls.
+pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
+
+/// Methods by name, with the application state they share.
+///
+/// `S` is any `Send + Sync + 'static` value (a connection pool, a counter, `()` for none); each
+/// method receives `&S`. The router is the dispatcher too: see [`Router::handle`].
+///
+/// # Limits
+/// | limit | default | over it |
+/// |---|---|---|
+/// | calls in one batch ([`Router::max_batch_len`]) | [`DEFAULT_MAX_BATCH_LEN`] (1,000) | one -32600 error object, no call run |
+/// | nesting depth of the body | 128 (serde_json's recursion limit) | -32700 parse error |
+///
+/// The size of a body is the transport's to bound (the HTTP adapter does).
+///
+/// ```
+/// use rpc_core::{Method, Params, Router};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// let mut router = Router::with_state(AtomicU64::new(0));
+/// router
+///     .register(Method::new_sync("hit", |hits: &AtomicU64, _: Params<'_>| {
+///         Ok::<_, rpc_core::ErrorObject>(hits.fetch_add(1, Ordering::Relaxed) + 1)
+///     }))?
+///     .register(Method::new_sync("hits", |hits: &AtomicU64, _: Params<'_>| {
+///         Ok::<_, rpc_core::ErrorObject>(hits.load(Ordering::Relaxed))
+///     }))?;
+/// assert!(router.register(Method::new_sync("hit", |_: &AtomicU64, _: Params<'_>| {
+///     Ok::<_, rpc_core::ErrorObject>(())
+/// })).is_err());
+/// # Ok::<(), rpc_core::RegisterError>(())
+/// ```
+pub struct Router<S = ()> {
+    /// In registration order.
+    methods: Vec<Method<S>>,
+    /// Name to index into `methods`. Lookups only: method names from requests never go in, so
+    /// a fast non-keyed hash is safe here.
+    by_name: FxHashMap<Box<str>, usize>,
+    state: S,
+    max_batch_len: usize,
+}
+
+impl Router<()> {
+    /// A router without state.
+    pub fn new() -> Self {
+        Self::with_state(())
+    }
+}
+
+impl Default for Router<()> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Send + Sync + 'static> Router<S> {
+    /// A router whose methods share `state`.
+    pub fn with_state(state: S) -> Self {
+        Self {
+            methods: Vec::new(),
+            by_name: FxHashMap::default(),
+            state,
+            max_batch_len: DEFAULT_MAX_BATCH_LEN,
+        }
+    }
+
+    /// Registers a method under its name. A name registered already is an error, and the
+    /// router is left as it was.
+    pub fn register(&mut self, method: impl IntoMethod<S>) -> Result<&mut Self, RegisterError> {
+        let method = method.into_method();
+        let name: &str = &method.info.name;
+        if self.by_name.contains_key(name) {
+            return Err(RegisterError {
+                name: method.info.name,
+            });
+        }
+        self.by_name.insert(name.into(), self.methods.len());
+        self.methods.push(method);
+        Ok(self)
+    }
+}
+
+impl<S> Router<S> {
+    /// Sets the most calls one batch may hold; a longer batch is answered with a single
+    /// -32600 error object and none of its calls run. At least 1.
+    #[must_use]
+    pub fn max_batch_len(mut self, len: usize) -> Self {
+        self.max_batch_len = len.max(1);
+        self
+    }
+
+    /// The most calls one batch may hold.
+    pub fn batch_limit(&self) -> usize {
+        self.max_batch_len
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    /// What is known about each registered method, in registration order.
+    pub fn methods(&self) -> impl ExactSizeIterator<Item = &MethodInfo> + '_ {
+        self.methods.iter().map(Method::info)
+    }
+
+    /// What is known about the method registered as `name`.
+    pub fn method_info(&self, name: &str) -> Option<&MethodInfo> {
+        self.lookup(name).map(Method::info)
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Method<S>> {
+        self.by_name.get(name).and_then(|&index| self.methods.get(index))
+    }
+}
+
+impl<S> fmt::Debug for Router<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router")
+            .field("methods", &self.methods.iter().map(|m| &m.info.name).collect::<Vec<_>>())
+            .field("max_batch_len", &self.max_batch_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A method name was registered twice.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a method named `{name}` is registered already")]
+pub struct RegisterError {
+    name: Cow<'static, str>,
+}
+
+impl RegisterError {
+    /// The name registered twice.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
