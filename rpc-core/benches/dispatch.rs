@@ -1,2 +1,151 @@
-//! placeholder
-fn main() {}
+//! The dispatcher against the floor: the least work any JSON-RPC server must do for the same
+//! request (serde parse into borrowed types, add, write the response).
+//!
+//! Run with `cargo bench -p rpc-core --bench dispatch`.
+#![allow(missing_docs)]
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use rpc_core::{ErrorObject, Method, Params, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+const NAMED: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#;
+const POSITIONAL: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#;
+const UNKNOWN: &[u8] = br#"{"jsonrpc":"2.0","method":"nope","params":[2,3],"id":1}"#;
+const BAD_PARAMS: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":{"a":"2","b":3},"id":1}"#;
+
+#[derive(Deserialize)]
+struct AddParams {
+    a: i64,
+    b: i64,
+}
+
+fn router() -> Router {
+    let mut router = Router::new();
+    router
+        .register(Method::new_sync("add", |_: &(), params: Params<'_>| {
+            let AddParams { a, b } = params.parse()?;
+            a.checked_add(b)
+                .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+        }))
+        .expect("one registration");
+    router
+}
+
+/// Drives a future that completes without waiting (every method here is sync).
+fn now<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("sync methods never wait"),
+    }
+}
+
+mod floor {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub(crate) struct Request<'a> {
+        #[serde(borrow)]
+        pub(crate) jsonrpc: &'a str,
+        #[serde(borrow)]
+        pub(crate) method: &'a str,
+        pub(crate) params: AddParams,
+        #[serde(borrow)]
+        pub(crate) id: &'a RawValue,
+    }
+
+    #[derive(Serialize)]
+    pub(crate) struct Response<'a> {
+        pub(crate) jsonrpc: &'a str,
+        pub(crate) result: i64,
+        pub(crate) id: &'a RawValue,
+    }
+
+    fn answer<'a>(request: &Request<'a>) -> Response<'a> {
+        assert!(request.jsonrpc == "2.0" && request.method == "add");
+        Response {
+            jsonrpc: "2.0",
+            result: request.params.a + request.params.b,
+            id: request.id,
+        }
+    }
+
+    /// Parse, add, serialize: one call.
+    pub(crate) fn single(body: &[u8]) -> Vec<u8> {
+        let request: Request<'_> = serde_json::from_slice(body).expect("valid");
+        let mut out = Vec::with_capacity(128);
+        serde_json::to_writer(&mut out, &answer(&request)).expect("serializable");
+        out
+    }
+
+    /// Parse, add, serialize: a batch.
+    pub(crate) fn batch(body: &[u8]) -> Vec<u8> {
+        let requests: Vec<Request<'_>> = serde_json::from_slice(body).expect("valid");
+        let responses: Vec<Response<'_>> = requests.iter().map(answer).collect();
+        let mut out = Vec::with_capacity(128);
+        serde_json::to_writer(&mut out, &responses).expect("serializable");
+        out
+    }
+}
+
+fn batch_body(len: usize) -> Vec<u8> {
+    let calls: Vec<String> = (0..len)
+        .map(|i| {
+            format!(r#"{{"jsonrpc":"2.0","method":"add","params":{{"a":{i},"b":3}},"id":{i}}}"#)
+        })
+        .collect();
+    format!("[{}]", calls.join(",")).into_bytes()
+}
+
+fn single(c: &mut Criterion) {
+    let router = router();
+    assert_eq!(now(router.handle(NAMED)).unwrap(), floor::single(NAMED));
+    let mut group = c.benchmark_group("single");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("floor/named", |b| {
+        b.iter(|| floor::single(black_box(NAMED)))
+    });
+    group.bench_function("router/named", |b| {
+        b.iter(|| now(router.handle(black_box(NAMED))))
+    });
+    group.bench_function("router/positional", |b| {
+        b.iter(|| now(router.handle(black_box(POSITIONAL))))
+    });
+    group.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    let router = router();
+    let body = batch_body(100);
+    assert_eq!(now(router.handle(&body)).unwrap(), floor::batch(&body));
+    let mut group = c.benchmark_group("batch100");
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("floor", |b| b.iter(|| floor::batch(black_box(&body))));
+    group.bench_function("router", |b| {
+        b.iter(|| now(router.handle(black_box(&body))))
+    });
+    group.finish();
+}
+
+fn errors(c: &mut Criterion) {
+    let router = router();
+    let mut group = c.benchmark_group("errors");
+    group.bench_function("unknown_method", |b| {
+        b.iter(|| now(router.handle(black_box(UNKNOWN))))
+    });
+    group.bench_function("invalid_params", |b| {
+        b.iter(|| now(router.handle(black_box(BAD_PARAMS))))
+    });
+    group.bench_function("parse_error", |b| {
+        b.iter(|| now(router.handle(black_box(b"{\"jsonrpc\":"))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single, batch, errors);
+criterion_main!(benches);

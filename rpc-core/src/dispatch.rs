@@ -17,7 +17,10 @@ enum Started<'a> {
     /// Answered (the response is in the buffer) or, for a notification, done with nothing to say.
     Done { answered: bool },
     /// An async method is running; its response is due once the future completes.
-    Pending { id: Option<Id<'a>>, call: Guarded<'a> },
+    Pending {
+        id: Option<Id<'a>>,
+        call: Guarded<'a>,
+    },
 }
 
 impl<S: Send + Sync + 'static> Router<S> {
@@ -134,7 +137,11 @@ impl<S: Send + Sync + 'static> Router<S> {
             Entry::Call(request) => request,
             Entry::Invalid { id, reason } => {
                 tracing::debug!(reason, "invalid request");
-                write_error(out, id.as_ref(), &ErrorObject::invalid_request().with_data(reason));
+                write_error(
+                    out,
+                    id.as_ref(),
+                    &ErrorObject::invalid_request().with_data(reason),
+                );
                 return Started::Done { answered: true };
             }
         };
@@ -152,8 +159,9 @@ impl<S: Send + Sync + 'static> Router<S> {
             Callback::Sync(call) => {
                 let mark = out.len();
                 write_result_start(out);
-                let outcome = catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params, out)))
-                    .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                let outcome =
+                    catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params, out)))
+                        .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
                 match (&request.id, outcome) {
                     (None, _) => out.truncate(mark),
                     (Some(id), Ok(())) => write_end(out, Some(id)),

@@ -233,7 +233,9 @@ impl ErrorObject {
 
     /// The data member decoded as `T`; `None` when there is no data.
     pub fn data_as<'a, T: Deserialize<'a>>(&'a self) -> Option<serde_json::Result<T>> {
-        self.data.as_deref().map(|raw| serde_json::from_str(raw.get()))
+        self.data
+            .as_deref()
+            .map(|raw| serde_json::from_str(raw.get()))
     }
 }
 
@@ -296,7 +298,9 @@ impl<'de> Deserialize<'de> for ErrorObject {
                 }
                 Ok(ErrorObject {
                     code: ErrorCode(code.ok_or_else(|| de::Error::missing_field("code"))?),
-                    message: message.ok_or_else(|| de::Error::missing_field("message"))?.into(),
+                    message: message
+                        .ok_or_else(|| de::Error::missing_field("message"))?
+                        .into(),
                     data,
                 })
             }
@@ -316,7 +320,10 @@ mod tests {
 
     #[test]
     fn spec_codes_and_messages_are_spelled_exactly() {
-        assert_eq!(json(&ErrorObject::parse_error()), r#"{"code":-32700,"message":"Parse error"}"#);
+        assert_eq!(
+            json(&ErrorObject::parse_error()),
+            r#"{"code":-32700,"message":"Parse error"}"#
+        );
         assert_eq!(
             json(&ErrorObject::invalid_request()),
             r#"{"code":-32600,"message":"Invalid Request"}"#
@@ -346,7 +353,10 @@ mod tests {
         assert!(!ErrorCode::new(-32100).is_server_error());
         assert!(ErrorCode::new(-32100).is_reserved());
         let app = ErrorObject::new(4, "no such account").with_data(serde_json::json!({"id": 9}));
-        assert_eq!(json(&app), r#"{"code":4,"message":"no such account","data":{"id":9}}"#);
+        assert_eq!(
+            json(&app),
+            r#"{"code":4,"message":"no such account","data":{"id":9}}"#
+        );
     }
 
     #[test]
@@ -371,11 +381,16 @@ mod tests {
         assert_eq!(back, err);
         assert_eq!(back.data_as::<Vec<u8>>().unwrap().unwrap(), vec![1, 2]);
         assert!(serde_json::from_str::<ErrorObject>(r#"{"code":1}"#).is_err());
-        assert!(serde_json::from_str::<ErrorObject>(r#"{"code":1,"code":2,"message":""}"#).is_err());
+        assert!(
+            serde_json::from_str::<ErrorObject>(r#"{"code":1,"code":2,"message":""}"#).is_err()
+        );
     }
 
     #[test]
     fn displays_message_and_code() {
-        assert_eq!(ErrorObject::method_not_found().to_string(), "Method not found (code -32601)");
+        assert_eq!(
+            ErrorObject::method_not_found().to_string(),
+            "Method not found (code -32601)"
+        );
     }
 }

@@ -200,7 +200,10 @@ mod tests {
             assert_eq!(serde_json::to_string(&id).unwrap(), text);
         }
         assert_eq!(parse("-3").unwrap().as_i64(), Some(-3));
-        assert_eq!(parse("18446744073709551615").unwrap().as_u64(), Some(u64::MAX));
+        assert_eq!(
+            parse("18446744073709551615").unwrap().as_u64(),
+            Some(u64::MAX)
+        );
         assert_eq!(parse("1.5").unwrap().as_i64(), None);
     }
 

@@ -58,12 +58,11 @@ impl<S: Send + Sync + 'static> Method<S> {
         R: Serialize,
         E: Into<ErrorObject>,
     {
-        let callback = move |state: &S, params: Params<'_>, out: &mut Vec<u8>| match method(
-            state, params,
-        ) {
-            Ok(result) => write_json(out, &result),
-            Err(err) => Err(err.into()),
-        };
+        let callback =
+            move |state: &S, params: Params<'_>, out: &mut Vec<u8>| match method(state, params) {
+                Ok(result) => write_json(out, &result),
+                Err(err) => Err(err.into()),
+            };
         Self::with_callback(name, false, Callback::Sync(Box::new(callback)))
     }
 
@@ -109,7 +108,11 @@ impl<S: Send + Sync + 'static> Method<S> {
         Self::with_callback(name, true, Callback::Async(Box::new(method)))
     }
 
-    fn with_callback(name: impl Into<Cow<'static, str>>, is_async: bool, callback: Callback<S>) -> Self {
+    fn with_callback(
+        name: impl Into<Cow<'static, str>>,
+        is_async: bool,
+        callback: Callback<S>,
+    ) -> Self {
         Self {
             info: MethodInfo {
                 name: name.into(),
@@ -160,7 +163,9 @@ impl<S> Method<S> {
 
 impl<S> fmt::Debug for Method<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Method").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("Method")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 

@@ -121,7 +121,10 @@ mod tests {
             #[allow(dead_code)]
             a: i64,
         }
-        let err = Params::from_raw(raw(r#"{"b":1}"#)).unwrap().parse::<Named>().unwrap_err();
+        let err = Params::from_raw(raw(r#"{"b":1}"#))
+            .unwrap()
+            .parse::<Named>()
+            .unwrap_err();
         assert_eq!(err.code(), -32602);
         assert_eq!(err.data().unwrap().get(), r#""missing field `a`""#);
         let none = Params::NONE.parse::<Option<Named>>().unwrap();

@@ -65,7 +65,8 @@ impl<'a> Request<'a> {
 
 impl Serialize for Request<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let len = 2 + usize::from(self.params.raw_value().is_some()) + usize::from(self.id.is_some());
+        let len =
+            2 + usize::from(self.params.raw_value().is_some()) + usize::from(self.id.is_some());
         let mut obj = serializer.serialize_struct("Request", len)?;
         obj.serialize_field("jsonrpc", "2.0")?;
         obj.serialize_field("method", &self.method)?;
@@ -315,7 +316,8 @@ fn check<'a>(
             None => return invalid(None, "`id` must be a string, a number or null"),
         },
     };
-    let version_ok = jsonrpc.is_some_and(|v| v.get() == r#""2.0""# || json_str(v.get()).as_deref() == Some("2.0"));
+    let version_ok = jsonrpc
+        .is_some_and(|v| v.get() == r#""2.0""# || json_str(v.get()).as_deref() == Some("2.0"));
     if !version_ok {
         return invalid(id, r#"`jsonrpc` must be exactly "2.0""#);
     }
@@ -361,9 +363,9 @@ mod tests {
 
     #[test]
     fn reads_members_in_any_order_and_skips_unknown_ones() {
-        let Entry::Call(req) =
-            single(r#"{"id":"x","params":{"a":1},"extra":[1,{"b":2}],"method":"m","jsonrpc":"2.0"}"#)
-        else {
+        let Entry::Call(req) = single(
+            r#"{"id":"x","params":{"a":1},"extra":[1,{"b":2}],"method":"m","jsonrpc":"2.0"}"#,
+        ) else {
             panic!()
         };
         assert_eq!(req.method, "m");
@@ -373,7 +375,8 @@ mod tests {
 
     #[test]
     fn escaped_members_are_decoded() {
-        let Entry::Call(req) = single(r#"{"json\u0072pc":"2\u002e0","method":"a\nb","id":1}"#) else {
+        let Entry::Call(req) = single(r#"{"json\u0072pc":"2\u002e0","method":"a\nb","id":1}"#)
+        else {
             panic!()
         };
         assert_eq!(req.method, "a\nb");
@@ -381,12 +384,30 @@ mod tests {
 
     #[test]
     fn invalid_objects_keep_a_valid_id() {
-        assert_eq!(invalid_id(r#"{"jsonrpc":"2.0","method":1,"id":7}"#).as_deref(), Some("7"));
-        assert_eq!(invalid_id(r#"{"jsonrpc":"1.0","method":"m","id":"a"}"#).as_deref(), Some(r#""a""#));
-        assert_eq!(invalid_id(r#"{"jsonrpc":"2.0","method":"m","params":3,"id":null}"#).as_deref(), Some("null"));
-        assert_eq!(invalid_id(r#"{"jsonrpc":"2.0","method":"m","id":[1]}"#), None);
-        assert_eq!(invalid_id(r#"{"jsonrpc":"2.0","method":"m","id":1,"id":2}"#), None);
-        assert_eq!(invalid_id(r#"{"jsonrpc":2.0,"method":"m","id":1}"#).as_deref(), Some("1"));
+        assert_eq!(
+            invalid_id(r#"{"jsonrpc":"2.0","method":1,"id":7}"#).as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            invalid_id(r#"{"jsonrpc":"1.0","method":"m","id":"a"}"#).as_deref(),
+            Some(r#""a""#)
+        );
+        assert_eq!(
+            invalid_id(r#"{"jsonrpc":"2.0","method":"m","params":3,"id":null}"#).as_deref(),
+            Some("null")
+        );
+        assert_eq!(
+            invalid_id(r#"{"jsonrpc":"2.0","method":"m","id":[1]}"#),
+            None
+        );
+        assert_eq!(
+            invalid_id(r#"{"jsonrpc":"2.0","method":"m","id":1,"id":2}"#),
+            None
+        );
+        assert_eq!(
+            invalid_id(r#"{"jsonrpc":2.0,"method":"m","id":1}"#).as_deref(),
+            Some("1")
+        );
         assert_eq!(invalid_id(r#"{"method":"m","id":1}"#).as_deref(), Some("1"));
     }
 
@@ -402,7 +423,10 @@ mod tests {
     #[test]
     fn batches_over_the_limit_are_counted_not_stored() {
         let body = format!("[{}]", vec!["1"; 25].join(","));
-        assert!(matches!(parse_body(body.as_bytes(), 10), Ok(Body::BatchTooLong(25))));
+        assert!(matches!(
+            parse_body(body.as_bytes(), 10),
+            Ok(Body::BatchTooLong(25))
+        ));
         assert!(matches!(parse_body(b"[1,2,3]", 3), Ok(Body::Batch(v)) if v.len() == 3));
         assert!(parse_body(format!("[{}", vec!["1"; 25].join(",")).as_bytes(), 10).is_err());
     }
@@ -419,6 +443,9 @@ mod tests {
         let raw: &RawValue = serde_json::from_str(r#"{"a":2,"b":3}"#).unwrap();
         req.params = Params::new(raw);
         req.id = Some(Id::from(1));
-        assert_eq!(req.to_json(), r#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#);
+        assert_eq!(
+            req.to_json(),
+            r#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#
+        );
     }
 }

@@ -99,9 +99,13 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ResponseVisitor<T> {
                 "result" if outcome.is_none() => outcome = Some(Ok(map.next_value()?)),
                 "error" if outcome.is_none() => outcome = Some(Err(map.next_value()?)),
                 "id" if id.is_none() => id = Some(map.next_value()?),
-                "jsonrpc" | "id" => return Err(de::Error::custom(format_args!("duplicate `{key}`"))),
+                "jsonrpc" | "id" => {
+                    return Err(de::Error::custom(format_args!("duplicate `{key}`")))
+                }
                 "result" | "error" => {
-                    return Err(de::Error::custom("a response has exactly one of `result` and `error`"))
+                    return Err(de::Error::custom(
+                        "a response has exactly one of `result` and `error`",
+                    ))
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -151,7 +155,10 @@ pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends `value` as JSON; on failure, leaves `out` as it was.
-pub(crate) fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), ErrorObject> {
+pub(crate) fn write_json<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), ErrorObject> {
     let mark = out.len();
     serde_json::to_writer(&mut *out, value).map_err(|err| {
         out.truncate(mark);
@@ -191,15 +198,25 @@ mod tests {
 
     #[test]
     fn deserialize_is_strict() {
-        let parse = |text: &str| serde_json::from_str::<Response<'_>>(text);
-        assert!(parse(r#"{"jsonrpc":"2.0","result":null,"id":1}"#).unwrap().outcome.is_ok());
+        fn parse(text: &str) -> serde_json::Result<Response<'_>> {
+            serde_json::from_str(text)
+        }
+        assert!(parse(r#"{"jsonrpc":"2.0","result":null,"id":1}"#)
+            .unwrap()
+            .outcome
+            .is_ok());
         assert!(parse(r#"{"jsonrpc":"2.0","result":1}"#).is_err());
         assert!(parse(r#"{"jsonrpc":"2.0","id":1}"#).is_err());
         assert!(parse(r#"{"jsonrpc":"1.0","result":1,"id":1}"#).is_err());
         assert!(parse(r#"{"result":1,"id":1}"#).is_err());
-        assert!(parse(r#"{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":""},"id":1}"#).is_err());
-        let err = parse(r#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":"1"}"#)
-            .unwrap();
+        assert!(
+            parse(r#"{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":""},"id":1}"#)
+                .is_err()
+        );
+        let err = parse(
+            r#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":"1"}"#,
+        )
+        .unwrap();
         assert_eq!(err.outcome.unwrap_err(), ErrorObject::method_not_found());
         assert_eq!(err.id.as_str(), Some("1"));
     }

@@ -19,9 +19,11 @@ pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
 /// | limit | default | over it |
 /// |---|---|---|
 /// | calls in one batch ([`Router::max_batch_len`]) | [`DEFAULT_MAX_BATCH_LEN`] (1,000) | one -32600 error object, no call run |
-/// | nesting depth of the body | 128 (serde_json's recursion limit) | -32700 parse error |
+/// | nesting depth of params a method decodes | 128 (serde_json's recursion limit) | -32602 "Invalid params" |
 ///
-/// The size of a body is the transport's to bound (the HTTP adapter does).
+/// Parts of a body the dispatcher only skips or keeps raw (unknown members, params before
+/// decoding) are scanned without recursion, so no depth of nesting can exhaust the stack. The
+/// size of a body is the transport's to bound (the HTTP adapter does).
 ///
 /// ```
 /// use rpc_core::{Method, Params, Router};
@@ -120,14 +122,23 @@ impl<S> Router<S> {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<&Method<S>> {
-        self.by_name.get(name).and_then(|&index| self.methods.get(index))
+        self.by_name
+            .get(name)
+            .and_then(|&index| self.methods.get(index))
     }
 }
 
 impl<S> fmt::Debug for Router<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Router")
-            .field("methods", &self.methods.iter().map(|m| &m.info.name).collect::<Vec<_>>())
+            .field(
+                "methods",
+                &self
+                    .methods
+                    .iter()
+                    .map(|m| &m.info.name)
+                    .collect::<Vec<_>>(),
+            )
             .field("max_batch_len", &self.max_batch_len)
             .finish_non_exhaustive()
     }

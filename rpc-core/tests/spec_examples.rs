@@ -14,7 +14,11 @@ fn exchange(request: &str, expected: Option<&str>) {
     match (actual, expected) {
         (None, None) => {}
         (Some(actual), Some(expected)) => {
-            assert_eq!(without_error_data(json(&actual)), json(expected), "request: {request}");
+            assert_eq!(
+                without_error_data(json(&actual)),
+                json(expected),
+                "request: {request}"
+            );
         }
         (actual, expected) => panic!("request {request}: got {actual:?}, expected {expected:?}"),
     }
@@ -47,8 +51,17 @@ fn call_with_named_parameters() {
 #[test]
 fn notifications_are_run_but_not_answered() {
     let router = spec_router();
-    assert_eq!(call(&router, r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#), None);
-    assert_eq!(call(&router, r#"{"jsonrpc": "2.0", "method": "foobar"}"#), None);
+    assert_eq!(
+        call(
+            &router,
+            r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#
+        ),
+        None
+    );
+    assert_eq!(
+        call(&router, r#"{"jsonrpc": "2.0", "method": "foobar"}"#),
+        None
+    );
     assert_eq!(router.state().entries(), ["update [1,2,3,4,5]"]);
 }
 
@@ -56,7 +69,9 @@ fn notifications_are_run_but_not_answered() {
 fn call_of_a_non_existent_method() {
     exchange(
         r#"{"jsonrpc": "2.0", "method": "foobar", "id": "1"}"#,
-        Some(r#"{"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"}"#),
+        Some(
+            r#"{"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"}"#,
+        ),
     );
 }
 
@@ -64,7 +79,9 @@ fn call_of_a_non_existent_method() {
 fn call_with_invalid_json() {
     exchange(
         r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#,
-        Some(r#"{"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}"#),
+        Some(
+            r#"{"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}"#,
+        ),
     );
 }
 
@@ -72,7 +89,9 @@ fn call_with_invalid_json() {
 fn call_with_invalid_request_object() {
     exchange(
         r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#,
-        Some(r#"{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}"#),
+        Some(
+            r#"{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}"#,
+        ),
     );
 }
 
@@ -83,7 +102,9 @@ fn batch_with_invalid_json() {
   {"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},
   {"jsonrpc": "2.0", "method"
 ]"#,
-        Some(r#"{"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}"#),
+        Some(
+            r#"{"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}"#,
+        ),
     );
 }
 
@@ -91,7 +112,9 @@ fn batch_with_invalid_json() {
 fn call_with_an_empty_array() {
     exchange(
         "[]",
-        Some(r#"{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}"#),
+        Some(
+            r#"{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}"#,
+        ),
     );
 }
 
@@ -99,7 +122,9 @@ fn call_with_an_empty_array() {
 fn invalid_batch_but_not_empty() {
     exchange(
         "[1]",
-        Some(r#"[{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}]"#),
+        Some(
+            r#"[{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}]"#,
+        ),
     );
 }
 
@@ -158,5 +183,8 @@ fn batch_of_notifications_only() {
     ]"#,
     );
     assert_eq!(response, None);
-    assert_eq!(router.state().entries(), ["notify_sum 7", "notify_hello [7]"]);
+    assert_eq!(
+        router.state().entries(),
+        ["notify_sum 7", "notify_hello [7]"]
+    );
 }

@@ -36,33 +36,48 @@ enum Subtract {
 pub fn spec_router() -> Router<Log> {
     let mut router = Router::with_state(Log::default());
     router
-        .register(Method::new_sync("subtract", |log: &Log, params: Params<'_>| {
-            log.calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, ErrorObject>(match params.parse()? {
-                Subtract::ByPosition(a, b) => a - b,
-                Subtract::ByName { minuend, subtrahend } => minuend - subtrahend,
-            })
-        }))
+        .register(Method::new_sync(
+            "subtract",
+            |log: &Log, params: Params<'_>| {
+                log.calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ErrorObject>(match params.parse()? {
+                    Subtract::ByPosition(a, b) => a - b,
+                    Subtract::ByName {
+                        minuend,
+                        subtrahend,
+                    } => minuend - subtrahend,
+                })
+            },
+        ))
         .unwrap()
         .register(Method::new_sync("sum", |_: &Log, params: Params<'_>| {
             Ok::<_, ErrorObject>(params.parse::<Vec<i64>>()?.iter().sum::<i64>())
         }))
         .unwrap()
-        .register(Method::new_sync("update", |log: &Log, params: Params<'_>| {
-            log.push(format!("update {}", params.raw().unwrap_or("-")));
-            Ok::<_, ErrorObject>(())
-        }))
+        .register(Method::new_sync(
+            "update",
+            |log: &Log, params: Params<'_>| {
+                log.push(format!("update {}", params.raw().unwrap_or("-")));
+                Ok::<_, ErrorObject>(())
+            },
+        ))
         .unwrap()
-        .register(Method::new_sync("notify_hello", |log: &Log, params: Params<'_>| {
-            log.push(format!("notify_hello {}", params.raw().unwrap_or("-")));
-            Ok::<_, ErrorObject>(())
-        }))
+        .register(Method::new_sync(
+            "notify_hello",
+            |log: &Log, params: Params<'_>| {
+                log.push(format!("notify_hello {}", params.raw().unwrap_or("-")));
+                Ok::<_, ErrorObject>(())
+            },
+        ))
         .unwrap()
-        .register(Method::new_sync("notify_sum", |log: &Log, params: Params<'_>| {
-            let sum: i64 = params.parse::<Vec<i64>>()?.iter().sum();
-            log.push(format!("notify_sum {sum}"));
-            Ok::<_, ErrorObject>(sum)
-        }))
+        .register(Method::new_sync(
+            "notify_sum",
+            |log: &Log, params: Params<'_>| {
+                let sum: i64 = params.parse::<Vec<i64>>()?.iter().sum();
+                log.push(format!("notify_sum {sum}"));
+                Ok::<_, ErrorObject>(sum)
+            },
+        ))
         .unwrap()
         .register(Method::new_sync("get_data", |_: &Log, _: Params<'_>| {
             Ok::<_, ErrorObject>(("hello", 5))
@@ -73,22 +88,31 @@ pub fn spec_router() -> Router<Log> {
             Err::<(), _>(ErrorObject::invalid_params("always fails"))
         }))
         .unwrap()
-        .register(Method::new_sync("panic", |log: &Log, _: Params<'_>| -> Result<(), ErrorObject> {
-            log.push("panic");
-            panic!("secret detail /etc/passwd")
-        }))
+        .register(Method::new_sync(
+            "panic",
+            |log: &Log, _: Params<'_>| -> Result<(), ErrorObject> {
+                log.push("panic");
+                panic!("secret detail /etc/passwd")
+            },
+        ))
         .unwrap()
-        .register(Method::new_async("async_panic", |_: &Log, _: Params<'_>| {
-            Box::pin(async { panic!("secret async detail") as Result<(), ErrorObject> })
-        }))
+        .register(Method::new_async(
+            "async_panic",
+            |_: &Log, _: Params<'_>| {
+                Box::pin(async { panic!("secret async detail") as Result<(), ErrorObject> })
+            },
+        ))
         .unwrap()
-        .register(Method::new_async("echo_later", |_: &Log, params: Params<'_>| {
-            Box::pin(async move {
-                let (value, millis): (Value, u64) = params.parse()?;
-                tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
-                Ok::<_, ErrorObject>(value)
-            })
-        }))
+        .register(Method::new_async(
+            "echo_later",
+            |_: &Log, params: Params<'_>| {
+                Box::pin(async move {
+                    let (value, millis): (Value, u64) = params.parse()?;
+                    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                    Ok::<_, ErrorObject>(value)
+                })
+            },
+        ))
         .unwrap();
     router
 }
