@@ -59,11 +59,20 @@ mod params;
 mod request;
 mod response;
 mod router;
+mod state;
+
+#[doc(hidden)]
+pub mod __private;
 
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
-pub use method::{BoxFuture, IntoMethod, Method, MethodInfo, ParamInfo};
+pub use method::{BoxFuture, Method, MethodInfo, ParamInfo};
 pub use params::Params;
 pub use request::Request;
 pub use response::Response;
 pub use router::{RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
+pub use state::{FromState, State};
+
+/// Turns a plain function into a JSON-RPC method; see the [`rpc_macros`] crate for the tour.
+#[cfg(feature = "macros")]
+pub use rpc_macros::rpc_method;

@@ -94,6 +94,16 @@ impl<S: Send + Sync + 'static> Method<S> {
         })
     }
 
+    /// A sync method that writes its result's JSON into the response buffer itself. This is
+    /// what `#[rpc_method]` generates for a plain `fn`; its result may not outlive the call.
+    #[doc(hidden)]
+    pub fn from_sync_json<F>(name: impl Into<Cow<'static, str>>, method: F) -> Self
+    where
+        F: Fn(&S, Params<'_>, &mut Vec<u8>) -> Result<(), ErrorObject> + Send + Sync + 'static,
+    {
+        Self::with_callback(name, false, Callback::Sync(Box::new(method)))
+    }
+
     /// An async method whose future yields its result already serialized as JSON. This is what
     /// `#[rpc_method]` generates: the params are decoded and the result serialized inside one
     /// future, so a call boxes one future and nothing else.
@@ -166,19 +176,6 @@ impl<S> fmt::Debug for Method<S> {
         f.debug_struct("Method")
             .field("info", &self.info)
             .finish_non_exhaustive()
-    }
-}
-
-/// Anything that can be registered on a router as a method: a [`Method`], or what
-/// `#[rpc_method]` generates for a function.
-pub trait IntoMethod<S> {
-    /// The method.
-    fn into_method(self) -> Method<S>;
-}
-
-impl<S> IntoMethod<S> for Method<S> {
-    fn into_method(self) -> Method<S> {
-        self
     }
 }
 

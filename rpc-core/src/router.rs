@@ -5,7 +5,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-use crate::method::{IntoMethod, Method, MethodInfo};
+use crate::method::{Method, MethodInfo};
 
 /// The longest batch a router answers by default: 1,000 calls.
 pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
@@ -78,8 +78,7 @@ impl<S: Send + Sync + 'static> Router<S> {
 
     /// Registers a method under its name. A name registered already is an error, and the
     /// router is left as it was.
-    pub fn register(&mut self, method: impl IntoMethod<S>) -> Result<&mut Self, RegisterError> {
-        let method = method.into_method();
+    pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
         let name: &str = &method.info.name;
         if self.by_name.contains_key(name) {
             return Err(RegisterError {

@@ -1,0 +1,89 @@
+//! Access to the router's shared state from a method.
+
+use std::fmt;
+use std::ops::Deref;
+
+/// The router's shared state, or a part of it, handed to a method.
+///
+/// In a function under `#[rpc_method]`, a parameter of type `State<'_, T>` receives the state
+/// instead of being read from the request's params; it is not one of the method's wire
+/// parameters. `T` is the router's state type itself, or any type that implements
+/// [`FromState`] for it.
+///
+/// ```
+/// use rpc_core::{rpc_method, Router, State};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// /// Counts calls.
+/// #[rpc_method]
+/// fn hit(counter: State<'_, AtomicU64>) -> u64 {
+///     counter.fetch_add(1, Ordering::Relaxed) + 1
+/// }
+///
+/// let mut router = Router::with_state(AtomicU64::new(0));
+/// router.register(hit::method())?;
+/// # Ok::<(), rpc_core::RegisterError>(())
+/// ```
+pub struct State<'a, T: ?Sized>(pub &'a T);
+
+impl<T: ?Sized> Deref for State<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
+
+impl<T: ?Sized> Clone for State<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for State<'_, T> {}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for State<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("State").field(&self.0).finish()
+    }
+}
+
+/// Picks a part out of a router's state `S`, so that a method can ask for just that part.
+///
+/// Every type is its own state; implement this to hand out parts of a larger one:
+///
+/// ```
+/// use rpc_core::{rpc_method, FromState, Router, State};
+///
+/// struct App {
+///     greeting: Greeting,
+/// }
+///
+/// struct Greeting(String);
+///
+/// impl FromState<App> for Greeting {
+///     fn from_state(app: &App) -> &Self {
+///         &app.greeting
+///     }
+/// }
+///
+/// /// Greets.
+/// #[rpc_method]
+/// fn greet(greeting: State<'_, Greeting>, name: String) -> String {
+///     format!("{}, {name}!", greeting.0)
+/// }
+///
+/// let mut router = Router::with_state(App { greeting: Greeting("Hello".into()) });
+/// router.register(greet::method())?;
+/// # Ok::<(), rpc_core::RegisterError>(())
+/// ```
+pub trait FromState<S> {
+    /// The part of `state` this type is.
+    fn from_state(state: &S) -> &Self;
+}
+
+impl<S> FromState<S> for S {
+    fn from_state(state: &S) -> &Self {
+        state
+    }
+}

@@ -1,0 +1,207 @@
+//! Generates the method: a parameter decoder, the call, and the metadata.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{ItemFn, Lifetime, Type};
+
+use crate::ast::{looks_optional, type_name, Method, ParamKind};
+use crate::attr::Options;
+
+/// Emits the user's function unchanged, and beside it a type of the same name (types and
+/// functions live in different namespaces) whose `method()` builds the router's `Method`.
+pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> TokenStream {
+    let krate = options
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::rpc_core), |path| quote!(#path));
+    let rt = quote!(#krate::__private);
+    let ident = &method.ident;
+    let vis = &func.vis;
+    let name = options.name.as_ref().map_or_else(
+        || {
+            let text = ident.to_string();
+            text.strip_prefix("r#").unwrap_or(&text).to_owned()
+        },
+        syn::LitStr::value,
+    );
+
+    let wire: Vec<_> = method.params.iter().filter(|p| p.wire_name().is_some()).collect();
+    let fields: Vec<_> = wire.iter().map(|p| &p.ident).collect();
+    let field_types: Vec<_> = wire.iter().map(|p| with_lifetime(&p.ty)).collect();
+    let wire_names: Vec<_> = wire.iter().filter_map(|p| p.wire_name()).collect();
+    let indexes = 0..wire.len();
+    // Trait-bound errors on a parameter's type point at the user's type.
+    let fills = wire.iter().map(|p| {
+        let fill = quote_spanned!(p.ty.span()=> #rt::fill);
+        let field = &p.ident;
+        quote!(#fill(&mut slots.#field, de))
+    });
+    let missings = wire.iter().map(|p| {
+        let missing = quote_spanned!(p.ty.span()=> #rt::missing);
+        let field = &p.ident;
+        let wire_name = p.wire_name();
+        quote!(#missing(slots.#field, #wire_name)?)
+    });
+
+    let state_bound = method.state().map(|inner| {
+        let inner = with_lifetime(inner);
+        quote!(for<'__de> #inner: #rt::FromState<__S>,)
+    });
+    let args = method.params.iter().map(|p| match &p.kind {
+        ParamKind::Wire { .. } => {
+            let field = &p.ident;
+            quote!(#field)
+        }
+        ParamKind::State { .. } => quote!(#rt::State(#rt::FromState::<__S>::from_state(__rpc_state))),
+    });
+
+    // A return type that is no `Result` and not `Serialize`, or a `Result` whose error does not
+    // convert, is reported at the user's return type.
+    let value = quote!(__rpc_value);
+    let kind = quote_spanned!(method.output_span()=> .__rpc_kind());
+    let outcome_fn = quote_spanned!(method.output_span()=> .__rpc_outcome);
+    let outcome = quote!((&#rt::Wrap(&#value)) #kind #outcome_fn (#value));
+
+    let call = if method.is_async {
+        quote! {
+            fn __rpc_call<'__a, __S>(
+                __rpc_state: &'__a __S,
+                __rpc_params: #rt::Params<'__a>,
+            ) -> #rt::BoxFuture<'__a, #rt::Result<#rt::Vec<u8>, #rt::ErrorObject>>
+            where
+                __S: #rt::Send + #rt::Sync + 'static,
+                #state_bound
+            {
+                #rt::Box::pin(async move {
+                    let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'__a>>(__rpc_params)?;
+                    let #value = #ident(#(#args),*).await;
+                    #rt::outcome_json(#outcome)
+                })
+            }
+            #rt::Method::from_async_json(#name, __rpc_call::<__S>)
+        }
+    } else {
+        quote! {
+            fn __rpc_call<__S>(
+                __rpc_state: &__S,
+                __rpc_params: #rt::Params<'_>,
+                __rpc_out: &mut #rt::Vec<u8>,
+            ) -> #rt::Result<(), #rt::ErrorObject>
+            where
+                __S: #rt::Send + #rt::Sync + 'static,
+                #state_bound
+            {
+                let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'_>>(__rpc_params)?;
+                let #value = #ident(#(#args),*);
+                #rt::write_outcome(__rpc_out, #outcome)
+            }
+            #rt::Method::from_sync_json(#name, __rpc_call::<__S>)
+        }
+    };
+
+    let doc = (!method.doc.is_empty()).then(|| {
+        let doc = &method.doc;
+        quote!(.doc(#doc))
+    });
+    let param_infos = wire.iter().map(|p| {
+        let wire_name = p.wire_name();
+        let ty = type_name(&p.ty);
+        let optional = looks_optional(&p.ty).then(|| quote!(.optional()));
+        quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional))
+    });
+    let result_type = method.output.as_ref().map_or_else(|| "()".to_owned(), type_name);
+    let method_doc = format!(
+        "The JSON-RPC method `{name}` that calls [`{ident}`](fn@{ident}): register it with \
+         `router.register({ident}::method())`."
+    );
+    let marker = format_ident!("__rpc_marker", span = Span::call_site());
+
+    quote! {
+        #func
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #[derive(Debug)]
+        #vis enum #ident {}
+
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_snake_case)]
+        impl #ident {
+            #[doc = #method_doc]
+            #[must_use]
+            #vis fn method<__S>() -> #rt::Method<__S>
+            where
+                __S: #rt::Send + #rt::Sync + 'static,
+                #state_bound
+            {
+                #[allow(unused_imports)]
+                use #rt::{ResultKind as _, ValueKind as _};
+
+                struct __RpcParams<'__de> {
+                    #(#fields: #field_types,)*
+                    #marker: #rt::Marker<&'__de ()>,
+                }
+
+                struct __RpcSlots<'__de> {
+                    #(#fields: #rt::Option<#field_types>,)*
+                    #marker: #rt::Marker<&'__de ()>,
+                }
+
+                impl<'__de> ::core::default::Default for __RpcSlots<'__de> {
+                    fn default() -> Self {
+                        __RpcSlots { #(#fields: #rt::None,)* #marker: #rt::Marker }
+                    }
+                }
+
+                impl<'__de> #rt::ParamList<'__de> for __RpcParams<'__de> {
+                    const NAMES: &'static [&'static str] = &[#(#wire_names),*];
+                    type Slots = __RpcSlots<'__de>;
+
+                    fn decode_at<__D: #rt::Deserializer<'__de>>(
+                        slots: &mut Self::Slots,
+                        index: usize,
+                        de: __D,
+                    ) -> #rt::Result<(), __D::Error> {
+                        match index {
+                            #(#indexes => #fills,)*
+                            _ => { let _ = (slots, de); #rt::Ok(()) }
+                        }
+                    }
+
+                    fn finish(slots: Self::Slots) -> #rt::Result<Self, #rt::Missing> {
+                        let _ = &slots;
+                        #rt::Ok(__RpcParams { #(#fields: #missings,)* #marker: #rt::Marker })
+                    }
+                }
+
+                #call
+                #doc
+                #(#param_infos)*
+                .result_type(#result_type)
+            }
+        }
+    }
+}
+
+/// The type with every elided or `'_` lifetime named `'__de`, the lifetime of the request
+/// text, so that borrowed parameters (`&str`) borrow from it.
+fn with_lifetime(ty: &Type) -> Type {
+    struct NameLifetimes;
+    impl VisitMut for NameLifetimes {
+        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+            if reference.lifetime.is_none() {
+                reference.lifetime = Some(Lifetime::new("'__de", reference.and_token.span));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, reference);
+        }
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            if lifetime.ident == "_" {
+                *lifetime = Lifetime::new("'__de", lifetime.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    NameLifetimes.visit_type_mut(&mut ty);
+    ty
+}

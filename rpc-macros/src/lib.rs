@@ -1,0 +1,80 @@
+//! `#[rpc_method]`: a plain Rust function becomes a typed JSON-RPC 2.0 method.
+//!
+//! Use it through `rpc-core`, which re-exports it (`rpc_core::rpc_method`); see the tour there.
+//! The attribute leaves the function as it is and adds, beside it, a type of the same name whose
+//! `method()` gives the router what it needs: `router.register(add::method())`.
+
+mod ast;
+mod attr;
+mod expand;
+mod valid;
+
+use std::cell::RefCell;
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+/// Exposes a function as a JSON-RPC method. See the crate documentation of `rpc-core`.
+///
+/// ```
+/// use rpc_core::{rpc_method, Router};
+///
+/// /// Adds two integers.
+/// #[rpc_method]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// assert_eq!(add(2, 3), 5); // still an ordinary function
+/// let mut router = Router::new();
+/// router.register(add::method())?;
+/// # Ok::<(), rpc_core::RegisterError>(())
+/// ```
+#[proc_macro_attribute]
+pub fn rpc_method(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand(args.into(), input.into()).into()
+}
+
+fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let errors = Errors::default();
+    let options = attr::Options::parse(args, &errors);
+    let Ok(mut func) = syn::parse2::<syn::ItemFn>(input.clone()) else {
+        errors.push(syn::Error::new_spanned(
+            &input,
+            "`#[rpc_method]` applies to a free `fn` or `async fn` with a body",
+        ));
+        let errors = errors.into_compile_errors();
+        return quote!(#input #errors);
+    };
+    let method = ast::Method::from_fn(&mut func, &errors);
+    valid::check(&func, &method, &errors);
+    if errors.is_empty() {
+        expand::generate(&func, &method, &options)
+    } else {
+        // The function still compiles as written, so its callers see no cascade of errors.
+        let errors = errors.into_compile_errors();
+        quote!(#func #errors)
+    }
+}
+
+/// Every mistake found, so that all are reported at once, each at its own tokens.
+#[derive(Default)]
+struct Errors(RefCell<Option<syn::Error>>);
+
+impl Errors {
+    fn push(&self, error: syn::Error) {
+        let mut slot = self.0.borrow_mut();
+        match slot.as_mut() {
+            Some(first) => first.combine(error),
+            None => *slot = Some(error),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.borrow().is_none()
+    }
+
+    fn into_compile_errors(self) -> proc_macro2::TokenStream {
+        self.0.into_inner().map(|e| e.to_compile_error()).unwrap_or_default()
+    }
+}

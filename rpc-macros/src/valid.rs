@@ -1,0 +1,71 @@
+//! Checks on the function that the compiler would not make, or would make with a worse error.
+
+use std::collections::HashMap;
+
+use syn::visit::Visit;
+use syn::ItemFn;
+
+use crate::ast::{Method, ParamKind};
+use crate::Errors;
+
+pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
+    let sig = &func.sig;
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            "an RPC method cannot be generic: the router must know every parameter's type",
+        ));
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.push(syn::Error::new_spanned(
+            unsafety,
+            "an RPC method cannot be `unsafe`: a remote caller cannot uphold its contract",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(variadic, "an RPC method cannot be variadic"));
+    }
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(typed) = input {
+            let mut finder = ImplTraitFinder(errors);
+            finder.visit_type(&typed.ty);
+        }
+    }
+
+    let mut seen = HashMap::new();
+    let mut state_seen = false;
+    for param in &method.params {
+        match &param.kind {
+            ParamKind::Wire { name, renamed } => {
+                if let Some(first) = seen.insert(name.value(), param.ident.clone()) {
+                    let at = if *renamed { name.span() } else { param.ident.span() };
+                    errors.push(syn::Error::new(
+                        at,
+                        format!("duplicate parameter name \"{}\" (also used by `{first}`)", name.value()),
+                    ));
+                }
+            }
+            ParamKind::State { .. } => {
+                if state_seen {
+                    errors.push(syn::Error::new_spanned(
+                        &param.ty,
+                        "only one `State` parameter is allowed: implement `FromState` on a struct to reach several parts",
+                    ));
+                }
+                state_seen = true;
+            }
+        }
+    }
+}
+
+/// Reports every `impl Trait` in a parameter's type.
+struct ImplTraitFinder<'e>(&'e Errors);
+
+impl Visit<'_> for ImplTraitFinder<'_> {
+    fn visit_type_impl_trait(&mut self, ty: &syn::TypeImplTrait) {
+        self.0.push(syn::Error::new_spanned(
+            ty,
+            "`impl Trait` cannot be the type of an RPC method's parameter: name a concrete type",
+        ));
+    }
+}
