@@ -212,12 +212,12 @@ impl<'de> Deserializer<'de> for NotGiven {
 }
 
 /// Writes a sync method's outcome: the result's JSON into `out`, or the error.
-pub fn write_outcome<T: Serialize>(out: &mut Vec<u8>, outcome: Result<T, ErrorObject>) -> Result<(), ErrorObject> {
+fn write_outcome<T: Serialize>(out: &mut Vec<u8>, outcome: Result<T, ErrorObject>) -> Result<(), ErrorObject> {
     write_json(out, &outcome?)
 }
 
 /// An async method's outcome as JSON bytes, or the error.
-pub fn outcome_json<T: Serialize>(outcome: Result<T, ErrorObject>) -> Result<Vec<u8>, ErrorObject> {
+fn outcome_json<T: Serialize>(outcome: Result<T, ErrorObject>) -> Result<Vec<u8>, ErrorObject> {
     let mut out = Vec::new();
     write_json(&mut out, &outcome?)?;
     Ok(out)
@@ -225,8 +225,10 @@ pub fn outcome_json<T: Serialize>(outcome: Result<T, ErrorObject>) -> Result<Vec
 
 /// Tells a function's return value apart by type, not by syntax: a `Result` (whatever alias
 /// names it) is an outcome, anything else a plain result. Generated code calls
-/// `(&Wrap(&value)).__rpc_kind().__rpc_outcome(value)`; method resolution picks
-/// [`ResultKind`] for a `Result` and falls back to [`ValueKind`] by auto-reference.
+/// `(&Wrap(&value)).__rpc_kind().__rpc_write(value, out)` (or `.__rpc_json(value)`); method
+/// resolution picks [`ResultKind`] for a `Result` and falls back to [`ValueKind`] by
+/// auto-reference. Each tag's methods carry the bounds, so a type that does not fit gets one
+/// error, at the span the call was given: the user's return type.
 pub struct Wrap<'a, T>(pub &'a T);
 
 impl<T> fmt::Debug for Wrap<'_, T> {
@@ -260,9 +262,18 @@ impl<T> ValueKind for &Wrap<'_, T> {}
 pub struct ResultTag;
 
 impl ResultTag {
-    /// The outcome: the `Ok` value as result, the error converted into an error object.
-    pub fn __rpc_outcome<T: Serialize, E: Into<ErrorObject>>(self, value: Result<T, E>) -> Result<T, ErrorObject> {
-        value.map_err(Into::into)
+    /// Writes the `Ok` value as the result; converts the error into an error object.
+    pub fn __rpc_write<T: Serialize, E: Into<ErrorObject>>(
+        self,
+        value: Result<T, E>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ErrorObject> {
+        write_outcome(out, value.map_err(Into::into))
+    }
+
+    /// The `Ok` value's JSON; the error converted into an error object.
+    pub fn __rpc_json<T: Serialize, E: Into<ErrorObject>>(self, value: Result<T, E>) -> Result<Vec<u8>, ErrorObject> {
+        outcome_json(value.map_err(Into::into))
     }
 }
 
@@ -271,8 +282,13 @@ impl ResultTag {
 pub struct ValueTag;
 
 impl ValueTag {
-    /// The outcome: the value as result.
-    pub fn __rpc_outcome<T: Serialize>(self, value: T) -> Result<T, ErrorObject> {
-        Ok(value)
+    /// Writes the value as the result.
+    pub fn __rpc_write<T: Serialize>(self, value: T, out: &mut Vec<u8>) -> Result<(), ErrorObject> {
+        write_json(out, &value)
+    }
+
+    /// The value's JSON.
+    pub fn __rpc_json<T: Serialize>(self, value: T) -> Result<Vec<u8>, ErrorObject> {
+        outcome_json(Ok(value))
     }
 }

@@ -34,15 +34,13 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     let indexes = 0..wire.len();
     // Trait-bound errors on a parameter's type point at the user's type.
     let fills = wire.iter().map(|p| {
-        let fill = quote_spanned!(p.ty.span()=> #rt::fill);
         let field = &p.ident;
-        quote!(#fill(&mut slots.#field, de))
+        quote_spanned!(at(&p.ty)=> #rt::fill(&mut slots.#field, de))
     });
     let missings = wire.iter().map(|p| {
-        let missing = quote_spanned!(p.ty.span()=> #rt::missing);
         let field = &p.ident;
         let wire_name = p.wire_name();
-        quote!(#missing(slots.#field, #wire_name)?)
+        quote_spanned!(at(&p.ty)=> #rt::missing(slots.#field, #wire_name)?)
     });
 
     let state_bound = method.state().map(|inner| {
@@ -60,9 +58,10 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     // A return type that is no `Result` and not `Serialize`, or a `Result` whose error does not
     // convert, is reported at the user's return type.
     let value = quote!(__rpc_value);
-    let kind = quote_spanned!(method.output_span()=> .__rpc_kind());
-    let outcome_fn = quote_spanned!(method.output_span()=> .__rpc_outcome);
-    let outcome = quote!((&#rt::Wrap(&#value)) #kind #outcome_fn (#value));
+    let output_at = Span::call_site().located_at(method.output_span());
+    let kind = quote_spanned!(output_at=> (&#rt::Wrap(&__rpc_value)).__rpc_kind());
+    let write = quote_spanned!(output_at=> #kind.__rpc_write(__rpc_value, __rpc_out));
+    let json = quote_spanned!(output_at=> #kind.__rpc_json(__rpc_value));
 
     let call = if method.is_async {
         quote! {
@@ -77,7 +76,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
                 #rt::Box::pin(async move {
                     let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'__a>>(__rpc_params)?;
                     let #value = #ident(#(#args),*).await;
-                    #rt::outcome_json(#outcome)
+                    #json
                 })
             }
             #rt::Method::from_async_json(#name, __rpc_call::<__S>)
@@ -95,7 +94,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             {
                 let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'_>>(__rpc_params)?;
                 let #value = #ident(#(#args),*);
-                #rt::write_outcome(__rpc_out, #outcome)
+                #write
             }
             #rt::Method::from_sync_json(#name, __rpc_call::<__S>)
         }
@@ -182,6 +181,13 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             }
         }
     }
+}
+
+/// A span with the hygiene of the macro's call site, so generated names resolve wherever the
+/// function was written (even inside a `macro_rules!`), but located at the user's `tokens`, so
+/// that a compiler error about them points there.
+fn at(tokens: &impl Spanned) -> Span {
+    Span::call_site().located_at(tokens.span())
 }
 
 /// The type with every elided or `'_` lifetime named `'__de`, the lifetime of the request

@@ -1,0 +1,8 @@
+use rpc_core::rpc_method;
+
+#[rpc_method]
+struct Add {
+    a: i64,
+}
+
+fn main() {}
