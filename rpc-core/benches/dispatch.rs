@@ -25,6 +25,23 @@ struct AddParams {
     b: i64,
 }
 
+/// Adds two integers.
+#[rpc_core::rpc_method(name = "add")]
+fn add_generated(a: i64, b: i64) -> Result<i64, ErrorObject> {
+    a.checked_add(b)
+        .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+}
+
+/// The same method through `#[rpc_method]`.
+fn generated_router() -> Router {
+    let mut router = Router::new();
+    router
+        .register(add_generated::method())
+        .expect("one registration");
+    router
+}
+
+/// The method written by hand on the layer under the attribute.
 fn router() -> Router {
     let mut router = Router::new();
     router
@@ -103,46 +120,58 @@ fn batch_body(len: usize) -> Vec<u8> {
 }
 
 fn single(c: &mut Criterion) {
-    let router = router();
-    assert_eq!(now(router.handle(NAMED)).unwrap(), floor::single(NAMED));
+    let hand = router();
+    let generated = generated_router();
+    for body in [NAMED, POSITIONAL] {
+        assert_eq!(now(hand.handle(body)).unwrap(), floor::single(NAMED));
+        assert_eq!(now(generated.handle(body)).unwrap(), floor::single(NAMED));
+    }
     let mut group = c.benchmark_group("single");
     group.throughput(Throughput::Elements(1));
     group.bench_function("floor/named", |b| {
         b.iter(|| floor::single(black_box(NAMED)))
     });
-    group.bench_function("router/named", |b| {
-        b.iter(|| now(router.handle(black_box(NAMED))))
-    });
-    group.bench_function("router/positional", |b| {
-        b.iter(|| now(router.handle(black_box(POSITIONAL))))
-    });
+    for (name, router) in [("hand", &hand), ("macro", &generated)] {
+        for (shape, body) in [("named", NAMED), ("positional", POSITIONAL)] {
+            group.bench_function(format!("{name}/{shape}"), |b| {
+                b.iter(|| now(router.handle(black_box(body))))
+            });
+        }
+    }
     group.finish();
 }
 
 fn batch(c: &mut Criterion) {
-    let router = router();
+    let hand = router();
+    let generated = generated_router();
     let body = batch_body(100);
-    assert_eq!(now(router.handle(&body)).unwrap(), floor::batch(&body));
+    assert_eq!(now(hand.handle(&body)).unwrap(), floor::batch(&body));
+    assert_eq!(now(generated.handle(&body)).unwrap(), floor::batch(&body));
     let mut group = c.benchmark_group("batch100");
     group.throughput(Throughput::Elements(100));
     group.bench_function("floor", |b| b.iter(|| floor::batch(black_box(&body))));
-    group.bench_function("router", |b| {
-        b.iter(|| now(router.handle(black_box(&body))))
+    group.bench_function("hand", |b| b.iter(|| now(hand.handle(black_box(&body)))));
+    group.bench_function("macro", |b| {
+        b.iter(|| now(generated.handle(black_box(&body))))
     });
     group.finish();
 }
 
 fn errors(c: &mut Criterion) {
-    let router = router();
+    let hand = router();
+    let generated = generated_router();
     let mut group = c.benchmark_group("errors");
-    group.bench_function("unknown_method", |b| {
-        b.iter(|| now(router.handle(black_box(UNKNOWN))))
+    for (name, body) in [
+        ("unknown_method", UNKNOWN),
+        ("parse_error", &b"{\"jsonrpc\":"[..]),
+    ] {
+        group.bench_function(name, |b| b.iter(|| now(hand.handle(black_box(body)))));
+    }
+    group.bench_function("invalid_params/hand", |b| {
+        b.iter(|| now(hand.handle(black_box(BAD_PARAMS))))
     });
-    group.bench_function("invalid_params", |b| {
-        b.iter(|| now(router.handle(black_box(BAD_PARAMS))))
-    });
-    group.bench_function("parse_error", |b| {
-        b.iter(|| now(router.handle(black_box(b"{\"jsonrpc\":"))))
+    group.bench_function("invalid_params/macro", |b| {
+        b.iter(|| now(generated.handle(black_box(BAD_PARAMS))))
     });
     group.finish();
 }

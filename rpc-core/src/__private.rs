@@ -28,7 +28,11 @@ pub trait ParamList<'de>: Sized {
     /// One `Option` a parameter, all `None` to start with.
     type Slots: Default;
     /// Decodes parameter `index` from `de` into its slot.
-    fn decode_at<D: Deserializer<'de>>(slots: &mut Self::Slots, index: usize, de: D) -> Result<(), D::Error>;
+    fn decode_at<D: Deserializer<'de>>(
+        slots: &mut Self::Slots,
+        index: usize,
+        de: D,
+    ) -> Result<(), D::Error>;
     /// The parameters, once every value given is decoded; a parameter not given is decoded
     /// with [`missing`], which only `Option`-like types accept.
     fn finish(slots: Self::Slots) -> Result<Self, Missing>;
@@ -39,7 +43,10 @@ pub trait ParamList<'de>: Sized {
 pub struct Missing(&'static str);
 
 /// Decodes `value` into an empty slot; a slot filled already means the name came twice.
-pub fn fill<'de, T: Deserialize<'de>, D: Deserializer<'de>>(slot: &mut Option<T>, de: D) -> Result<(), D::Error> {
+pub fn fill<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    slot: &mut Option<T>,
+    de: D,
+) -> Result<(), D::Error> {
     if slot.is_some() {
         return Err(de::Error::custom("given twice"));
     }
@@ -49,7 +56,10 @@ pub fn fill<'de, T: Deserialize<'de>, D: Deserializer<'de>>(slot: &mut Option<T>
 
 /// The value of a parameter that was not given: `None` for `Option<T>` (and any type that
 /// deserializes from "no value"), an error for every other type.
-pub fn missing<'de, T: Deserialize<'de>>(slot: Option<T>, name: &'static str) -> Result<T, Missing> {
+pub fn missing<'de, T: Deserialize<'de>>(
+    slot: Option<T>,
+    name: &'static str,
+) -> Result<T, Missing> {
     match slot {
         Some(value) => Ok(value),
         None => T::deserialize(NotGiven).map_err(|_: de::value::Error| Missing(name)),
@@ -78,7 +88,9 @@ pub fn decode<'de, P: ParamList<'de>>(params: Params<'de>) -> Result<P, ErrorObj
             }));
         }
     }
-    P::finish(slots).map_err(|Missing(name)| ErrorObject::invalid_params(format!("missing parameter \"{name}\"")))
+    P::finish(slots).map_err(|Missing(name)| {
+        ErrorObject::invalid_params(format!("missing parameter \"{name}\""))
+    })
 }
 
 struct ParamsVisitor<'s, 'de, P: ParamList<'de>> {
@@ -212,7 +224,10 @@ impl<'de> Deserializer<'de> for NotGiven {
 }
 
 /// Writes a sync method's outcome: the result's JSON into `out`, or the error.
-fn write_outcome<T: Serialize>(out: &mut Vec<u8>, outcome: Result<T, ErrorObject>) -> Result<(), ErrorObject> {
+fn write_outcome<T: Serialize>(
+    out: &mut Vec<u8>,
+    outcome: Result<T, ErrorObject>,
+) -> Result<(), ErrorObject> {
     write_json(out, &outcome?)
 }
 
@@ -272,7 +287,10 @@ impl ResultTag {
     }
 
     /// The `Ok` value's JSON; the error converted into an error object.
-    pub fn __rpc_json<T: Serialize, E: Into<ErrorObject>>(self, value: Result<T, E>) -> Result<Vec<u8>, ErrorObject> {
+    pub fn __rpc_json<T: Serialize, E: Into<ErrorObject>>(
+        self,
+        value: Result<T, E>,
+    ) -> Result<Vec<u8>, ErrorObject> {
         outcome_json(value.map_err(Into::into))
     }
 }

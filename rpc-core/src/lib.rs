@@ -40,6 +40,24 @@
 //! # Ok::<(), rpc_core::RegisterError>(())
 //! ```
 //!
+//! # Methods from plain functions
+//! The [`rpc_method`] attribute does the decoding for you, with typed parameters by position or
+//! by name and precise "Invalid params" errors; the [`rpc_macros`] crate documents it in full.
+//!
+//! ```
+//! use rpc_core::{rpc_method, Router};
+//!
+//! /// Adds two integers.
+//! #[rpc_method]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! let mut router = Router::new();
+//! router.register(add::method())?;
+//! # Ok::<(), rpc_core::RegisterError>(())
+//! ```
+//!
 //! # Design
 //! - Requests are parsed in one pass straight from the borrowed body; params stay raw JSON text
 //!   ([`Params`]) until the method decodes them. No `serde_json::Value` is built on the way.

@@ -24,7 +24,21 @@ use std::ops::Deref;
 /// router.register(hit::method())?;
 /// # Ok::<(), rpc_core::RegisterError>(())
 /// ```
-pub struct State<'a, T: ?Sized>(pub &'a T);
+///
+/// `State` derefs to `T`, so `state.field` and `state.method()` reach the `T` itself.
+pub struct State<'a, T: ?Sized>(&'a T);
+
+impl<'a, T: ?Sized> State<'a, T> {
+    /// Wraps a reference to the state.
+    pub fn new(state: &'a T) -> Self {
+        State(state)
+    }
+
+    /// The reference, for as long as the state is borrowed (`Deref` gives a shorter one).
+    pub fn get(self) -> &'a T {
+        self.0
+    }
+}
 
 impl<T: ?Sized> Deref for State<'_, T> {
     type Target = T;

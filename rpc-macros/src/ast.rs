@@ -29,7 +29,7 @@ pub(crate) enum ParamKind {
     /// Read from the request's params under this name.
     Wire { name: LitStr, renamed: bool },
     /// `State<'_, T>`: the router's state (or the part of it that is a `T`).
-    State { inner: Type },
+    State { inner: Box<Type> },
 }
 
 impl Param {
@@ -65,7 +65,7 @@ impl Method {
                         }
                     };
                     let ty = (*typed.ty).clone();
-                    let kind = match state_inner(&ty) {
+                    let kind = match state_inner(&ty).map(Box::new) {
                         Some(inner) => {
                             if let Some(rename) = &rename {
                                 errors.push(syn::Error::new_spanned(
@@ -102,12 +102,14 @@ impl Method {
 
     /// Where to point errors about the return type.
     pub(crate) fn output_span(&self) -> Span {
-        self.output.as_ref().map_or_else(|| self.ident.span(), Spanned::span)
+        self.output
+            .as_ref()
+            .map_or_else(|| self.ident.span(), Spanned::span)
     }
 
     pub(crate) fn state(&self) -> Option<&Type> {
         self.params.iter().find_map(|p| match &p.kind {
-            ParamKind::State { inner } => Some(inner),
+            ParamKind::State { inner } => Some(&**inner),
             ParamKind::Wire { .. } => None,
         })
     }
@@ -138,7 +140,10 @@ fn doc_text(attrs: &[syn::Attribute]) -> String {
         .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,

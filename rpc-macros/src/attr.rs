@@ -28,7 +28,10 @@ impl Options {
             if key.is_ident("name") {
                 if let Some(name) = string_value(&value, errors) {
                     if name.value().is_empty() {
-                        errors.push(syn::Error::new_spanned(&name, "a method name must not be empty"));
+                        errors.push(syn::Error::new_spanned(
+                            &name,
+                            "a method name must not be empty",
+                        ));
                     }
                     set_once(&mut options.name, name, &key, errors);
                 }
@@ -36,7 +39,10 @@ impl Options {
                 if let Some(path) = string_value(&value, errors) {
                     match path.parse::<syn::Path>() {
                         Ok(parsed) => set_once(&mut options.krate, parsed, &key, errors),
-                        Err(err) => errors.push(syn::Error::new_spanned(&path, format!("expected a path: {err}"))),
+                        Err(err) => errors.push(syn::Error::new_spanned(
+                            &path,
+                            format!("expected a path: {err}"),
+                        )),
                     }
                 }
             } else {
@@ -60,7 +66,10 @@ pub(crate) fn take_param_options(attrs: &mut Vec<Attribute>, errors: &Errors) ->
                     if key.is_ident("rename") {
                         if let Some(name) = string_value(&value, errors) {
                             if name.value().is_empty() {
-                                errors.push(syn::Error::new_spanned(&name, "a parameter name must not be empty"));
+                                errors.push(syn::Error::new_spanned(
+                                    &name,
+                                    "a parameter name must not be empty",
+                                ));
                             }
                             set_once(&mut rename, name, &key, errors);
                         }
@@ -100,7 +109,10 @@ fn name_values(tokens: TokenStream, expected: &str, errors: &Errors) -> Vec<(syn
                 let path = other.path().clone();
                 errors.push(syn::Error::new_spanned(
                     other,
-                    format!("expected `{} = \"...\"`", quote::ToTokens::to_token_stream(&path)),
+                    format!(
+                        "expected `{} = \"...\"`",
+                        quote::ToTokens::to_token_stream(&path)
+                    ),
                 ));
                 None
             }
@@ -114,13 +126,20 @@ fn is_known(path: &syn::Path, expected: &str) -> bool {
 }
 
 fn unknown(key: &syn::Path, expected: &str) -> syn::Error {
-    let name = quote::ToTokens::to_token_stream(key).to_string().replace(' ', "");
-    syn::Error::new_spanned(key, format!("unknown option `{name}`, expected one of: {expected}"))
+    let name = quote::ToTokens::to_token_stream(key)
+        .to_string()
+        .replace(' ', "");
+    syn::Error::new_spanned(
+        key,
+        format!("unknown option `{name}`, expected one of: {expected}"),
+    )
 }
 
 fn string_value(value: &Expr, errors: &Errors) -> Option<LitStr> {
     match value {
-        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => Some(s.clone()),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s.clone()),
         other => {
             errors.push(syn::Error::new_spanned(other, "expected a string literal"));
             None
@@ -131,7 +150,10 @@ fn string_value(value: &Expr, errors: &Errors) -> Option<LitStr> {
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &syn::Path, errors: &Errors) {
     if slot.is_some() {
         let name = quote::ToTokens::to_token_stream(key).to_string();
-        errors.push(syn::Error::new_spanned(key, format!("duplicate option `{name}`")));
+        errors.push(syn::Error::new_spanned(
+            key,
+            format!("duplicate option `{name}`"),
+        ));
     } else {
         *slot = Some(value);
     }

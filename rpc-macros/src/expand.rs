@@ -27,7 +27,11 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         syn::LitStr::value,
     );
 
-    let wire: Vec<_> = method.params.iter().filter(|p| p.wire_name().is_some()).collect();
+    let wire: Vec<_> = method
+        .params
+        .iter()
+        .filter(|p| p.wire_name().is_some())
+        .collect();
     let fields: Vec<_> = wire.iter().map(|p| &p.ident).collect();
     let field_types: Vec<_> = wire.iter().map(|p| with_lifetime(&p.ty)).collect();
     let wire_names: Vec<_> = wire.iter().filter_map(|p| p.wire_name()).collect();
@@ -52,7 +56,9 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             let field = &p.ident;
             quote!(#field)
         }
-        ParamKind::State { .. } => quote!(#rt::State(#rt::FromState::<__S>::from_state(__rpc_state))),
+        ParamKind::State { .. } => {
+            quote!(#rt::State::new(#rt::FromState::<__S>::from_state(__rpc_state)))
+        }
     });
 
     // A return type that is no `Result` and not `Serialize`, or a `Result` whose error does not
@@ -110,7 +116,10 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         let optional = looks_optional(&p.ty).then(|| quote!(.optional()));
         quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional))
     });
-    let result_type = method.output.as_ref().map_or_else(|| "()".to_owned(), type_name);
+    let result_type = method
+        .output
+        .as_ref()
+        .map_or_else(|| "()".to_owned(), type_name);
     let method_doc = format!(
         "The JSON-RPC method `{name}` that calls [`{ident}`](fn@{ident}): register it with \
          `router.register({ident}::method())`."

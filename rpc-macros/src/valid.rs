@@ -23,7 +23,10 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
         ));
     }
     if let Some(variadic) = &sig.variadic {
-        errors.push(syn::Error::new_spanned(variadic, "an RPC method cannot be variadic"));
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "an RPC method cannot be variadic",
+        ));
     }
     for input in &sig.inputs {
         if let syn::FnArg::Typed(typed) = input {
@@ -38,10 +41,17 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
         match &param.kind {
             ParamKind::Wire { name, renamed } => {
                 if let Some(first) = seen.insert(name.value(), param.ident.clone()) {
-                    let at = if *renamed { name.span() } else { param.ident.span() };
+                    let at = if *renamed {
+                        name.span()
+                    } else {
+                        param.ident.span()
+                    };
                     errors.push(syn::Error::new(
                         at,
-                        format!("duplicate parameter name \"{}\" (also used by `{first}`)", name.value()),
+                        format!(
+                            "duplicate parameter name \"{}\" (also used by `{first}`)",
+                            name.value()
+                        ),
                     ));
                 }
             }

@@ -71,7 +71,7 @@ async fn hit_async(app: State<'_, App>, by: u64) -> u64 {
 
 #[rpc_method]
 fn whoami(name: State<'_, Name>) -> &'static str {
-    (*name).0
+    name.0
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +99,10 @@ type AccountResult<T> = Result<T, AccountError>;
 fn withdraw(account: u32, amount: u64) -> AccountResult<u64> {
     match account {
         1 if amount <= 10 => Ok(10 - amount),
-        1 => Err(AccountError::Insufficient { account, missing: amount - 10 }),
+        1 => Err(AccountError::Insufficient {
+            account,
+            missing: amount - 10,
+        }),
         _ => Err(AccountError::NotFound(account)),
     }
 }
@@ -111,7 +114,8 @@ async fn withdraw_async(account: u32, amount: u64) -> Result<u64, AccountError> 
 
 #[rpc_method]
 fn checked(a: i64) -> Result<i64, ErrorObject> {
-    a.checked_mul(2).ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+    a.checked_mul(2)
+        .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
 fn router() -> Router<App> {
@@ -141,10 +145,16 @@ fn router() -> Router<App> {
 /// Calls `method` with `params` (JSON text, or `None` for no params member) and returns the
 /// result, or the error's data (or the whole error object when it has no data).
 fn call(router: &Router<App>, method: &str, params: Option<&str>) -> Result<Value, Value> {
-    let params = params.map(|p| format!(r#","params":{p}"#)).unwrap_or_default();
+    let params = params
+        .map(|p| format!(r#","params":{p}"#))
+        .unwrap_or_default();
     let body = format!(r#"{{"jsonrpc":"2.0","method":"{method}"{params},"id":1}}"#);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let response = runtime.block_on(router.handle(body.as_bytes())).expect("a call is answered");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let response = runtime
+        .block_on(router.handle(body.as_bytes()))
+        .expect("a call is answered");
     let mut response: Value = serde_json::from_slice(&response).unwrap();
     match response.get_mut("error") {
         Some(error) => Err(error.get("data").cloned().unwrap_or_else(|| error.take())),
@@ -165,14 +175,35 @@ fn positional_and_named_params_both_decode_sync_and_async() {
         ("[1]", Ok(json!([1, null]))),
         ("[1, null]", Ok(json!([1, null]))),
         ("[]", invalid(r#"missing parameter "a""#)),
-        ("[null]", invalid(r#"parameter "a": invalid type: null, expected i64"#)),
-        ("[null, 2]", invalid(r#"parameter "a": invalid type: null, expected i64"#)),
+        (
+            "[null]",
+            invalid(r#"parameter "a": invalid type: null, expected i64"#),
+        ),
+        (
+            "[null, 2]",
+            invalid(r#"parameter "a": invalid type: null, expected i64"#),
+        ),
         ("[1, 2, 3]", invalid("expected at most 2 parameters, got 3")),
-        ("[1, 2, 3, [4]]", invalid("expected at most 2 parameters, got 4")),
-        (r#"["1"]"#, invalid(r#"parameter "a": invalid type: string "1", expected i64"#)),
-        (r#"[1, "x"]"#, invalid(r#"parameter "b": invalid type: string "x", expected i64"#)),
-        ("[1.5]", invalid(r#"parameter "a": invalid type: floating point `1.5`, expected i64"#)),
-        ("[9223372036854775808]", invalid(r#"parameter "a": invalid value: integer `9223372036854775808`, expected i64"#)),
+        (
+            "[1, 2, 3, [4]]",
+            invalid("expected at most 2 parameters, got 4"),
+        ),
+        (
+            r#"["1"]"#,
+            invalid(r#"parameter "a": invalid type: string "1", expected i64"#),
+        ),
+        (
+            r#"[1, "x"]"#,
+            invalid(r#"parameter "b": invalid type: string "x", expected i64"#),
+        ),
+        (
+            "[1.5]",
+            invalid(r#"parameter "a": invalid type: floating point `1.5`, expected i64"#),
+        ),
+        (
+            "[9223372036854775808]",
+            invalid(r#"parameter "a": invalid value: integer `9223372036854775808`, expected i64"#),
+        ),
         // By name.
         (r#"{"a": 1, "b": 2}"#, Ok(json!([1, 2]))),
         (r#"{"b": 2, "a": 1}"#, Ok(json!([1, 2]))),
@@ -180,21 +211,41 @@ fn positional_and_named_params_both_decode_sync_and_async() {
         (r#"{"a": 1, "b": null}"#, Ok(json!([1, null]))),
         (r#"{"b": 2}"#, invalid(r#"missing parameter "a""#)),
         ("{}", invalid(r#"missing parameter "a""#)),
-        (r#"{"a": null}"#, invalid(r#"parameter "a": invalid type: null, expected i64"#)),
+        (
+            r#"{"a": null}"#,
+            invalid(r#"parameter "a": invalid type: null, expected i64"#),
+        ),
         (r#"{"a": 1, "c": 3}"#, invalid(r#"unknown parameter "c""#)),
         (r#"{"A": 1}"#, invalid(r#"unknown parameter "A""#)),
-        (r#"{"a": "1"}"#, invalid(r#"parameter "a": invalid type: string "1", expected i64"#)),
-        (r#"{"a": 1, "b": [2]}"#, invalid(r#"parameter "b": invalid type: sequence, expected i64"#)),
-        (r#"{"a": 1, "a": 2}"#, invalid(r#"parameter "a": given twice"#)),
+        (
+            r#"{"a": "1"}"#,
+            invalid(r#"parameter "a": invalid type: string "1", expected i64"#),
+        ),
+        (
+            r#"{"a": 1, "b": [2]}"#,
+            invalid(r#"parameter "b": invalid type: sequence, expected i64"#),
+        ),
+        (
+            r#"{"a": 1, "a": 2}"#,
+            invalid(r#"parameter "a": given twice"#),
+        ),
         (r#"{"\u0061": 1}"#, Ok(json!([1, null]))),
         // No params at all.
         ("null", invalid(r#"missing parameter "a""#)),
     ];
     for method in ["pair", "pair_async"] {
         for (params, expected) in cases {
-            assert_eq!(&call(&router, method, Some(params)), expected, "{method} {params}");
+            assert_eq!(
+                &call(&router, method, Some(params)),
+                expected,
+                "{method} {params}"
+            );
         }
-        assert_eq!(call(&router, method, None), invalid(r#"missing parameter "a""#), "{method}");
+        assert_eq!(
+            call(&router, method, None),
+            invalid(r#"missing parameter "a""#),
+            "{method}"
+        );
     }
 }
 
@@ -203,10 +254,20 @@ fn a_method_without_parameters_takes_none_an_empty_array_or_an_empty_object() {
     let router = router();
     for method in ["nothing", "nothing_async"] {
         for params in [None, Some("null"), Some("[]"), Some("{}")] {
-            assert_eq!(call(&router, method, params), Ok(json!("ok")), "{method} {params:?}");
+            assert_eq!(
+                call(&router, method, params),
+                Ok(json!("ok")),
+                "{method} {params:?}"
+            );
         }
-        assert_eq!(call(&router, method, Some("[1]")), invalid("expected at most 0 parameters, got 1"));
-        assert_eq!(call(&router, method, Some(r#"{"x":1}"#)), invalid(r#"unknown parameter "x""#));
+        assert_eq!(
+            call(&router, method, Some("[1]")),
+            invalid("expected at most 0 parameters, got 1")
+        );
+        assert_eq!(
+            call(&router, method, Some(r#"{"x":1}"#)),
+            invalid(r#"unknown parameter "x""#)
+        );
     }
     assert_eq!(call(&router, "ping", None), Ok(Value::Null), "() is null");
 }
@@ -214,8 +275,18 @@ fn a_method_without_parameters_takes_none_an_empty_array_or_an_empty_object() {
 #[test]
 fn renamed_methods_and_parameters() {
     let router = router();
-    assert_eq!(call(&router, "math.subtract", Some(r#"{"subtrahend": 23, "minuend": 42}"#)), Ok(json!(19)));
-    assert_eq!(call(&router, "math.subtract", Some("[42, 23]")), Ok(json!(19)));
+    assert_eq!(
+        call(
+            &router,
+            "math.subtract",
+            Some(r#"{"subtrahend": 23, "minuend": 42}"#)
+        ),
+        Ok(json!(19))
+    );
+    assert_eq!(
+        call(&router, "math.subtract", Some("[42, 23]")),
+        Ok(json!(19))
+    );
     assert_eq!(
         call(&router, "math.subtract", Some(r#"{"a": 42, "b": 23}"#)),
         invalid(r#"unknown parameter "a""#)
@@ -235,19 +306,36 @@ fn borrowed_string_parameters_borrow_from_the_request() {
     assert_eq!(call(&router, "echo", Some(r#"["abc"]"#)), Ok(json!("ABC")));
     // A string with escapes cannot be borrowed: the error says so.
     let err = call(&router, "echo", Some(r#"["a\nb"]"#)).unwrap_err();
-    assert!(err.as_str().unwrap().starts_with(r#"parameter "text": invalid type: string"#), "{err}");
+    assert!(
+        err.as_str()
+            .unwrap()
+            .starts_with(r#"parameter "text": invalid type: string"#),
+        "{err}"
+    );
 }
 
 #[test]
 fn state_parameters_receive_the_router_state_and_are_not_on_the_wire() {
     let router = router();
     assert_eq!(call(&router, "hit", Some("[2]")), Ok(json!(2)));
-    assert_eq!(call(&router, "hit_async", Some(r#"{"by": 3}"#)), Ok(json!(5)));
-    assert_eq!(call(&router, "hit", Some(r#"{"by": 1, "app": 1}"#)), invalid(r#"unknown parameter "app""#));
+    assert_eq!(
+        call(&router, "hit_async", Some(r#"{"by": 3}"#)),
+        Ok(json!(5))
+    );
+    assert_eq!(
+        call(&router, "hit", Some(r#"{"by": 1, "app": 1}"#)),
+        invalid(r#"unknown parameter "app""#)
+    );
     assert_eq!(call(&router, "whoami", None), Ok(json!("calculator")));
     assert_eq!(router.state().hits.load(Ordering::SeqCst), 5);
     let info = router.method_info("hit").unwrap();
-    assert_eq!(info.params.iter().map(|p| p.name.as_ref()).collect::<Vec<_>>(), ["by"]);
+    assert_eq!(
+        info.params
+            .iter()
+            .map(|p| p.name.as_ref())
+            .collect::<Vec<_>>(),
+        ["by"]
+    );
 }
 
 #[test]
@@ -261,7 +349,10 @@ fn result_errors_convert_into_error_objects_through_from() {
             Err(json!({"code": 404, "message": "account 2 not found"}))
         );
     }
-    assert_eq!(call(&router, "checked", Some("[4611686018427387904]")), invalid("integer overflow"));
+    assert_eq!(
+        call(&router, "checked", Some("[4611686018427387904]")),
+        invalid("integer overflow")
+    );
     assert_eq!(call(&router, "checked", Some("[21]")), Ok(json!(42)));
 }
 
@@ -269,7 +360,9 @@ fn result_errors_convert_into_error_objects_through_from() {
 fn functions_stay_callable_as_ordinary_rust() {
     assert_eq!(pair(1, None), (1, None));
     assert_eq!(subtract(42, 23), 19);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(pair_async(3, Some(4))), (3, Some(4)));
     assert!(matches!(withdraw(9, 1), Err(AccountError::NotFound(9))));
 }
@@ -284,8 +377,17 @@ fn metadata_records_docs_names_types_and_optionality() {
     assert_eq!(info.result.as_deref(), Some("(i64, Option<i64>)"));
     assert!(router.method_info("pair_async").unwrap().is_async);
     let info = router.method_info("math.subtract").unwrap();
-    assert_eq!(info.params.iter().map(|p| p.name.as_ref()).collect::<Vec<_>>(), ["minuend", "subtrahend"]);
-    assert_eq!(router.method_info("ping").unwrap().result.as_deref(), Some("()"));
+    assert_eq!(
+        info.params
+            .iter()
+            .map(|p| p.name.as_ref())
+            .collect::<Vec<_>>(),
+        ["minuend", "subtrahend"]
+    );
+    assert_eq!(
+        router.method_info("ping").unwrap().result.as_deref(),
+        Some("()")
+    );
     assert_eq!(router.method_info("echo").unwrap().params[0].ty, "&str");
 }
 
@@ -298,5 +400,8 @@ fn documented() {}
 fn doc_comments_become_the_method_doc() {
     let mut router = Router::new();
     router.register(documented::method()).unwrap();
-    assert_eq!(router.method_info("documented").unwrap().doc, "Doc comments are kept,\nline by line.");
+    assert_eq!(
+        router.method_info("documented").unwrap().doc,
+        "Doc comments are kept,\nline by line."
+    );
 }
