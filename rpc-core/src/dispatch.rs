@@ -4,13 +4,23 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use crate::batch::join_all;
 use crate::method::{BoxFuture, Callback};
 use crate::request::{parse_body, Body, Entry};
 use crate::response::{write_end, write_error, write_result_start};
 use crate::{ErrorObject, Id, Router};
+
+/// What to do with the calls of a body.
+#[derive(Clone, Copy)]
+enum Mode<'e> {
+    /// Run them.
+    Run,
+    /// Run none; answer each call that has an id with this error.
+    Reject(&'e ErrorObject),
+}
 
 /// How far handling one call got without waiting.
 enum Started<'a> {
@@ -51,17 +61,47 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// ```
     pub async fn handle(&self, body: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
-        self.handle_into(body, &mut out).await.then_some(out)
+        self.handle_into(body, &mut out, Mode::Run)
+            .await
+            .then_some(out)
+    }
+
+    /// Answers a body without running any of its calls: each call that has an id gets `error`
+    /// (malformed bodies and invalid requests get their usual errors). This is the answer a
+    /// transport sends when it gives up on a request, for instance at a time limit.
+    ///
+    /// ```
+    /// use rpc_core::{ErrorObject, Router};
+    ///
+    /// let router = Router::new();
+    /// let timeout = ErrorObject::server_error(-32000, "Request timed out");
+    /// let body = br#"[{"jsonrpc":"2.0","method":"slow","id":1},{"jsonrpc":"2.0","method":"slow"}]"#;
+    /// assert_eq!(
+    ///     router.reject(body, &timeout).as_deref(),
+    ///     Some(&br#"[{"jsonrpc":"2.0","error":{"code":-32000,"message":"Request timed out"},"id":1}]"#[..])
+    /// );
+    /// ```
+    pub fn reject(&self, body: &[u8], error: &ErrorObject) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(128);
+        let answered = {
+            let rejecting = std::pin::pin!(self.handle_into(body, &mut out, Mode::Reject(error)));
+            // Rejecting never waits: no method runs.
+            matches!(
+                rejecting.poll(&mut Context::from_waker(Waker::noop())),
+                Poll::Ready(true)
+            )
+        };
+        answered.then_some(out)
     }
 
     /// Appends the response to `out`; `false` when no response is due (and `out` is unchanged).
-    async fn handle_into(&self, body: &[u8], out: &mut Vec<u8>) -> bool {
+    async fn handle_into(&self, body: &[u8], out: &mut Vec<u8>, mode: Mode<'_>) -> bool {
         match parse_body(body, self.batch_limit()) {
             Err(err) => {
                 write_error(out, None, &ErrorObject::parse_error().with_data(err));
                 true
             }
-            Ok(Body::Single(entry)) => match self.start(entry, out) {
+            Ok(Body::Single(entry)) => match self.start(entry, out, mode) {
                 Started::Done { answered } => answered,
                 Started::Pending { id, call } => {
                     let outcome = call.await;
@@ -76,7 +116,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 write_error(out, None, &error);
                 true
             }
-            Ok(Body::Batch(entries)) => self.batch(entries, out).await,
+            Ok(Body::Batch(entries)) => self.batch(entries, out, mode).await,
             Ok(Body::BatchTooLong(len)) => {
                 let error = ErrorObject::invalid_request().with_data(format!(
                     "a batch may hold at most {} calls; this one holds {len}",
@@ -90,14 +130,19 @@ impl<S: Send + Sync + 'static> Router<S> {
 
     /// Runs a batch: sync calls in order straight into `out`, async calls concurrently, their
     /// responses put in place afterwards, so responses keep the order of the calls.
-    async fn batch<'a>(&'a self, entries: Vec<Entry<'a>>, out: &mut Vec<u8>) -> bool {
+    async fn batch<'a>(
+        &'a self,
+        entries: Vec<Entry<'a>>,
+        out: &mut Vec<u8>,
+        mode: Mode<'_>,
+    ) -> bool {
         let start = out.len();
         out.push(b'[');
         // For each async call: where its response goes in `out`, and its id.
         let mut slots = Vec::new();
         let mut calls = Vec::new();
         for entry in entries {
-            match self.start(entry, out) {
+            match self.start(entry, out, mode) {
                 Started::Done { answered: true } => out.push(b','),
                 Started::Done { answered: false } => {}
                 Started::Pending { id, call } => {
@@ -132,7 +177,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Runs one call as far as it goes without waiting.
-    fn start<'a>(&'a self, entry: Entry<'a>, out: &mut Vec<u8>) -> Started<'a> {
+    fn start<'a>(&'a self, entry: Entry<'a>, out: &mut Vec<u8>, mode: Mode<'_>) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
             Entry::Invalid { id, reason } => {
@@ -145,6 +190,16 @@ impl<S: Send + Sync + 'static> Router<S> {
                 return Started::Done { answered: true };
             }
         };
+        if let Mode::Reject(error) = mode {
+            if let Some(id) = &request.id {
+                write_error(out, Some(id), error);
+            }
+            return Started::Done {
+                answered: request.id.is_some(),
+            };
+        }
+        // Timing costs two clock reads a call: only when someone listens.
+        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let Some(method) = self.lookup(&request.method) else {
             return match &request.id {
                 Some(id) => {
@@ -162,6 +217,9 @@ impl<S: Send + Sync + 'static> Router<S> {
                 let outcome =
                     catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params, out)))
                         .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                if let Some(started) = started {
+                    trace_call(name, request.id.as_ref(), started, outcome.as_ref().err());
+                }
                 match (&request.id, outcome) {
                     (None, _) => out.truncate(mark),
                     (Some(id), Ok(())) => write_end(out, Some(id)),
@@ -177,11 +235,12 @@ impl<S: Send + Sync + 'static> Router<S> {
             Callback::Async(call) => {
                 match catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params))) {
                     Ok(future) => Started::Pending {
-                        id: request.id,
                         call: Guarded {
                             future: Some(future),
                             method: name,
+                            trace: started.map(|started| (started, request.id.clone())),
                         },
+                        id: request.id,
                     },
                     Err(panic) => {
                         let error = panicked(name, &*panic);
@@ -222,10 +281,29 @@ fn panicked(method: &str, panic: &(dyn Any + Send)) -> ErrorObject {
     ErrorObject::internal_error()
 }
 
+/// Logs one call at debug level: method, id, duration, outcome.
+fn trace_call(method: &str, id: Option<&Id<'_>>, started: Instant, error: Option<&ErrorObject>) {
+    let micros = started.elapsed().as_micros();
+    let id = id.map_or_else(|| "none".to_owned(), ToString::to_string);
+    match error {
+        None => tracing::debug!(method, id, micros, outcome = "ok", "call"),
+        Some(error) => tracing::debug!(
+            method,
+            id,
+            micros,
+            outcome = "error",
+            code = error.code(),
+            "call"
+        ),
+    }
+}
+
 /// An async call's future, with a panic inside it caught and turned into -32603.
 pub(crate) struct Guarded<'a> {
     future: Option<BoxFuture<'a, Result<Vec<u8>, ErrorObject>>>,
     method: &'a str,
+    /// When the call started and its id, if calls are being traced.
+    trace: Option<(Instant, Option<Id<'a>>)>,
 }
 
 impl Future for Guarded<'_> {
@@ -242,6 +320,9 @@ impl Future for Guarded<'_> {
             Err(panic) => Err(panicked(self.method, &*panic)),
         };
         self.future = None;
+        if let Some((started, id)) = self.trace.take() {
+            trace_call(self.method, id.as_ref(), started, outcome.as_ref().err());
+        }
         Poll::Ready(outcome)
     }
 }

@@ -630,3 +630,33 @@ fn method_metadata_is_kept_for_introspection() {
         ["add"]
     );
 }
+
+#[test]
+fn reject_answers_every_call_with_the_error_and_runs_none() {
+    let router = spec_router();
+    let timeout = ErrorObject::server_error(-32000, "Request timed out");
+    let body = r#"[
+        {"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":1},
+        {"jsonrpc":"2.0","method":"update","params":[1]},
+        {"jsonrpc":"2.0","method":"nope","id":"b"},
+        {"jsonrpc":"2.0","method":7,"id":3}
+    ]"#;
+    let response =
+        json(&String::from_utf8(router.reject(body.as_bytes(), &timeout).unwrap()).unwrap());
+    assert_eq!(
+        response[0],
+        j!({"jsonrpc":"2.0","error":{"code":-32000,"message":"Request timed out"},"id":1})
+    );
+    assert_eq!(response[1]["id"], j!("b"));
+    assert_eq!(response[1]["error"]["code"], j!(-32000));
+    assert_eq!(response[2]["error"]["code"], j!(INVALID_REQUEST));
+    assert_eq!(response.as_array().unwrap().len(), 3);
+    assert!(router.state().entries().is_empty(), "nothing ran");
+    assert_eq!(router.state().calls.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        router.reject(br#"{"jsonrpc":"2.0","method":"update"}"#, &timeout),
+        None
+    );
+    let parse = String::from_utf8(router.reject(b"{", &timeout).unwrap()).unwrap();
+    assert_eq!(error_code(&parse), PARSE_ERROR);
+}

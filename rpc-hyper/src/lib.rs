@@ -1,0 +1,75 @@
+//! Serve a JSON-RPC 2.0 [`Router`](rpc_core::Router) over HTTP with hyper: three lines for a
+//! server that is correct, fast and hard to knock over.
+//!
+//! ```no_run
+//! use rpc_core::{rpc_method, Router};
+//!
+//! /// Adds two integers.
+//! #[rpc_method]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut router = Router::new();
+//!     router.register(add::method())?;
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     rpc_hyper::serve(listener, router)
+//!         .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
+//!         .await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! HTTP/1.1 (keep-alive, pipelining) and HTTP/2 over cleartext with prior knowledge (h2c) are
+//! served on the same port; TCP_NODELAY is on. [`RpcService`] is the endpoint on its own, a
+//! hyper and tower `Service`, to mount inside axum or any tower stack (CORS, authentication,
+//! compression from tower-http).
+//!
+//! # HTTP semantics
+//!
+//! | request | response |
+//! |---|---|
+//! | `POST` with a JSON-RPC body that gets an answer (a result, an error, a parse error) | `200 OK`, `Content-Type: application/json` |
+//! | `POST` with nothing to answer (a notification, a batch of notifications) | `204 No Content`, empty body |
+//! | a method other than `POST` on the RPC path | `405 Method Not Allowed`, `Allow: POST` |
+//! | another path | `404 Not Found` (unless you route it: see [`serve_service`]) |
+//! | `Content-Type` not `application/json` or `application/json-rpc` (any `charset`), or none | `415 Unsupported Media Type` |
+//! | a body over the limit, by `Content-Length` or chunked | `413 Payload Too Large`, no more than the limit read |
+//! | a body that cannot be read (the client vanished, broken chunking) | `400 Bad Request` |
+//! | a request past its time limit | `200` with error -32000 "Request timed out" for each call |
+//!
+//! Requiring a JSON content type also keeps browsers from sending cross-site "simple"
+//! requests: a page on another origin cannot post JSON here without a CORS preflight, and
+//! CORS is off unless you add it.
+//!
+//! # Limits and timeouts
+//!
+//! | setting | default | where |
+//! |---|---|---|
+//! | body size | 10 MiB ([`DEFAULT_MAX_BODY_SIZE`]) | [`RpcService::max_body_size`] |
+//! | request time limit | 30 s ([`DEFAULT_REQUEST_TIMEOUT`]) | [`RpcService::request_timeout`] |
+//! | header read timeout | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Serve::header_read_timeout`] |
+//! | concurrent connections | 4,096 ([`DEFAULT_MAX_CONNECTIONS`]); more wait in the backlog | [`Serve::max_connections`] |
+//! | keep-alive idle timeout | 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`]) | [`Serve::keep_alive_timeout`] |
+//! | graceful shutdown drain | 30 s ([`DEFAULT_DRAIN_TIMEOUT`]) | [`Serve::drain_timeout`] |
+//! | batch length | 1,000 calls | `rpc_core::Router::max_batch_len` |
+//!
+//! # Observability
+//! Each request runs in a `tracing` span (`rpc_request`, with the HTTP method and path) and
+//! logs its status and duration at debug level; each call logs its method, id, duration and
+//! outcome at debug level. Timeouts and accept failures log at warn, method panics at error.
+//! Nothing is printed unless you install a subscriber.
+
+mod serve;
+mod service;
+
+pub use serve::{
+    serve, serve_service, HttpService, Serve, WithGracefulShutdown, DEFAULT_DRAIN_TIMEOUT,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
+pub use service::{
+    ResponseBody, ResponseFuture, RpcService, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT,
+    TIMEOUT_ERROR_CODE,
+};

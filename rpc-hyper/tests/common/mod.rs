@@ -1,0 +1,252 @@
+//! A test server on 127.0.0.1:0 and clients for it. Every wait is bounded.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rpc_core::{rpc_method, ErrorObject, Router, State};
+use rpc_hyper::{RpcService, Serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The longest any single step of a test may take.
+pub const STEP: Duration = Duration::from_secs(10);
+
+/// State shared by the test methods.
+#[derive(Default)]
+pub struct Flags {
+    /// Set by `slow` when it gets to finish.
+    pub slow_finished: AtomicBool,
+}
+
+/// Adds two integers.
+#[rpc_method]
+fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
+    a.checked_add(b)
+        .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+}
+
+/// Sleeps, then answers `done`.
+#[rpc_method]
+async fn slow(millis: u64, flags: State<'_, Flags>) -> &'static str {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    flags.slow_finished.store(true, Ordering::SeqCst);
+    "done"
+}
+
+/// Panics.
+#[rpc_method]
+fn boom() -> u8 {
+    panic!("internal detail that must not leak")
+}
+
+pub fn router() -> Router<Flags> {
+    let mut router = Router::with_state(Flags::default());
+    router
+        .register(add::method())
+        .and_then(|r| r.register(slow::method()))
+        .and_then(|r| r.register(boom::method()))
+        .unwrap();
+    router
+}
+
+/// A server running on its own task, shut down gracefully when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub router: Arc<Router<Flags>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts the test router with `configure` applied to the endpoint and the server.
+    pub async fn start(
+        endpoint: impl FnOnce(RpcService<Flags>) -> RpcService<Flags>,
+        server: impl FnOnce(Serve<RpcService<Flags>>) -> Serve<RpcService<Flags>>,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = endpoint(RpcService::new(router()));
+        let router = Arc::clone(service.router());
+        let (tx, rx) = oneshot::channel::<()>();
+        let serve = server(rpc_hyper::serve(listener, service)).with_graceful_shutdown(async {
+            rx.await.ok();
+        });
+        let task = tokio::spawn(serve.into_future());
+        Self {
+            addr,
+            router,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn default() -> Self {
+        Self::start(|e| e, |s| s).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Signals shutdown and waits for the server to return.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.shutdown.take().unwrap().send(()).ok();
+        tokio::time::timeout(STEP, self.task.take().unwrap())
+            .await
+            .expect("server stops")
+            .unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+use std::future::IntoFuture;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub version: http::Version,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+pub fn http1() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+pub fn h2c() -> HttpClient {
+    Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http()
+}
+
+/// Sends a request and reads the whole response.
+pub async fn send(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Reply {
+    let mut request = http::Request::builder().method(method).uri(url);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap();
+    let response = tokio::time::timeout(STEP, client.request(request))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    let status = response.status().as_u16();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        version,
+        headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+/// POSTs a JSON body.
+pub async fn post(client: &HttpClient, url: &str, body: &str) -> Reply {
+    send(client, "POST", url, Some("application/json"), body).await
+}
+
+/// A raw HTTP/1.1 request as bytes.
+pub fn raw_post(body: &str) -> Vec<u8> {
+    format!(
+        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length (or none) from a raw stream.
+pub async fn read_response(stream: &mut TcpStream) -> Option<(u16, String)> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    tokio::time::timeout(STEP, async {
+        while !buf.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.ok()? == 0 {
+                return None;
+            }
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8(buf.clone()).ok()?;
+        let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .map_or(0, |v| v.parse().unwrap_or(0));
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body).await.ok()?;
+        Some((status, String::from_utf8(body).ok()?))
+    })
+    .await
+    .expect("a response or a close in time")
+}
+
+/// Waits until the peer closes `stream` (read gives 0 or an error); false if it stays open
+/// for `within`.
+pub async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+pub async fn write_all(stream: &mut TcpStream, bytes: &[u8]) {
+    tokio::time::timeout(STEP, stream.write_all(bytes))
+        .await
+        .expect("written in time")
+        .unwrap();
+}
+
+pub async fn connect(addr: SocketAddr) -> TcpStream {
+    tokio::time::timeout(STEP, TcpStream::connect(addr))
+        .await
+        .expect("connected in time")
+        .unwrap()
+}
