@@ -66,12 +66,12 @@ mod floor {
     use super::*;
 
     #[derive(Deserialize)]
-    pub(crate) struct Request<'a> {
+    pub(crate) struct Request<'a, P = AddParams> {
         #[serde(borrow)]
         pub(crate) jsonrpc: &'a str,
         #[serde(borrow)]
         pub(crate) method: &'a str,
-        pub(crate) params: AddParams,
+        pub(crate) params: P,
         #[serde(borrow)]
         pub(crate) id: &'a RawValue,
     }
@@ -90,6 +90,20 @@ mod floor {
             result: request.params.a + request.params.b,
             id: request.id,
         }
+    }
+
+    /// Parse, add, serialize: one call with params by position.
+    pub(crate) fn positional(body: &[u8]) -> Vec<u8> {
+        let request: Request<'_, (i64, i64)> = serde_json::from_slice(body).expect("valid");
+        assert!(request.jsonrpc == "2.0" && request.method == "add");
+        let response = Response {
+            jsonrpc: "2.0",
+            result: request.params.0 + request.params.1,
+            id: request.id,
+        };
+        let mut out = Vec::with_capacity(128);
+        serde_json::to_writer(&mut out, &response).expect("serializable");
+        out
     }
 
     /// Parse, add, serialize: one call.

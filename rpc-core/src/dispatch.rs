@@ -138,7 +138,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     ) -> bool {
         let start = out.len();
         out.push(b'[');
-        // For each async call: where its response goes in `out`, and its id.
+        // For each async call: where its response goes, counted from `start`, and its id.
         let mut slots = Vec::new();
         let mut calls = Vec::new();
         for entry in entries {
@@ -146,13 +146,14 @@ impl<S: Send + Sync + 'static> Router<S> {
                 Started::Done { answered: true } => out.push(b','),
                 Started::Done { answered: false } => {}
                 Started::Pending { id, call } => {
-                    slots.push((out.len(), id));
+                    slots.push((out.len() - start, id));
                     calls.push(call);
                 }
             }
         }
         if !calls.is_empty() {
             let outcomes = join_all(calls).await;
+            // `written` holds what was written from `start` on, so slot offsets index it.
             let written = out.split_off(start);
             let mut copied = 0;
             for ((at, id), outcome) in slots.into_iter().zip(outcomes) {

@@ -147,15 +147,16 @@ impl Serialize for Id<'_> {
             Repr::Null => serializer.serialize_unit(),
             Repr::Str(s) => serializer.serialize_str(s),
             Repr::Number(text) => {
-                if let Ok(n) = text.parse::<i64>() {
-                    serializer.serialize_i64(n)
-                } else if let Ok(n) = text.parse::<u64>() {
-                    serializer.serialize_u64(n)
-                } else {
-                    // Beyond 64 bits or fractional: hand serde_json the exact text.
-                    let raw: &RawValue =
-                        serde_json::from_str(text).map_err(serde::ser::Error::custom)?;
-                    raw.serialize(serializer)
+                // An integer only when writing it back gives the same text (not for `-0`).
+                match (text.parse::<i64>(), text.parse::<u64>()) {
+                    (Ok(n), _) if n.to_string() == **text => serializer.serialize_i64(n),
+                    (_, Ok(n)) if n.to_string() == **text => serializer.serialize_u64(n),
+                    _ => {
+                        // Beyond 64 bits or fractional: hand serde_json the exact text.
+                        let raw: &RawValue =
+                            serde_json::from_str(text).map_err(serde::ser::Error::custom)?;
+                        raw.serialize(serializer)
+                    }
                 }
             }
         }
@@ -191,6 +192,7 @@ mod tests {
             "18446744073709551616",
             "123456789012345678901234567890",
             "1.5",
+            "-0",
             "-0.0",
             "1e400",
             "2E-3",

@@ -66,7 +66,6 @@
 //! - The async calls of a batch run concurrently on the caller's task; responses keep the order
 //!   of the calls.
 //! - Every failure is a response, never an `Err` or a panic: see [`Router::handle`].
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod batch;
 mod dispatch;

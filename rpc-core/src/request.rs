@@ -278,7 +278,8 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         let mut method: Option<&'de RawValue> = None;
         let mut params: Option<&'de RawValue> = None;
         let mut id: Option<&'de RawValue> = None;
-        let mut duplicate = false;
+        // Which member came twice: the id (then no id can be trusted), or another.
+        let mut duplicate: Option<Key> = None;
         while let Some(key) = map.next_key::<Key>()? {
             let slot = match key {
                 Key::Jsonrpc => &mut jsonrpc,
@@ -290,7 +291,9 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                     continue;
                 }
             };
-            duplicate |= slot.is_some();
+            if slot.is_some() && !matches!(duplicate, Some(Key::Id)) {
+                duplicate = Some(key);
+            }
             *slot = Some(map.next_value()?);
         }
         Ok(check(jsonrpc, method, params, id, duplicate))
@@ -303,11 +306,11 @@ fn check<'a>(
     method: Option<&'a RawValue>,
     params: Option<&'a RawValue>,
     id: Option<&'a RawValue>,
-    duplicate: bool,
+    duplicate: Option<Key>,
 ) -> Entry<'a> {
     let invalid = |id, reason| Entry::Invalid { id, reason };
-    if duplicate {
-        return invalid(None, "a request member appears twice");
+    if matches!(duplicate, Some(Key::Id)) {
+        return invalid(None, "`id` appears twice");
     }
     let id = match id {
         None => None,
@@ -316,6 +319,9 @@ fn check<'a>(
             None => return invalid(None, "`id` must be a string, a number or null"),
         },
     };
+    if duplicate.is_some() {
+        return invalid(id, "a request member appears twice");
+    }
     let version_ok = jsonrpc
         .is_some_and(|v| v.get() == r#""2.0""# || json_str(v.get()).as_deref() == Some("2.0"));
     if !version_ok {

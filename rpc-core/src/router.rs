@@ -76,13 +76,22 @@ impl<S: Send + Sync + 'static> Router<S> {
         }
     }
 
-    /// Registers a method under its name. A name registered already is an error, and the
-    /// router is left as it was.
+    /// Registers a method under its name. A name registered already, or one the
+    /// specification reserves (beginning with `rpc.`), is an error, and the router is left as
+    /// it was.
     pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
         let name: &str = &method.info.name;
-        if self.by_name.contains_key(name) {
+        let refused = if name.starts_with("rpc.") {
+            Some(Refusal::Reserved)
+        } else if self.by_name.contains_key(name) {
+            Some(Refusal::Duplicate)
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             return Err(RegisterError {
                 name: method.info.name,
+                why,
             });
         }
         self.by_name.insert(name.into(), self.methods.len());
@@ -143,16 +152,37 @@ impl<S> fmt::Debug for Router<S> {
     }
 }
 
-/// A method name was registered twice.
+/// A method could not be registered: its name is taken, or reserved by the specification.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("a method named `{name}` is registered already")]
+#[error("{}", match self.why {
+    Refusal::Duplicate => format!("a method named `{}` is registered already", self.name),
+    Refusal::Reserved => format!("method names beginning with `rpc.` are reserved: `{}`", self.name),
+})]
 pub struct RegisterError {
     name: Cow<'static, str>,
+    why: Refusal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    Duplicate,
+    Reserved,
 }
 
 impl RegisterError {
-    /// The name registered twice.
+    /// The name refused.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether a method of that name is registered already.
+    pub fn is_duplicate(&self) -> bool {
+        self.why == Refusal::Duplicate
+    }
+
+    /// Whether the name begins with `rpc.`, which the specification reserves for
+    /// extensions.
+    pub fn is_reserved(&self) -> bool {
+        self.why == Refusal::Reserved
     }
 }

@@ -166,8 +166,54 @@ fn async_calls_of_a_batch_run_concurrently() {
 #[test]
 fn a_batch_of_async_notifications_is_run_and_not_answered() {
     let router = spec_router();
-    let body = r#"[{"jsonrpc":"2.0","method":"echo_later","params":[1,5]},{"jsonrpc":"2.0","method":"async_panic"}]"#;
+    let body = r#"[{"jsonrpc":"2.0","method":"log_async","params":[1]},{"jsonrpc":"2.0","method":"async_panic"},{"jsonrpc":"2.0","method":"log_async","params":[2]}]"#;
     assert_eq!(call(&router, body), None);
+    // Concurrent calls finish in no set order.
+    let mut entries = router.state().entries();
+    entries.sort();
+    assert_eq!(entries, ["log_async [1]", "log_async [2]"]);
+    assert_eq!(
+        call(
+            &router,
+            r#"{"jsonrpc":"2.0","method":"log_async","params":[3]}"#
+        ),
+        None
+    );
+    assert_eq!(
+        router.state().entries().last().map(String::as_str),
+        Some("log_async [3]")
+    );
+}
+
+#[test]
+fn an_async_method_that_panics_before_its_future_exists_is_an_internal_error() {
+    let router = spec_router();
+    let response = call(
+        &router,
+        r#"[{"jsonrpc":"2.0","method":"panic_early","id":1},{"jsonrpc":"2.0","method":"log_async","id":2},{"jsonrpc":"2.0","method":"panic_early"}]"#,
+    )
+    .unwrap();
+    let response = json(&response);
+    assert_eq!(
+        response[0]["error"],
+        j!({"code": -32603, "message": "Internal error"})
+    );
+    assert_eq!(response[1]["result"], j!("logged"));
+    assert_eq!(response.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn method_names_with_escapes_are_decoded_before_lookup() {
+    let router = spec_router();
+    let body = r#"[{"jsonrpc":"2.0","method":"sub\u0074ract","params":[3,1],"id":1},{"jsonrpc":"2.0","method":"\ud800","id":2}]"#;
+    let response = json(&call(&router, body).unwrap());
+    assert_eq!(response[0]["result"], j!(2));
+    assert_eq!(
+        response[1]["error"]["code"],
+        j!(INVALID_REQUEST),
+        "an unpaired surrogate is no string"
+    );
+    assert_eq!(response[1]["id"], j!(2));
 }
 
 #[test]
@@ -382,7 +428,14 @@ fn duplicate_members_make_the_request_invalid() {
     let body = r#"{"jsonrpc":"2.0","method":"subtract","method":"sum","params":[1,2],"id":1}"#;
     let response = call(&router, body).unwrap();
     assert_eq!(error_code(&response), INVALID_REQUEST);
+    assert_eq!(json(&response)["id"], j!(1), "the id itself is readable");
     assert_eq!(router.state().calls.load(Ordering::SeqCst), 0);
+    let twice = r#"{"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":1,"id":2}"#;
+    assert_eq!(
+        json(&call(&router, twice).unwrap())["id"],
+        Value::Null,
+        "which id would it be?"
+    );
 }
 
 #[test]
@@ -417,6 +470,11 @@ fn batches_up_to_the_limit_are_answered_and_longer_ones_refused_whole() {
         "no call of it was run"
     );
 
+    assert_eq!(
+        spec_router().max_batch_len(0).batch_limit(),
+        1,
+        "at least one call"
+    );
     let small = spec_router().max_batch_len(2);
     assert_eq!(small.batch_limit(), 2);
     assert_eq!(
@@ -595,7 +653,18 @@ fn registering_a_name_twice_is_an_error_and_keeps_the_first() {
         }))
         .unwrap_err();
     assert_eq!(err.name(), "m");
+    assert!(err.is_duplicate() && !err.is_reserved());
     assert_eq!(err.to_string(), "a method named `m` is registered already");
+    let err = router
+        .register(Method::new_sync("rpc.discover", |_: &(), _: Params<'_>| {
+            Ok::<_, ErrorObject>(2)
+        }))
+        .unwrap_err();
+    assert!(err.is_reserved());
+    assert_eq!(
+        err.to_string(),
+        "method names beginning with `rpc.` are reserved: `rpc.discover`"
+    );
     assert_eq!(router.methods().len(), 1);
     assert_eq!(
         json(&call(&router, r#"{"jsonrpc":"2.0","method":"m","id":1}"#).unwrap())["result"],

@@ -92,7 +92,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn request_like() -> impl Strategy<Value = Value> {
     let version = prop_oneof![3 => Just(Some(Value::from("2.0"))), 1 => Just(None), 1 => json_value().prop_map(Some)];
     let method = prop_oneof![
-        4 => prop::sample::select(vec!["subtract", "sum", "get_data", "fail", "notify_hello", "missing"])
+        4 => prop::sample::select(vec!["subtract", "sum", "get_data", "fail", "notify_hello", "log_async", "missing"])
             .prop_map(|m| Some(Value::from(m))),
         1 => Just(None),
         1 => json_value().prop_map(Some),

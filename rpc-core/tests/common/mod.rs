@@ -104,6 +104,24 @@ pub fn spec_router() -> Router<Log> {
         ))
         .unwrap()
         .register(Method::new_async(
+            "log_async",
+            |log: &Log, params: Params<'_>| {
+                Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    log.push(format!("log_async {}", params.raw().unwrap_or("-")));
+                    Ok::<_, ErrorObject>("logged")
+                })
+            },
+        ))
+        .unwrap()
+        .register(Method::new_async(
+            "panic_early",
+            |_: &Log, _: Params<'_>| -> rpc_core::BoxFuture<'_, Result<(), ErrorObject>> {
+                panic!("before any future exists")
+            },
+        ))
+        .unwrap()
+        .register(Method::new_async(
             "echo_later",
             |_: &Log, params: Params<'_>| {
                 Box::pin(async move {

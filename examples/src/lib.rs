@@ -1,0 +1,3 @@
+//! The services behind the examples, as library code so that tests can start them too.
+
+pub mod mounted;
