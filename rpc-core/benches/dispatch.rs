@@ -145,6 +145,9 @@ fn single(c: &mut Criterion) {
     group.bench_function("floor/named", |b| {
         b.iter(|| floor::single(black_box(NAMED)))
     });
+    group.bench_function("floor/positional", |b| {
+        b.iter(|| floor::positional(black_box(POSITIONAL)))
+    });
     for (name, router) in [("hand", &hand), ("macro", &generated)] {
         for (shape, body) in [("named", NAMED), ("positional", POSITIONAL)] {
             group.bench_function(format!("{name}/{shape}"), |b| {
