@@ -1,3 +1,4 @@
 //! The services behind the examples, as library code so that tests can start them too.
 
+pub mod calculator;
 pub mod mounted;

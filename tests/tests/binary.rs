@@ -1,0 +1,138 @@
+//! The calculator as a user runs it: its flags, the URL it prints, and a graceful exit with
+//! status 0 on SIGTERM and on Ctrl-C (SIGINT).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use rpc_tests::{client, send, STEP};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_calculator");
+
+async fn run_to_end(args: &[&str]) -> std::process::Output {
+    let child = Command::new(BINARY)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output();
+    tokio::time::timeout(STEP, child)
+        .await
+        .expect("exits in time")
+        .expect("runs")
+}
+
+#[tokio::test]
+async fn help_explains_the_options_and_exits_zero() {
+    let output = run_to_end(&["--help"]).await;
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Usage: calculator [--addr HOST:PORT]"),
+        "{text}"
+    );
+    assert!(text.contains("default 127.0.0.1:5000"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_arguments_are_refused_with_a_reason() {
+    for (args, reason) in [
+        (&["--addr", "nowhere"][..], "is not HOST:PORT"),
+        (&["--addr"][..], "--addr needs a value"),
+        (&["--port", "1"][..], "unknown argument `--port`"),
+    ] {
+        let output = run_to_end(args).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert!(text.contains(reason), "{args:?}: {text}");
+    }
+}
+
+/// Starts the calculator on a free port and returns it with the base URL it printed.
+async fn start(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("prints in time")
+        .unwrap()
+        .expect("a line");
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    // Keep reading stdout so the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+async fn signal_and_wait(mut child: Child, signal: &str) -> std::process::ExitStatus {
+    let pid = child.id().expect("running").to_string();
+    let sent = Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(sent.success());
+    tokio::time::timeout(STEP, child.wait())
+        .await
+        .expect("exits in time")
+        .expect("waits")
+}
+
+#[tokio::test]
+async fn it_prints_its_url_serves_and_exits_zero_on_sigterm() {
+    let (child, url) = start(&["--addr", "127.0.0.1:0"]).await;
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
+    let http = client(false);
+    assert_eq!(
+        send(&http, "GET", &format!("{url}/"), "").await,
+        (200, "Hello, world!".to_owned())
+    );
+    let (status, body) = send(
+        &http,
+        "POST",
+        &format!("{url}/rpc"),
+        r#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"jsonrpc":"2.0","result":5,"id":1}"#)
+    );
+    let status = signal_and_wait(child, "-TERM").await;
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_it_gracefully_too() {
+    let (child, url) = start(&["--addr=127.0.0.1:0"]).await;
+    let (status, _) = send(
+        &client(true),
+        "POST",
+        &format!("{url}/rpc"),
+        r#"{"jsonrpc":"2.0","method":"divide","params":[6,3],"id":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let status = signal_and_wait(child, "-INT").await;
+    assert_eq!(status.code(), Some(0));
+    // And the port is free again.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        tokio::net::TcpStream::connect(url.trim_start_matches("http://"))
+            .await
+            .is_err()
+    );
+}

@@ -1,0 +1,179 @@
+//! The README's sessions, run against the calculator: every curl command of "The calculator,
+//! by curl" must get exactly the answer written under it, and the Python example must print
+//! exactly what the README says it prints.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use rpc_tests::{client, send, Calculator, STEP};
+
+const README: &str = include_str!("../../README.md");
+const README_URL: &str = "http://127.0.0.1:5000";
+
+/// The fenced block of `language` that follows `heading`.
+fn block_after(heading: &str, language: &str) -> &'static str {
+    let section = &README[README
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in the README"))..];
+    let fence = format!("```{language}\n");
+    let start = section
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no {language} block after {heading:?}"))
+        + fence.len();
+    let end = section[start..].find("```").expect("a closed block");
+    &section[start..start + end]
+}
+
+/// Splits a command line the way a shell would, for the single-quoted words the README uses.
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// The curl session: (command line, expected output) pairs.
+fn curl_session() -> Vec<(&'static str, String)> {
+    let block = block_after("## The calculator, by curl", "console");
+    let mut session: Vec<(&str, String)> = Vec::new();
+    for line in block.lines() {
+        match line.strip_prefix("$ ") {
+            Some(command) => session.push((command, String::new())),
+            None => {
+                let (_, output) = session.last_mut().expect("output follows a command");
+                output.push_str(line);
+                output.push('\n');
+            }
+        }
+    }
+    assert!(session.len() >= 6, "the session has the tutorial's calls");
+    session
+}
+
+#[tokio::test]
+async fn every_curl_command_gets_the_answer_the_readme_shows() {
+    let calculator = Calculator::start().await;
+    let base = calculator.url("");
+    let http = client(false);
+    for (command, expected) in curl_session() {
+        let words = words(command);
+        assert_eq!(words[0], "curl", "{command}");
+        let url = words
+            .iter()
+            .find(|w| w.starts_with(README_URL))
+            .expect("a URL")
+            .replace(README_URL, &base);
+        let body = words
+            .iter()
+            .position(|w| w == "-d")
+            .map(|i| words[i + 1].clone());
+        let (method, body) = match &body {
+            Some(body) => ("POST", body.as_str()),
+            None => ("GET", ""),
+        };
+        let (_, answer) = send(&http, method, &url, body).await;
+        assert_eq!(answer.trim(), expected.trim(), "`{command}`");
+    }
+    calculator.stop().await;
+}
+
+#[tokio::test]
+async fn the_curl_commands_run_as_written_where_curl_is_installed() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("curl is not installed: the commands were checked by the HTTP client alone");
+        return;
+    }
+    let calculator = Calculator::start().await;
+    for (command, expected) in curl_session() {
+        let command = command.replace(README_URL, &calculator.url(""));
+        let output = tokio::time::timeout(
+            STEP,
+            tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&command)
+                .output(),
+        )
+        .await
+        .expect("curl finishes")
+        .expect("curl runs");
+        assert!(output.status.success(), "`{command}` failed");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            expected.trim(),
+            "`{command}`"
+        );
+    }
+    calculator.stop().await;
+}
+
+#[tokio::test]
+async fn the_python_example_prints_what_the_readme_says() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import jsonrpcclient, requests"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|status| status.success()) {
+        // CI installs them (see .ci/run): there, their absence is a failure.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have python3 with jsonrpcclient and requests installed"
+        );
+        eprintln!("python3 with jsonrpcclient and requests is not installed: skipped");
+        return;
+    }
+    let calculator = Calculator::start().await;
+    let script = block_after("## From Python", "python").replace(README_URL, &calculator.url(""));
+    let expected = block_after("## From Python", "text");
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .output(),
+    )
+    .await
+    .expect("python finishes")
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        expected.trim()
+    );
+    calculator.stop().await;
+}
+
+#[test]
+fn the_readme_shows_the_two_commands() {
+    assert!(README.contains("```sh\ncargo run --example calculator\n```"));
+    assert!(README.contains("```sh\ncargo test --workspace\n```"));
+}
