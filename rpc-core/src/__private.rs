@@ -27,6 +27,9 @@ pub trait ParamList<'de>: Sized {
     const NAMES: &'static [&'static str];
     /// One `Option` a parameter, all `None` to start with.
     type Slots: Default;
+    /// The index of the parameter named `key` (a `match` on the names, as serde's derive
+    /// generates: cheaper than comparing against each name in turn).
+    fn index_of(key: &str) -> Option<usize>;
     /// Decodes parameter `index` from `de` into its slot.
     fn decode_at<D: Deserializer<'de>>(
         slots: &mut Self::Slots,
@@ -138,7 +141,7 @@ impl<'de, P: ParamList<'de>> Visitor<'de> for ParamsVisitor<'_, 'de, P> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         loop {
             *self.current = None;
-            let Some(index) = map.next_key_seed(KeyIndex(P::NAMES))? else {
+            let Some(index) = map.next_key_seed(KeyIndex::<P>(PhantomData))? else {
                 return Ok(());
             };
             *self.current = P::NAMES.get(index).copied();
@@ -165,9 +168,9 @@ impl<'de, P: ParamList<'de>> DeserializeSeed<'de> for Slot<'_, 'de, P> {
 }
 
 /// Reads a member name and finds its parameter, without allocating.
-struct KeyIndex(&'static [&'static str]);
+struct KeyIndex<P>(PhantomData<P>);
 
-impl<'de> DeserializeSeed<'de> for KeyIndex {
+impl<'de, P: ParamList<'de>> DeserializeSeed<'de> for KeyIndex<P> {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<usize, D::Error> {
@@ -175,7 +178,7 @@ impl<'de> DeserializeSeed<'de> for KeyIndex {
     }
 }
 
-impl Visitor<'_> for KeyIndex {
+impl<'de, P: ParamList<'de>> Visitor<'_> for KeyIndex<P> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -183,9 +186,7 @@ impl Visitor<'_> for KeyIndex {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
-        self.0
-            .iter()
-            .position(|name| *name == key)
+        P::index_of(key)
             .ok_or_else(|| E::custom(format_args!("unknown parameter {:?}", Shown(key))))
     }
 }

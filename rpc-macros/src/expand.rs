@@ -36,6 +36,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     let field_types: Vec<_> = wire.iter().map(|p| with_lifetime(&p.ty)).collect();
     let wire_names: Vec<_> = wire.iter().filter_map(|p| p.wire_name()).collect();
     let indexes = 0..wire.len();
+    let name_indexes = 0..wire.len();
     // Trait-bound errors on a parameter's type point at the user's type.
     let fills = wire.iter().map(|p| {
         let field = &p.ident;
@@ -165,6 +166,13 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
                 impl<'__de> #rt::ParamList<'__de> for __RpcParams<'__de> {
                     const NAMES: &'static [&'static str] = &[#(#wire_names),*];
                     type Slots = __RpcSlots<'__de>;
+
+                    fn index_of(key: &str) -> #rt::Option<usize> {
+                        match key {
+                            #(#wire_names => #rt::Some(#name_indexes),)*
+                            _ => #rt::None,
+                        }
+                    }
 
                     fn decode_at<__D: #rt::Deserializer<'__de>>(
                         slots: &mut Self::Slots,

@@ -1,0 +1,143 @@
+//! Servers for the HTTP benchmarks (`scripts/bench-http.sh`), all on the same hyper and tokio
+//! setup as the library, so that the differences are the library's own:
+//!
+//! - `bench_floor fixed ADDR`: reads the body, answers a fixed reply: what any server costs;
+//! - `bench_floor serde ADDR`: reads the body, parses it with serde into borrowed types (one call
+//!   or a batch), adds, serializes: the least any JSON-RPC server must do;
+//! - `bench_floor rpc ADDR`: `rpc_hyper::serve` with an `add` method, no other routes.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use rpc_core::{rpc_method, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tokio::net::TcpListener;
+
+const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
+
+#[derive(Deserialize)]
+struct Call<'a> {
+    #[serde(borrow)]
+    jsonrpc: &'a str,
+    #[serde(borrow)]
+    method: &'a str,
+    params: AddParams,
+    #[serde(borrow)]
+    id: &'a RawValue,
+}
+
+/// By name or by position (a derived struct reads both).
+#[derive(Deserialize)]
+struct AddParams {
+    a: i64,
+    b: i64,
+}
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    jsonrpc: &'static str,
+    result: i64,
+    id: &'a RawValue,
+}
+
+fn answer<'a>(call: &Call<'a>) -> Answer<'a> {
+    assert!(
+        call.jsonrpc == "2.0" && call.method == "add",
+        "the benchmark sends add calls"
+    );
+    Answer {
+        jsonrpc: "2.0",
+        result: call.params.a.wrapping_add(call.params.b),
+        id: call.id,
+    }
+}
+
+fn serde_floor(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    let written = if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        serde_json::from_slice::<Vec<Call<'_>>>(body).map(|calls| {
+            serde_json::to_writer(&mut out, &calls.iter().map(answer).collect::<Vec<_>>())
+        })
+    } else {
+        serde_json::from_slice::<Call<'_>>(body)
+            .map(|call| serde_json::to_writer(&mut out, &answer(&call)))
+    };
+    assert!(
+        matches!(written, Ok(Ok(()))),
+        "the benchmark sends valid calls"
+    );
+    out
+}
+
+async fn floor(
+    request: Request<Incoming>,
+    parse: bool,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let reply = if parse {
+        Bytes::from(serde_floor(&body))
+    } else {
+        Bytes::from_static(FIXED)
+    };
+    let mut response = Response::new(Full::new(reply));
+    response.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// Adds two integers.
+#[rpc_method]
+fn add(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(mode), Some(addr)) = (args.next(), args.next()) else {
+        eprintln!("usage: bench_floor fixed|serde|rpc HOST:PORT");
+        std::process::exit(2);
+    };
+    let listener = TcpListener::bind(&addr).await?;
+    println!(
+        "bench_floor {mode} listening on http://{}",
+        listener.local_addr()?
+    );
+    let parse = match mode.as_str() {
+        "fixed" => false,
+        "serde" => true,
+        "rpc" => {
+            let mut router = Router::new();
+            router.register(add::method()).expect("one registration");
+            return rpc_hyper::serve(listener, router).await;
+        }
+        other => {
+            eprintln!("unknown mode {other}");
+            std::process::exit(2);
+        }
+    };
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| floor(request, parse));
+            auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+                .ok();
+        });
+    }
+}

@@ -1,0 +1,120 @@
+//! Runs one `add` call N times in-process, for counting instructions with callgrind
+//! (`scripts/instructions.sh`): `instructions floor|hand|macro named|positional|batch N`.
+//!
+//! `floor` is the least any JSON-RPC server must do: serde parses the request into borrowed
+//! types, the sum is taken, serde writes the response.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use rpc_core::{rpc_method, ErrorObject, Method, Params, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+#[derive(Deserialize)]
+struct AddParams {
+    a: i64,
+    b: i64,
+}
+
+#[derive(Deserialize)]
+struct Call<'a> {
+    #[serde(borrow)]
+    jsonrpc: &'a str,
+    #[serde(borrow)]
+    method: &'a str,
+    params: AddParams,
+    #[serde(borrow)]
+    id: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    jsonrpc: &'static str,
+    result: i64,
+    id: &'a RawValue,
+}
+
+fn answer<'a>(call: &Call<'a>) -> Answer<'a> {
+    assert!(call.jsonrpc == "2.0" && call.method == "add");
+    Answer {
+        jsonrpc: "2.0",
+        result: call.params.a + call.params.b,
+        id: call.id,
+    }
+}
+
+fn floor(body: &[u8], batch: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    if batch {
+        let calls: Vec<Call<'_>> = serde_json::from_slice(body).expect("valid");
+        serde_json::to_writer(&mut out, &calls.iter().map(answer).collect::<Vec<_>>()).expect("ok");
+    } else {
+        let call: Call<'_> = serde_json::from_slice(body).expect("valid");
+        serde_json::to_writer(&mut out, &answer(&call)).expect("ok");
+    }
+    out
+}
+
+/// Adds two integers.
+#[rpc_method]
+fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
+    a.checked_add(b)
+        .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+}
+
+fn now<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("sync methods never wait"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [who, shape, n] = &args[..] else {
+        eprintln!("usage: instructions floor|hand|macro named|positional|batch N");
+        std::process::exit(2);
+    };
+    let n: usize = n.parse().expect("a count");
+    let body = match shape.as_str() {
+        "named" => br#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#.to_vec(),
+        "positional" => br#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#.to_vec(),
+        "batch" => {
+            let calls: Vec<String> = (0..100)
+                .map(|i| {
+                    format!(
+                        r#"{{"jsonrpc":"2.0","method":"add","params":{{"a":{i},"b":3}},"id":{i}}}"#
+                    )
+                })
+                .collect();
+            format!("[{}]", calls.join(",")).into_bytes()
+        }
+        other => panic!("unknown shape {other}"),
+    };
+    let mut router = Router::new();
+    match who.as_str() {
+        "hand" => router
+            .register(Method::new_sync("add", |_: &(), params: Params<'_>| {
+                let AddParams { a, b } = params.parse()?;
+                a.checked_add(b)
+                    .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+            }))
+            .map(drop),
+        _ => router.register(add::method()).map(drop),
+    }
+    .expect("one registration");
+    let batch = shape == "batch";
+    let mut total = 0usize;
+    for _ in 0..n {
+        let out = if who == "floor" {
+            floor(black_box(&body), batch)
+        } else {
+            now(router.handle(black_box(&body))).expect("an answer")
+        };
+        total += out.len();
+    }
+    black_box(total);
+}

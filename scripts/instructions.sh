@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Instructions per call, counted by callgrind (immune to machine noise): the dispatcher with a
+# hand-written and a macro-generated `add`, against the serde floor.
+#
+# Usage: scripts/instructions.sh [N]   (default 20000 calls; batches run N/100 times)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-20000}
+command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
+cargo build --release -q -p rpc-core --example instructions
+BIN=target/release/examples/instructions
+
+count() { # who shape n -> instructions
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" "$1" "$2" "$3" 2>&1 \
+        | awk '/Collected :/ {print $4}'
+}
+per_call() { # who shape n
+    local base full
+    base=$(count "$1" "$2" 0)
+    full=$(count "$1" "$2" "$3")
+    echo $(( (full - base) / $3 ))
+}
+
+printf '%-11s %10s %10s %10s %8s %8s\n' shape floor hand macro hand/fl macro/fl
+for shape in named positional batch; do
+    n=$N
+    [ "$shape" = batch ] && n=$((N / 100))
+    floor=$(per_call floor "$shape" "$n")
+    hand=$(per_call hand "$shape" "$n")
+    macro=$(per_call macro "$shape" "$n")
+    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" \
+        'BEGIN { printf "%-11s %10d %10d %10d %8.2f %8.2f\n", s, f, h, m, h / f, m / f }'
+done
+echo "(instructions per request; a batch request holds 100 calls)"
