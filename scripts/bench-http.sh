@@ -54,12 +54,14 @@ start rpc 5103 "$BIN/bench_floor" rpc 127.0.0.1:5103
 start calculator 5104 "$BIN/calculator" --addr 127.0.0.1:5104
 
 SINGLE='{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}'
-BATCH="[$(for i in $(seq 0 99); do printf '{"jsonrpc":"2.0","method":"add","params":{"a":%d,"b":3},"id":%d}' "$i" "$i"; [ "$i" -lt 99 ] && printf ','; done)]"
+BATCH="[$(for i in $(seq 0 99); do
+    printf '{"jsonrpc":"2.0","method":"add","params":{"a":%d,"b":3},"id":%d}\n' "$i" "$i"
+done | paste -sd, -)]"
 lua() { # file body
     cat >"$1" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[$2]]
+wrk.body = [=[$2]=]
 LUA
 }
 lua "$WORK/single.lua" "$SINGLE"
@@ -91,15 +93,15 @@ run() {
 }
 
 echo "rounds: $ROUNDS x ${SECONDS_PER_RUN}s, $CONNECTIONS connections, server on core $SERVER_CORE, wrk on core $CLIENT_CORE"
+RUNS=("fixed 5101 / single" "serde 5102 / single" "rpc 5103 / single" "calculator 5104 /rpc single"
+    "serde 5102 / batch" "rpc 5103 / batch" "calculator 5104 /rpc batch")
 for round in $(seq "$ROUNDS"); do
     echo "round $round..." >&2
-    run fixed 5101 / single
-    run serde 5102 / single
-    run rpc 5103 / single
-    run calculator 5104 /rpc single
-    run serde 5102 / batch
-    run rpc 5103 / batch
-    run calculator 5104 /rpc batch
+    # Each round starts at a different server, so no server always runs first.
+    for i in $(seq 0 $((${#RUNS[@]} - 1))); do
+        # shellcheck disable=SC2086 # word splitting intended
+        run ${RUNS[$(((i + round) % ${#RUNS[@]}))]}
+    done
 done
 
 median() { # file column

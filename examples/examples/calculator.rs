@@ -11,16 +11,18 @@ use rpc_examples::calculator;
 const USAGE: &str = "\
 The calculator: JSON-RPC 2.0 over HTTP (POST /rpc), with add, subtract, multiply and divide.
 
-Usage: calculator [--addr HOST:PORT]
+Usage: calculator [--addr HOST:PORT] [--max-connections N]
 
 Options:
-  --addr HOST:PORT  where to listen (default 127.0.0.1:5000; port 0 picks a free one)
-  -h, --help        print this help
+  --addr HOST:PORT       where to listen (default 127.0.0.1:5000; port 0 picks a free one)
+  --max-connections N    connections served at once; more wait in the backlog (default 4096)
+  -h, --help             print this help
 ";
 
 fn main() -> ExitCode {
     // Read the arguments: `--addr HOST:PORT` (or `--addr=HOST:PORT`) and `--help`.
     let mut addr = calculator::DEFAULT_ADDR.to_owned();
+    let mut max_connections = rpc_hyper::DEFAULT_MAX_CONNECTIONS;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -31,6 +33,10 @@ fn main() -> ExitCode {
             "--addr" => match args.next() {
                 Some(value) => addr = value,
                 None => return usage_error("--addr needs a value, such as 127.0.0.1:5000"),
+            },
+            "--max-connections" => match args.next().and_then(|v| v.parse().ok()) {
+                Some(value) => max_connections = value,
+                None => return usage_error("--max-connections needs a number, such as 4096"),
             },
             other => match other.strip_prefix("--addr=") {
                 Some(value) => addr = value.to_owned(),
@@ -53,13 +59,13 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         // Bind, say where, then serve until Ctrl-C or SIGTERM.
-        let listener = match tokio::net::TcpListener::bind(addr).await {
+        let listener = match calculator::bind(addr) {
             Ok(listener) => listener,
             Err(err) => return failure(&format!("cannot listen on {addr}: {err}")),
         };
         let bound = listener.local_addr().unwrap_or(addr);
         println!("calculator listening on http://{bound} (JSON-RPC: POST http://{bound}/rpc)");
-        match calculator::serve(listener, shutdown_signal()).await {
+        match calculator::serve_with(listener, max_connections, shutdown_signal()).await {
             Ok(()) => {
                 println!("calculator stopped");
                 ExitCode::SUCCESS

@@ -1,12 +1,14 @@
 //! The tutorial's calculator: four methods over 64-bit integers, served at `POST /rpc`, with a
 //! greeting at `GET /`.
 
+use std::convert::Infallible;
+use std::error::Error as StdError;
 use std::future::Future;
 use std::io;
+use std::task::{Context, Poll};
 
-use axum::routing::get;
 use rpc_core::{rpc_method, ErrorObject, Router};
-use rpc_hyper::RpcService;
+use rpc_hyper::{ResponseBody, ResponseFuture, RpcService};
 use tokio::net::TcpListener;
 
 /// The address the calculator listens on unless told otherwise.
@@ -72,10 +74,71 @@ pub fn router() -> Router {
 }
 
 /// The HTTP app: `GET /` greets, `POST /rpc` is JSON-RPC, anything else is 404.
-pub fn app() -> axum::Router {
-    axum::Router::new()
-        .route("/", get(|| async { "Hello, world!" }))
-        .route_service("/rpc", RpcService::new(router()).any_path())
+///
+/// A route beside the endpoint needs no web framework: a small tower service sends `/` to
+/// the greeting and everything else to the endpoint. (`examples/axum.rs` mounts the endpoint
+/// in axum instead.)
+#[derive(Clone, Debug)]
+pub struct App {
+    rpc: RpcService<()>,
+}
+
+/// The calculator's app.
+pub fn app() -> App {
+    App {
+        rpc: RpcService::new(router()).path("/rpc"),
+    }
+}
+
+impl<B> tower::Service<http::Request<B>> for App
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    type Response = http::Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
+        if request.uri().path() != "/" {
+            return self.rpc.call(request);
+        }
+        let response =
+            if request.method() == http::Method::GET || request.method() == http::Method::HEAD {
+                http::Response::new(ResponseBody::from("Hello, world!"))
+            } else {
+                let mut response = http::Response::new(ResponseBody::default());
+                *response.status_mut() = http::StatusCode::METHOD_NOT_ALLOWED;
+                response.headers_mut().insert(
+                    http::header::ALLOW,
+                    http::HeaderValue::from_static("GET, HEAD"),
+                );
+                response
+            };
+        Box::pin(std::future::ready(Ok(response)))
+    }
+}
+
+/// Binds a listener for the server. The listen backlog is where connections wait while the
+/// server is at its connection limit (or busy accepting a burst), so it is made larger than
+/// tokio's default of 1,024 (the kernel caps it at `net.core.somaxconn`).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub fn bind(addr: std::net::SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Serves the calculator on `listener` until `shutdown` completes, then drains gracefully.
@@ -86,7 +149,20 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_with(listener, rpc_hyper::DEFAULT_MAX_CONNECTIONS, shutdown).await
+}
+
+/// Like [`serve`], with at most `max_connections` served at once.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve_with(
+    listener: TcpListener,
+    max_connections: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     rpc_hyper::serve_service(listener, app())
+        .max_connections(max_connections)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -13,6 +13,9 @@ use crate::request::{parse_body, Body, Entry};
 use crate::response::{write_end, write_error, write_result_start};
 use crate::{ErrorObject, Id, Router};
 
+/// The most buffer reserved for a batch's answer before it is written.
+const MAX_UP_FRONT: usize = 64 * 1024;
+
 /// What to do with the calls of a body.
 #[derive(Clone, Copy)]
 enum Mode<'e> {
@@ -116,7 +119,11 @@ impl<S: Send + Sync + 'static> Router<S> {
                 write_error(out, None, &error);
                 true
             }
-            Ok(Body::Batch(entries)) => self.batch(entries, out, mode).await,
+            Ok(Body::Batch(entries)) => {
+                // A batch's answer is about as long as its request: grow the buffer once.
+                out.reserve(body.len().min(MAX_UP_FRONT));
+                self.batch(entries, out, mode).await
+            }
             Ok(Body::BatchTooLong(len)) => {
                 let error = ErrorObject::invalid_request().with_data(format!(
                     "a batch may hold at most {} calls; this one holds {len}",

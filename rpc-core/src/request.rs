@@ -186,7 +186,9 @@ impl<'de> Visitor<'de> for BodySeed {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body<'de>, A::Error> {
-        let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max_batch_len));
+        // serde_json gives no length: start big enough for common batches, grow from there.
+        let expected = seq.size_hint().unwrap_or(16);
+        let mut entries = Vec::with_capacity(expected.min(self.max_batch_len));
         while let Some(entry) = seq.next_element_seed(EntryVisitor)? {
             if entries.len() == self.max_batch_len {
                 // Keep reading only to tell a parse error from an over-long batch.

@@ -3,12 +3,13 @@
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::{poll_fn, Future, IntoFuture};
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response};
@@ -16,8 +17,9 @@ use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::RpcService;
 
@@ -240,16 +242,6 @@ impl<T: HttpService, F: Future<Output = ()> + Send + 'static> IntoFuture
     }
 }
 
-/// Where the server is in its life, as every connection task sees it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Phase {
-    Serving,
-    /// Finish in-flight requests, take no new ones.
-    Draining,
-    /// The drain time is over: close now.
-    Closing,
-}
-
 async fn run<T: HttpService, F: Future<Output = ()> + Send>(
     serve: Serve<T>,
     signal: F,
@@ -269,18 +261,22 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
     let builder = Arc::new(builder);
 
     let slots = Arc::new(Semaphore::new(config.max_connections));
-    let (phase, _) = watch::channel(Phase::Serving);
+    let connections = Arc::new(Connections::new(config.keep_alive_timeout));
+    let reaper = tokio::spawn(Arc::clone(&connections).reap_idle());
     let mut signal = pin!(signal);
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");
 
     loop {
         // Take a slot before accepting: past the limit, connections wait in the backlog.
-        let slot = tokio::select! {
-            biased;
-            () = &mut signal => break,
-            slot = Arc::clone(&slots).acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => tokio::select! {
+                biased;
+                () = &mut signal => break,
+                slot = Arc::clone(&slots).acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
             },
         };
         let (stream, peer) = tokio::select! {
@@ -297,22 +293,20 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
         }
-        let connection = Connection {
-            builder: Arc::clone(&builder),
-            service: service.clone(),
-            phase: phase.subscribe(),
-            keep_alive_timeout: config.keep_alive_timeout,
-        };
+        let control = connections.track();
+        let builder = Arc::clone(&builder);
+        let service = service.clone();
         tokio::spawn(async move {
-            connection.run(TokioIo::new(stream), peer).await;
+            serve_connection(&builder, service, TokioIo::new(stream), peer, control).await;
             drop(slot);
         });
     }
 
     drop(listener);
+    reaper.abort();
     let open = config.max_connections - slots.available_permits();
     tracing::debug!(open, "stopped accepting; draining");
-    phase.send_replace(Phase::Draining);
+    connections.signal_all(DRAIN);
     // Every connection holds a slot until it closes: all slots back means all closed.
     let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(config.drain_timeout, slots.acquire_many(all))
@@ -321,7 +315,7 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
     {
         let open = config.max_connections - slots.available_permits();
         tracing::warn!(open, "drain timed out; closing the connections left");
-        phase.send_replace(Phase::Closing);
+        connections.signal_all(CLOSE);
     }
     Ok(())
 }
@@ -340,137 +334,250 @@ async fn accept_failed(err: &io::Error) {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
-/// One accepted connection.
-struct Connection<T> {
-    builder: Arc<auto::Builder<TokioExecutor>>,
+/// Serves one connection until it ends, or until its control says to stop.
+async fn serve_connection<T: HttpService>(
+    builder: &auto::Builder<TokioExecutor>,
     service: T,
-    phase: watch::Receiver<Phase>,
-    keep_alive_timeout: Duration,
-}
-
-impl<T> Connection<T> {
-    async fn run(mut self, io: TokioIo<tokio::net::TcpStream>, peer: SocketAddr)
-    where
-        T: HttpService,
-    {
-        let activity = Arc::new(Activity::new());
-        let service = Tracked {
-            inner: self.service,
-            activity: Arc::clone(&activity),
-        };
-        let conn = self.builder.serve_connection(io, service);
-        let mut conn = pin!(conn);
-        let mut draining = false;
-        loop {
-            tokio::select! {
-                result = conn.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(%peer, error = %err, "connection ended with an error");
-                    }
-                    return;
+    io: TokioIo<tokio::net::TcpStream>,
+    peer: SocketAddr,
+    control: Arc<Control>,
+) {
+    let io = TrackedIo {
+        inner: io,
+        control: Arc::clone(&control),
+    };
+    let conn = builder.serve_connection(io, TowerToHyperService::new(service));
+    let mut conn = pin!(conn);
+    let mut signal = SignalWatch::new(&control);
+    loop {
+        tokio::select! {
+            biased;
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(%peer, error = %err, "connection ended with an error");
                 }
-                changed = self.phase.changed() => {
-                    let phase = if changed.is_ok() { *self.phase.borrow_and_update() } else { Phase::Closing };
-                    match phase {
-                        Phase::Serving => {}
-                        Phase::Draining if !draining => {
-                            draining = true;
-                            conn.as_mut().graceful_shutdown();
-                        }
-                        Phase::Draining => {}
-                        Phase::Closing => return,
-                    }
-                }
-                () = activity.idle_for(self.keep_alive_timeout), if !draining => {
-                    tracing::debug!(%peer, "idle past the keep-alive timeout; closing");
-                    draining = true;
-                    conn.as_mut().graceful_shutdown();
-                }
-            }
-        }
-    }
-}
-
-/// Requests in flight on one connection, and when the last one finished.
-struct Activity {
-    start: Instant,
-    in_flight: AtomicUsize,
-    /// Milliseconds from `start` to the end of the last request.
-    last_done_ms: AtomicU64,
-}
-
-impl Activity {
-    fn new() -> Self {
-        Self {
-            start: Instant::now(),
-            in_flight: AtomicUsize::new(0),
-            last_done_ms: AtomicU64::new(0),
-        }
-    }
-
-    fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Completes once no request has been in flight for `timeout`.
-    async fn idle_for(&self, timeout: Duration) {
-        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        loop {
-            let idle_ms = self
-                .elapsed_ms()
-                .saturating_sub(self.last_done_ms.load(Ordering::Acquire));
-            if self.in_flight.load(Ordering::Acquire) == 0 && idle_ms >= timeout_ms {
                 return;
             }
-            let wait = if self.in_flight.load(Ordering::Acquire) > 0 {
-                timeout
-            } else {
-                Duration::from_millis(timeout_ms - idle_ms)
-            };
-            tokio::time::sleep(wait).await;
+            level = &mut signal => {
+                if level >= CLOSE {
+                    return;
+                }
+                // Draining, or idle past the keep-alive timeout: finish what is in flight.
+                tracing::debug!(%peer, "closing gracefully");
+                conn.as_mut().graceful_shutdown();
+            }
         }
     }
 }
 
-/// Counts a connection's requests in flight, for the keep-alive timeout.
-struct InFlight(Arc<Activity>);
+/// Finish in-flight requests, take no new ones: on shutdown, or when idle.
+const DRAIN: u8 = 1;
+/// Close now: the drain time is over.
+const CLOSE: u8 = 2;
 
-impl InFlight {
-    fn new(activity: Arc<Activity>) -> Self {
-        activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        Self(activity)
+/// The open connections: for the keep-alive timeout and for shutdown.
+///
+/// One task for the whole server scans them a few times per keep-alive timeout, against a
+/// coarse clock it keeps itself. A connection is idle when no byte has moved for the timeout;
+/// closing one is graceful, so a request still being worked on (which moves no bytes) is
+/// answered first. The I/O path pays a relaxed load and store per read or write, and a
+/// connection's wake-ups an atomic load: no clock read, no timer, no lock.
+struct Connections {
+    keep_alive: Duration,
+    start: Instant,
+    /// Milliseconds since `start`, as of the last scan.
+    now_ms: AtomicU64,
+    open: Mutex<Vec<Weak<Control>>>,
+}
+
+impl Connections {
+    fn new(keep_alive: Duration) -> Self {
+        Self {
+            keep_alive,
+            start: Instant::now(),
+            now_ms: AtomicU64::new(0),
+            open: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Starts watching a new connection.
+    fn track(self: &Arc<Self>) -> Arc<Control> {
+        let control = Arc::new(Control {
+            connections: Arc::clone(self),
+            last_active_ms: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
+            signal: AtomicU8::new(0),
+            waker: Mutex::new(None),
+        });
+        lock(&self.open).push(Arc::downgrade(&control));
+        control
+    }
+
+    /// Signals every open connection.
+    fn signal_all(&self, level: u8) {
+        let open: Vec<_> = lock(&self.open).iter().filter_map(Weak::upgrade).collect();
+        for control in open {
+            control.signal(level);
+        }
+    }
+
+    async fn reap_idle(self: Arc<Self>) {
+        let period = (self.keep_alive / 4).max(Duration::from_millis(10));
+        let timeout_ms = u64::try_from(self.keep_alive.as_millis()).unwrap_or(u64::MAX);
+        loop {
+            tokio::time::sleep(period).await;
+            let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.now_ms.store(now, Ordering::Relaxed);
+            let mut idle = Vec::new();
+            lock(&self.open).retain(|weak| {
+                let Some(control) = weak.upgrade() else {
+                    return false;
+                };
+                let quiet_ms = now.saturating_sub(control.last_active_ms.load(Ordering::Relaxed));
+                if quiet_ms >= timeout_ms {
+                    idle.push(control);
+                }
+                true
+            });
+            for control in idle {
+                control.signal(DRAIN);
+            }
+        }
     }
 }
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0
-            .last_done_ms
-            .store(self.0.elapsed_ms(), Ordering::Release);
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+/// A lock whose data (a list of weak references, a waker) is valid whatever a panic elsewhere
+/// interrupted.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One connection's link to the server.
+struct Control {
+    connections: Arc<Connections>,
+    /// The coarse clock at the connection's last read or write.
+    last_active_ms: AtomicU64,
+    /// The highest level signalled: 0, [`DRAIN`] or [`CLOSE`].
+    signal: AtomicU8,
+    /// The connection task's waker.
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Control {
+    fn touch(&self) {
+        let now = self.connections.now_ms.load(Ordering::Relaxed);
+        self.last_active_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn signal(&self, level: u8) {
+        if self.signal.fetch_max(level, Ordering::AcqRel) < level {
+            // The waker stays: a later, higher signal must find it too.
+            if let Some(waker) = lock(&self.waker).as_ref() {
+                waker.wake_by_ref();
+            }
+        }
     }
 }
 
-/// The user's service as hyper calls it, with each request counted while in flight.
-#[derive(Clone)]
-struct Tracked<T> {
-    inner: T,
-    activity: Arc<Activity>,
+/// Completes each time the connection's signal rises, with the new level.
+struct SignalWatch<'a> {
+    control: &'a Control,
+    seen: u8,
+    /// The waker last handed to `control`: while the task's waker is the same, polling takes no
+    /// lock.
+    registered: Option<Waker>,
 }
 
-impl<T: HttpService> hyper::service::Service<Request<Incoming>> for Tracked<T> {
-    type Response = Response<T::ResponseBody>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+impl<'a> SignalWatch<'a> {
+    fn new(control: &'a Control) -> Self {
+        Self {
+            control,
+            seen: 0,
+            registered: None,
+        }
+    }
+}
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
-        let mut inner = self.inner.clone();
-        let in_flight = InFlight::new(Arc::clone(&self.activity));
-        Box::pin(async move {
-            poll_fn(|cx| inner.poll_ready(cx)).await?;
-            let response = inner.call(request).await;
-            drop(in_flight);
-            response
-        })
+impl Future for SignalWatch<'_> {
+    type Output = u8;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u8> {
+        let level = self.control.signal.load(Ordering::Acquire);
+        if level > self.seen {
+            self.seen = level;
+            return Poll::Ready(level);
+        }
+        if !self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            *lock(&self.control.waker) = Some(cx.waker().clone());
+            self.registered = Some(cx.waker().clone());
+            // A signal raised before the waker was stored would be missed: look again.
+            let level = self.control.signal.load(Ordering::Acquire);
+            if level > self.seen {
+                self.seen = level;
+                return Poll::Ready(level);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// A connection's I/O, noting each read and write for the keep-alive timeout.
+struct TrackedIo<I> {
+    inner: I,
+    control: Arc<Control>,
+}
+
+impl<I: hyper::rt::Read + Unpin> hyper::rt::Read for TrackedIo<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if polled.is_ready() {
+            self.control.touch();
+        }
+        polled
+    }
+}
+
+impl<I: hyper::rt::Write + Unpin> hyper::rt::Write for TrackedIo<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if polled.is_ready() {
+            self.control.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if polled.is_ready() {
+            self.control.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }

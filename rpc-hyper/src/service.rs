@@ -3,8 +3,8 @@
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -56,8 +56,22 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// # Ok::<(), rpc_core::RegisterError>(())
 /// ```
 pub struct RpcService<S> {
+    /// One reference count for the lot: a clone per request is one atomic increment.
+    inner: Arc<Inner<S>>,
+}
+
+struct Inner<S> {
     router: Arc<Router<S>>,
-    config: Arc<Config>,
+    config: Config,
+}
+
+impl<S> Clone for Inner<S> {
+    fn clone(&self) -> Self {
+        Self {
+            router: Arc::clone(&self.router),
+            config: self.config.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -72,11 +86,13 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// The endpoint for `router`, answering on path `/`, with the default limits.
     pub fn new(router: impl Into<Arc<Router<S>>>) -> Self {
         Self {
-            router: router.into(),
-            config: Arc::new(Config {
-                path: Some("/".into()),
-                max_body_size: DEFAULT_MAX_BODY_SIZE,
-                request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            inner: Arc::new(Inner {
+                router: router.into(),
+                config: Config {
+                    path: Some("/".into()),
+                    max_body_size: DEFAULT_MAX_BODY_SIZE,
+                    request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+                },
             }),
         }
     }
@@ -84,7 +100,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// Answers JSON-RPC on `path` only; other paths get `404 Not Found`.
     #[must_use]
     pub fn path(mut self, path: &str) -> Self {
-        Arc::make_mut(&mut self.config).path = Some(path.into());
+        self.config_mut().path = Some(path.into());
         self
     }
 
@@ -92,7 +108,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// `route_service`, say), which has matched the path already.
     #[must_use]
     pub fn any_path(mut self) -> Self {
-        Arc::make_mut(&mut self.config).path = None;
+        self.config_mut().path = None;
         self
     }
 
@@ -100,7 +116,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// one gets `413 Payload Too Large` without more than this being read.
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
-        Arc::make_mut(&mut self.config).max_body_size = bytes;
+        self.config_mut().max_body_size = bytes;
         self
     }
 
@@ -109,13 +125,17 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// [`TIMEOUT_ERROR_CODE`] "Request timed out". `None` sets no limit.
     #[must_use]
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        Arc::make_mut(&mut self.config).request_timeout = timeout.into();
+        self.config_mut().request_timeout = timeout.into();
         self
     }
 
     /// The router.
     pub fn router(&self) -> &Arc<Router<S>> {
-        &self.router
+        &self.inner.router
+    }
+
+    fn config_mut(&mut self) -> &mut Config {
+        &mut Arc::make_mut(&mut self.inner).config
     }
 
     /// Answers one HTTP request.
@@ -124,63 +144,62 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let span = tracing::debug_span!(
-            "rpc_request",
-            http.method = %request.method(),
-            http.path = request.uri().path(),
-        );
-        async move {
-            let started = Instant::now();
-            let response = self.respond(request).await;
+        let span = request_span(&request);
+        // A span and two clock reads a request: only when someone listens.
+        if span.is_disabled() {
+            return match self.admit(request) {
+                Ok(body) => self.answer(body).await,
+                Err(refusal) => refusal.response(),
+            };
+        }
+        let started = Instant::now();
+        let response = match span.in_scope(|| self.admit(request)) {
+            Ok(body) => self.answer(body).instrument(span.clone()).await,
+            Err(refusal) => refusal.response(),
+        };
+        span.in_scope(|| {
             tracing::debug!(
                 status = response.status().as_u16(),
                 micros = started.elapsed().as_micros(),
                 "answered"
             );
-            response
-        }
-        .instrument(span)
-        .await
+        });
+        response
     }
 
-    async fn respond<B>(&self, request: Request<B>) -> Response<ResponseBody>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
-        let config = &*self.config;
+    /// Checks everything that can be checked before the body is read, and keeps only the
+    /// body: the future that reads and answers it then holds no request head.
+    fn admit<B>(&self, request: Request<B>) -> Result<B, Refusal> {
+        let config = &self.inner.config;
         if config
             .path
             .as_deref()
             .is_some_and(|path| request.uri().path() != path)
         {
-            return plain(StatusCode::NOT_FOUND, "Not Found");
+            return Err(Refusal::NotFound);
         }
         if request.method() != Method::POST {
-            let mut response = plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method Not Allowed: use POST",
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("POST"));
-            return response;
+            return Err(Refusal::MethodNotAllowed);
         }
         if !is_json(request.headers()) {
-            return plain(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported Media Type: send Content-Type: application/json",
-            );
+            return Err(Refusal::UnsupportedMediaType);
         }
         if declared_length(request.headers()).is_some_and(|len| len > config.max_body_size as u64) {
-            return too_large();
+            return Err(Refusal::TooLarge);
         }
-        let body = match Limited::new(request.into_body(), config.max_body_size)
-            .collect()
-            .await
-        {
+        Ok(request.into_body())
+    }
+
+    /// Reads the body (within the limit), dispatches it, and answers.
+    async fn answer<B>(&self, body: B) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let config = &self.inner.config;
+        let body = match Limited::new(body, config.max_body_size).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(err) if err.is::<LengthLimitError>() => return too_large(),
+            Err(err) if err.is::<LengthLimitError>() => return Refusal::TooLarge.response(),
             Err(err) => {
                 // The client went away, or sent a malformed chunked body.
                 tracing::debug!(error = %err, "reading the request body failed");
@@ -190,19 +209,27 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 );
             }
         };
-        let answer = match config.request_timeout {
-            None => self.router.handle(&body).await,
-            Some(limit) => match tokio::time::timeout(limit, self.router.handle(&body)).await {
-                Ok(answer) => answer,
-                Err(_) => {
-                    tracing::warn!(
-                        limit_ms = limit.as_millis(),
-                        "request timed out; its work is dropped"
-                    );
-                    let error = ErrorObject::server_error(TIMEOUT_ERROR_CODE, "Request timed out");
-                    self.router.reject(&body, &error)
+        let mut handling = pin!(self.inner.router.handle(&body));
+        // Most requests (every sync method) are answered on the first poll: they need no timer.
+        let first = poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
+        let answer = match (first, config.request_timeout) {
+            (Poll::Ready(answer), _) => answer,
+            (Poll::Pending, None) => handling.await,
+            // Boxed: a timer is large, and most requests never need one.
+            (Poll::Pending, Some(limit)) => {
+                match Box::pin(tokio::time::timeout(limit, handling)).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        tracing::warn!(
+                            limit_ms = limit.as_millis(),
+                            "request timed out; its work is dropped"
+                        );
+                        let error =
+                            ErrorObject::server_error(TIMEOUT_ERROR_CODE, "Request timed out");
+                        self.inner.router.reject(&body, &error)
+                    }
                 }
-            },
+            }
         };
         match answer {
             Some(json) => {
@@ -219,6 +246,15 @@ impl<S: Send + Sync + 'static> RpcService<S> {
             }
         }
     }
+}
+
+/// The span of one request; disabled (and free) unless a subscriber wants debug spans.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "rpc_request",
+        http.method = %request.method(),
+        http.path = request.uri().path(),
+    )
 }
 
 /// `application/json` or `application/json-rpc`, any parameters (such as `charset`).
@@ -241,8 +277,36 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn too_large() -> Response<ResponseBody> {
-    plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large")
+/// Why a request is refused before its body is read.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    NotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    TooLarge,
+}
+
+impl Refusal {
+    fn response(self) -> Response<ResponseBody> {
+        match self {
+            Refusal::NotFound => plain(StatusCode::NOT_FOUND, "Not Found"),
+            Refusal::MethodNotAllowed => {
+                let mut response = plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method Not Allowed: use POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("POST"));
+                response
+            }
+            Refusal::UnsupportedMediaType => plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported Media Type: send Content-Type: application/json",
+            ),
+            Refusal::TooLarge => plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large"),
+        }
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
@@ -258,8 +322,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
 impl<S> Clone for RpcService<S> {
     fn clone(&self) -> Self {
         Self {
-            router: Arc::clone(&self.router),
-            config: Arc::clone(&self.config),
+            inner: Arc::clone(&self.inner),
         }
     }
 }
@@ -267,8 +330,8 @@ impl<S> Clone for RpcService<S> {
 impl<S> fmt::Debug for RpcService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpcService")
-            .field("router", &self.router)
-            .field("config", &self.config)
+            .field("router", &self.inner.router)
+            .field("config", &self.inner.config)
             .finish()
     }
 }
@@ -316,6 +379,14 @@ where
 
     fn call(&self, request: Request<B>) -> ResponseFuture {
         let service = self.clone();
-        Box::pin(async move { Ok(service.handle(request).await) })
+        // With tracing on, the whole of `handle` (span, timing); otherwise the request is
+        // admitted here, and the boxed future holds only the body.
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            return Box::pin(async move { Ok(service.handle(request).await) });
+        }
+        match service.admit(request) {
+            Ok(body) => Box::pin(async move { Ok(service.answer(body).await) }),
+            Err(refusal) => Box::pin(std::future::ready(Ok(refusal.response()))),
+        }
     }
 }
