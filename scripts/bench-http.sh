@@ -104,20 +104,22 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-median() { # file column
-    sort -n -k"$2" "$1" | awk -v c="$2" '{v[NR] = $c} END {print v[int((NR + 1) / 2)]}'
+median() { # values on stdin, one a line
+    sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
+# Ratios are taken within each round (the servers measured seconds apart), then the median
+# across rounds: this machine's speed drifts between minutes more than the differences measured.
 report() { # name script floor
-    local file="$WORK/$1.$2.results" rps cpu floor_rps floor_cpu
-    rps=$(median "$file" 1)
-    cpu=$(median "$file" 2)
-    floor_rps=$(median "$WORK/$3.$2.results" 1)
-    floor_cpu=$(median "$WORK/$3.$2.results" 2)
-    awk -v n="$1" -v s="$2" -v r="$rps" -v c="$cpu" -v fr="$floor_rps" -v fc="$floor_cpu" -v f="$3" \
-        'BEGIN { printf "%-11s %-6s %10.0f req/s  %7.2f us CPU/req  throughput %.2fx %s  CPU %.2fx %s\n", n, s, r, c, r / fr, f, c / fc, f }'
+    local file="$WORK/$1.$2.results" floor="$WORK/$3.$2.results" rps cpu rps_ratio cpu_ratio
+    rps=$(cut -d' ' -f1 "$file" | median)
+    cpu=$(cut -d' ' -f2 "$file" | median)
+    rps_ratio=$(paste -d' ' "$file" "$floor" | awk '{print $1 / $3}' | median)
+    cpu_ratio=$(paste -d' ' "$file" "$floor" | awk '{print $2 / $4}' | median)
+    awk -v n="$1" -v s="$2" -v r="$rps" -v c="$cpu" -v rr="$rps_ratio" -v cr="$cpu_ratio" -v f="$3" \
+        'BEGIN { printf "%-11s %-6s %10.0f req/s  %7.2f us CPU/req  throughput %.2fx %s  CPU %.2fx %s\n", n, s, r, c, rr, f, cr, f }'
 }
 echo
-echo "medians of $ROUNDS rounds"
+echo "medians of $ROUNDS rounds (ratios: the median of each round's ratio)"
 report fixed single fixed
 report serde single fixed
 report rpc single fixed
