@@ -11,19 +11,11 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rpc_core::{ErrorObject, Method, Params, Router};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 const NAMED: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#;
 const POSITIONAL: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#;
 const UNKNOWN: &[u8] = br#"{"jsonrpc":"2.0","method":"nope","params":[2,3],"id":1}"#;
 const BAD_PARAMS: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":{"a":"2","b":3},"id":1}"#;
-
-#[derive(Deserialize)]
-struct AddParams {
-    a: i64,
-    b: i64,
-}
 
 /// Adds two integers.
 #[rpc_core::rpc_method(name = "add")]
@@ -46,7 +38,7 @@ fn router() -> Router {
     let mut router = Router::new();
     router
         .register(Method::new_sync("add", |_: &(), params: Params<'_>| {
-            let AddParams { a, b } = params.parse()?;
+            let floor::AddParams { a, b } = params.parse()?;
             a.checked_add(b)
                 .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
         }))
@@ -62,67 +54,8 @@ fn now<F: Future>(future: F) -> F::Output {
     }
 }
 
-mod floor {
-    use super::*;
-
-    #[derive(Deserialize)]
-    pub(crate) struct Request<'a, P = AddParams> {
-        #[serde(borrow)]
-        pub(crate) jsonrpc: &'a str,
-        #[serde(borrow)]
-        pub(crate) method: &'a str,
-        pub(crate) params: P,
-        #[serde(borrow)]
-        pub(crate) id: &'a RawValue,
-    }
-
-    #[derive(Serialize)]
-    pub(crate) struct Response<'a> {
-        pub(crate) jsonrpc: &'a str,
-        pub(crate) result: i64,
-        pub(crate) id: &'a RawValue,
-    }
-
-    fn answer<'a>(request: &Request<'a>) -> Response<'a> {
-        assert!(request.jsonrpc == "2.0" && request.method == "add");
-        Response {
-            jsonrpc: "2.0",
-            result: request.params.a + request.params.b,
-            id: request.id,
-        }
-    }
-
-    /// Parse, add, serialize: one call with params by position.
-    pub(crate) fn positional(body: &[u8]) -> Vec<u8> {
-        let request: Request<'_, (i64, i64)> = serde_json::from_slice(body).expect("valid");
-        assert!(request.jsonrpc == "2.0" && request.method == "add");
-        let response = Response {
-            jsonrpc: "2.0",
-            result: request.params.0 + request.params.1,
-            id: request.id,
-        };
-        let mut out = Vec::with_capacity(128);
-        serde_json::to_writer(&mut out, &response).expect("serializable");
-        out
-    }
-
-    /// Parse, add, serialize: one call.
-    pub(crate) fn single(body: &[u8]) -> Vec<u8> {
-        let request: Request<'_> = serde_json::from_slice(body).expect("valid");
-        let mut out = Vec::with_capacity(128);
-        serde_json::to_writer(&mut out, &answer(&request)).expect("serializable");
-        out
-    }
-
-    /// Parse, add, serialize: a batch.
-    pub(crate) fn batch(body: &[u8]) -> Vec<u8> {
-        let requests: Vec<Request<'_>> = serde_json::from_slice(body).expect("valid");
-        let responses: Vec<Response<'_>> = requests.iter().map(answer).collect();
-        let mut out = Vec::with_capacity(128);
-        serde_json::to_writer(&mut out, &responses).expect("serializable");
-        out
-    }
-}
+#[path = "support/floor.rs"]
+mod floor;
 
 fn batch_body(len: usize) -> Vec<u8> {
     let calls: Vec<String> = (0..len)
@@ -146,7 +79,7 @@ fn single(c: &mut Criterion) {
         b.iter(|| floor::single(black_box(NAMED)))
     });
     group.bench_function("floor/positional", |b| {
-        b.iter(|| floor::positional(black_box(POSITIONAL)))
+        b.iter(|| floor::single(black_box(POSITIONAL)))
     });
     for (name, router) in [("hand", &hand), ("macro", &generated)] {
         for (shape, body) in [("named", NAMED), ("positional", POSITIONAL)] {

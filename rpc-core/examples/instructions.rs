@@ -10,53 +10,9 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use rpc_core::{rpc_method, ErrorObject, Method, Params, Router};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
-#[derive(Deserialize)]
-struct AddParams {
-    a: i64,
-    b: i64,
-}
-
-#[derive(Deserialize)]
-struct Call<'a> {
-    #[serde(borrow)]
-    jsonrpc: &'a str,
-    #[serde(borrow)]
-    method: &'a str,
-    params: AddParams,
-    #[serde(borrow)]
-    id: &'a RawValue,
-}
-
-#[derive(Serialize)]
-struct Answer<'a> {
-    jsonrpc: &'static str,
-    result: i64,
-    id: &'a RawValue,
-}
-
-fn answer<'a>(call: &Call<'a>) -> Answer<'a> {
-    assert!(call.jsonrpc == "2.0" && call.method == "add");
-    Answer {
-        jsonrpc: "2.0",
-        result: call.params.a + call.params.b,
-        id: call.id,
-    }
-}
-
-fn floor(body: &[u8], batch: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    if batch {
-        let calls: Vec<Call<'_>> = serde_json::from_slice(body).expect("valid");
-        serde_json::to_writer(&mut out, &calls.iter().map(answer).collect::<Vec<_>>()).expect("ok");
-    } else {
-        let call: Call<'_> = serde_json::from_slice(body).expect("valid");
-        serde_json::to_writer(&mut out, &answer(&call)).expect("ok");
-    }
-    out
-}
+#[path = "../benches/support/floor.rs"]
+mod floor;
 
 /// Adds two integers.
 #[rpc_method]
@@ -98,7 +54,7 @@ fn main() {
     match who.as_str() {
         "hand" => router
             .register(Method::new_sync("add", |_: &(), params: Params<'_>| {
-                let AddParams { a, b } = params.parse()?;
+                let floor::AddParams { a, b } = params.parse()?;
                 a.checked_add(b)
                     .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
             }))
@@ -110,7 +66,11 @@ fn main() {
     let mut total = 0usize;
     for _ in 0..n {
         let out = if who == "floor" {
-            floor(black_box(&body), batch)
+            if batch {
+                floor::batch(black_box(&body))
+            } else {
+                floor::single(black_box(&body))
+            }
         } else {
             now(router.handle(black_box(&body))).expect("an answer")
         };
