@@ -38,6 +38,7 @@
 //! | `Content-Type` not `application/json` or `application/json-rpc` (any `charset`), or none | `415 Unsupported Media Type` |
 //! | a body over the limit, by `Content-Length` or chunked | `413 Payload Too Large`, no more than the limit read |
 //! | a body that cannot be read (the client vanished, broken chunking) | `400 Bad Request` |
+//! | a body that does not arrive within the body timeout | `408 Request Timeout`, connection closed |
 //! | a request past its time limit | `200` with error -32000 "Request timed out" for each call |
 //!
 //! Requiring a JSON content type also keeps browsers from sending cross-site "simple"
@@ -49,6 +50,7 @@
 //! | setting | default | where |
 //! |---|---|---|
 //! | body size | 10 MiB ([`DEFAULT_MAX_BODY_SIZE`]) | [`RpcService::max_body_size`] |
+//! | body timeout (slow bodies) | 10 s ([`DEFAULT_BODY_TIMEOUT`]) | [`RpcService::body_timeout`] |
 //! | request time limit | 30 s ([`DEFAULT_REQUEST_TIMEOUT`]) | [`RpcService::request_timeout`] |
 //! | header read timeout | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Serve::header_read_timeout`] |
 //! | concurrent connections | 4,096 ([`DEFAULT_MAX_CONNECTIONS`]); more wait in the backlog | [`Serve::max_connections`] |
@@ -70,6 +72,6 @@ pub use serve::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
 };
 pub use service::{
-    ResponseBody, ResponseFuture, RpcService, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT,
-    TIMEOUT_ERROR_CODE,
+    ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
 };

@@ -20,6 +20,9 @@ use tracing::Instrument;
 /// The largest request body accepted by default: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
 
+/// How long a client may take to send a request body by default: 10 s.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long one request may take by default, from its body's last byte to its answer: 30 s.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -79,6 +82,7 @@ struct Config {
     /// `None`: every path is the endpoint (for mounting under another router's route).
     path: Option<Box<str>>,
     max_body_size: usize,
+    body_timeout: Duration,
     request_timeout: Option<Duration>,
 }
 
@@ -91,6 +95,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 config: Config {
                     path: Some("/".into()),
                     max_body_size: DEFAULT_MAX_BODY_SIZE,
+                    body_timeout: DEFAULT_BODY_TIMEOUT,
                     request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
                 },
             }),
@@ -117,6 +122,15 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.config_mut().max_body_size = bytes;
+        self
+    }
+
+    /// Sets how long a client may take to send a request's body once its head has arrived
+    /// ([`DEFAULT_BODY_TIMEOUT`] by default); a client that stalls mid-body gets
+    /// `408 Request Timeout` and its connection is freed.
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.config_mut().body_timeout = timeout;
         self
     }
 
@@ -197,7 +211,22 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         B::Error: Into<BoxError>,
     {
         let config = &self.inner.config;
-        let body = match Limited::new(body, config.max_body_size).collect().await {
+        let mut collecting = pin!(Limited::new(body, config.max_body_size).collect());
+        // A body that came with its head is complete at once: no timer. One still arriving must
+        // finish within the body timeout, or a slow client could hold its connection for ever.
+        let collected = match poll_fn(|cx| Poll::Ready(collecting.as_mut().poll(cx))).await {
+            Poll::Ready(collected) => collected,
+            Poll::Pending => {
+                match Box::pin(tokio::time::timeout(config.body_timeout, collecting)).await {
+                    Ok(collected) => collected,
+                    Err(_) => {
+                        tracing::debug!("the request body did not arrive in time");
+                        return Refusal::BodyTimeout.response();
+                    }
+                }
+            }
+        };
+        let body = match collected {
             Ok(collected) => collected.to_bytes(),
             Err(err) if err.is::<LengthLimitError>() => return Refusal::TooLarge.response(),
             Err(err) => {
@@ -284,6 +313,7 @@ enum Refusal {
     MethodNotAllowed,
     UnsupportedMediaType,
     TooLarge,
+    BodyTimeout,
 }
 
 impl Refusal {
@@ -305,6 +335,17 @@ impl Refusal {
                 "Unsupported Media Type: send Content-Type: application/json",
             ),
             Refusal::TooLarge => plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large"),
+            Refusal::BodyTimeout => {
+                let mut response = plain(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Request Timeout: the body was too slow",
+                );
+                // The rest of the body may still come: the connection cannot be reused.
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
         }
     }
 }

@@ -241,6 +241,28 @@ async fn a_client_stalled_mid_header_is_disconnected_and_others_are_served() {
 }
 
 #[tokio::test]
+async fn a_client_stalled_mid_body_gets_408_and_frees_its_connection() {
+    let server = TestServer::start(
+        |e| e.body_timeout(Duration::from_millis(300)),
+        |s| s.max_connections(1),
+    )
+    .await;
+    let mut stalled = connect(server.addr).await;
+    let head = "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
+    write_all(&mut stalled, head.as_bytes()).await;
+    let (status, _) = read_response(&mut stalled)
+        .await
+        .expect("an answer to the stalled body");
+    assert_eq!(status, 408);
+    assert!(
+        closed_within(&mut stalled, Duration::from_secs(5)).await,
+        "the connection stayed open"
+    );
+    // The one connection slot is free again.
+    assert_eq!(post(&http1(), &server.url("/"), ADD).await.status, 200);
+}
+
+#[tokio::test]
 async fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
     let server = TestServer::start(
         |e| e,
