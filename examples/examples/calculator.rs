@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         // Bind, say where, then serve until Ctrl-C or SIGTERM.
-        let listener = match calculator::bind(addr) {
+        let listener = match rpc_hyper::bind(addr) {
             Ok(listener) => listener,
             Err(err) => return failure(&format!("cannot listen on {addr}: {err}")),
         };

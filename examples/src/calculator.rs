@@ -124,23 +124,6 @@ where
     }
 }
 
-/// Binds a listener for the server. The listen backlog is where connections wait while the
-/// server is at its connection limit (or busy accepting a burst), so it is made larger than
-/// tokio's default of 1,024 (the kernel caps it at `net.core.somaxconn`).
-///
-/// # Errors
-/// When the address cannot be bound.
-pub fn bind(addr: std::net::SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(4096)
-}
-
 /// Serves the calculator on `listener` until `shutdown` completes, then drains gracefully.
 ///
 /// # Errors

@@ -1,4 +1,5 @@
 //! The services behind the examples, as library code so that tests can start them too.
 
+pub mod auth;
 pub mod calculator;
 pub mod mounted;

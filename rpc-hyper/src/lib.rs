@@ -68,8 +68,9 @@ mod serve;
 mod service;
 
 pub use serve::{
-    serve, serve_service, HttpService, Serve, WithGracefulShutdown, DEFAULT_DRAIN_TIMEOUT,
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    bind, serve, serve_service, HttpService, Serve, WithGracefulShutdown, DEFAULT_BACKLOG,
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
 };
 pub use service::{
     ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,

@@ -37,6 +37,29 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// The listen backlog [`bind`] asks for: 4,096 (the kernel caps it at `net.core.somaxconn`).
+pub const DEFAULT_BACKLOG: u32 = 4_096;
+
+/// Binds a listener suited to [`serve`]: `SO_REUSEADDR` (a restarted server can bind at
+/// once) and a listen backlog of [`DEFAULT_BACKLOG`].
+///
+/// The backlog is where connections wait while the server is at its connection limit, or
+/// busy accepting a burst; tokio's `TcpListener::bind` asks for 1,024, which a burst of a
+/// thousand clients overflows (their connections are then dropped or reset by the kernel).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(DEFAULT_BACKLOG)
+}
+
 /// Serves a JSON-RPC router (or an [`RpcService`]) on `listener`: HTTP/1.1 and HTTP/2
 /// (cleartext, prior knowledge) on the same port.
 ///
