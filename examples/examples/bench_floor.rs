@@ -15,64 +15,20 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use rpc_core::{rpc_method, Router};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
 const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
 
-#[derive(Deserialize)]
-struct Call<'a> {
-    #[serde(borrow)]
-    jsonrpc: &'a str,
-    #[serde(borrow)]
-    method: &'a str,
-    params: AddParams,
-    #[serde(borrow)]
-    id: &'a RawValue,
-}
-
-/// By name or by position (a derived struct reads both).
-#[derive(Deserialize)]
-struct AddParams {
-    a: i64,
-    b: i64,
-}
-
-#[derive(Serialize)]
-struct Answer<'a> {
-    jsonrpc: &'static str,
-    result: i64,
-    id: &'a RawValue,
-}
-
-fn answer<'a>(call: &Call<'a>) -> Answer<'a> {
-    assert!(
-        call.jsonrpc == "2.0" && call.method == "add",
-        "the benchmark sends add calls"
-    );
-    Answer {
-        jsonrpc: "2.0",
-        result: call.params.a.wrapping_add(call.params.b),
-        id: call.id,
-    }
-}
+/// The serde floor, shared with rpc-core's in-process benchmarks.
+#[path = "../../rpc-core/benches/support/floor.rs"]
+mod floor;
 
 fn serde_floor(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    let written = if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        serde_json::from_slice::<Vec<Call<'_>>>(body).map(|calls| {
-            serde_json::to_writer(&mut out, &calls.iter().map(answer).collect::<Vec<_>>())
-        })
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        floor::batch(body)
     } else {
-        serde_json::from_slice::<Call<'_>>(body)
-            .map(|call| serde_json::to_writer(&mut out, &answer(&call)))
-    };
-    assert!(
-        matches!(written, Ok(Ok(()))),
-        "the benchmark sends valid calls"
-    );
-    out
+        floor::single(body)
+    }
 }
 
 async fn floor(
