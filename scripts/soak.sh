@@ -45,16 +45,17 @@ end
 LUA
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
-echo "second  server RSS (KiB)"
-echo "start   $(rss)"
-taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_TOTAL}s" -s "$WORK/mixed.lua" "http://127.0.0.1:$PORT/rpc" >"$WORK/wrk.out" 2>&1 &
-WRK=$!
-for second in $(seq "$SECONDS_TOTAL"); do
-    sleep 1
-    kill -0 "$WRK" 2>/dev/null || break
-    printf '%-7s %s\n' "$second" "$(rss)"
+INTERVAL=$(( SECONDS_TOTAL < 30 ? SECONDS_TOTAL : 30 ))
+echo "elapsed  requests  non-2xx  socket errors  server RSS (KiB)"
+echo "0 s      -         -        -              $(rss)"
+elapsed=0 total=0
+while [ "$elapsed" -lt "$SECONDS_TOTAL" ]; do
+    out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${INTERVAL}s" -s "$WORK/mixed.lua" "http://127.0.0.1:$PORT/rpc" 2>&1)
+    elapsed=$((elapsed + INTERVAL))
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+    sockets=$(echo "$out" | awk -F'Socket errors: ' '/Socket errors/ {print $2}')
+    total=$((total + requests))
+    printf '%-8s %-9s %-8s %-14s %s\n' "$elapsed s" "$requests" "${non2xx:-0}" "${sockets:-none}" "$(rss)"
 done
-wait "$WRK" || true
-echo
-grep -E "requests in|Requests/sec|Non-2xx|Socket errors" "$WORK/wrk.out" || true
-echo "end RSS: $(rss) KiB"
+echo "served $total requests in $elapsed s; final server RSS $(rss) KiB"

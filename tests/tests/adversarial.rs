@@ -190,6 +190,23 @@ async fn hostile_bodies_get_clear_errors() {
         assert_eq!(status, 200);
         assert_eq!(code(&String::from_utf8(answer).unwrap()), -32700);
     }
+    // Ten megabytes of them, to a server with the default 10 MiB limit: read whole, refused.
+    let listener = rpc_hyper::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    let default_addr = listener.local_addr().unwrap();
+    let default_server = tokio::spawn(std::future::IntoFuture::into_future(rpc_hyper::serve(
+        listener,
+        rpc_examples::calculator::router(),
+    )));
+    let (status, answer) = post_bytes(default_addr, noise(10_000_000, 99)).await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&String::from_utf8(answer).unwrap()), -32700);
+    let (status, _) = post(
+        default_addr,
+        r#"{"jsonrpc":"2.0","method":"add","params":[1,1],"id":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    default_server.abort();
     let mut invalid = br#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":""#.to_vec();
     invalid.extend_from_slice(b"\xc3\x28\"}");
     let (_, answer) = post_bytes(addr, invalid).await;
