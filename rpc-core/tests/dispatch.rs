@@ -32,6 +32,10 @@ fn ids_are_echoed_as_the_exact_json_value_received() {
         "123456789012345678901234567890",
         "1.5",
         "-2.5e-3",
+        // Found by fuzzing (a harness that parsed answers with serde_json::Value choked on it):
+        // valid JSON beyond f64, echoed exactly.
+        "1e400",
+        "-0",
         "null",
     ] {
         let response = call(&router, &request(id)).unwrap();
