@@ -206,8 +206,6 @@ impl<S: Send + Sync + 'static> Router<S> {
                 answered: request.id.is_some(),
             };
         }
-        // Timing costs two clock reads a call: only when someone listens.
-        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let Some(method) = self.lookup(&request.method) else {
             return match &request.id {
                 Some(id) => {
@@ -218,15 +216,18 @@ impl<S: Send + Sync + 'static> Router<S> {
             };
         };
         let name = &*method.info.name;
+        let trace = CallTrace::begin(name, request.id.as_ref());
         match &method.callback {
             Callback::Sync(call) => {
                 let mark = out.len();
                 write_result_start(out);
+                let entered = trace.as_ref().map(|trace| trace.span.enter());
                 let outcome =
                     catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params, out)))
                         .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
-                if let Some(started) = started {
-                    trace_call(name, request.id.as_ref(), started, outcome.as_ref().err());
+                drop(entered);
+                if let Some(trace) = trace {
+                    trace.end(outcome.as_ref().err());
                 }
                 match (&request.id, outcome) {
                     (None, _) => out.truncate(mark),
@@ -241,12 +242,15 @@ impl<S: Send + Sync + 'static> Router<S> {
                 }
             }
             Callback::Async(call) => {
-                match catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params))) {
+                let entered = trace.as_ref().map(|trace| trace.span.enter());
+                let started = catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params)));
+                drop(entered);
+                match started {
                     Ok(future) => Started::Pending {
                         call: Guarded {
                             future: Some(future),
                             method: name,
-                            trace: started.map(|started| (started, request.id.clone())),
+                            trace,
                         },
                         id: request.id,
                     },
@@ -289,20 +293,42 @@ fn panicked(method: &str, panic: &(dyn Any + Send)) -> ErrorObject {
     ErrorObject::internal_error()
 }
 
-/// Logs one call at debug level: method, id, duration, outcome.
-fn trace_call(method: &str, id: Option<&Id<'_>>, started: Instant, error: Option<&ErrorObject>) {
-    let micros = started.elapsed().as_micros();
-    let id = id.map_or_else(|| "none".to_owned(), ToString::to_string);
-    match error {
-        None => tracing::debug!(method, id, micros, outcome = "ok", "call"),
-        Some(error) => tracing::debug!(
+/// One call's tracing: a debug span (`rpc_call`, with the method and id) entered while the
+/// call runs, closed with its duration and outcome, plus a `call` event. Made only when a
+/// subscriber listens, so untraced calls pay nothing (not even a clock read).
+struct CallTrace {
+    span: tracing::Span,
+    started: Instant,
+}
+
+impl CallTrace {
+    fn begin(method: &str, id: Option<&Id<'_>>) -> Option<Self> {
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return None;
+        }
+        let id = id.map_or_else(|| "none".to_owned(), ToString::to_string);
+        let span = tracing::debug_span!(
+            "rpc_call",
             method,
             id,
-            micros,
-            outcome = "error",
-            code = error.code(),
-            "call"
-        ),
+            micros = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        Some(Self {
+            span,
+            started: Instant::now(),
+        })
+    }
+
+    fn end(self, error: Option<&ErrorObject>) {
+        let micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let outcome = if error.is_none() { "ok" } else { "error" };
+        self.span.record("micros", micros);
+        self.span.record("outcome", outcome);
+        self.span.in_scope(|| match error {
+            None => tracing::debug!(micros, outcome, "call"),
+            Some(error) => tracing::debug!(micros, outcome, code = error.code(), "call"),
+        });
     }
 }
 
@@ -310,14 +336,17 @@ fn trace_call(method: &str, id: Option<&Id<'_>>, started: Instant, error: Option
 pub(crate) struct Guarded<'a> {
     future: Option<BoxFuture<'a, Result<Vec<u8>, ErrorObject>>>,
     method: &'a str,
-    /// When the call started and its id, if calls are being traced.
-    trace: Option<(Instant, Option<Id<'a>>)>,
+    /// The call's tracing, if a subscriber listens.
+    trace: Option<CallTrace>,
 }
 
 impl Future for Guarded<'_> {
     type Output = Result<Vec<u8>, ErrorObject>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The call's span is entered whenever it runs.
+        let span = self.trace.as_ref().map(|trace| trace.span.clone());
+        let entered = span.as_ref().map(tracing::Span::enter);
         let Some(future) = self.future.as_mut() else {
             // Polled after completion: answer rather than panic.
             return Poll::Ready(Err(ErrorObject::internal_error()));
@@ -327,9 +356,10 @@ impl Future for Guarded<'_> {
             Ok(Poll::Ready(outcome)) => outcome,
             Err(panic) => Err(panicked(self.method, &*panic)),
         };
+        drop(entered);
         self.future = None;
-        if let Some((started, id)) = self.trace.take() {
-            trace_call(self.method, id.as_ref(), started, outcome.as_ref().err());
+        if let Some(trace) = self.trace.take() {
+            trace.end(outcome.as_ref().err());
         }
         Poll::Ready(outcome)
     }

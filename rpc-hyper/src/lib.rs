@@ -60,8 +60,8 @@
 //!
 //! # Observability
 //! Each request runs in a `tracing` span (`rpc_request`, with the HTTP method and path) and
-//! logs its status and duration at debug level; each call logs its method, id, duration and
-//! outcome at debug level. Timeouts and accept failures log at warn, method panics at error.
+//! logs its status and duration at debug level; each call runs in a span of its own
+//! (`rpc_call`, with its method, id, duration and outcome) at debug level. Timeouts and accept failures log at warn, method panics at error.
 //! Nothing is printed unless you install a subscriber.
 
 mod serve;
