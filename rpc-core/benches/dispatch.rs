@@ -4,10 +4,7 @@
 //! Run with `cargo bench -p rpc-core --bench dispatch`.
 #![allow(missing_docs)]
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rpc_core::{ErrorObject, Method, Params, Router};
@@ -46,13 +43,9 @@ fn router() -> Router {
     router
 }
 
-/// Drives a future that completes without waiting (every method here is sync).
-fn now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("sync methods never wait"),
-    }
-}
+#[path = "support/now.rs"]
+mod now;
+use now::now;
 
 #[path = "support/floor.rs"]
 mod floor;

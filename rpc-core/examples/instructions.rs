@@ -4,10 +4,7 @@
 //! `floor` is the least any JSON-RPC server must do: serde parses the request into borrowed
 //! types, the sum is taken, serde writes the response.
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use rpc_core::{rpc_method, ErrorObject, Method, Params, Router};
 
@@ -21,12 +18,9 @@ fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
         .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
-fn now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("sync methods never wait"),
-    }
-}
+#[path = "../benches/support/now.rs"]
+mod now;
+use now::now;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,10 +1,6 @@
 //! Heap allocations on the hot path, counted with a counting allocator and pinned: a change
 //! that adds one fails here, and must update the number on purpose.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use rpc_core::{rpc_method, ErrorObject, Router};
 
 #[global_allocator]
@@ -17,12 +13,9 @@ fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
         .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
-fn now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("sync methods never wait"),
-    }
-}
+#[path = "../benches/support/now.rs"]
+mod now;
+use now::now;
 
 /// Allocations per handled request, averaged over a few.
 fn allocations(router: &Router, body: &[u8]) -> u64 {
