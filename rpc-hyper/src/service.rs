@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use bytes::{Buf, Bytes};
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use rpc_core::{ErrorObject, Router};
 use tracing::Instrument;
 
@@ -183,7 +183,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
 
     /// Checks everything that can be checked before the body is read, and keeps only the
     /// body: the future that reads and answers it then holds no request head.
-    fn admit<B>(&self, request: Request<B>) -> Result<B, Refusal> {
+    fn admit<B: Body>(&self, request: Request<B>) -> Result<B, Refusal> {
         let config = &self.inner.config;
         if config
             .path
@@ -198,10 +198,16 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         if !is_json(request.headers()) {
             return Err(Refusal::UnsupportedMediaType);
         }
-        if declared_length(request.headers()).is_some_and(|len| len > config.max_body_size as u64) {
+        let body = request.into_body();
+        // The declared length, as the server parsed it from `Content-Length`: no header lookup.
+        if body
+            .size_hint()
+            .upper()
+            .is_some_and(|len| len > config.max_body_size as u64)
+        {
             return Err(Refusal::TooLarge);
         }
-        Ok(request.into_body())
+        Ok(body)
     }
 
     /// Reads the body (within the limit), dispatches it, and answers.
@@ -211,14 +217,16 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         B::Error: Into<BoxError>,
     {
         let config = &self.inner.config;
-        let mut collecting = pin!(Limited::new(body, config.max_body_size).collect());
+        let mut body = pin!(body);
+        let mut reader = BodyReader::new(config.max_body_size, body.size_hint().lower());
+        let mut read = |cx: &mut Context<'_>| reader.poll_read(body.as_mut(), cx);
         // A body that came with its head is complete at once: no timer. One still arriving must
         // finish within the body timeout, or a slow client could hold its connection for ever.
-        let collected = match poll_fn(|cx| Poll::Ready(collecting.as_mut().poll(cx))).await {
-            Poll::Ready(collected) => collected,
+        let read = match poll_fn(|cx| Poll::Ready(read(cx))).await {
+            Poll::Ready(read) => read,
             Poll::Pending => {
-                match Box::pin(tokio::time::timeout(config.body_timeout, collecting)).await {
-                    Ok(collected) => collected,
+                match Box::pin(tokio::time::timeout(config.body_timeout, poll_fn(read))).await {
+                    Ok(read) => read,
                     Err(_) => {
                         tracing::debug!("the request body did not arrive in time");
                         return Refusal::BodyTimeout.response();
@@ -226,10 +234,10 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 }
             }
         };
-        let body = match collected {
-            Ok(collected) => collected.to_bytes(),
-            Err(err) if err.is::<LengthLimitError>() => return Refusal::TooLarge.response(),
-            Err(err) => {
+        let body = match read {
+            Ok(body) => body,
+            Err(ReadError::TooLarge) => return Refusal::TooLarge.response(),
+            Err(ReadError::Failed(err)) => {
                 // The client went away, or sent a malformed chunked body.
                 tracing::debug!(error = %err, "reading the request body failed");
                 return plain(
@@ -277,6 +285,106 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 }
 
+/// Reads a whole body, refusing one longer than a limit.
+///
+/// Most bodies arrive in one chunk, which is kept as it is: no copy and no allocation. Later
+/// chunks are gathered into one buffer.
+struct BodyReader {
+    limit: usize,
+    /// How many bytes the body declared (its size hint), for sizing the buffer; at most
+    /// [`MAX_UP_FRONT`], as a client's claim is not yet its bytes.
+    expected: usize,
+    /// How many bytes were read.
+    len: usize,
+    /// The first chunk.
+    first: Bytes,
+    /// Every chunk, once there is more than one.
+    gathered: Vec<u8>,
+}
+
+/// The most buffer reserved for a body before its bytes arrive.
+const MAX_UP_FRONT: usize = 256 * 1024;
+
+/// Why a body could not be read.
+enum ReadError {
+    /// It is longer than the limit.
+    TooLarge,
+    /// The client went away, or the framing was malformed.
+    Failed(BoxError),
+}
+
+impl BodyReader {
+    fn new(limit: usize, expected: u64) -> Self {
+        Self {
+            limit,
+            expected: usize::try_from(expected)
+                .unwrap_or(usize::MAX)
+                .min(limit)
+                .min(MAX_UP_FRONT),
+            len: 0,
+            first: Bytes::new(),
+            gathered: Vec::new(),
+        }
+    }
+
+    /// Reads on until the body ends; then yields it.
+    fn poll_read<B>(
+        &mut self,
+        mut body: Pin<&mut B>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Bytes, ReadError>>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        loop {
+            // A sized body ends with its last byte: no need to poll for the end.
+            if self.len > 0 && body.is_end_stream() {
+                return Poll::Ready(Ok(self.take()));
+            }
+            let frame = match body.as_mut().poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(self.take())),
+                Poll::Ready(Some(Err(err))) => {
+                    return Poll::Ready(Err(ReadError::Failed(err.into())))
+                }
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            // Trailers carry nothing for JSON-RPC.
+            let Ok(mut data) = frame.into_data() else {
+                continue;
+            };
+            let chunk = data.remaining();
+            if chunk > self.limit - self.len {
+                return Poll::Ready(Err(ReadError::TooLarge));
+            }
+            if self.len == 0 {
+                self.first = data.copy_to_bytes(chunk);
+            } else {
+                if self.gathered.is_empty() {
+                    self.gathered.reserve(self.expected.max(self.len + chunk));
+                    self.gathered.extend_from_slice(&self.first);
+                }
+                while data.has_remaining() {
+                    let part = data.chunk();
+                    self.gathered.extend_from_slice(part);
+                    let read = part.len();
+                    data.advance(read);
+                }
+            }
+            self.len += chunk;
+        }
+    }
+
+    fn take(&mut self) -> Bytes {
+        if self.gathered.is_empty() {
+            std::mem::take(&mut self.first)
+        } else {
+            Bytes::from(std::mem::take(&mut self.gathered))
+        }
+    }
+}
+
 /// The span of one request; disabled (and free) unless a subscriber wants debug spans.
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
     tracing::debug_span!(
@@ -287,23 +395,16 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 }
 
 /// `application/json` or `application/json-rpc`, any parameters (such as `charset`).
+/// Compared as bytes: a content type is ASCII, and no UTF-8 check is needed to find its essence.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || essence.eq_ignore_ascii_case("application/json-rpc")
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    let value = value.as_bytes();
+    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
+    let essence = value[..end].trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence.eq_ignore_ascii_case(b"application/json-rpc")
 }
 
 /// Why a request is refused before its body is read.
@@ -429,5 +530,138 @@ where
             Ok(body) => Box::pin(async move { Ok(service.answer(body).await) }),
             Err(refusal) => Box::pin(std::future::ready(Ok(refusal.response()))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use http_body::{Frame, SizeHint};
+
+    use super::*;
+
+    /// A body that yields the frames it was given, one per poll, then ends.
+    struct Frames {
+        frames: VecDeque<Result<Frame<Bytes>, &'static str>>,
+        hint: u64,
+    }
+
+    impl Frames {
+        fn new(frames: impl IntoIterator<Item = Result<Frame<Bytes>, &'static str>>) -> Self {
+            Self {
+                frames: frames.into_iter().collect(),
+                hint: 0,
+            }
+        }
+
+        fn data(chunks: &[&'static str]) -> Self {
+            Self::new(
+                chunks
+                    .iter()
+                    .map(|chunk| Ok(Frame::data(Bytes::from_static(chunk.as_bytes())))),
+            )
+        }
+    }
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = &'static str;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, &'static str>>> {
+            Poll::Ready(self.frames.pop_front())
+        }
+
+        fn size_hint(&self) -> SizeHint {
+            let mut hint = SizeHint::new();
+            hint.set_lower(self.hint);
+            hint
+        }
+    }
+
+    fn read(limit: usize, body: Frames) -> Result<Bytes, ReadError> {
+        let mut body = pin!(body);
+        let mut reader = BodyReader::new(limit, body.size_hint().lower());
+        match reader.poll_read(
+            body.as_mut(),
+            &mut Context::from_waker(std::task::Waker::noop()),
+        ) {
+            Poll::Ready(read) => read,
+            Poll::Pending => panic!("every frame is ready"),
+        }
+    }
+
+    #[test]
+    fn one_chunk_is_kept_as_it_is() {
+        let chunk = Bytes::from_static(b"{}");
+        let body = Frames::new([Ok(Frame::data(chunk.clone()))]);
+        let read = read(10, body).ok().unwrap();
+        assert_eq!(read, chunk);
+        assert_eq!(read.as_ptr(), chunk.as_ptr(), "the chunk was copied");
+    }
+
+    #[test]
+    fn chunks_are_gathered_in_order_and_trailers_skipped() {
+        let mut body = Frames::data(&["[1,", "2,", "3]"]);
+        body.frames.insert(1, Ok(Frame::trailers(HeaderMap::new())));
+        body.hint = 7;
+        assert_eq!(read(7, body).ok().unwrap(), "[1,2,3]");
+        assert_eq!(read(10, Frames::new([])).ok().unwrap(), "");
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused_at_the_chunk_that_crosses_it() {
+        assert!(matches!(
+            read(6, Frames::data(&["[1,", "2,", "3]"])),
+            Err(ReadError::TooLarge)
+        ));
+        assert!(matches!(
+            read(2, Frames::data(&["[1,2,3]"])),
+            Err(ReadError::TooLarge)
+        ));
+        // At the limit exactly is fine, and a wrong size hint changes nothing.
+        let mut body = Frames::data(&["[1,", "2,", "3]"]);
+        body.hint = u64::MAX;
+        assert_eq!(read(7, body).ok().unwrap(), "[1,2,3]");
+    }
+
+    #[test]
+    fn a_failing_body_is_an_error() {
+        let body = Frames::new([Ok(Frame::data(Bytes::from_static(b"[1,"))), Err("reset")]);
+        match read(10, body) {
+            Err(ReadError::Failed(err)) => assert_eq!(err.to_string(), "reset"),
+            _ => panic!("the failure was not reported"),
+        }
+    }
+
+    #[test]
+    fn content_types_are_matched_on_their_essence() {
+        let accepts = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            is_json(&headers)
+        };
+        for yes in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;charset=utf-8",
+            "application/json-rpc",
+        ] {
+            assert!(accepts(yes), "{yes:?} was refused");
+        }
+        for no in [
+            "text/plain",
+            "application/jsonx",
+            "application/json-rpc2",
+            "json",
+            "",
+        ] {
+            assert!(!accepts(no), "{no:?} was accepted");
+        }
+        assert!(!is_json(&HeaderMap::new()));
     }
 }
