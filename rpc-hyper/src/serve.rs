@@ -7,7 +7,7 @@ use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -128,10 +129,13 @@ impl Default for ServerConfig {
 }
 
 impl<T> Serve<T> {
-    /// Sets how long a client may take to send a request's headers
-    /// ([`DEFAULT_HEADER_READ_TIMEOUT`] by default); a client that stalls is disconnected, so
-    /// it cannot hold a connection slot. On HTTP/1.1 the clock also runs while a kept-alive
-    /// connection waits for its next request.
+    /// Sets how long a client may take to send a request's head
+    /// ([`DEFAULT_HEADER_READ_TIMEOUT`] by default), from its first byte, or for a new
+    /// connection from the connection; a client that is late is disconnected, so it cannot
+    /// hold a connection slot. A kept-alive connection waiting for its next request is bound
+    /// by the keep-alive timeout instead. The timeout is checked eight times per period, so a
+    /// late client is cut off after between 1 and 1¼ times it. HTTP/1 only: HTTP/2 requests
+    /// are streams on a connection that has already spoken.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
         self
@@ -146,8 +150,7 @@ impl<T> Serve<T> {
     }
 
     /// Sets how long a connection may stay open with no request in flight
-    /// ([`DEFAULT_KEEP_ALIVE_TIMEOUT`] by default); then it is closed gracefully. HTTP/1.1
-    /// connections are also bounded by the header read timeout while idle.
+    /// ([`DEFAULT_KEEP_ALIVE_TIMEOUT`] by default); then it is closed gracefully.
     pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.config.keep_alive_timeout = timeout;
         self
@@ -275,16 +278,17 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         config,
     } = serve;
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
-        .keep_alive(true);
+    // No timer for HTTP/1: with one, hyper arms a timer for every request head. The reaper
+    // below keeps the header read timeout instead, at no cost per request.
+    builder.http1().keep_alive(true);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
 
     let slots = Arc::new(Semaphore::new(config.max_connections));
-    let connections = Arc::new(Connections::new(config.keep_alive_timeout));
+    let connections = Arc::new(Connections::new(
+        config.keep_alive_timeout,
+        config.header_read_timeout,
+    ));
     let reaper = tokio::spawn(Arc::clone(&connections).reap_idle());
     let mut signal = pin!(signal);
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");
@@ -320,7 +324,7 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         let builder = Arc::clone(&builder);
         let service = service.clone();
         tokio::spawn(async move {
-            serve_connection(&builder, service, TokioIo::new(stream), peer, control).await;
+            serve_connection(&builder, service, stream, peer, control).await;
             drop(slot);
         });
     }
@@ -361,15 +365,16 @@ async fn accept_failed(err: &io::Error) {
 async fn serve_connection<T: HttpService>(
     builder: &auto::Builder<TokioExecutor>,
     service: T,
-    io: TokioIo<tokio::net::TcpStream>,
+    stream: tokio::net::TcpStream,
     peer: SocketAddr,
     control: Arc<Control>,
 ) {
-    let io = TrackedIo {
-        inner: io,
+    let io = TokioIo::new(TrackedIo::new(stream, Arc::clone(&control)));
+    let service = Counted {
+        inner: TowerToHyperService::new(service),
         control: Arc::clone(&control),
     };
-    let conn = builder.serve_connection(io, TowerToHyperService::new(service));
+    let conn = builder.serve_connection(io, service);
     let mut conn = pin!(conn);
     let mut signal = SignalWatch::new(&control);
     loop {
@@ -398,36 +403,56 @@ const DRAIN: u8 = 1;
 /// Close now: the drain time is over.
 const CLOSE: u8 = 2;
 
-/// The open connections: for the keep-alive timeout and for shutdown.
+/// The open connections: for the keep-alive and header read timeouts, and for shutdown.
 ///
-/// One task for the whole server scans them a few times per keep-alive timeout, against a
-/// coarse clock it keeps itself. A connection is idle when no byte has moved for the timeout;
-/// closing one is graceful, so a request still being worked on (which moves no bytes) is
-/// answered first. The I/O path pays a relaxed load and store per read or write, and a
-/// connection's wake-ups an atomic load: no clock read, no timer, no lock.
+/// One task for the whole server scans them eight times per timeout, against a coarse clock
+/// it keeps itself; the I/O path pays a few relaxed atomic loads and stores per read or write,
+/// and a connection's wake-ups an atomic load: no clock read, no timer, no lock.
+///
+/// - A connection is idle when no byte has moved for the keep-alive timeout. Closing one is
+///   graceful, so a request still being worked on (which moves no bytes) is answered first.
+/// - A request head is late when its first byte (or, on a new connection, the connection
+///   itself) came longer than the header read timeout ago and the head is still incomplete.
+///   Such a connection is closed at once. The clock starts at the first byte, so a kept-alive
+///   connection waiting for its next request is bound by the keep-alive timeout alone.
+///   HTTP/2 connections have no request heads in this sense: their requests are streams.
+///
+/// A deadline is met once the clock has moved past it by a scan period, so a connection is
+/// never closed early by the clock's coarseness: it gets between 1 and 1¼ times its timeout.
 struct Connections {
-    keep_alive: Duration,
+    keep_alive_ms: u64,
+    header_read_ms: u64,
+    period: Duration,
     start: Instant,
     /// Milliseconds since `start`, as of the last scan.
     now_ms: AtomicU64,
     open: Mutex<Vec<Weak<Control>>>,
 }
 
+/// `Control::head_since_ms` when no request head is arriving.
+const NO_HEAD: u64 = u64::MAX;
+
 impl Connections {
-    fn new(keep_alive: Duration) -> Self {
+    fn new(keep_alive: Duration, header_read: Duration) -> Self {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Self {
-            keep_alive,
+            keep_alive_ms: millis(keep_alive),
+            header_read_ms: millis(header_read),
+            period: (keep_alive.min(header_read) / 8).max(Duration::from_millis(5)),
             start: Instant::now(),
             now_ms: AtomicU64::new(0),
             open: Mutex::new(Vec::new()),
         }
     }
 
-    /// Starts watching a new connection.
+    /// Starts watching a new connection; the clock for its first request head starts now.
     fn track(self: &Arc<Self>) -> Arc<Control> {
+        let now = self.now_ms.load(Ordering::Relaxed);
         let control = Arc::new(Control {
             connections: Arc::clone(self),
-            last_active_ms: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
+            last_active_ms: AtomicU64::new(now),
+            head_since_ms: AtomicU64::new(now),
+            in_flight: AtomicUsize::new(0),
             signal: AtomicU8::new(0),
             waker: Mutex::new(None),
         });
@@ -444,25 +469,34 @@ impl Connections {
     }
 
     async fn reap_idle(self: Arc<Self>) {
-        let period = (self.keep_alive / 4).max(Duration::from_millis(10));
-        let timeout_ms = u64::try_from(self.keep_alive.as_millis()).unwrap_or(u64::MAX);
+        let period_ms = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX);
+        let idle_after = self.keep_alive_ms.saturating_add(period_ms);
+        let late_after = self.header_read_ms.saturating_add(period_ms);
         loop {
-            tokio::time::sleep(period).await;
+            tokio::time::sleep(self.period).await;
             let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.now_ms.store(now, Ordering::Relaxed);
-            let mut idle = Vec::new();
+            let mut due = Vec::new();
             lock(&self.open).retain(|weak| {
                 let Some(control) = weak.upgrade() else {
                     return false;
                 };
-                let quiet_ms = now.saturating_sub(control.last_active_ms.load(Ordering::Relaxed));
-                if quiet_ms >= timeout_ms {
-                    idle.push(control);
+                let head_since = control.head_since_ms.load(Ordering::Relaxed);
+                if head_since != NO_HEAD && now.saturating_sub(head_since) >= late_after {
+                    due.push((control, CLOSE));
+                } else {
+                    let last_active = control.last_active_ms.load(Ordering::Relaxed);
+                    if now.saturating_sub(last_active) >= idle_after {
+                        due.push((control, DRAIN));
+                    }
                 }
                 true
             });
-            for control in idle {
-                control.signal(DRAIN);
+            for (control, level) in due {
+                if level == CLOSE {
+                    tracing::debug!("a request head is late; closing its connection");
+                }
+                control.signal(level);
             }
         }
     }
@@ -479,6 +513,10 @@ struct Control {
     connections: Arc<Connections>,
     /// The coarse clock at the connection's last read or write.
     last_active_ms: AtomicU64,
+    /// The coarse clock when the request head now arriving began, or [`NO_HEAD`].
+    head_since_ms: AtomicU64,
+    /// Requests handed to the service whose responses are not ready yet.
+    in_flight: AtomicUsize,
     /// The highest level signalled: 0, [`DRAIN`] or [`CLOSE`].
     signal: AtomicU8,
     /// The connection task's waker.
@@ -486,9 +524,29 @@ struct Control {
 }
 
 impl Control {
+    fn now_ms(&self) -> u64 {
+        self.connections.now_ms.load(Ordering::Relaxed)
+    }
+
+    /// Bytes arrived: if no request is in flight and no head is arriving, they start one.
+    fn bytes_read(&self, now_ms: u64) {
+        self.last_active_ms.store(now_ms, Ordering::Relaxed);
+        if self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_since_ms.load(Ordering::Relaxed) == NO_HEAD
+        {
+            self.head_since_ms.store(now_ms, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes were written.
     fn touch(&self) {
-        let now = self.connections.now_ms.load(Ordering::Relaxed);
-        self.last_active_ms.store(now, Ordering::Relaxed);
+        self.last_active_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// A request's head is complete: it is handed to the service.
+    fn request_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.head_since_ms.store(NO_HEAD, Ordering::Relaxed);
     }
 
     fn signal(&self, level: u8) {
@@ -547,27 +605,73 @@ impl Future for SignalWatch<'_> {
     }
 }
 
-/// A connection's I/O, noting each read and write for the keep-alive timeout.
+/// A connection's I/O, noting each read and write for the timeouts.
 struct TrackedIo<I> {
     inner: I,
     control: Arc<Control>,
+    protocol: Protocol,
 }
 
-impl<I: hyper::rt::Read + Unpin> hyper::rt::Read for TrackedIo<I> {
+/// What the first bytes of a connection say it speaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// This many bytes of the HTTP/2 preface have arrived, and nothing else.
+    Sniffing(usize),
+    Http1,
+    Http2,
+}
+
+/// What an HTTP/2 client sends first (RFC 9113, section 3.4).
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+impl<I> TrackedIo<I> {
+    fn new(inner: I, control: Arc<Control>) -> Self {
+        Self {
+            inner,
+            control,
+            protocol: Protocol::Sniffing(0),
+        }
+    }
+
+    fn bytes_read(&mut self, bytes: &[u8]) {
+        if let Protocol::Sniffing(seen) = self.protocol {
+            let expected = &HTTP2_PREFACE[seen..];
+            let compared = bytes.len().min(expected.len());
+            self.protocol = if bytes[..compared] != expected[..compared] {
+                Protocol::Http1
+            } else if compared == expected.len() {
+                // HTTP/2 has no request heads to time: no head is arriving, now or later.
+                self.control.head_since_ms.store(NO_HEAD, Ordering::Relaxed);
+                Protocol::Http2
+            } else {
+                Protocol::Sniffing(seen + compared)
+            };
+        }
+        let now = self.control.now_ms();
+        if self.protocol == Protocol::Http2 {
+            self.control.last_active_ms.store(now, Ordering::Relaxed);
+        } else {
+            self.control.bytes_read(now);
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
+        buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if polled.is_ready() {
-            self.control.touch();
+        if polled.is_ready() && buf.filled().len() > before {
+            self.bytes_read(&buf.filled()[before..]);
         }
         polled
     }
 }
 
-impl<I: hyper::rt::Write + Unpin> hyper::rt::Write for TrackedIo<I> {
+impl<I: AsyncWrite + Unpin> AsyncWrite for TrackedIo<I> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -602,5 +706,55 @@ impl<I: hyper::rt::Write + Unpin> hyper::rt::Write for TrackedIo<I> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A connection's service: counts the requests in flight, so the reaper can tell a request
+/// head still arriving from a body or from a request being answered.
+struct Counted<T> {
+    inner: T,
+    control: Arc<Control>,
+}
+
+impl<T, R> hyper::service::Service<R> for Counted<T>
+where
+    T: hyper::service::Service<R>,
+{
+    type Response = T::Response;
+    type Error = T::Error;
+    type Future = CountedFuture<T::Future>;
+
+    fn call(&self, request: R) -> Self::Future {
+        self.control.request_started();
+        CountedFuture {
+            inner: self.inner.call(request),
+            _in_flight: InFlight(Arc::clone(&self.control)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response future, counted in flight until it is dropped.
+    struct CountedFuture<F> {
+        #[pin]
+        inner: F,
+        _in_flight: InFlight,
+    }
+}
+
+impl<F: Future> Future for CountedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// One request in flight on a connection.
+struct InFlight(Arc<Control>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -241,6 +241,120 @@ async fn a_client_stalled_mid_header_is_disconnected_and_others_are_served() {
 }
 
 #[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout() {
+    let server =
+        TestServer::start(|e| e, |s| s.header_read_timeout(Duration::from_millis(300))).await;
+    let mut silent = connect(server.addr).await;
+    let started = std::time::Instant::now();
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(5)).await,
+        "the silent client was not cut off"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "cut off early, after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_head_trickling_in_is_cut_off_at_the_header_read_timeout() {
+    let server = TestServer::start(
+        |e| e,
+        |s| {
+            s.header_read_timeout(Duration::from_millis(300))
+                .keep_alive_timeout(Duration::from_secs(30))
+        },
+    )
+    .await;
+    let mut slow = connect(server.addr).await;
+    let head = raw_post(ADD);
+    let started = std::time::Instant::now();
+    // A byte every 50 ms keeps the connection busy, but the head is never done in time.
+    for byte in &head[..40] {
+        if tokio::io::AsyncWriteExt::write_all(&mut slow, std::slice::from_ref(byte))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(5)).await,
+        "the trickling client was not cut off"
+    );
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(300),
+        "cut off early, after {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "cut off late, after {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_waits_for_its_next_request_past_the_header_read_timeout() {
+    let server = TestServer::start(
+        |e| e.body_timeout(Duration::from_secs(30)),
+        |s| {
+            s.header_read_timeout(Duration::from_millis(200))
+                .keep_alive_timeout(Duration::from_secs(30))
+        },
+    )
+    .await;
+    let mut stream = connect(server.addr).await;
+    write_all(&mut stream, &raw_post(ADD)).await;
+    assert_eq!(read_response(&mut stream).await.unwrap().0, 200);
+    // Idle between requests: the header clock starts with the next request's first byte.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    write_all(&mut stream, &raw_post(ADD)).await;
+    assert_eq!(read_response(&mut stream).await.expect("still open").0, 200);
+    // A body slower than the header read timeout is the body timeout's business.
+    let request = raw_post(ADD);
+    let (head, body) = request.split_at(request.len() - ADD.len());
+    write_all(&mut stream, head).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    write_all(&mut stream, body).await;
+    assert_eq!(read_response(&mut stream).await.expect("still open").0, 200);
+}
+
+#[tokio::test]
+async fn an_http2_connection_has_no_header_read_timeout_between_requests() {
+    use http_body_util::{BodyExt, Full};
+    let server = TestServer::start(
+        |e| e,
+        |s| {
+            s.header_read_timeout(Duration::from_millis(200))
+                .keep_alive_timeout(Duration::from_secs(30))
+        },
+    )
+    .await;
+    let io = hyper_util::rt::TokioIo::new(connect(server.addr).await);
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    for pause in [0, 700] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let request = http::Request::post(server.url("/"))
+            .header("content-type", "application/json")
+            .body(Full::new(bytes::Bytes::from_static(ADD.as_bytes())))
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(5), sender.send_request(request))
+            .await
+            .expect("answered in time")
+            .expect("the connection is still open");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body, r#"{"jsonrpc":"2.0","result":5,"id":1}"#);
+    }
+    conn.abort();
+}
+
+#[tokio::test]
 async fn a_client_stalled_mid_body_gets_408_and_frees_its_connection() {
     let server = TestServer::start(
         |e| e.body_timeout(Duration::from_millis(300)),
