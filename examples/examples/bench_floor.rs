@@ -1,4 +1,5 @@
-//! Servers for the HTTP benchmarks (`scripts/bench-http.sh`), all on the same hyper and tokio
+//! Servers for the HTTP benchmarks (`scripts/bench-http.sh`). The floors are the leanest hyper
+//! server there is (`http1::Builder`, no protocol detection, no timers), on the same tokio
 //! setup as the library, so that the differences are the library's own:
 //!
 //! - `bench_floor fixed ADDR`: reads the body, answers a fixed reply: what any server costs;
@@ -12,8 +13,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use rpc_core::{rpc_method, Router};
 use tokio::net::TcpListener;
 
@@ -90,7 +90,7 @@ async fn main() -> std::io::Result<()> {
         stream.set_nodelay(true)?;
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| floor(request, parse));
-            auto::Builder::new(TokioExecutor::new())
+            hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await
                 .ok();

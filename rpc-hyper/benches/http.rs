@@ -14,7 +14,6 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use rpc_core::{rpc_method, Router};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
@@ -56,7 +55,7 @@ async fn start_fixed() -> SocketAddr {
                     );
                     Ok::<_, Infallible>(response)
                 });
-                auto::Builder::new(TokioExecutor::new())
+                hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await
                     .ok();

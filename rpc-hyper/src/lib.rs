@@ -56,6 +56,7 @@
 //! | concurrent connections | 4,096 ([`DEFAULT_MAX_CONNECTIONS`]); more wait in the backlog | [`Serve::max_connections`] |
 //! | keep-alive idle timeout | 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`]) | [`Serve::keep_alive_timeout`] |
 //! | graceful shutdown drain | 30 s ([`DEFAULT_DRAIN_TIMEOUT`]) | [`Serve::drain_timeout`] |
+//! | connections that keep their buffers while idle | 1,024 ([`DEFAULT_KEEP_BUFFERS_UP_TO`]); past it, idle connections park (about 2 KiB each instead of 17) | [`Serve::keep_buffers_up_to`] |
 //! | batch length | 1,000 calls | `rpc_core::Router::max_batch_len` |
 //!
 //! # Observability
@@ -64,13 +65,15 @@
 //! (`rpc_call`, with its method, id, duration and outcome) at debug level. Timeouts and accept failures log at warn, method panics at error.
 //! Nothing is printed unless you install a subscriber.
 
+mod connection;
+mod control;
 mod serve;
 mod service;
 
 pub use serve::{
     bind, serve, serve_service, HttpService, Serve, WithGracefulShutdown, DEFAULT_BACKLOG,
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
 };
 pub use service::{
     ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,

@@ -424,6 +424,107 @@ async fn connections_past_the_limit_wait_in_the_backlog() {
     assert!(body.ends_with(r#""result":5,"id":1}"#), "{body}");
 }
 
+/// A server whose HTTP/1 connections park each time they wait for a request.
+async fn parking_server() -> TestServer {
+    TestServer::start(|e| e, |s| s.keep_buffers_up_to(0)).await
+}
+
+fn add_call(i: usize) -> String {
+    format!(r#"{{"jsonrpc":"2.0","method":"add","params":[{i},1],"id":{i}}}"#)
+}
+
+fn add_answer(i: usize) -> String {
+    format!(r#"{{"jsonrpc":"2.0","result":{},"id":{i}}}"#, i + 1)
+}
+
+#[tokio::test]
+async fn a_parked_connection_resumes_with_its_next_request() {
+    let server = parking_server().await;
+    let mut stream = connect(server.addr).await;
+    for i in 0..5 {
+        write_all(&mut stream, &raw_post(&add_call(i))).await;
+        assert_eq!(
+            read_response(&mut stream).await.expect("still open"),
+            (200, add_answer(i))
+        );
+        // Time to park.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_parked_connection_keeps_the_bytes_read_ahead() {
+    let server = parking_server().await;
+    let mut stream = connect(server.addr).await;
+    // Pipelined: hyper reads requests ahead of the one it answers.
+    let all: Vec<u8> = (0..10).flat_map(|i| raw_post(&add_call(i))).collect();
+    write_all(&mut stream, &all).await;
+    for i in 0..10 {
+        assert_eq!(
+            read_response(&mut stream).await.expect("still open"),
+            (200, add_answer(i))
+        );
+    }
+    // A request in pieces, with pauses long enough to park between them: mid-head,
+    // and after the head (in flight, so not parked).
+    let request = raw_post(&add_call(10));
+    let (head, body) = request.split_at(request.len() - add_call(10).len());
+    for piece in [&head[..20], &head[20..], body] {
+        write_all(&mut stream, piece).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        read_response(&mut stream).await.expect("still open"),
+        (200, add_answer(10))
+    );
+    // An answer and, in the same packet, the start of the next request.
+    let mut two = raw_post(&add_call(11));
+    two.extend_from_slice(&raw_post(&add_call(12))[..30]);
+    write_all(&mut stream, &two).await;
+    assert_eq!(
+        read_response(&mut stream).await.unwrap(),
+        (200, add_answer(11))
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    write_all(&mut stream, &raw_post(&add_call(12))[30..]).await;
+    assert_eq!(
+        read_response(&mut stream).await.unwrap(),
+        (200, add_answer(12))
+    );
+}
+
+#[tokio::test]
+async fn parked_connections_keep_their_timeouts_and_end_on_shutdown() {
+    let server = TestServer::start(
+        |e| e,
+        |s| {
+            s.keep_buffers_up_to(0)
+                .header_read_timeout(Duration::from_millis(300))
+                .keep_alive_timeout(Duration::from_secs(30))
+        },
+    )
+    .await;
+    // A head cut off mid-way is parked with its bytes, and still times out.
+    let mut stalled = connect(server.addr).await;
+    write_all(&mut stalled, &raw_post(ADD)[..25]).await;
+    assert!(
+        closed_within(&mut stalled, Duration::from_secs(5)).await,
+        "the stalled head was not cut off"
+    );
+    // A parked connection is closed by a graceful shutdown at once.
+    let mut idle = connect(server.addr).await;
+    write_all(&mut idle, &raw_post(ADD)).await;
+    assert_eq!(read_response(&mut idle).await.unwrap().0, 200);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = std::time::Instant::now();
+    server.stop().await.expect("the server returns cleanly");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "shutdown waited for an idle connection"
+    );
+    assert!(closed_within(&mut idle, Duration::from_secs(5)).await);
+}
+
 #[tokio::test]
 async fn graceful_shutdown_lets_an_in_flight_call_finish() {
     let server = TestServer::default().await;

@@ -59,7 +59,9 @@ async fn start_with(
     let addr = listener.local_addr().unwrap();
     let server = rpc_hyper::serve(listener, endpoint)
         .header_read_timeout(timeout)
-        .max_connections(2_000);
+        .max_connections(2_000)
+        // Past a few dozen connections, waiting ones park: the suite covers both kinds.
+        .keep_buffers_up_to(32);
     (
         addr,
         tokio::spawn(std::future::IntoFuture::into_future(server)),

@@ -1,0 +1,466 @@
+//! One connection: which protocol it speaks, HTTP/1 parking between requests, and the I/O
+//! and service wrappers that tell the reaper what the connection is doing.
+//!
+//! # Parking
+//! Hyper gives every HTTP/1 connection a read buffer and a write buffer of 8 KiB each, for as
+//! long as the connection lives. Most of a kept-alive connection's life is spent waiting for
+//! its next request. So, when many connections are open, a connection whose hyper has
+//! answered everything and waits for bytes is parked: hyper's connection is taken apart
+//! (keeping any bytes it read ahead), its buffers are freed, and the task waits on the socket
+//! alone. When bytes arrive, a new hyper connection picks up where the old one stopped. A
+//! waiting connection then costs its task and its socket, about 2 KiB, not 17.
+//!
+//! Setting up hyper's connection again costs about a quarter more user-space instructions
+//! per request, so with few connections open (see [`Serve::keep_buffers_up_to`]) they keep
+//! their buffers: memory is then bounded by their number anyway.
+//!
+//! [`Serve::keep_buffers_up_to`]: crate::Serve::keep_buffers_up_to
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+use http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::control::{Control, SignalWatch, CLOSE};
+use crate::HttpService;
+
+/// What an HTTP/2 client sends first (RFC 9113, section 3.4).
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// How many bytes the first read of a connection takes, to tell its protocol. A small
+/// request fits whole, so hyper then reads it from memory instead of the socket.
+const FIRST_READ: usize = 512;
+
+/// The protocol settings every connection is served with.
+pub(crate) struct Protocols {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+impl Protocols {
+    pub(crate) fn new() -> Self {
+        // No timer for HTTP/1: with one, hyper arms a timer for every request head. The
+        // reaper keeps the header read timeout instead, at no cost per request.
+        let mut http1 = http1::Builder::new();
+        http1.keep_alive(true);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2.timer(TokioTimer::new());
+        Self { http1, http2 }
+    }
+}
+
+/// The service as one connection runs it.
+type ConnService<T> = Counted<TowerToHyperService<T>>;
+
+/// Serves one connection until it ends, or until its control says to stop.
+pub(crate) async fn serve_connection<T: HttpService>(
+    protocols: &Protocols,
+    service: T,
+    stream: TcpStream,
+    peer: SocketAddr,
+    control: Arc<Control>,
+) {
+    let mut signal = SignalWatch::new(&control);
+    let mut io = TrackedIo::new(stream, Arc::clone(&control));
+    let http2 = tokio::select! {
+        biased;
+        // Nothing in flight yet: draining and closing alike end the connection.
+        _ = &mut signal => return,
+        sniffed = io.first_read() => match sniffed {
+            Ok(Some(http2)) => http2,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::debug!(%peer, error = %err, "reading a new connection failed");
+                return;
+            }
+        },
+    };
+    let service = Counted {
+        inner: TowerToHyperService::new(service),
+        control: Arc::clone(&control),
+    };
+    let ended = if http2 {
+        serve_http2(protocols, io, service, &mut signal).await
+    } else {
+        serve_http1(protocols, io, service, &control, &mut signal).await
+    };
+    if let Err(err) = ended {
+        tracing::debug!(%peer, error = %err, "connection ended with an error");
+    }
+}
+
+async fn serve_http2<T: HttpService>(
+    protocols: &Protocols,
+    io: TrackedIo,
+    service: ConnService<T>,
+    signal: &mut SignalWatch<'_>,
+) -> hyper::Result<()> {
+    // Boxed: HTTP/2's state is twice HTTP/1's, and most connections never need it.
+    let mut conn = Box::pin(protocols.http2.serve_connection(TokioIo::new(io), service));
+    loop {
+        tokio::select! {
+            biased;
+            ended = conn.as_mut() => return ended,
+            level = &mut *signal => {
+                if level >= CLOSE {
+                    return Ok(());
+                }
+                // Draining, or idle past the keep-alive timeout: finish what is in flight.
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+async fn serve_http1<T: HttpService>(
+    protocols: &Protocols,
+    mut io: TrackedIo,
+    mut service: ConnService<T>,
+    control: &Control,
+    signal: &mut SignalWatch<'_>,
+) -> hyper::Result<()> {
+    loop {
+        // Parked: wait for bytes, holding no buffer. Nothing is in flight, so draining and
+        // closing alike end the connection.
+        if io.ahead.is_empty() {
+            tokio::select! {
+                biased;
+                _ = &mut *signal => return Ok(()),
+                readable = io.stream.readable() => {
+                    if readable.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        control.set_parking(false);
+        let mut conn = protocols.http1.serve_connection(TokioIo::new(io), service);
+        match poll_fn(|cx| drive_http1(&mut conn, control, signal, cx)).await {
+            Http1::Parked => {
+                let parts = conn.into_parts();
+                io = parts.io.into_inner();
+                service = parts.service;
+                // Keep what hyper read ahead, but not the buffer it lies in.
+                io.ahead = Bytes::copy_from_slice(&parts.read_buf);
+            }
+            Http1::Ended(ended) => return ended,
+        }
+    }
+}
+
+/// How an HTTP/1 connection stopped.
+enum Http1 {
+    /// It waits for its next request, parked.
+    Parked,
+    /// It is over.
+    Ended(hyper::Result<()>),
+}
+
+/// Runs hyper's HTTP/1 connection until it ends, or waits for a request with nothing else to
+/// do (then it is parked).
+fn drive_http1<T: HttpService>(
+    conn: &mut http1::Connection<TokioIo<TrackedIo>, ConnService<T>>,
+    control: &Control,
+    signal: &mut SignalWatch<'_>,
+    cx: &mut Context<'_>,
+) -> Poll<Http1> {
+    loop {
+        if let Poll::Ready(ended) = Pin::new(&mut *conn).poll(cx) {
+            return Poll::Ready(match ended {
+                Ok(()) if control.is_parking() => Http1::Parked,
+                ended => Http1::Ended(ended),
+            });
+        }
+        // Hyper waits for the next request: closing it (keeping the socket) frees its buffers.
+        if control.take_waiting()
+            && control.crowded()
+            && !control.is_parking()
+            && !signal.seen_any()
+        {
+            control.set_parking(true);
+            Pin::new(&mut *conn).graceful_shutdown();
+            continue;
+        }
+        match Pin::new(&mut *signal).poll(cx) {
+            Poll::Ready(level) if level >= CLOSE => return Poll::Ready(Http1::Ended(Ok(()))),
+            Poll::Ready(_) => {
+                // Draining, or idle past the keep-alive timeout: finish what is in flight,
+                // and really close.
+                control.set_parking(false);
+                Pin::new(&mut *conn).graceful_shutdown();
+            }
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+}
+
+/// A connection's socket, telling the connection's [`Control`] about each read and write,
+/// and replaying the bytes read before hyper took over.
+pub(crate) struct TrackedIo {
+    stream: TcpStream,
+    control: Arc<Control>,
+    /// Bytes read from the socket that hyper has not seen yet.
+    ahead: Bytes,
+    /// Whether reads may start request heads (HTTP/1), or not (HTTP/2).
+    heads: bool,
+}
+
+impl TrackedIo {
+    fn new(stream: TcpStream, control: Arc<Control>) -> Self {
+        Self {
+            stream,
+            control,
+            ahead: Bytes::new(),
+            heads: true,
+        }
+    }
+
+    /// Reads the connection's first bytes and tells its protocol: `Some(true)` for HTTP/2,
+    /// `Some(false)` for HTTP/1, `None` when the client left without a word.
+    async fn first_read(&mut self) -> io::Result<Option<bool>> {
+        let mut buf = [0; FIRST_READ];
+        let mut filled = 0;
+        let http2 = loop {
+            self.stream.readable().await?;
+            let read = match self.stream.try_read(&mut buf[filled..]) {
+                Ok(0) => return Ok(None),
+                Ok(read) => read,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => return Err(err),
+            };
+            filled += read;
+            self.control.bytes_read();
+            let compared = filled.min(HTTP2_PREFACE.len());
+            if buf[..compared] != HTTP2_PREFACE[..compared] {
+                break false;
+            }
+            if compared == HTTP2_PREFACE.len() {
+                break true;
+            }
+        };
+        if http2 {
+            self.heads = false;
+            self.control.no_heads();
+        }
+        self.ahead = Bytes::copy_from_slice(&buf[..filled]);
+        Ok(Some(http2))
+    }
+}
+
+impl AsyncRead for TrackedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if !self.ahead.is_empty() {
+            let len = self.ahead.len().min(buf.remaining());
+            buf.put_slice(&self.ahead[..len]);
+            self.ahead.advance(len);
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        match polled {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => {
+                if self.heads {
+                    self.control.bytes_read();
+                } else {
+                    self.control.touch();
+                }
+            }
+            Poll::Pending if self.heads => self.control.read_would_wait(),
+            _ => {}
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for TrackedIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if polled.is_ready() {
+            self.control.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if polled.is_ready() {
+            self.control.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Parking takes hyper's connection apart, not the socket.
+        if self.control.is_parking() {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// A connection's service: counts the requests in flight, so the reaper can tell a request
+/// head still arriving from a body or from a request being answered.
+pub(crate) struct Counted<T> {
+    inner: T,
+    control: Arc<Control>,
+}
+
+impl<T> hyper::service::Service<Request<Incoming>> for Counted<T>
+where
+    T: hyper::service::Service<Request<Incoming>>,
+{
+    type Response = T::Response;
+    type Error = T::Error;
+    type Future = CountedFuture<T::Future>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        self.control.request_started();
+        CountedFuture {
+            inner: self.inner.call(request),
+            _in_flight: InFlight(Arc::clone(&self.control)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response future, counted in flight until it is dropped.
+    pub(crate) struct CountedFuture<F> {
+        #[pin]
+        inner: F,
+        _in_flight: InFlight,
+    }
+}
+
+impl<F: Future> Future for CountedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// One request in flight on a connection.
+struct InFlight(Arc<Control>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.request_finished();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use rpc_core::{ErrorObject, Method, Params, Router};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::control::Connections;
+    use crate::RpcService;
+
+    const REQUEST: &[u8] = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 54\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[2,3],\"id\":1}";
+    const ANSWER: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
+
+    /// Serves one loopback connection; returns the client's end and the connection's control.
+    async fn connection(park_over: usize) -> (TcpStream, Arc<Control>) {
+        let mut router = Router::new();
+        router
+            .register(Method::new_sync("add", |_: &(), params: Params<'_>| {
+                let (a, b): (i64, i64) = params.parse()?;
+                Ok::<_, ErrorObject>(a + b)
+            }))
+            .unwrap();
+        let service = RpcService::new(router);
+        let connections = Arc::new(Connections::new(
+            Duration::from_secs(60),
+            Duration::from_secs(10),
+            park_over,
+        ));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let control = connections.track();
+        let served = Arc::clone(&control);
+        tokio::spawn(async move {
+            serve_connection(&Protocols::new(), service, stream, peer, served).await;
+        });
+        (client, control)
+    }
+
+    async fn call(client: &mut TcpStream) {
+        client.write_all(REQUEST).await.unwrap();
+        let mut reply = Vec::new();
+        let mut buf = [0; 512];
+        while !reply.ends_with(ANSWER) {
+            let read = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf))
+                .await
+                .expect("answered in time")
+                .unwrap();
+            assert_ne!(read, 0, "closed");
+            reply.extend_from_slice(&buf[..read]);
+        }
+    }
+
+    /// Whether the connection parks within a second.
+    async fn parks(control: &Control) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(1) {
+            if control.is_parking() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_crowded_connection_parks_between_requests() {
+        let (mut client, control) = connection(0).await;
+        for _ in 0..3 {
+            call(&mut client).await;
+            assert!(parks(&control).await, "the waiting connection did not park");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_uncrowded_connection_keeps_its_buffers() {
+        let (mut client, control) = connection(1).await;
+        call(&mut client).await;
+        assert!(!parks(&control).await, "parked with one connection open");
+    }
+}
