@@ -11,7 +11,7 @@ use crate::batch::join_all;
 use crate::method::{BoxFuture, Callback};
 use crate::request::{parse_body, Body, Entry};
 use crate::response::{write_end, write_error, write_result_start};
-use crate::{ErrorObject, Id, Router};
+use crate::{ErrorObject, Id, NotSync, Router};
 
 /// The most buffer reserved for a batch's answer before it is written.
 const MAX_UP_FRONT: usize = 64 * 1024;
@@ -85,16 +85,55 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// );
     /// ```
     pub fn reject(&self, body: &[u8], error: &ErrorObject) -> Option<Vec<u8>> {
+        // Rejecting never waits: no method runs.
+        self.now(body, Mode::Reject(error))
+    }
+
+    /// Handles one request body as [`Router::handle`] does, but at once, without a future,
+    /// for a router whose methods are all sync ([`Router::is_sync`]): a transport can then
+    /// answer without allocating a future for the request. With any async method registered,
+    /// it runs nothing and returns [`NotSync`].
+    ///
+    /// ```
+    /// use rpc_core::{Method, Params, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.register(Method::new_sync("ping", |_: &(), _: Params<'_>| {
+    ///     Ok::<_, rpc_core::ErrorObject>("pong")
+    /// }))?;
+    /// let response = router.handle_sync(br#"{"jsonrpc":"2.0","method":"ping","id":1}"#);
+    /// assert_eq!(response.unwrap().as_deref(), Some(&br#"{"jsonrpc":"2.0","result":"pong","id":1}"#[..]));
+    ///
+    /// router.register(Method::new_async("later", |_: &(), _: Params<'_>| Box::pin(async {
+    ///     Ok::<_, rpc_core::ErrorObject>("done")
+    /// })))?;
+    /// assert!(router.handle_sync(br#"{"jsonrpc":"2.0","method":"ping","id":1}"#).is_err());
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    pub fn handle_sync(&self, body: &[u8]) -> Result<Option<Vec<u8>>, NotSync> {
+        if !self.is_sync() {
+            return Err(NotSync);
+        }
+        Ok(self.now(body, Mode::Run))
+    }
+
+    /// Handles a body that cannot wait (its calls are all sync, or none runs) on the spot.
+    fn now(&self, body: &[u8], mode: Mode<'_>) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
-        let answered = {
-            let rejecting = std::pin::pin!(self.handle_into(body, &mut out, Mode::Reject(error)));
-            // Rejecting never waits: no method runs.
-            matches!(
-                rejecting.poll(&mut Context::from_waker(Waker::noop())),
-                Poll::Ready(true)
-            )
+        let polled = {
+            let handling = std::pin::pin!(self.handle_into(body, &mut out, mode));
+            handling.poll(&mut Context::from_waker(Waker::noop()))
         };
-        answered.then_some(out)
+        match polled {
+            Poll::Ready(answered) => answered.then_some(out),
+            // Only an async method waits, and none runs here; but should one ever, the caller
+            // still gets an answer rather than a panic.
+            Poll::Pending => {
+                out.clear();
+                write_error(&mut out, None, &ErrorObject::internal_error());
+                Some(out)
+            }
+        }
     }
 
     /// Appends the response to `out`; `false` when no response is due (and `out` is unchanged).

@@ -87,7 +87,7 @@ pub use method::{BoxFuture, Method, MethodInfo, ParamInfo};
 pub use params::Params;
 pub use request::Request;
 pub use response::Response;
-pub use router::{RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
+pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
 pub use state::{FromState, State};
 
 /// Turns a plain function into a JSON-RPC method; see the [`rpc_macros`] crate for the tour.

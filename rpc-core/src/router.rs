@@ -5,7 +5,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-use crate::method::{Method, MethodInfo};
+use crate::method::{Callback, Method, MethodInfo};
 
 /// The longest batch a router answers by default: 1,000 calls.
 pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
@@ -50,6 +50,8 @@ pub struct Router<S = ()> {
     by_name: FxHashMap<Box<str>, usize>,
     state: S,
     max_batch_len: usize,
+    /// How many of the methods are async.
+    async_methods: usize,
 }
 
 impl Router<()> {
@@ -73,6 +75,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             by_name: FxHashMap::default(),
             state,
             max_batch_len: DEFAULT_MAX_BATCH_LEN,
+            async_methods: 0,
         }
     }
 
@@ -95,6 +98,9 @@ impl<S: Send + Sync + 'static> Router<S> {
             });
         }
         self.by_name.insert(name.into(), self.methods.len());
+        if matches!(method.callback, Callback::Async(_)) {
+            self.async_methods += 1;
+        }
         self.methods.push(method);
         Ok(self)
     }
@@ -112,6 +118,12 @@ impl<S> Router<S> {
     /// The most calls one batch may hold.
     pub fn batch_limit(&self) -> usize {
         self.max_batch_len
+    }
+
+    /// Whether every registered method is sync. Then handling a body never waits:
+    /// [`Router::handle_sync`] answers it without a future.
+    pub fn is_sync(&self) -> bool {
+        self.async_methods == 0
     }
 
     /// The shared state.
@@ -151,6 +163,12 @@ impl<S> fmt::Debug for Router<S> {
             .finish_non_exhaustive()
     }
 }
+
+/// [`Router::handle_sync`] was called on a router with async methods: nothing was run, and
+/// [`Router::handle`] is the way to handle the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the router has async methods: handle the body with `Router::handle`")]
+pub struct NotSync;
 
 /// A method could not be registered: its name is taken, or reserved by the specification.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{call, call_bytes, error_code, json, spec_router};
+use common::{call, call_bytes, error_code, json, spec_router, sync_spec_router};
 use rpc_core::{ErrorObject, Method, Params, Router};
 use serde_json::{json as j, Value};
 
@@ -732,4 +732,21 @@ fn reject_answers_every_call_with_the_error_and_runs_none() {
     );
     let parse = String::from_utf8(router.reject(b"{", &timeout).unwrap()).unwrap();
     assert_eq!(error_code(&parse), PARSE_ERROR);
+}
+
+#[test]
+fn only_a_router_without_async_methods_handles_bodies_at_once() {
+    let router = sync_spec_router();
+    assert!(router.is_sync());
+    let body = br#"[{"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"update","params":[1]}]"#;
+    assert_eq!(
+        router.handle_sync(body).unwrap().as_deref(),
+        Some(&br#"[{"jsonrpc":"2.0","result":3,"id":1}]"#[..])
+    );
+    assert_eq!(router.state().entries(), ["update [1]"]);
+    // With an async method, nothing runs: not even the sync calls of a batch.
+    let router = spec_router();
+    assert!(!router.is_sync());
+    assert_eq!(router.handle_sync(body), Err(rpc_core::NotSync));
+    assert!(router.state().entries().is_empty());
 }

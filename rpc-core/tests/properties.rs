@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{call_bytes, spec_router, Log};
+use common::{call_bytes, spec_router, sync_spec_router, Log};
 use proptest::prelude::*;
 use rpc_core::{Response, Router};
 use serde_json::{Map, Value};
@@ -156,6 +156,19 @@ proptest! {
     fn exactly_the_entries_the_spec_says_are_answered(entry in request_like()) {
         let ids = run(&spec_router(), entry.to_string().as_bytes());
         prop_assert_eq!(ids, model(&entry).map(|id| vec![id]));
+    }
+
+    #[test]
+    fn a_sync_router_answers_at_once_as_it_does_through_its_future(
+        entries in prop::collection::vec(prop_oneof![4 => request_like(), 1 => json_value()], 1..12),
+        single in any::<bool>(),
+    ) {
+        let body = if single { entries[0].to_string() } else { Value::Array(entries).to_string() };
+        let (now, later) = (sync_spec_router(), sync_spec_router());
+        prop_assert!(now.is_sync());
+        let answered_now = now.handle_sync(body.as_bytes()).expect("a sync router");
+        prop_assert_eq!(answered_now.map(String::from_utf8), call_bytes(&later, body.as_bytes()).map(Ok));
+        prop_assert_eq!(now.state().entries(), later.state().entries());
     }
 
     #[test]

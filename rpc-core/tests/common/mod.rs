@@ -32,8 +32,8 @@ enum Subtract {
     ByName { minuend: i64, subtrahend: i64 },
 }
 
-/// The methods of the JSON-RPC 2.0 specification's examples, plus a few for edge cases.
-pub fn spec_router() -> Router<Log> {
+/// The sync methods of [`spec_router`], alone.
+pub fn sync_spec_router() -> Router<Log> {
     let mut router = Router::with_state(Log::default());
     router
         .register(Method::new_sync(
@@ -95,7 +95,14 @@ pub fn spec_router() -> Router<Log> {
                 panic!("secret detail /etc/passwd")
             },
         ))
-        .unwrap()
+        .unwrap();
+    router
+}
+
+/// The methods of the JSON-RPC 2.0 specification's examples, plus a few for edge cases.
+pub fn spec_router() -> Router<Log> {
+    let mut router = sync_spec_router();
+    router
         .register(Method::new_async(
             "async_panic",
             |_: &Log, _: Params<'_>| {
