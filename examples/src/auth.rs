@@ -2,12 +2,14 @@
 //! without the right token is answered `401 Unauthorized` before any method runs.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, Request, Response, StatusCode};
-use rpc_hyper::{ResponseBody, ResponseFuture};
+use rpc_hyper::ResponseBody;
 use subtle::ConstantTimeEq;
 
 /// A tower layer that lets through only requests carrying `Authorization: Bearer <token>`.
@@ -72,26 +74,27 @@ impl<S> BearerAuth<S> {
     }
 }
 
+/// The future of a response through [`BearerAuth`]: boxed, as it is either the inner
+/// service's or a refusal (a layer in a hot path would name an enum of the two instead).
+pub type AuthFuture =
+    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>;
+
 impl<S, B> tower::Service<Request<B>> for BearerAuth<S>
 where
-    S: tower::Service<
-        Request<B>,
-        Response = Response<ResponseBody>,
-        Error = Infallible,
-        Future = ResponseFuture,
-    >,
+    S: tower::Service<Request<B>, Response = Response<ResponseBody>, Error = Infallible>,
+    S::Future: Send + 'static,
 {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = AuthFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> ResponseFuture {
+    fn call(&mut self, request: Request<B>) -> AuthFuture {
         if self.authorized(&request) {
-            return self.inner.call(request);
+            return Box::pin(self.inner.call(request));
         }
         let mut response = Response::new(ResponseBody::from("Unauthorized"));
         *response.status_mut() = StatusCode::UNAUTHORIZED;

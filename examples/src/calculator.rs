@@ -98,13 +98,13 @@ where
 {
     type Response = http::Response<ResponseBody>;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<(), B>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         if request.uri().path() != "/" {
             return self.rpc.call(request);
         }
@@ -120,7 +120,7 @@ where
                 );
                 response
             };
-        Box::pin(std::future::ready(Ok(response)))
+        ResponseFuture::ready(response)
     }
 }
 

@@ -14,7 +14,7 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
-use rpc_core::{ErrorObject, Router};
+use rpc_core::{ErrorObject, NotSync, Router};
 use tracing::Instrument;
 
 /// The largest request body accepted by default: 10 MiB.
@@ -161,14 +161,17 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         let span = request_span(&request);
         // A span and two clock reads a request: only when someone listens.
         if span.is_disabled() {
-            return match self.admit(request) {
-                Ok(body) => self.answer(body).await,
-                Err(refusal) => refusal.response(),
-            };
+            return self
+                .respond(request)
+                .await
+                .unwrap_or_else(|never| match never {});
         }
         let started = Instant::now();
         let response = match span.in_scope(|| self.admit(request)) {
-            Ok(body) => self.answer(body).instrument(span.clone()).await,
+            Ok(body) => ResponseFuture::reading(self.clone(), body)
+                .instrument(span.clone())
+                .await
+                .unwrap_or_else(|never| match never {}),
             Err(refusal) => refusal.response(),
         };
         span.in_scope(|| {
@@ -179,6 +182,18 @@ impl<S: Send + Sync + 'static> RpcService<S> {
             );
         });
         response
+    }
+
+    /// The untraced way through [`RpcService::handle`]: the future the services return.
+    fn respond<B>(&self, request: Request<B>) -> ResponseFuture<S, B>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        match self.admit(request) {
+            Ok(body) => ResponseFuture::reading(self.clone(), body),
+            Err(refusal) => ResponseFuture::ready(refusal.response()),
+        }
     }
 
     /// Checks everything that can be checked before the body is read, and keeps only the
@@ -210,46 +225,28 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         Ok(body)
     }
 
-    /// Reads the body (within the limit), dispatches it, and answers.
-    async fn answer<B>(&self, body: B) -> Response<ResponseBody>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
-        let config = &self.inner.config;
-        let mut body = pin!(body);
-        let mut reader = BodyReader::new(config.max_body_size, body.size_hint().lower());
-        let mut read = |cx: &mut Context<'_>| reader.poll_read(body.as_mut(), cx);
-        // A body that came with its head is complete at once: no timer. One still arriving must
-        // finish within the body timeout, or a slow client could hold its connection for ever.
-        let read = match poll_fn(|cx| Poll::Ready(read(cx))).await {
-            Poll::Ready(read) => read,
-            Poll::Pending => {
-                match Box::pin(tokio::time::timeout(config.body_timeout, poll_fn(read))).await {
-                    Ok(read) => read,
-                    Err(_) => {
-                        tracing::debug!("the request body did not arrive in time");
-                        return Refusal::BodyTimeout.response();
-                    }
+    /// What follows a body read in full: a sync router answers at once; otherwise the calls
+    /// run in a boxed future, within the request time limit.
+    fn dispatch<B>(&self, body: Bytes) -> State<S, B> {
+        match self.inner.router.handle_sync(&body) {
+            Ok(answer) => State::Ready {
+                response: Some(json_response(answer)),
+            },
+            Err(NotSync) => {
+                let service = self.clone();
+                State::Waiting {
+                    future: Box::pin(async move { service.dispatch_async(body).await }),
                 }
             }
-        };
-        let body = match read {
-            Ok(body) => body,
-            Err(ReadError::TooLarge) => return Refusal::TooLarge.response(),
-            Err(ReadError::Failed(err)) => {
-                // The client went away, or sent a malformed chunked body.
-                tracing::debug!(error = %err, "reading the request body failed");
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request: the body could not be read",
-                );
-            }
-        };
+        }
+    }
+
+    /// Runs the calls of a body on a router with async methods.
+    async fn dispatch_async(&self, body: Bytes) -> Response<ResponseBody> {
         let mut handling = pin!(self.inner.router.handle(&body));
         // Most requests (every sync method) are answered on the first poll: they need no timer.
         let first = poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
-        let answer = match (first, config.request_timeout) {
+        let answer = match (first, self.inner.config.request_timeout) {
             (Poll::Ready(answer), _) => answer,
             (Poll::Pending, None) => handling.await,
             // Boxed: a timer is large, and most requests never need one.
@@ -268,20 +265,154 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 }
             }
         };
-        match answer {
-            Some(json) => {
-                let mut response = Response::new(Full::new(Bytes::from(json)));
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-            }
-            None => {
-                let mut response = Response::new(Full::default());
-                *response.status_mut() = StatusCode::NO_CONTENT;
-                response
-            }
+        json_response(answer)
+    }
+}
+
+/// The response to a body: its answer as JSON, or `204 No Content` when none is due.
+fn json_response(answer: Option<Vec<u8>>) -> Response<ResponseBody> {
+    match answer {
+        Some(json) => {
+            let mut response = Response::new(Full::new(Bytes::from(json)));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
         }
+        None => {
+            let mut response = Response::new(Full::default());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of one response from [`RpcService`].
+    ///
+    /// It reads the body in place and, for a router whose methods are all sync, answers as
+    /// soon as the body is in: no allocation for the future itself. A router with async
+    /// methods, or a request traced at debug level, takes a boxed path.
+    pub struct ResponseFuture<S, B> {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<S, B> {
+        // The response is known.
+        Ready { response: Option<Response<ResponseBody>> },
+        // The body is being read; the timer starts if it does not come at once.
+        Reading {
+            service: RpcService<S>,
+            #[pin]
+            body: B,
+            reader: BodyReader,
+            deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+        },
+        // Async methods are running, or a traced request is handled.
+        Waiting { future: Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>> },
+    }
+}
+
+impl<S, B: Body> ResponseFuture<S, B> {
+    /// A future that yields `response`: for services that answer some requests themselves
+    /// and pass the others to an [`RpcService`], with one future type for both.
+    pub fn ready(response: Response<ResponseBody>) -> Self {
+        Self {
+            state: State::Ready {
+                response: Some(response),
+            },
+        }
+    }
+
+    fn reading(service: RpcService<S>, body: B) -> Self {
+        let config = &service.inner.config;
+        let reader = BodyReader::new(config.max_body_size, body.size_hint().lower());
+        Self {
+            state: State::Reading {
+                service,
+                body,
+                reader,
+                deadline: None,
+            },
+        }
+    }
+
+    fn waiting(future: impl Future<Output = Response<ResponseBody>> + Send + 'static) -> Self {
+        Self {
+            state: State::Waiting {
+                future: Box::pin(future),
+            },
+        }
+    }
+}
+
+impl<S, B> Future for ResponseFuture<S, B>
+where
+    S: Send + Sync + 'static,
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<ResponseBody>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let next = match self.as_mut().project().state.project() {
+                StateProj::Ready { response } => {
+                    // Polled again after it completed: a broken caller, answered, not a panic.
+                    let response = response.take().unwrap_or_else(|| {
+                        plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                    });
+                    return Poll::Ready(Ok(response));
+                }
+                StateProj::Waiting { future } => return future.as_mut().poll(cx).map(Ok),
+                StateProj::Reading {
+                    service,
+                    body,
+                    reader,
+                    deadline,
+                } => {
+                    let read = match reader.poll_read(body, cx) {
+                        Poll::Ready(read) => read,
+                        // A body that came with its head is complete at once: no timer. One
+                        // still arriving must finish within the body timeout, or a slow
+                        // client could hold its connection for ever.
+                        Poll::Pending => {
+                            let timeout = service.inner.config.body_timeout;
+                            let deadline = deadline
+                                .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                            if deadline.as_mut().poll(cx).is_pending() {
+                                return Poll::Pending;
+                            }
+                            Err(ReadError::TimedOut)
+                        }
+                    };
+                    match read {
+                        Ok(body) => service.dispatch(body),
+                        Err(err) => State::Ready {
+                            response: Some(err.response()),
+                        },
+                    }
+                }
+            };
+            self.as_mut().project().state.set(next);
+        }
+    }
+}
+
+impl<S, B> fmt::Debug for ResponseFuture<S, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Ready { .. } => "ready",
+            State::Reading { .. } => "reading the body",
+            State::Waiting { .. } => "waiting",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
     }
 }
 
@@ -309,8 +440,30 @@ const MAX_UP_FRONT: usize = 256 * 1024;
 enum ReadError {
     /// It is longer than the limit.
     TooLarge,
+    /// It did not arrive within the body timeout.
+    TimedOut,
     /// The client went away, or the framing was malformed.
     Failed(BoxError),
+}
+
+impl ReadError {
+    fn response(self) -> Response<ResponseBody> {
+        match self {
+            ReadError::TooLarge => Refusal::TooLarge.response(),
+            ReadError::TimedOut => {
+                tracing::debug!("the request body did not arrive in time");
+                Refusal::BodyTimeout.response()
+            }
+            ReadError::Failed(err) => {
+                // The client went away, or sent a malformed chunked body.
+                tracing::debug!(error = %err, "reading the request body failed");
+                plain(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: the body could not be read",
+                )
+            }
+        }
+    }
 }
 
 impl BodyReader {
@@ -484,10 +637,6 @@ impl<S: Send + Sync + 'static> From<Router<S>> for RpcService<S> {
     }
 }
 
-/// The future of one response.
-pub type ResponseFuture =
-    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>;
-
 impl<S, B> tower_service::Service<Request<B>> for RpcService<S>
 where
     S: Send + Sync + 'static,
@@ -497,13 +646,13 @@ where
 {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<S, B>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> ResponseFuture {
+    fn call(&mut self, request: Request<B>) -> Self::Future {
         hyper::service::Service::call(&*self, request)
     }
 }
@@ -517,19 +666,15 @@ where
 {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<S, B>;
 
-    fn call(&self, request: Request<B>) -> ResponseFuture {
-        let service = self.clone();
-        // With tracing on, the whole of `handle` (span, timing); otherwise the request is
-        // admitted here, and the boxed future holds only the body.
+    fn call(&self, request: Request<B>) -> Self::Future {
+        // With tracing on, the whole of `handle` (span, timing), boxed.
         if tracing::enabled!(tracing::Level::DEBUG) {
-            return Box::pin(async move { Ok(service.handle(request).await) });
+            let service = self.clone();
+            return ResponseFuture::waiting(async move { service.handle(request).await });
         }
-        match service.admit(request) {
-            Ok(body) => Box::pin(async move { Ok(service.answer(body).await) }),
-            Err(refusal) => Box::pin(std::future::ready(Ok(refusal.response()))),
-        }
+        self.respond(request)
     }
 }
 
