@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: wrk against the release calculator, the library's bare server and the
-# floor servers, in interleaved rounds, each server pinned to one core and wrk to the other.
-# Prints requests per second, server CPU per request, and the ratios to the floors.
+# floor servers. Every server is pinned to one core and wrk to the other.
 #
-# Usage: scripts/bench-http.sh [ROUNDS] [SECONDS] [CONNECTIONS]   (defaults: 3 10 64)
+# Each server is measured *at the same time as its floor*: both share the server core, each
+# loaded by its own wrk, so whatever the machine does to one (a slower minute, a neighbour on
+# the host) it does to the other, and their ratio holds still where consecutive runs drift by
+# more than the differences measured. Prints, per pair, the median over the rounds of
+# requests served and server CPU per request, each as a ratio to the floor.
+#
+# Usage: scripts/bench-http.sh [ROUNDS] [SECONDS] [CONNECTIONS]   (defaults: 5 5 64)
 # Needs wrk (installed from Debian's packages when missing) and two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${1:-3}
-SECONDS_PER_RUN=${2:-10}
+ROUNDS=${1:-5}
+SECONDS_PER_RUN=${2:-5}
 CONNECTIONS=${3:-64}
 SERVER_CORE=0
 CLIENT_CORE=1
@@ -71,59 +76,72 @@ cpu_ticks() { # pid -> utime + stime in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-# run NAME PORT PATH LUA -> appends "rps cpu_us_per_request" to $WORK/NAME.LUA.results
-run() {
-    local name=$1 port=$2 path=$3 script=$4 pid before after out requests rps
+TICKS_PER_S=$(getconf CLK_TCK)
+
+# pair NAME PORT PATH FLOOR FLOOR_PORT LUA: one round of NAME and its FLOOR under load together;
+# appends "throughput_ratio cpu_ratio" to $WORK/NAME.LUA.results
+pair() {
+    local name=$1 port=$2 path=$3 floor=$4 floor_port=$5 script=$6 pid fpid before fbefore
     pid=$(cat "$WORK/$name.pid")
+    fpid=$(cat "$WORK/$floor.pid")
     before=$(cpu_ticks "$pid")
-    out=$(taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s "$WORK/$script.lua" \
-        "http://127.0.0.1:$port$path")
-    after=$(cpu_ticks "$pid")
-    requests=$(echo "$out" | awk '/requests in/ {print $1}')
-    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    if echo "$out" | grep -q "Non-2xx"; then
-        echo "$name answered errors:" >&2
-        echo "$out" >&2
-        exit 1
-    fi
-    local ticks_per_s
-    ticks_per_s=$(getconf CLK_TCK)
-    awk -v rps="$rps" -v t="$((after - before))" -v n="$requests" -v hz="$ticks_per_s" \
-        'BEGIN { printf "%s %.3f\n", rps, t / hz * 1e6 / n }' >>"$WORK/$name.$script.results"
+    fbefore=$(cpu_ticks "$fpid")
+    taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s "$WORK/$script.lua" \
+        "http://127.0.0.1:$port$path" >"$WORK/out.server" &
+    local server_wrk=$!
+    taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s "$WORK/$script.lua" \
+        "http://127.0.0.1:$floor_port/" >"$WORK/out.floor" &
+    wait "$server_wrk" $!
+    local ticks=$(($(cpu_ticks "$pid") - before)) fticks=$(($(cpu_ticks "$fpid") - fbefore))
+    for out in "$WORK/out.server" "$WORK/out.floor"; do
+        if grep -q "Non-2xx\|Socket errors" "$out"; then
+            echo "errors under load:" >&2
+            cat "$out" >&2
+            exit 1
+        fi
+    done
+    local requests frequests
+    requests=$(awk '/requests in/ {print $1}' "$WORK/out.server")
+    frequests=$(awk '/requests in/ {print $1}' "$WORK/out.floor")
+    awk -v n="$requests" -v fn="$frequests" -v t="$ticks" -v ft="$fticks" \
+        'BEGIN { printf "%.4f %.4f\n", n / fn, (t / n) / (ft / fn) }' >>"$WORK/$name.$script.results"
+    awk -v n="$requests" -v t="$ticks" -v hz="$TICKS_PER_S" -v s="$SECONDS_PER_RUN" \
+        'BEGIN { printf "%.0f %.2f\n", n / s, t / hz * 1e6 / n }' >>"$WORK/$name.$script.absolute"
 }
 
-echo "rounds: $ROUNDS x ${SECONDS_PER_RUN}s, $CONNECTIONS connections, server on core $SERVER_CORE, wrk on core $CLIENT_CORE"
-RUNS=("fixed 5101 / single" "serde 5102 / single" "rpc 5103 / single" "calculator 5104 /rpc single"
-    "serde 5102 / batch" "rpc 5103 / batch" "calculator 5104 /rpc batch")
+echo "rounds: $ROUNDS x ${SECONDS_PER_RUN}s, $CONNECTIONS connections per server, servers on core $SERVER_CORE, wrk on core $CLIENT_CORE"
+PAIRS=("serde 5102 / fixed 5101 single" "rpc 5103 / fixed 5101 single"
+    "calculator 5104 /rpc fixed 5101 single" "rpc 5103 / serde 5102 single"
+    "rpc 5103 / serde 5102 batch" "calculator 5104 /rpc serde 5102 batch")
 for round in $(seq "$ROUNDS"); do
     echo "round $round..." >&2
-    # Each round starts at a different server, so no server always runs first.
-    for i in $(seq 0 $((${#RUNS[@]} - 1))); do
+    for i in $(seq 0 $((${#PAIRS[@]} - 1))); do
         # shellcheck disable=SC2086 # word splitting intended
-        run ${RUNS[$(((i + round) % ${#RUNS[@]}))]}
+        set -- ${PAIRS[$i]}
+        # The same server is in two pairs with different floors: keep their results apart.
+        local_name=$1
+        [ "$1 $4" = "rpc serde" ] && [ "$6" = single ] && local_name=rpc_vs_serde
+        cp "$WORK/$1.pid" "$WORK/$local_name.pid" 2>/dev/null || true
+        pair "$local_name" "$2" "$3" "$4" "$5" "$6"
     done
 done
 
 median() { # values on stdin, one a line
     sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
-# Ratios are taken within each round (the servers measured seconds apart), then the median
-# across rounds: this machine's speed drifts between minutes more than the differences measured.
-report() { # name script floor
-    local file="$WORK/$1.$2.results" floor="$WORK/$3.$2.results" rps cpu rps_ratio cpu_ratio
-    rps=$(cut -d' ' -f1 "$file" | median)
-    cpu=$(cut -d' ' -f2 "$file" | median)
-    rps_ratio=$(paste -d' ' "$file" "$floor" | awk '{print $1 / $3}' | median)
-    cpu_ratio=$(paste -d' ' "$file" "$floor" | awk '{print $2 / $4}' | median)
-    awk -v n="$1" -v s="$2" -v r="$rps" -v c="$cpu" -v rr="$rps_ratio" -v cr="$cpu_ratio" -v f="$3" \
-        'BEGIN { printf "%-11s %-6s %10.0f req/s  %7.2f us CPU/req  throughput %.2fx %s  CPU %.2fx %s\n", n, s, r, c, rr, f, cr, f }'
+report() { # name script floor label
+    local file="$WORK/$1.$2.results" abs="$WORK/$1.$2.absolute"
+    awk -v label="$4" -v s="$2" -v f="$3" \
+        -v rps="$(cut -d' ' -f1 "$abs" | median)" -v cpu="$(cut -d' ' -f2 "$abs" | median)" \
+        -v rr="$(cut -d' ' -f1 "$file" | median)" -v cr="$(cut -d' ' -f2 "$file" | median)" \
+        'BEGIN { printf "%-21s %-6s %8.0f req/s %6.2f us CPU/req   vs %-5s throughput %.2fx  CPU %.2fx\n", label, s, rps, cpu, f, rr, cr }'
 }
 echo
-echo "medians of $ROUNDS rounds (ratios: the median of each round's ratio)"
-report fixed single fixed
-report serde single fixed
-report rpc single fixed
-report calculator single fixed
-report serde batch serde
-report rpc batch serde
-report calculator batch serde
+echo "medians of $ROUNDS rounds; each server loaded together with its floor (absolute figures are"
+echo "for a shared core, so about half a lone server's)"
+report serde single fixed "serde floor server"
+report rpc single fixed "rpc-hyper, bare"
+report calculator single fixed "calculator"
+report rpc_vs_serde single serde "rpc-hyper, bare"
+report rpc batch serde "rpc-hyper, bare"
+report calculator batch serde "calculator"

@@ -3,7 +3,9 @@
 
 1. Startup: from spawning the binary to its first answered JSON-RPC request (median of runs).
 2. Memory: the server's resident memory before and after N keep-alive connections that have
-   each made one call and then sit idle; prints the cost per connection.
+   each made one call and then sit idle; prints the cost per connection. The calculator runs
+   with the library's defaults: the first 1,024 connections keep hyper's buffers (16 KiB)
+   while idle, the rest park without them (see `Serve::keep_buffers_up_to`).
 
 Usage: scripts/memory-and-startup.py [CONNECTIONS]   (default 5000; run from anywhere)
 Builds nothing: run `cargo build --release --example calculator` first (bench-http.sh does).

@@ -183,8 +183,9 @@ fn drive_http1<T: HttpService>(
             });
         }
         // Hyper waits for the next request: closing it (keeping the socket) frees its buffers.
-        if control.take_waiting()
-            && control.crowded()
+        // (Crowding first: it is a plain load, where taking the flag is a swap.)
+        if control.crowded()
+            && control.take_waiting()
             && !control.is_parking()
             && !signal.seen_any()
         {
