@@ -16,19 +16,19 @@
 //!
 //! [`Serve::keep_buffers_up_to`]: crate::Serve::keep_buffers_up_to
 
+use std::convert::Infallible;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes};
 use http::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -61,7 +61,7 @@ impl Protocols {
 }
 
 /// The service as one connection runs it.
-type ConnService<T> = Counted<TowerToHyperService<T>>;
+type ConnService<T> = Counted<T>;
 
 /// Serves one connection until it ends, or until its control says to stop.
 pub(crate) async fn serve_connection<T: HttpService>(
@@ -87,7 +87,7 @@ pub(crate) async fn serve_connection<T: HttpService>(
         },
     };
     let service = Counted {
-        inner: TowerToHyperService::new(service),
+        inner: service,
         control: Arc::clone(&control),
     };
     let ended = if http2 {
@@ -330,25 +330,38 @@ impl AsyncWrite for TrackedIo {
     }
 }
 
-/// A connection's service: counts the requests in flight, so the reaper can tell a request
-/// head still arriving from a body or from a request being answered.
+/// A connection's service: the tower service as hyper calls it, counting the requests in
+/// flight, so the reaper can tell a request head still arriving from a body or from a request
+/// being answered.
 pub(crate) struct Counted<T> {
     inner: T,
     control: Arc<Control>,
 }
 
-impl<T> hyper::service::Service<Request<Incoming>> for Counted<T>
-where
-    T: hyper::service::Service<Request<Incoming>>,
-{
+impl<T: HttpService> hyper::service::Service<Request<Incoming>> for Counted<T> {
     type Response = T::Response;
-    type Error = T::Error;
-    type Future = CountedFuture<T::Future>;
+    type Error = Infallible;
+    type Future = CountedFuture<T>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.control.request_started();
+        let mut service = self.inner.clone();
+        // Most services are always ready (this one's endpoint is): then the call is made at
+        // once, and the request is not moved again. One that is not is asked again, with the
+        // task's waker, when the future is first polled.
+        let noop = &mut Context::from_waker(Waker::noop());
+        let stage = match service.poll_ready(noop) {
+            Poll::Ready(Ok(())) => Stage::Called {
+                future: service.call(request),
+            },
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => Stage::NotReady {
+                service,
+                request: Some(request),
+            },
+        };
         CountedFuture {
-            inner: self.inner.call(request),
+            stage,
             _in_flight: InFlight(Arc::clone(&self.control)),
         }
     }
@@ -356,18 +369,46 @@ where
 
 pin_project_lite::pin_project! {
     /// A response future, counted in flight until it is dropped.
-    pub(crate) struct CountedFuture<F> {
+    pub(crate) struct CountedFuture<T: HttpService> {
         #[pin]
-        inner: F,
+        stage: Stage<T>,
         _in_flight: InFlight,
     }
 }
 
-impl<F: Future> Future for CountedFuture<F> {
-    type Output = F::Output;
+pin_project_lite::pin_project! {
+    #[project = StageProj]
+    enum Stage<T: HttpService> {
+        // The service was not ready when called.
+        NotReady { service: T, request: Option<Request<Incoming>> },
+        // The service took the request.
+        Called { #[pin] future: T::Future },
+    }
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().inner.poll(cx)
+impl<T: HttpService> Future for CountedFuture<T> {
+    type Output = Result<T::Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut stage = self.project().stage;
+        loop {
+            let future = match stage.as_mut().project() {
+                StageProj::Called { future } => return future.poll(cx),
+                StageProj::NotReady { service, request } => {
+                    match service.poll_ready(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(never)) => match never {},
+                        Poll::Ready(Ok(())) => {}
+                    }
+                    match request.take() {
+                        Some(request) => service.call(request),
+                        // Taken already: the stage is `Called` from then on, so never here.
+                        None => return Poll::Pending,
+                    }
+                }
+            };
+            stage.set(Stage::Called { future });
+        }
     }
 }
 

@@ -675,3 +675,62 @@ async fn thirty_two_concurrent_clients_each_get_their_own_answers() {
             .unwrap();
     }
 }
+
+/// A service that is not ready the first time each clone is asked, then is.
+#[derive(Clone)]
+struct ReadySecondTime<S> {
+    inner: S,
+    asked: bool,
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S, R> tower_service::Service<R> for ReadySecondTime<S>
+where
+    S: tower_service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        if !self.asked {
+            self.asked = true;
+            self.pending.fetch_add(1, Ordering::SeqCst);
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.inner.call(request)
+    }
+}
+
+#[tokio::test]
+async fn a_service_not_ready_at_once_is_asked_again_and_answers() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let pending = std::sync::Arc::default();
+    let service = ReadySecondTime {
+        inner: rpc_hyper::RpcService::new(router()),
+        asked: false,
+        pending: std::sync::Arc::clone(&pending),
+    };
+    let server = tokio::spawn(std::future::IntoFuture::into_future(
+        rpc_hyper::serve_service(listener, service),
+    ));
+    for client in [http1(), h2c()] {
+        let reply = post(&client, &format!("http://{addr}/"), ADD).await;
+        assert_eq!(reply.body, r#"{"jsonrpc":"2.0","result":5,"id":1}"#);
+    }
+    assert_eq!(
+        pending.load(Ordering::SeqCst),
+        2,
+        "each request was first refused"
+    );
+    server.abort();
+}
