@@ -138,7 +138,8 @@ async fn serve_http1<T: HttpService>(
                 biased;
                 _ = &mut *signal => return Ok(()),
                 readable = io.stream.readable() => {
-                    if readable.is_err() {
+                    if let Err(err) = readable {
+                        tracing::debug!(error = %err, "a parked connection failed");
                         return Ok(());
                     }
                 }
@@ -151,8 +152,14 @@ async fn serve_http1<T: HttpService>(
                 let parts = conn.into_parts();
                 io = parts.io.into_inner();
                 service = parts.service;
-                // Keep what hyper read ahead, but not the buffer it lies in.
-                io.ahead = Bytes::copy_from_slice(&parts.read_buf);
+                // Keep what hyper read ahead, but not the buffer it lies in, before anything
+                // it had yet to read.
+                if !parts.read_buf.is_empty() {
+                    let mut ahead = Vec::with_capacity(parts.read_buf.len() + io.ahead.len());
+                    ahead.extend_from_slice(&parts.read_buf);
+                    ahead.extend_from_slice(&io.ahead);
+                    io.ahead = Bytes::from(ahead);
+                }
             }
             Http1::Ended(ended) => return ended,
         }
@@ -177,21 +184,24 @@ fn drive_http1<T: HttpService>(
 ) -> Poll<Http1> {
     loop {
         if let Poll::Ready(ended) = Pin::new(&mut *conn).poll(cx) {
-            return Poll::Ready(match ended {
-                Ok(()) if control.is_parking() => Http1::Parked,
-                ended => Http1::Ended(ended),
-            });
+            return Poll::Ready(Http1::Ended(ended));
         }
         // Hyper waits for the next request: closing it (keeping the socket) frees its buffers.
         // (Crowding first: it is a plain load, where taking the flag is a swap.)
-        if control.crowded()
-            && control.take_waiting()
-            && !control.is_parking()
-            && !signal.seen_any()
-        {
+        if control.crowded() && control.take_waiting() && !signal.seen_any() {
             control.set_parking(true);
             Pin::new(&mut *conn).graceful_shutdown();
-            continue;
+            // Idle, hyper closes at once. If it does not, it was in the middle of an exchange
+            // after all (a response still being flushed, say): it now finishes it and closes
+            // the connection for real, as its response says.
+            match Pin::new(&mut *conn).poll(cx) {
+                Poll::Ready(Ok(())) => return Poll::Ready(Http1::Parked),
+                Poll::Ready(Err(err)) => {
+                    control.set_parking(false);
+                    return Poll::Ready(Http1::Ended(Err(err)));
+                }
+                Poll::Pending => control.set_parking(false),
+            }
         }
         match Pin::new(&mut *signal).poll(cx) {
             Poll::Ready(level) if level >= CLOSE => return Poll::Ready(Http1::Ended(Ok(()))),
@@ -215,6 +225,8 @@ pub(crate) struct TrackedIo {
     ahead: Bytes,
     /// Whether reads may start request heads (HTTP/1), or not (HTTP/2).
     heads: bool,
+    /// Whether the last write found the socket full: hyper is still sending a response.
+    write_blocked: bool,
 }
 
 impl TrackedIo {
@@ -224,6 +236,7 @@ impl TrackedIo {
             control,
             ahead: Bytes::new(),
             heads: true,
+            write_blocked: false,
         }
     }
 
@@ -259,6 +272,15 @@ impl TrackedIo {
     }
 }
 
+impl TrackedIo {
+    fn wrote(&mut self, ready: bool) {
+        self.write_blocked = !ready;
+        if ready {
+            self.control.wrote();
+        }
+    }
+}
+
 impl AsyncRead for TrackedIo {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -269,6 +291,10 @@ impl AsyncRead for TrackedIo {
             let len = self.ahead.len().min(buf.remaining());
             buf.put_slice(&self.ahead[..len]);
             self.ahead.advance(len);
+            // Bytes kept from a parked connection may begin a request head: time it.
+            if self.heads {
+                self.control.bytes_read();
+            }
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
@@ -281,7 +307,7 @@ impl AsyncRead for TrackedIo {
                     self.control.touch();
                 }
             }
-            Poll::Pending if self.heads => self.control.read_would_wait(),
+            Poll::Pending if self.heads && !self.write_blocked => self.control.read_would_wait(),
             _ => {}
         }
         polled
@@ -295,9 +321,7 @@ impl AsyncWrite for TrackedIo {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
-        if polled.is_ready() {
-            self.control.touch();
-        }
+        self.wrote(polled.is_ready());
         polled
     }
 
@@ -307,9 +331,7 @@ impl AsyncWrite for TrackedIo {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        if polled.is_ready() {
-            self.control.touch();
-        }
+        self.wrote(polled.is_ready());
         polled
     }
 

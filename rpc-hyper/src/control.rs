@@ -67,6 +67,7 @@ impl Connections {
         let control = Arc::new(Control {
             connections: Arc::clone(self),
             last_active_ms: AtomicU64::new(now),
+            last_write_ms: AtomicU64::new(now),
             head_since_ms: AtomicU64::new(now),
             in_flight: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
@@ -88,36 +89,45 @@ impl Connections {
     }
 
     pub(crate) async fn reap_idle(self: Arc<Self>) {
-        let period_ms = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX);
-        let idle_after = self.keep_alive_ms.saturating_add(period_ms);
-        let late_after = self.header_read_ms.saturating_add(period_ms);
         loop {
             tokio::time::sleep(self.period).await;
             let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.now_ms.store(now, Ordering::Relaxed);
-            let mut due = Vec::new();
-            lock(&self.open).retain(|weak| {
-                let Some(control) = weak.upgrade() else {
-                    return false;
-                };
-                let head_since = control.head_since_ms.load(Ordering::Relaxed);
-                if head_since != NO_HEAD && now.saturating_sub(head_since) >= late_after {
-                    due.push((control, CLOSE));
-                } else {
-                    let last_active = control.last_active_ms.load(Ordering::Relaxed);
-                    if now.saturating_sub(last_active) >= idle_after {
-                        due.push((control, DRAIN));
-                    }
-                }
-                true
-            });
-            for (control, level) in due {
+            for (control, level) in self.due(now) {
                 if level == CLOSE {
                     tracing::debug!("a request head is late; closing its connection");
                 }
                 control.signal(level);
             }
         }
+    }
+
+    /// The connections a timeout is due for at `now`, with the signal each gets; forgets the
+    /// closed ones.
+    fn due(&self, now: u64) -> Vec<(Arc<Control>, u8)> {
+        let period_ms = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX);
+        let idle_after = self.keep_alive_ms.saturating_add(period_ms);
+        let late_after = self.header_read_ms.saturating_add(period_ms);
+        let mut due = Vec::new();
+        lock(&self.open).retain(|weak| {
+            let Some(control) = weak.upgrade() else {
+                return false;
+            };
+            let head_since = control.head_since_ms.load(Ordering::Relaxed);
+            // A head waiting behind a response still being written is not the client's delay.
+            let last_write = control.last_write_ms.load(Ordering::Relaxed);
+            if head_since != NO_HEAD && now.saturating_sub(head_since.max(last_write)) >= late_after
+            {
+                due.push((control, CLOSE));
+            } else {
+                let last_active = control.last_active_ms.load(Ordering::Relaxed);
+                if now.saturating_sub(last_active) >= idle_after {
+                    due.push((control, DRAIN));
+                }
+            }
+            true
+        });
+        due
     }
 }
 
@@ -134,6 +144,8 @@ pub(crate) struct Control {
     connections: Arc<Connections>,
     /// The coarse clock at the connection's last read or write.
     last_active_ms: AtomicU64,
+    /// The coarse clock at the connection's last write.
+    last_write_ms: AtomicU64,
     /// The coarse clock when the request head now arriving began, or [`NO_HEAD`].
     head_since_ms: AtomicU64,
     /// Requests handed to the service whose responses are not ready yet.
@@ -167,9 +179,16 @@ impl Control {
         }
     }
 
-    /// Bytes moved, but they say nothing about request heads (HTTP/2, or bytes written).
+    /// Bytes arrived on a connection whose reads say nothing about request heads (HTTP/2).
     pub(crate) fn touch(&self) {
         self.last_active_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Bytes were written.
+    pub(crate) fn wrote(&self) {
+        let now = self.now_ms();
+        self.last_active_ms.store(now, Ordering::Relaxed);
+        self.last_write_ms.store(now, Ordering::Relaxed);
     }
 
     /// The connection speaks HTTP/2: no request head is arriving, now or later.
@@ -177,9 +196,12 @@ impl Control {
         self.head_since_ms.store(NO_HEAD, Ordering::Relaxed);
     }
 
-    /// A read found no bytes: with no request in flight, the connection waits for a request.
+    /// A read found no bytes: with no request in flight and no head arriving, the connection
+    /// waits for a request.
     pub(crate) fn read_would_wait(&self) {
-        if self.in_flight.load(Ordering::Relaxed) == 0 {
+        if self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_since_ms.load(Ordering::Relaxed) == NO_HEAD
+        {
             self.waiting.store(true, Ordering::Relaxed);
         }
     }
@@ -282,5 +304,78 @@ impl Future for SignalWatch<'_> {
             }
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connections() -> Arc<Connections> {
+        // Header read timeout 80 ms: scans every 10 ms, late after 90.
+        Arc::new(Connections::new(
+            Duration::from_secs(60),
+            Duration::from_millis(80),
+            0,
+        ))
+    }
+
+    fn at(connections: &Connections, now: u64) {
+        connections.now_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn levels(connections: &Connections, now: u64) -> Vec<u8> {
+        connections
+            .due(now)
+            .into_iter()
+            .map(|(_, level)| level)
+            .collect()
+    }
+
+    #[test]
+    fn a_head_is_late_once_the_timeout_has_passed_since_it_began() {
+        let connections = connections();
+        at(&connections, 1_000);
+        let control = connections.track();
+        control.request_started(); // the first request: no head arriving
+        control.request_finished();
+        assert!(levels(&connections, 5_000).is_empty());
+        at(&connections, 5_000);
+        control.bytes_read(); // a head begins
+        assert!(levels(&connections, 5_089).is_empty());
+        assert_eq!(levels(&connections, 5_090), [CLOSE]);
+    }
+
+    #[test]
+    fn a_head_behind_a_response_being_written_is_not_late() {
+        let connections = connections();
+        at(&connections, 1_000);
+        let control = connections.track();
+        control.request_started();
+        control.request_finished();
+        control.bytes_read(); // the next request's first bytes, while the response drains
+        for now in (1_000..2_000).step_by(10) {
+            at(&connections, now);
+            control.wrote();
+            assert!(levels(&connections, now).is_empty(), "cut off at {now}");
+        }
+        // Once nothing is written, the head's clock runs.
+        assert_eq!(levels(&connections, 1_990 + 90), [CLOSE]);
+    }
+
+    #[test]
+    fn a_connection_is_idle_once_no_byte_moved_for_the_keep_alive_timeout() {
+        let connections = connections();
+        at(&connections, 0);
+        let control = connections.track();
+        control.request_started();
+        control.request_finished();
+        assert!(levels(&connections, 60_009).is_empty());
+        assert_eq!(levels(&connections, 60_010), [DRAIN]);
+        drop(control);
+        assert!(
+            levels(&connections, 60_010).is_empty(),
+            "a closed connection is forgotten"
+        );
     }
 }

@@ -491,6 +491,48 @@ async fn a_parked_connection_keeps_the_bytes_read_ahead() {
         read_response(&mut stream).await.unwrap(),
         (200, add_answer(12))
     );
+    // And the connection is still kept alive.
+    write_all(&mut stream, &raw_post(&add_call(13))).await;
+    assert_eq!(
+        read_response(&mut stream).await.unwrap(),
+        (200, add_answer(13))
+    );
+}
+
+#[tokio::test]
+async fn a_parking_server_still_closes_when_asked_and_keeps_alive_otherwise() {
+    let server = parking_server().await;
+    for close in [false, true] {
+        let mut stream = connect(server.addr).await;
+        let body = add_call(1);
+        let connection = if close { "Connection: close\r\n" } else { "" };
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: t\r\n{connection}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        // The head in pieces, with time to park between them if the server (wrongly) would.
+        for piece in request.as_bytes().chunks(20) {
+            write_all(&mut stream, piece).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            read_response(&mut stream).await.unwrap(),
+            (200, add_answer(1))
+        );
+        if close {
+            assert!(
+                closed_within(&mut stream, Duration::from_secs(5)).await,
+                "Connection: close was not honoured"
+            );
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            write_all(&mut stream, &raw_post(&add_call(2))).await;
+            assert_eq!(
+                read_response(&mut stream).await.unwrap(),
+                (200, add_answer(2))
+            );
+        }
+    }
 }
 
 #[tokio::test]
