@@ -324,6 +324,15 @@ mod tests {
         connections.now_ms.store(now, Ordering::Relaxed);
     }
 
+    /// A connection at `now` that has served one request and waits for the next.
+    fn served(connections: &Arc<Connections>, now: u64) -> Arc<Control> {
+        at(connections, now);
+        let control = connections.track();
+        control.request_started();
+        control.request_finished();
+        control
+    }
+
     fn levels(connections: &Connections, now: u64) -> Vec<u8> {
         connections
             .due(now)
@@ -335,10 +344,7 @@ mod tests {
     #[test]
     fn a_head_is_late_once_the_timeout_has_passed_since_it_began() {
         let connections = connections();
-        at(&connections, 1_000);
-        let control = connections.track();
-        control.request_started(); // the first request: no head arriving
-        control.request_finished();
+        let control = served(&connections, 1_000);
         assert!(levels(&connections, 5_000).is_empty());
         at(&connections, 5_000);
         control.bytes_read(); // a head begins
@@ -349,10 +355,7 @@ mod tests {
     #[test]
     fn a_head_behind_a_response_being_written_is_not_late() {
         let connections = connections();
-        at(&connections, 1_000);
-        let control = connections.track();
-        control.request_started();
-        control.request_finished();
+        let control = served(&connections, 1_000);
         control.bytes_read(); // the next request's first bytes, while the response drains
         for now in (1_000..2_000).step_by(10) {
             at(&connections, now);
@@ -366,10 +369,7 @@ mod tests {
     #[test]
     fn a_connection_is_idle_once_no_byte_moved_for_the_keep_alive_timeout() {
         let connections = connections();
-        at(&connections, 0);
-        let control = connections.track();
-        control.request_started();
-        control.request_finished();
+        let control = served(&connections, 0);
         assert!(levels(&connections, 60_009).is_empty());
         assert_eq!(levels(&connections, 60_010), [DRAIN]);
         drop(control);
