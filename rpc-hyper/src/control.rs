@@ -21,6 +21,8 @@ pub(crate) const CLOSE: u8 = 2;
 ///
 /// - A connection is idle when no byte has moved for the keep-alive timeout. Closing one is
 ///   graceful, so a request still being worked on (which moves no bytes) is answered first.
+///   One still there a keep-alive timeout later, with no request being worked on, is stuck
+///   writing to a client that does not read: it is closed at once.
 /// - A request head is late when its first byte (or, on a new connection, the connection
 ///   itself) came longer than the header read timeout ago and the head is still incomplete.
 ///   Such a connection is closed at once. The clock starts at the first byte, so a kept-alive
@@ -95,7 +97,7 @@ impl Connections {
             self.now_ms.store(now, Ordering::Relaxed);
             for (control, level) in self.due(now) {
                 if level == CLOSE {
-                    tracing::debug!("a request head is late; closing its connection");
+                    tracing::debug!("a request head is late, or a response stuck; closing");
                 }
                 control.signal(level);
             }
@@ -120,8 +122,14 @@ impl Connections {
             {
                 due.push((control, CLOSE));
             } else {
-                let last_active = control.last_active_ms.load(Ordering::Relaxed);
-                if now.saturating_sub(last_active) >= idle_after {
+                let quiet = now.saturating_sub(control.last_active_ms.load(Ordering::Relaxed));
+                if quiet >= idle_after.saturating_add(self.keep_alive_ms)
+                    && control.in_flight.load(Ordering::Relaxed) == 0
+                {
+                    // Drained a keep-alive timeout ago, and still there with nothing in flight:
+                    // stuck writing to a client that does not read.
+                    due.push((control, CLOSE));
+                } else if quiet >= idle_after {
                     due.push((control, DRAIN));
                 }
             }
@@ -372,6 +380,12 @@ mod tests {
         let control = served(&connections, 0);
         assert!(levels(&connections, 60_009).is_empty());
         assert_eq!(levels(&connections, 60_010), [DRAIN]);
+        // Still there a keep-alive timeout later: stuck, closed; unless a request is at work.
+        assert_eq!(levels(&connections, 120_009), [DRAIN]);
+        assert_eq!(levels(&connections, 120_010), [CLOSE]);
+        control.request_started();
+        assert_eq!(levels(&connections, 120_010), [DRAIN]);
+        control.request_finished();
         drop(control);
         assert!(
             levels(&connections, 60_010).is_empty(),

@@ -151,7 +151,9 @@ impl<T> Serve<T> {
     }
 
     /// Sets how long a connection may stay open with no request in flight
-    /// ([`DEFAULT_KEEP_ALIVE_TIMEOUT`] by default); then it is closed gracefully.
+    /// ([`DEFAULT_KEEP_ALIVE_TIMEOUT`] by default); then it is closed gracefully. One still
+    /// open a timeout later with no request being worked on (a response stuck on a client
+    /// that does not read it) is closed at once.
     pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.config.keep_alive_timeout = timeout;
         self

@@ -396,6 +396,39 @@ async fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
 }
 
 #[tokio::test]
+async fn a_client_that_never_reads_its_answer_loses_its_connection() {
+    let server = TestServer::start(
+        |e| e,
+        |s| {
+            s.keep_alive_timeout(Duration::from_millis(300))
+                .max_connections(1)
+        },
+    )
+    .await;
+    // An answer far larger than the socket buffers, never read: the server's write stalls.
+    let mut stuck = connect(server.addr).await;
+    write_all(
+        &mut stuck,
+        &raw_post(r#"{"jsonrpc":"2.0","method":"big","params":[33554432],"id":1}"#),
+    )
+    .await;
+    // The one connection slot comes free: the stalled connection was closed.
+    let started = std::time::Instant::now();
+    let reply = tokio::time::timeout(
+        Duration::from_secs(10),
+        post(&http1(), &server.url("/"), ADD),
+    )
+    .await
+    .expect("the stalled connection still holds the only slot");
+    assert_eq!(reply.status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "closed too early"
+    );
+    drop(stuck);
+}
+
+#[tokio::test]
 async fn connections_past_the_limit_wait_in_the_backlog() {
     let server = TestServer::start(|e| e, |s| s.max_connections(2)).await;
     let mut first = connect(server.addr).await;

@@ -48,12 +48,19 @@ fn boom() -> u8 {
     panic!("internal detail that must not leak")
 }
 
+/// A string of `len` bytes.
+#[rpc_method]
+fn big(len: usize) -> String {
+    "x".repeat(len.min(64 << 20))
+}
+
 pub fn router() -> Router<Flags> {
     let mut router = Router::with_state(Flags::default());
     router
         .register(add::method())
         .and_then(|r| r.register(slow::method()))
         .and_then(|r| r.register(boom::method()))
+        .and_then(|r| r.register(big::method()))
         .unwrap();
     router
 }
