@@ -60,9 +60,6 @@ impl Protocols {
     }
 }
 
-/// The service as one connection runs it.
-type ConnService<T> = Counted<T>;
-
 /// Serves one connection until it ends, or until its control says to stop.
 pub(crate) async fn serve_connection<T: HttpService>(
     protocols: &Protocols,
@@ -103,7 +100,7 @@ pub(crate) async fn serve_connection<T: HttpService>(
 async fn serve_http2<T: HttpService>(
     protocols: &Protocols,
     io: TrackedIo,
-    service: ConnService<T>,
+    service: Counted<T>,
     signal: &mut SignalWatch<'_>,
 ) -> hyper::Result<()> {
     // Boxed: HTTP/2's state is twice HTTP/1's, and most connections never need it.
@@ -126,7 +123,7 @@ async fn serve_http2<T: HttpService>(
 async fn serve_http1<T: HttpService>(
     protocols: &Protocols,
     mut io: TrackedIo,
-    mut service: ConnService<T>,
+    mut service: Counted<T>,
     control: &Control,
     signal: &mut SignalWatch<'_>,
 ) -> hyper::Result<()> {
@@ -177,7 +174,7 @@ enum Http1 {
 /// Runs hyper's HTTP/1 connection until it ends, or waits for a request with nothing else to
 /// do (then it is parked).
 fn drive_http1<T: HttpService>(
-    conn: &mut http1::Connection<TokioIo<TrackedIo>, ConnService<T>>,
+    conn: &mut http1::Connection<TokioIo<TrackedIo>, Counted<T>>,
     control: &Control,
     signal: &mut SignalWatch<'_>,
     cx: &mut Context<'_>,
@@ -194,21 +191,20 @@ fn drive_http1<T: HttpService>(
             // Idle, hyper closes at once. If it does not, it was in the middle of an exchange
             // after all (a response still being flushed, say): it now finishes it and closes
             // the connection for real, as its response says.
-            match Pin::new(&mut *conn).poll(cx) {
-                Poll::Ready(Ok(())) => return Poll::Ready(Http1::Parked),
-                Poll::Ready(Err(err)) => {
-                    control.set_parking(false);
-                    return Poll::Ready(Http1::Ended(Err(err)));
-                }
-                Poll::Pending => control.set_parking(false),
+            let polled = Pin::new(&mut *conn).poll(cx);
+            if let Poll::Ready(Ok(())) = polled {
+                return Poll::Ready(Http1::Parked);
+            }
+            control.set_parking(false);
+            if let Poll::Ready(Err(err)) = polled {
+                return Poll::Ready(Http1::Ended(Err(err)));
             }
         }
         match Pin::new(&mut *signal).poll(cx) {
             Poll::Ready(level) if level >= CLOSE => return Poll::Ready(Http1::Ended(Ok(()))),
             Poll::Ready(_) => {
                 // Draining, or idle past the keep-alive timeout: finish what is in flight,
-                // and really close.
-                control.set_parking(false);
+                // and really close (a connection is never left marked as parking).
                 Pin::new(&mut *conn).graceful_shutdown();
             }
             Poll::Pending => return Poll::Pending,

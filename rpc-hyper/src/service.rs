@@ -167,13 +167,11 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 .unwrap_or_else(|never| match never {});
         }
         let started = Instant::now();
-        let response = match span.in_scope(|| self.admit(request)) {
-            Ok(body) => ResponseFuture::reading(self.clone(), body)
-                .instrument(span.clone())
-                .await
-                .unwrap_or_else(|never| match never {}),
-            Err(refusal) => refusal.response(),
-        };
+        let response = span
+            .in_scope(|| self.respond(request))
+            .instrument(span.clone())
+            .await
+            .unwrap_or_else(|never| match never {});
         span.in_scope(|| {
             tracing::debug!(
                 status = response.status().as_u16(),
