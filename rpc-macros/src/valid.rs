@@ -16,7 +16,7 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
             "an RPC method cannot be generic: the router must know every parameter's type",
         ));
     }
-    if let Some(unsafety) = &sig.unsafety {
+    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
         errors.push(syn::Error::new_spanned(
             unsafety,
             "an RPC method cannot be `unsafe`: a remote caller cannot uphold its contract",
