@@ -133,13 +133,20 @@ impl fmt::Display for ErrorCode {
 /// assert_eq!(err.message(), "insufficient funds: 5 short");
 /// assert_eq!(err.data().map(|d| d.get()), Some("5"));
 /// ```
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("{message} (code {code})")]
+#[derive(Clone, Debug)]
 pub struct ErrorObject {
     code: ErrorCode,
     message: Cow<'static, str>,
     data: Option<Box<RawValue>>,
 }
+
+impl fmt::Display for ErrorObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (code {})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ErrorObject {}
 
 impl ErrorObject {
     /// An error with any code and message, and no data. Use it for application errors.

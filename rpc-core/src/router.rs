@@ -166,20 +166,38 @@ impl<S> fmt::Debug for Router<S> {
 
 /// [`Router::handle_sync`] was called on a router with async methods: nothing was run, and
 /// [`Router::handle`] is the way to handle the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the router has async methods: handle the body with `Router::handle`")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotSync;
 
+impl fmt::Display for NotSync {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the router has async methods: handle the body with `Router::handle`")
+    }
+}
+
+impl std::error::Error for NotSync {}
+
 /// A method could not be registered: its name is taken, or reserved by the specification.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", match self.why {
-    Refusal::Duplicate => format!("a method named `{}` is registered already", self.name),
-    Refusal::Reserved => format!("method names beginning with `rpc.` are reserved: `{}`", self.name),
-})]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisterError {
     name: Cow<'static, str>,
     why: Refusal,
 }
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.why {
+            Refusal::Duplicate => write!(f, "a method named `{}` is registered already", self.name),
+            Refusal::Reserved => write!(
+                f,
+                "method names beginning with `rpc.` are reserved: `{}`",
+                self.name
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Refusal {
