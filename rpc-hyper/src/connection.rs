@@ -27,8 +27,12 @@ use std::task::{Context, Poll, Waker};
 use bytes::{Buf, Bytes};
 use http::Request;
 use hyper::body::Incoming;
-use hyper::server::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper::server::conn::http1;
+#[cfg(feature = "http2")]
+use hyper::server::conn::http2;
+use hyper_util::rt::TokioIo;
+#[cfg(feature = "http2")]
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -45,6 +49,7 @@ const FIRST_READ: usize = 512;
 /// The protocol settings every connection is served with.
 pub(crate) struct Protocols {
     http1: http1::Builder,
+    #[cfg(feature = "http2")]
     http2: http2::Builder<TokioExecutor>,
 }
 
@@ -54,9 +59,15 @@ impl Protocols {
         // reaper keeps the header read timeout instead, at no cost per request.
         let mut http1 = http1::Builder::new();
         http1.keep_alive(true);
-        let mut http2 = http2::Builder::new(TokioExecutor::new());
-        http2.timer(TokioTimer::new());
-        Self { http1, http2 }
+        Self {
+            http1,
+            #[cfg(feature = "http2")]
+            http2: {
+                let mut http2 = http2::Builder::new(TokioExecutor::new());
+                http2.timer(TokioTimer::new());
+                http2
+            },
+        }
     }
 }
 
@@ -70,12 +81,12 @@ pub(crate) async fn serve_connection<T: HttpService>(
 ) {
     let mut signal = SignalWatch::new(&control);
     let mut io = TrackedIo::new(stream, Arc::clone(&control));
-    let http2 = tokio::select! {
+    let protocol = tokio::select! {
         biased;
         // Nothing in flight yet: draining and closing alike end the connection.
         _ = &mut signal => return,
         sniffed = io.first_read() => match sniffed {
-            Ok(Some(http2)) => http2,
+            Ok(Some(protocol)) => protocol,
             Ok(None) => return,
             Err(err) => {
                 tracing::debug!(%peer, error = %err, "reading a new connection failed");
@@ -87,16 +98,19 @@ pub(crate) async fn serve_connection<T: HttpService>(
         inner: service,
         control: Arc::clone(&control),
     };
-    let ended = if http2 {
-        serve_http2(protocols, io, service, &mut signal).await
-    } else {
-        serve_http1(protocols, io, service, &control, &mut signal).await
+    let ended = match protocol {
+        Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal).await,
+        #[cfg(feature = "http2")]
+        Protocol::Http2 => serve_http2(protocols, io, service, &mut signal).await,
+        #[cfg(not(feature = "http2"))]
+        Protocol::Http2 => refuse_http2(io).await,
     };
     if let Err(err) = ended {
         tracing::debug!(%peer, error = %err, "connection ended with an error");
     }
 }
 
+#[cfg(feature = "http2")]
 async fn serve_http2<T: HttpService>(
     protocols: &Protocols,
     io: TrackedIo,
@@ -161,6 +175,64 @@ async fn serve_http1<T: HttpService>(
             Http1::Ended(ended) => return ended,
         }
     }
+}
+
+/// Without the `http2` feature, tells an h2c client why it is turned away, in the terms of its
+/// protocol: the server's (empty) SETTINGS, which must come first, then a GOAWAY with the
+/// error `HTTP_1_1_REQUIRED` (RFC 9113, sections 3.4, 6.8 and 7). Its client then reports that
+/// error rather than a connection that closed for no reason.
+///
+/// The socket is then closed gently: shut for writing, and what the client still sends is
+/// read and dropped for a moment (a second, 64 KiB at most). Closed at once with unread bytes,
+/// the socket would be reset, and the reset can destroy the GOAWAY before the client reads it.
+#[cfg(not(feature = "http2"))]
+async fn refuse_http2(io: TrackedIo) -> hyper::Result<()> {
+    use std::time::Duration;
+    const REFUSAL: &[u8] = &[
+        0, 0, 0, 4, 0, 0, 0, 0, 0, // SETTINGS, empty, on stream 0
+        0, 0, 8, 7, 0, 0, 0, 0, 0, // GOAWAY, 8 bytes, on stream 0:
+        0, 0, 0, 0, // no stream was processed,
+        0, 0, 0, 0xd, // HTTP_1_1_REQUIRED
+    ];
+    let mut stream = io.stream;
+    let refused = async {
+        let mut written = 0;
+        while written < REFUSAL.len() {
+            stream.writable().await?;
+            match stream.try_write(&REFUSAL[written..]) {
+                Ok(wrote) => written += wrote,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(err),
+            }
+        }
+        poll_fn(|cx| Pin::new(&mut stream).poll_shutdown(cx)).await?;
+        let mut sink = [0; 1024];
+        let mut left: usize = 64 * 1024;
+        while left > 0 {
+            stream.readable().await?;
+            match stream.try_read(&mut sink) {
+                Ok(0) => break,
+                Ok(read) => left = left.saturating_sub(read),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    };
+    if let Ok(Err(err)) = tokio::time::timeout(Duration::from_secs(1), refused).await {
+        tracing::debug!(error = %err, "refusing an HTTP/2 connection failed");
+    }
+    Ok(())
+}
+
+/// The protocol a connection speaks, told by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// HTTP/1.0 or 1.1; also whatever else a client sends, which hyper's HTTP/1 parser then
+    /// answers.
+    Http1,
+    /// HTTP/2 with prior knowledge (h2c): served with the `http2` feature, refused without.
+    Http2,
 }
 
 /// How an HTTP/1 connection stopped.
@@ -236,12 +308,12 @@ impl TrackedIo {
         }
     }
 
-    /// Reads the connection's first bytes and tells its protocol: `Some(true)` for HTTP/2,
-    /// `Some(false)` for HTTP/1, `None` when the client left without a word.
-    async fn first_read(&mut self) -> io::Result<Option<bool>> {
+    /// Reads the connection's first bytes and tells its protocol, or `None` when the client
+    /// left without a word.
+    async fn first_read(&mut self) -> io::Result<Option<Protocol>> {
         let mut buf = [0; FIRST_READ];
         let mut filled = 0;
-        let http2 = loop {
+        let protocol = loop {
             self.stream.readable().await?;
             let read = match self.stream.try_read(&mut buf[filled..]) {
                 Ok(0) => return Ok(None),
@@ -253,18 +325,16 @@ impl TrackedIo {
             self.control.bytes_read();
             let compared = filled.min(HTTP2_PREFACE.len());
             if buf[..compared] != HTTP2_PREFACE[..compared] {
-                break false;
+                break Protocol::Http1;
             }
             if compared == HTTP2_PREFACE.len() {
-                break true;
+                self.heads = false;
+                self.control.no_heads();
+                break Protocol::Http2;
             }
         };
-        if http2 {
-            self.heads = false;
-            self.control.no_heads();
-        }
         self.ahead = Bytes::copy_from_slice(&buf[..filled]);
-        Ok(Some(http2))
+        Ok(Some(protocol))
     }
 }
 

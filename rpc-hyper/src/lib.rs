@@ -22,10 +22,33 @@
 //! }
 //! ```
 //!
-//! HTTP/1.1 (keep-alive, pipelining) and HTTP/2 over cleartext with prior knowledge (h2c) are
-//! served on the same port; TCP_NODELAY is on. [`RpcService`] is the endpoint on its own, a
-//! hyper and tower `Service`, to mount inside axum or any tower stack (CORS, authentication,
-//! compression from tower-http).
+//! HTTP/1.1 (keep-alive, pipelining) is served, and with the `http2` feature HTTP/2 over
+//! cleartext with prior knowledge (h2c) on the same port; TCP_NODELAY is on. [`RpcService`] is
+//! the endpoint on its own, a hyper and tower `Service`, to mount inside axum or any tower
+//! stack (CORS, authentication, compression from tower-http).
+//!
+//! # Feature flags
+//!
+//! The default build is the one most servers need, and costs little more to compile than a
+//! server written by hand with hyper and serde (`scripts/build-cost.sh` measures it; the
+//! README's Performance section has the figures). Each capability past it is a feature of
+//! its own, off by default: a feature left off adds no dependency, no bound on your types and
+//! no generated code.
+//!
+//! | feature | default | what it adds | what it brings into the build |
+//! |---|---|---|---|
+//! | (none) | | the HTTP/1.1 server: [`serve`], [`RpcService`] | hyper (`http1`, `server`), hyper-util (`tokio`), tokio, tracing, tower-service |
+//! | `http2` | off | h2c with prior knowledge, on the same port as HTTP/1.1 | hyper's `http2`: h2, indexmap, hashbrown, tokio-util and a few more |
+//!
+//! Why `http2` is off: the clients of JSON-RPC services (curl, browsers, Python's requests,
+//! Ethereum libraries, most Rust HTTP clients over `http://`) speak HTTP/1.1 to a cleartext
+//! endpoint, and the h2 stack is the largest part of a clean build that most servers never
+//! use. Without the feature, a client that opens with the HTTP/2 preface is answered in
+//! HTTP/2's own terms, a `GOAWAY` with the error `HTTP_1_1_REQUIRED`, so it says why it was
+//! turned away. TLS is not this crate's business: terminate it in front (a proxy, or a tower
+//! stack of yours), where ALPN also negotiates HTTP/2.
+//!
+//! In `rpc-core`, the `macros` feature (on by default) brings the `#[rpc_method]` attribute.
 //!
 //! # HTTP semantics
 //!

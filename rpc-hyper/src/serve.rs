@@ -60,8 +60,8 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(DEFAULT_BACKLOG)
 }
 
-/// Serves a JSON-RPC router (or an [`RpcService`]) on `listener`: HTTP/1.1 and HTTP/2
-/// (cleartext, prior knowledge) on the same port.
+/// Serves a JSON-RPC router (or an [`RpcService`]) on `listener`: HTTP/1.1, and with the
+/// `http2` feature HTTP/2 (cleartext, prior knowledge) on the same port.
 ///
 /// Await it to run the server; add [`Serve::with_graceful_shutdown`] to stop it.
 ///

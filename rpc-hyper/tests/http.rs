@@ -116,6 +116,7 @@ async fn only_json_content_types_are_accepted() {
     }
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test]
 async fn http2_cleartext_with_prior_knowledge_on_the_same_port() {
     let server = TestServer::default().await;
@@ -124,6 +125,46 @@ async fn http2_cleartext_with_prior_knowledge_on_the_same_port() {
     assert_eq!(reply.body, r#"{"jsonrpc":"2.0","result":5,"id":1}"#);
     let reply = post(&http1(), &server.url("/"), ADD).await;
     assert_eq!(reply.version, http::Version::HTTP_11);
+}
+
+/// Without the `http2` feature, an h2c client is told, in HTTP/2's own terms, to use HTTP/1.1.
+#[cfg(not(feature = "http2"))]
+#[tokio::test]
+async fn without_the_http2_feature_an_h2c_client_is_told_http_1_1_is_required() {
+    let server = TestServer::default().await;
+    let mut stream = connect(server.addr).await;
+    write_all(&mut stream, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
+    let mut frames = Vec::new();
+    use tokio::io::AsyncReadExt;
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut frames))
+        .await
+        .expect("closed in time")
+        .expect("read");
+    // An empty SETTINGS frame, then GOAWAY (type 7) with the error HTTP_1_1_REQUIRED (0xd).
+    assert_eq!(&frames[..9], &[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    assert_eq!(frames[12], 7, "{frames:?}");
+    assert_eq!(&frames[18..26], &[0, 0, 0, 0, 0, 0, 0, 0xd]);
+    // The real client says so.
+    let err = h2c_request_error(server.addr).await;
+    assert!(err.contains("HTTP_1_1_REQUIRED"), "{err}");
+    assert_eq!(post(&http1(), &server.url("/"), ADD).await.status, 200);
+}
+
+#[cfg(not(feature = "http2"))]
+async fn h2c_request_error(addr: std::net::SocketAddr) -> String {
+    use http_body_util::Full;
+    let io = hyper_util::rt::TokioIo::new(connect(addr).await);
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let request = http::Request::post(format!("http://{addr}/"))
+        .header("content-type", "application/json")
+        .body(Full::new(bytes::Bytes::from_static(ADD.as_bytes())))
+        .unwrap();
+    let err = sender.send_request(request).await.expect_err("refused");
+    format!("{err:?}")
 }
 
 #[tokio::test]
@@ -321,6 +362,7 @@ async fn a_kept_alive_connection_waits_for_its_next_request_past_the_header_read
     assert_eq!(read_response(&mut stream).await.expect("still open").0, 200);
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test]
 async fn an_http2_connection_has_no_header_read_timeout_between_requests() {
     use http_body_util::{BodyExt, Full};
@@ -722,7 +764,8 @@ async fn thirty_two_concurrent_clients_each_get_their_own_answers() {
     for client_no in 0..32u64 {
         let url = url.clone();
         clients.push(tokio::spawn(async move {
-            let client = if client_no % 2 == 0 { http1() } else { h2c() };
+            let protocols = each_protocol();
+            let client = &protocols[client_no as usize % protocols.len()];
             let mut seed = client_no.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let mut next = move || {
                 seed ^= seed << 13;
@@ -738,7 +781,7 @@ async fn thirty_two_concurrent_clients_each_get_their_own_answers() {
                 } else {
                     format!(r#"{{"jsonrpc":"2.0","method":"add","params":{{"b":{b},"a":{a}}},"id":"{id}"}}"#)
                 };
-                let reply = post(&client, &url, &body).await;
+                let reply = post(client, &url, &body).await;
                 assert_eq!(reply.json(), json!({"jsonrpc":"2.0","result":a + b,"id":id}));
             }
         }));
@@ -798,13 +841,13 @@ async fn a_service_not_ready_at_once_is_asked_again_and_answers() {
     let server = tokio::spawn(std::future::IntoFuture::into_future(
         rpc_hyper::serve_service(listener, service),
     ));
-    for client in [http1(), h2c()] {
+    for client in each_protocol() {
         let reply = post(&client, &format!("http://{addr}/"), ADD).await;
         assert_eq!(reply.body, r#"{"jsonrpc":"2.0","result":5,"id":1}"#);
     }
     assert_eq!(
         pending.load(Ordering::SeqCst),
-        2,
+        each_protocol().len(),
         "each request was first refused"
     );
     server.abort();

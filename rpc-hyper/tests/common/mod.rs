@@ -148,10 +148,20 @@ pub fn http1() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+#[cfg(feature = "http2")]
 pub fn h2c() -> HttpClient {
     Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http()
+}
+
+/// A client for each protocol the server speaks: HTTP/1.1, and h2c with the `http2` feature.
+pub fn each_protocol() -> Vec<HttpClient> {
+    vec![
+        http1(),
+        #[cfg(feature = "http2")]
+        h2c(),
+    ]
 }
 
 /// Sends a request and reads the whole response.
