@@ -58,6 +58,16 @@
 //! # Ok::<(), rpc_core::RegisterError>(())
 //! ```
 //!
+//! # Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `macros` | on | the [`rpc_method`] attribute (the `rpc-macros` crate, built with `syn`) |
+//!
+//! Without `macros`, methods are built by hand with [`Method::new_sync`] and
+//! [`Method::new_async`]. The transports and their features are `rpc-hyper`'s (see its
+//! "Feature flags").
+//!
 //! # Design
 //! - Requests are parsed in one pass straight from the borrowed body; params stay raw JSON text
 //!   ([`Params`]) until the method decodes them. No `serde_json::Value` is built on the way.
