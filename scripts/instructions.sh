@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per call, counted by callgrind (immune to machine noise): the dispatcher with a
-# hand-written and a macro-generated `add`, against the serde floor.
+# hand-written and a macro-generated `add`, against the serde floor; and the macro's `add`
+# reading one extension from the call's context, against the one that does not.
 #
 # Usage: scripts/instructions.sh [N]   (default 20000 calls; batches run N/100 times)
 set -euo pipefail
@@ -21,14 +22,15 @@ per_call() { # who shape n
     echo $(( (full - base) / $3 ))
 }
 
-printf '%-11s %10s %10s %10s %8s %8s\n' shape floor hand macro hand/fl macro/fl
+printf '%-11s %10s %10s %10s %10s %8s %8s %9s\n' shape floor hand macro ext hand/fl macro/fl ext/macro
 for shape in named positional batch; do
     n=$N
     [ "$shape" = batch ] && n=$((N / 100))
     floor=$(per_call floor "$shape" "$n")
     hand=$(per_call hand "$shape" "$n")
     macro=$(per_call macro "$shape" "$n")
-    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" \
-        'BEGIN { printf "%-11s %10d %10d %10d %8.2f %8.2f\n", s, f, h, m, h / f, m / f }'
+    ext=$(per_call ext "$shape" "$n")
+    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" -v e="$ext" \
+        'BEGIN { printf "%-11s %10d %10d %10d %10d %8.2f %8.2f %9.3f\n", s, f, h, m, e, h / f, m / f, e / m }'
 done
 echo "(instructions per request; a batch request holds 100 calls)"

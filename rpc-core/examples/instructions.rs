@@ -1,12 +1,13 @@
 //! Runs one `add` call N times in-process, for counting instructions with callgrind
-//! (`scripts/instructions.sh`): `instructions floor|hand|macro named|positional|batch N`.
+//! (`scripts/instructions.sh`): `instructions floor|hand|macro|ext named|positional|batch N`.
 //!
 //! `floor` is the least any JSON-RPC server must do: serde parses the request into borrowed
-//! types, the sum is taken, serde writes the response.
+//! types, the sum is taken, serde writes the response. `ext` is the `#[rpc_method]` add that
+//! also reads an extension from the call's context, handled with one.
 
 use std::hint::black_box;
 
-use rpc_core::{rpc_method, ErrorObject, Method, Params, Router};
+use rpc_core::{rpc_method, Context, ErrorObject, Ext, Extensions, Method, Params, Router};
 
 #[path = "../benches/support/floor.rs"]
 mod floor;
@@ -18,6 +19,18 @@ fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
         .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
+/// Who calls: an extension a layer in front would insert.
+#[derive(Clone)]
+struct Caller(u32);
+
+/// Adds two integers, for a caller.
+#[rpc_method(name = "add")]
+fn add_for(a: i64, b: i64, caller: Ext<'_, Caller>) -> Result<i64, ErrorObject> {
+    a.checked_add(b)
+        .and_then(|sum| sum.checked_add(i64::from(caller.0)))
+        .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+}
+
 #[path = "../benches/support/now.rs"]
 mod now;
 use now::now;
@@ -25,7 +38,7 @@ use now::now;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [who, shape, n] = &args[..] else {
-        eprintln!("usage: instructions floor|hand|macro named|positional|batch N");
+        eprintln!("usage: instructions floor|hand|macro|ext named|positional|batch N");
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("a count");
@@ -53,9 +66,13 @@ fn main() {
                     .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
             }))
             .map(drop),
+        "ext" => router.register(add_for::method()).map(drop),
         _ => router.register(add::method()).map(drop),
     }
     .expect("one registration");
+    let mut extensions = Extensions::new();
+    extensions.insert(Caller(0));
+    let cx = Context::new().with_extensions(&extensions);
     let batch = shape == "batch";
     let mut total = 0usize;
     for _ in 0..n {
@@ -65,6 +82,8 @@ fn main() {
             } else {
                 floor::single(black_box(&body))
             }
+        } else if who == "ext" {
+            now(router.handle_with(black_box(&body), &cx)).expect("an answer")
         } else {
             now(router.handle(black_box(&body))).expect("an answer")
         };

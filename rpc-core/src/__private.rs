@@ -16,7 +16,32 @@ pub use std::result::Result::{self, Err, Ok};
 pub use std::vec::Vec;
 
 pub use crate::method::BoxFuture;
-pub use crate::{ErrorObject, FromState, Method, ParamInfo, Params, State};
+pub use crate::{Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, State};
+
+/// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log
+/// names the missing type (a server misconfiguration); the caller only learns that the server
+/// failed.
+pub fn ext<'a, T: Send + Sync + 'static>(
+    cx: &'a Context<'_>,
+    method: &'static str,
+) -> Result<Ext<'a, T>, ErrorObject> {
+    match cx.get::<T>() {
+        Some(value) => Ok(Ext::new(value)),
+        None => {
+            tracing::error!(
+                method,
+                extension = std::any::type_name::<T>(),
+                "a required extension is missing from the call's context"
+            );
+            Err(ErrorObject::internal_error())
+        }
+    }
+}
+
+/// An `Option<Ext<'_, T>>` parameter.
+pub fn ext_opt<'a, T: Send + Sync + 'static>(cx: &'a Context<'_>) -> Option<Ext<'a, T>> {
+    cx.get::<T>().map(Ext::new)
+}
 
 use crate::params::serde_error_message;
 use crate::response::write_json;

@@ -4,14 +4,15 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Instant;
 
 use crate::batch::join_all;
+use crate::context::EMPTY;
 use crate::method::{BoxFuture, Callback};
 use crate::request::{parse_body, Body, Entry};
 use crate::response::{write_end, write_error, write_result_start};
-use crate::{ErrorObject, Id, NotSync, Router};
+use crate::{Context, ErrorObject, Id, NotSync, Router};
 
 /// The most buffer reserved for a batch's answer before it is written.
 const MAX_UP_FRONT: usize = 64 * 1024;
@@ -62,9 +63,42 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// # });
     /// # Ok::<(), rpc_core::RegisterError>(())
     /// ```
-    pub async fn handle(&self, body: &[u8]) -> Option<Vec<u8>> {
+    pub fn handle<'a>(&'a self, body: &'a [u8]) -> impl Future<Output = Option<Vec<u8>>> + 'a {
+        // The future of `handle_with` itself: no layer of future around it.
+        self.handle_with(body, &EMPTY)
+    }
+
+    /// Handles one request body as [`Router::handle`] does, with the [`Context`] the
+    /// transport filled: every call of the body sees it.
+    ///
+    /// ```
+    /// use rpc_core::{rpc_method, Context, Ext, Extensions, Router};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(&'static str);
+    ///
+    /// /// Says who calls.
+    /// #[rpc_method]
+    /// fn whoami(user: Ext<'_, User>) -> &'static str {
+    ///     user.0
+    /// }
+    ///
+    /// let mut router = Router::new();
+    /// router.register(whoami::method())?;
+    /// let mut extensions = Extensions::new();
+    /// extensions.insert(User("ada"));
+    /// let cx = Context::new().with_extensions(&extensions);
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let call = br#"{"jsonrpc":"2.0","method":"whoami","id":1}"#;
+    /// let response = router.handle_with(call, &cx).await;
+    /// assert_eq!(response.as_deref(), Some(&br#"{"jsonrpc":"2.0","result":"ada","id":1}"#[..]));
+    /// # });
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    pub async fn handle_with(&self, body: &[u8], cx: &Context<'_>) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
-        self.handle_into(body, &mut out, Mode::Run)
+        self.handle_into(body, &mut out, cx, Mode::Run)
             .await
             .then_some(out)
     }
@@ -86,7 +120,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// ```
     pub fn reject(&self, body: &[u8], error: &ErrorObject) -> Option<Vec<u8>> {
         // Rejecting never waits: no method runs.
-        self.now(body, Mode::Reject(error))
+        self.now(body, &EMPTY, Mode::Reject(error))
     }
 
     /// Handles one request body as [`Router::handle`] does, but at once, without a future,
@@ -111,18 +145,28 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// # Ok::<(), rpc_core::RegisterError>(())
     /// ```
     pub fn handle_sync(&self, body: &[u8]) -> Result<Option<Vec<u8>>, NotSync> {
+        self.handle_sync_with(body, &EMPTY)
+    }
+
+    /// [`Router::handle_sync`] with the [`Context`] the transport filled, as
+    /// [`Router::handle_with`] takes it.
+    pub fn handle_sync_with(
+        &self,
+        body: &[u8],
+        cx: &Context<'_>,
+    ) -> Result<Option<Vec<u8>>, NotSync> {
         if !self.is_sync() {
             return Err(NotSync);
         }
-        Ok(self.now(body, Mode::Run))
+        Ok(self.now(body, cx, Mode::Run))
     }
 
     /// Handles a body that cannot wait (its calls are all sync, or none runs) on the spot.
-    fn now(&self, body: &[u8], mode: Mode<'_>) -> Option<Vec<u8>> {
+    fn now(&self, body: &[u8], cx: &Context<'_>, mode: Mode<'_>) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         let polled = {
-            let handling = std::pin::pin!(self.handle_into(body, &mut out, mode));
-            handling.poll(&mut Context::from_waker(Waker::noop()))
+            let handling = std::pin::pin!(self.handle_into(body, &mut out, cx, mode));
+            handling.poll(&mut TaskContext::from_waker(Waker::noop()))
         };
         match polled {
             Poll::Ready(answered) => answered.then_some(out),
@@ -137,13 +181,19 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Appends the response to `out`; `false` when no response is due (and `out` is unchanged).
-    async fn handle_into(&self, body: &[u8], out: &mut Vec<u8>, mode: Mode<'_>) -> bool {
+    async fn handle_into<'a>(
+        &'a self,
+        body: &'a [u8],
+        out: &mut Vec<u8>,
+        cx: &'a Context<'a>,
+        mode: Mode<'_>,
+    ) -> bool {
         match parse_body(body, self.batch_limit()) {
             Err(err) => {
                 write_error(out, None, &ErrorObject::parse_error().with_data(err));
                 true
             }
-            Ok(Body::Single(entry)) => match self.start(entry, out, mode) {
+            Ok(Body::Single(entry)) => match self.start(entry, out, cx, mode) {
                 Started::Done { answered } => answered,
                 Started::Pending { id, call } => {
                     let outcome = call.await;
@@ -161,7 +211,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             Ok(Body::Batch(entries)) => {
                 // A batch's answer is about as long as its request: grow the buffer once.
                 out.reserve(body.len().min(MAX_UP_FRONT));
-                self.batch(entries, out, mode).await
+                self.batch(entries, out, cx, mode).await
             }
             Ok(Body::BatchTooLong(len)) => {
                 let error = ErrorObject::invalid_request().with_data(format!(
@@ -180,6 +230,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         &'a self,
         entries: Vec<Entry<'a>>,
         out: &mut Vec<u8>,
+        cx: &'a Context<'a>,
         mode: Mode<'_>,
     ) -> bool {
         let start = out.len();
@@ -188,7 +239,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         let mut slots = Vec::new();
         let mut calls = Vec::new();
         for entry in entries {
-            match self.start(entry, out, mode) {
+            match self.start(entry, out, cx, mode) {
                 Started::Done { answered: true } => out.push(b','),
                 Started::Done { answered: false } => {}
                 Started::Pending { id, call } => {
@@ -224,7 +275,13 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Runs one call as far as it goes without waiting.
-    fn start<'a>(&'a self, entry: Entry<'a>, out: &mut Vec<u8>, mode: Mode<'_>) -> Started<'a> {
+    fn start<'a>(
+        &'a self,
+        entry: Entry<'a>,
+        out: &mut Vec<u8>,
+        cx: &'a Context<'a>,
+        mode: Mode<'_>,
+    ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
             Entry::Invalid { id, reason } => {
@@ -261,9 +318,10 @@ impl<S: Send + Sync + 'static> Router<S> {
                 let mark = out.len();
                 write_result_start(out);
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let outcome =
-                    catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params, out)))
-                        .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    call(self.state(), cx, request.params, out)
+                }))
+                .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
                 drop(entered);
                 if let Some(trace) = trace {
                     trace.end(outcome.as_ref().err());
@@ -282,7 +340,8 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
             Callback::Async(call) => {
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let started = catch_unwind(AssertUnwindSafe(|| call(self.state(), request.params)));
+                let started =
+                    catch_unwind(AssertUnwindSafe(|| call(self.state(), cx, request.params)));
                 drop(entered);
                 match started {
                     Ok(future) => Started::Pending {
@@ -382,7 +441,7 @@ pub(crate) struct Guarded<'a> {
 impl Future for Guarded<'_> {
     type Output = Result<Vec<u8>, ErrorObject>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         // The call's span is entered whenever it runs.
         let span = self.trace.as_ref().map(|trace| trace.span.clone());
         let entered = span.as_ref().map(tracing::Span::enter);
@@ -390,7 +449,7 @@ impl Future for Guarded<'_> {
             // Polled after completion: answer rather than panic.
             return Poll::Ready(Err(ErrorObject::internal_error()));
         };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(outcome)) => outcome,
             Err(panic) => Err(panicked(self.method, &*panic)),

@@ -78,6 +78,7 @@
 //! - Every failure is a response, never an `Err` or a panic: see [`Router::handle`].
 
 mod batch;
+mod context;
 mod dispatch;
 mod error;
 mod id;
@@ -91,6 +92,7 @@ mod state;
 #[doc(hidden)]
 pub mod __private;
 
+pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, Version};
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use method::{BoxFuture, Method, MethodInfo, ParamInfo};

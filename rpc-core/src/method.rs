@@ -8,18 +8,19 @@ use std::pin::Pin;
 use serde::Serialize;
 
 use crate::response::write_json;
-use crate::{ErrorObject, Params};
+use crate::{Context, ErrorObject, Params};
 
 /// A boxed, sendable future: what an async method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Calls a sync method and writes its result's JSON to the buffer.
 pub(crate) type SyncFn<S> =
-    dyn Fn(&S, Params<'_>, &mut Vec<u8>) -> Result<(), ErrorObject> + Send + Sync;
+    dyn Fn(&S, &Context<'_>, Params<'_>, &mut Vec<u8>) -> Result<(), ErrorObject> + Send + Sync;
 
 /// Starts an async method; the future yields its result's JSON.
-pub(crate) type AsyncFn<S> =
-    dyn for<'a> Fn(&'a S, Params<'a>) -> BoxFuture<'a, Result<Vec<u8>, ErrorObject>> + Send + Sync;
+pub(crate) type AsyncFn<S> = dyn for<'a> Fn(&'a S, &'a Context<'a>, Params<'a>) -> BoxFuture<'a, Result<Vec<u8>, ErrorObject>>
+    + Send
+    + Sync;
 
 /// Sync and async methods are different callbacks, so that a sync call allocates no future.
 pub(crate) enum Callback<S> {
@@ -58,8 +59,31 @@ impl<S: Send + Sync + 'static> Method<S> {
         R: Serialize,
         E: Into<ErrorObject>,
     {
+        Self::new_sync_with(name, move |state: &S, _: &Context<'_>, params| {
+            method(state, params)
+        })
+    }
+
+    /// A sync method that reads the call's [`Context`] too.
+    ///
+    /// ```
+    /// use rpc_core::{Context, ErrorObject, Method, Params, PeerAddr};
+    ///
+    /// let whence = Method::new_sync_with("whence", |_: &(), cx: &Context<'_>, _: Params<'_>| {
+    ///     Ok::<_, ErrorObject>(cx.peer().map(|peer| peer.to_string()))
+    /// });
+    /// # let _ = whence;
+    /// ```
+    pub fn new_sync_with<F, R, E>(name: impl Into<Cow<'static, str>>, method: F) -> Self
+    where
+        F: Fn(&S, &Context<'_>, Params<'_>) -> Result<R, E> + Send + Sync + 'static,
+        R: Serialize,
+        E: Into<ErrorObject>,
+    {
         let callback =
-            move |state: &S, params: Params<'_>, out: &mut Vec<u8>| match method(state, params) {
+            move |state: &S, cx: &Context<'_>, params: Params<'_>, out: &mut Vec<u8>| match method(
+                state, cx, params,
+            ) {
                 Ok(result) => write_json(out, &result),
                 Err(err) => Err(err.into()),
             };
@@ -84,8 +108,33 @@ impl<S: Send + Sync + 'static> Method<S> {
         R: Serialize + 'static,
         E: Into<ErrorObject> + 'static,
     {
-        Self::from_async_json(name, move |state, params| {
-            let call = method(state, params);
+        Self::new_async_with(name, move |state, _, params| method(state, params))
+    }
+
+    /// An async method that reads the call's [`Context`] too; its future may borrow it.
+    ///
+    /// ```
+    /// use rpc_core::{Context, ErrorObject, HeaderMap, Method, Params};
+    ///
+    /// let agent = Method::new_async_with("agent", |_: &(), cx: &Context<'_>, _: Params<'_>| {
+    ///     Box::pin(async move {
+    ///         let agent = cx.get::<HeaderMap>().and_then(|headers| headers.get("user-agent"));
+    ///         Ok::<_, ErrorObject>(agent.and_then(|agent| agent.to_str().ok()).map(str::to_owned))
+    ///     })
+    /// });
+    /// # let _ = agent;
+    /// ```
+    pub fn new_async_with<F, R, E>(name: impl Into<Cow<'static, str>>, method: F) -> Self
+    where
+        F: for<'a> Fn(&'a S, &'a Context<'a>, Params<'a>) -> BoxFuture<'a, Result<R, E>>
+            + Send
+            + Sync
+            + 'static,
+        R: Serialize + 'static,
+        E: Into<ErrorObject> + 'static,
+    {
+        Self::from_async_json(name, move |state, cx, params| {
+            let call = method(state, cx, params);
             Box::pin(async move {
                 let mut out = Vec::new();
                 write_json(&mut out, &call.await.map_err(Into::into)?)?;
@@ -99,7 +148,10 @@ impl<S: Send + Sync + 'static> Method<S> {
     #[doc(hidden)]
     pub fn from_sync_json<F>(name: impl Into<Cow<'static, str>>, method: F) -> Self
     where
-        F: Fn(&S, Params<'_>, &mut Vec<u8>) -> Result<(), ErrorObject> + Send + Sync + 'static,
+        F: Fn(&S, &Context<'_>, Params<'_>, &mut Vec<u8>) -> Result<(), ErrorObject>
+            + Send
+            + Sync
+            + 'static,
     {
         Self::with_callback(name, false, Callback::Sync(Box::new(method)))
     }
@@ -110,7 +162,11 @@ impl<S: Send + Sync + 'static> Method<S> {
     #[doc(hidden)]
     pub fn from_async_json<F>(name: impl Into<Cow<'static, str>>, method: F) -> Self
     where
-        F: for<'a> Fn(&'a S, Params<'a>) -> BoxFuture<'a, Result<Vec<u8>, ErrorObject>>
+        F: for<'a> Fn(
+                &'a S,
+                &'a Context<'a>,
+                Params<'a>,
+            ) -> BoxFuture<'a, Result<Vec<u8>, ErrorObject>>
             + Send
             + Sync
             + 'static,

@@ -30,13 +30,29 @@ pub(crate) enum ParamKind {
     Wire { name: LitStr, renamed: bool },
     /// `State<'_, T>`: the router's state (or the part of it that is a `T`).
     State { inner: Box<Type> },
+    /// `Ext<'_, T>`, or `Option<Ext<'_, T>>`: a value from the call's context.
+    Ext { inner: Box<Type>, optional: bool },
+    /// `&Context<'_>`: the call's context, whole.
+    Context,
+}
+
+impl ParamKind {
+    /// What the parameter is, for messages; `None` for a wire parameter.
+    fn local(&self) -> Option<&'static str> {
+        match self {
+            ParamKind::Wire { .. } => None,
+            ParamKind::State { .. } => Some("a `State`"),
+            ParamKind::Ext { .. } => Some("an `Ext`"),
+            ParamKind::Context => Some("a `Context`"),
+        }
+    }
 }
 
 impl Param {
     pub(crate) fn wire_name(&self) -> Option<&LitStr> {
         match &self.kind {
             ParamKind::Wire { name, .. } => Some(name),
-            ParamKind::State { .. } => None,
+            _ => None,
         }
     }
 }
@@ -65,15 +81,15 @@ impl Method {
                         }
                     };
                     let ty = (*typed.ty).clone();
-                    let kind = match state_inner(&ty).map(Box::new) {
-                        Some(inner) => {
-                            if let Some(rename) = &rename {
+                    let kind = match local_kind(&ty) {
+                        Some(kind) => {
+                            if let (Some(rename), Some(what)) = (&rename, kind.local()) {
                                 errors.push(syn::Error::new_spanned(
                                     rename,
-                                    "a `State` parameter is not sent on the wire, so it cannot be renamed",
+                                    format!("{what} parameter is not sent on the wire, so it cannot be renamed"),
                                 ));
                             }
-                            ParamKind::State { inner }
+                            kind
                         }
                         None => {
                             let renamed = rename.is_some();
@@ -107,19 +123,52 @@ impl Method {
             .map_or_else(|| self.ident.span(), Spanned::span)
     }
 
-    pub(crate) fn state(&self) -> Option<&Type> {
-        self.params.iter().find_map(|p| match &p.kind {
+    /// The `T` of each `State<'_, T>` parameter.
+    pub(crate) fn states(&self) -> impl Iterator<Item = &Type> {
+        self.params.iter().filter_map(|p| match &p.kind {
             ParamKind::State { inner } => Some(&**inner),
-            ParamKind::Wire { .. } => None,
+            _ => None,
         })
     }
 }
 
-/// `T` of a parameter typed `State<'_, T>` (or `path::State<T>`).
-fn state_inner(ty: &Type) -> Option<Type> {
+/// What a parameter that is not read from the wire is, by the way its type is written:
+/// `State<'_, T>`, `Ext<'_, T>`, `Option<Ext<'_, T>>` (any path to them), or `&Context<'_>`.
+fn local_kind(ty: &Type) -> Option<ParamKind> {
+    if let Type::Reference(reference) = ty {
+        let Type::Path(path) = &*reference.elem else {
+            return None;
+        };
+        let last = path.path.segments.last()?;
+        return (path.qself.is_none() && last.ident == "Context" && reference.mutability.is_none())
+            .then_some(ParamKind::Context);
+    }
+    if let Some(inner) = wrapped("State", ty) {
+        return Some(ParamKind::State {
+            inner: Box::new(inner),
+        });
+    }
+    if let Some(inner) = wrapped("Ext", ty) {
+        return Some(ParamKind::Ext {
+            inner: Box::new(inner),
+            optional: false,
+        });
+    }
+    let inner = wrapped("Ext", &wrapped("Option", ty)?)?;
+    Some(ParamKind::Ext {
+        inner: Box::new(inner),
+        optional: true,
+    })
+}
+
+/// `T` of a type written `Name<'_, T>` or `Name<T>` (or `path::Name<...>`).
+fn wrapped(name: &str, ty: &Type) -> Option<Type> {
     let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
     let last = path.path.segments.last()?;
-    if last.ident != "State" {
+    if last.ident != name {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &last.arguments else {

@@ -48,10 +48,14 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         quote_spanned!(at(&p.ty)=> #rt::missing(slots.#field, #wire_name)?)
     });
 
-    let state_bound = method.state().map(|inner| {
-        let inner = with_lifetime(inner);
-        quote!(for<'__de> #inner: #rt::FromState<__S>,)
-    });
+    // Each state part must come from the router's state: the bound names the user's type.
+    let state_bound: Vec<_> = method
+        .states()
+        .map(|inner| {
+            let bounded = with_lifetime(inner);
+            quote_spanned!(at(inner)=> for<'__de> #bounded: #rt::FromState<__S>,)
+        })
+        .collect();
     let args = method.params.iter().map(|p| match &p.kind {
         ParamKind::Wire { .. } => {
             let field = &p.ident;
@@ -60,6 +64,15 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         ParamKind::State { .. } => {
             quote!(#rt::State::new(#rt::FromState::<__S>::from_state(__rpc_state)))
         }
+        ParamKind::Ext {
+            inner,
+            optional: false,
+        } => quote_spanned!(at(inner)=> #rt::ext::<#inner>(__rpc_cx, #name)?),
+        ParamKind::Ext {
+            inner,
+            optional: true,
+        } => quote_spanned!(at(inner)=> #rt::ext_opt::<#inner>(__rpc_cx)),
+        ParamKind::Context => quote!(__rpc_cx),
     });
 
     // A return type that is no `Result` and not `Serialize`, or a `Result` whose error does not
@@ -74,11 +87,12 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         quote! {
             fn __rpc_call<'__a, __S>(
                 __rpc_state: &'__a __S,
+                __rpc_cx: &'__a #rt::Context<'__a>,
                 __rpc_params: #rt::Params<'__a>,
             ) -> #rt::BoxFuture<'__a, #rt::Result<#rt::Vec<u8>, #rt::ErrorObject>>
             where
                 __S: #rt::Send + #rt::Sync + 'static,
-                #state_bound
+                #(#state_bound)*
             {
                 #rt::Box::pin(async move {
                     let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'__a>>(__rpc_params)?;
@@ -92,12 +106,13 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         quote! {
             fn __rpc_call<__S>(
                 __rpc_state: &__S,
+                __rpc_cx: &#rt::Context<'_>,
                 __rpc_params: #rt::Params<'_>,
                 __rpc_out: &mut #rt::Vec<u8>,
             ) -> #rt::Result<(), #rt::ErrorObject>
             where
                 __S: #rt::Send + #rt::Sync + 'static,
-                #state_bound
+                #(#state_bound)*
             {
                 let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'_>>(__rpc_params)?;
                 let #value = #ident(#(#args),*);
@@ -142,7 +157,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             #vis fn method<__S>() -> #rt::Method<__S>
             where
                 __S: #rt::Send + #rt::Sync + 'static,
-                #state_bound
+                #(#state_bound)*
             {
                 #[allow(unused_imports)]
                 use #rt::{ResultKind as _, ValueKind as _};

@@ -36,34 +36,23 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
     }
 
     let mut seen = HashMap::new();
-    let mut state_seen = false;
     for param in &method.params {
-        match &param.kind {
-            ParamKind::Wire { name, renamed } => {
-                if let Some(first) = seen.insert(name.value(), param.ident.clone()) {
-                    let at = if *renamed {
-                        name.span()
-                    } else {
-                        param.ident.span()
-                    };
-                    errors.push(syn::Error::new(
-                        at,
-                        format!(
-                            "duplicate parameter name \"{}\" (also used by `{first}`)",
-                            name.value()
-                        ),
-                    ));
-                }
-            }
-            ParamKind::State { .. } => {
-                if state_seen {
-                    errors.push(syn::Error::new_spanned(
-                        &param.ty,
-                        "only one `State` parameter is allowed: implement `FromState` on a struct to reach several parts",
-                    ));
-                }
-                state_seen = true;
-            }
+        let ParamKind::Wire { name, renamed } = &param.kind else {
+            continue;
+        };
+        if let Some(first) = seen.insert(name.value(), param.ident.clone()) {
+            let at = if *renamed {
+                name.span()
+            } else {
+                param.ident.span()
+            };
+            errors.push(syn::Error::new(
+                at,
+                format!(
+                    "duplicate parameter name \"{}\" (also used by `{first}`)",
+                    name.value()
+                ),
+            ));
         }
     }
 }

@@ -1,0 +1,271 @@
+//! Where a call comes from: what its transport knows of it, and the values that layers in
+//! front of the router put there.
+
+use std::any::Any;
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use http::{Extensions, HeaderMap, Version};
+
+/// What a call knows about where it came from, filled by the transport.
+///
+/// Every call of a request (each call of a batch alike) is handled with the same context. A
+/// method reads it through [`Ext`] parameters (with `#[rpc_method]`), or takes it whole (a
+/// hand-built method from [`Method::new_sync_with`](crate::Method::new_sync_with)).
+///
+/// It holds, each only when the transport sets it:
+///
+/// | value | type, as [`Context::get`] and [`Ext`] find it | set by `rpc-hyper` |
+/// |---|---|---|
+/// | typed extensions | any `Send + Sync + 'static` type | the HTTP request's own `http::Extensions`: what a tower layer in front inserted (an authenticated user, axum's `ConnectInfo`) |
+/// | request headers | [`HeaderMap`] | the HTTP request's headers |
+/// | protocol version | [`Version`] | the HTTP version |
+/// | the peer's address | [`PeerAddr`] | the TCP peer, when served by `rpc_hyper::serve` |
+/// | the connection | [`ConnectionId`] | unique per connection, when served by `rpc_hyper::serve` |
+///
+/// A context borrows what it holds: the transport builds it once per request (or once per
+/// connection), and nothing is copied per call.
+///
+/// ```
+/// use rpc_core::{Context, Extensions, PeerAddr, Router};
+///
+/// #[derive(Clone)]
+/// struct User(String);
+///
+/// let mut extensions = Extensions::new();
+/// extensions.insert(User("ada".into()));
+/// let peer = PeerAddr("127.0.0.1:4000".parse().unwrap());
+/// let cx = Context::new().with_extensions(&extensions).with_peer(peer);
+///
+/// assert_eq!(cx.get::<User>().map(|user| user.0.as_str()), Some("ada"));
+/// assert_eq!(cx.get::<PeerAddr>(), Some(&peer));
+/// assert!(cx.get::<u64>().is_none());
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct Context<'a> {
+    extensions: Option<&'a Extensions>,
+    headers: Option<&'a HeaderMap>,
+    version: Option<Version>,
+    peer: Option<PeerAddr>,
+    connection: Option<ConnectionId>,
+}
+
+/// The context of a call that came with none: nothing in it.
+pub(crate) static EMPTY: Context<'static> = Context::new();
+
+impl<'a> Context<'a> {
+    /// A context with nothing in it.
+    pub const fn new() -> Self {
+        Self {
+            extensions: None,
+            headers: None,
+            version: None,
+            peer: None,
+            connection: None,
+        }
+    }
+
+    /// Sets the typed extensions.
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: &'a Extensions) -> Self {
+        self.extensions = Some(extensions);
+        self
+    }
+
+    /// Sets the request's headers.
+    #[must_use]
+    pub fn with_headers(mut self, headers: &'a HeaderMap) -> Self {
+        self.headers = Some(headers);
+        self
+    }
+
+    /// Sets the protocol version.
+    #[must_use]
+    pub fn with_version(mut self, version: Version) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Sets the peer's address.
+    #[must_use]
+    pub fn with_peer(mut self, peer: PeerAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// Sets the connection the call came on.
+    #[must_use]
+    pub fn with_connection(mut self, connection: ConnectionId) -> Self {
+        self.connection = Some(connection);
+        self
+    }
+
+    /// The value of type `T`: the transport's own ([`HeaderMap`], [`Version`], [`PeerAddr`],
+    /// [`ConnectionId`]) or an extension.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        // The type tests are decided at compile time, for each `T`.
+        let own: Option<&dyn Any> = if is::<T, HeaderMap>() {
+            self.headers.map(|headers| headers as &dyn Any)
+        } else if is::<T, Version>() {
+            self.version.as_ref().map(|version| version as &dyn Any)
+        } else if is::<T, PeerAddr>() {
+            self.peer.as_ref().map(|peer| peer as &dyn Any)
+        } else if is::<T, ConnectionId>() {
+            self.connection.as_ref().map(|id| id as &dyn Any)
+        } else {
+            return self.extensions?.get::<T>();
+        };
+        own?.downcast_ref()
+    }
+
+    /// The typed extensions, if the transport set them.
+    pub fn extensions(&self) -> Option<&'a Extensions> {
+        self.extensions
+    }
+
+    /// The request's headers, if the transport set them.
+    pub fn headers(&self) -> Option<&'a HeaderMap> {
+        self.headers
+    }
+
+    /// The protocol version, if the transport set it.
+    pub fn version(&self) -> Option<Version> {
+        self.version
+    }
+
+    /// The peer's address, if the transport knows it.
+    pub fn peer(&self) -> Option<PeerAddr> {
+        self.peer
+    }
+
+    /// The connection the call came on, if the transport has connections.
+    pub fn connection(&self) -> Option<ConnectionId> {
+        self.connection
+    }
+}
+
+fn is<T: 'static, U: 'static>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>()
+}
+
+impl fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("extensions", &self.extensions.map(Extensions::len))
+            .field("headers", &self.headers.map(HeaderMap::len))
+            .field("version", &self.version)
+            .field("peer", &self.peer)
+            .field("connection", &self.connection)
+            .finish()
+    }
+}
+
+/// The address of the peer a call came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Which connection a call came on: unique among the connections of one process.
+///
+/// A transport with connections (`rpc_hyper::serve`, a WebSocket) gives each a new one; calls
+/// with the same id came on the same connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(u64);
+
+impl ConnectionId {
+    /// A new id, never handed out before in this process.
+    pub fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A value from the call's [`Context`], as a parameter of a method under `#[rpc_method]`.
+///
+/// `Ext<'_, T>` is what axum's `Extension<T>` is, without the clone: a reference to the
+/// value of type `T` in the context (an extension a layer inserted, or one of the transport's
+/// own values: [`HeaderMap`], [`Version`], [`PeerAddr`], [`ConnectionId`]). It is not a wire
+/// parameter.
+///
+/// - `Ext<'_, T>` is required: when the context has no `T`, the call is answered with -32603
+///   "Internal error" and the log says which type was missing (a server misconfiguration,
+///   not the caller's fault; the caller never sees the type's name).
+/// - `Option<Ext<'_, T>>` is `None` when it is absent.
+///
+/// ```
+/// use rpc_core::{rpc_method, Ext, HeaderMap, PeerAddr};
+///
+/// #[derive(Clone)]
+/// struct User(String);
+///
+/// /// Greets the caller an authentication layer let in.
+/// #[rpc_method]
+/// fn whoami(user: Ext<'_, User>, peer: Option<Ext<'_, PeerAddr>>) -> String {
+///     match peer {
+///         Some(peer) => format!("{} from {}", user.0, *peer),
+///         None => user.0.clone(),
+///     }
+/// }
+///
+/// /// Reads a header.
+/// #[rpc_method]
+/// fn request_id(headers: Ext<'_, HeaderMap>) -> Option<String> {
+///     let id = headers.get("x-request-id")?;
+///     id.to_str().ok().map(str::to_owned)
+/// }
+/// ```
+pub struct Ext<'a, T>(&'a T);
+
+impl<'a, T> Ext<'a, T> {
+    /// Wraps a reference to the value.
+    pub fn new(value: &'a T) -> Self {
+        Self(value)
+    }
+
+    /// The reference, for as long as the context is borrowed (`Deref` gives a shorter one).
+    /// An associated function, not a method, so that it hides no method of `T`'s: write
+    /// `Ext::into_ref(headers)`, while `headers.get("x-request-id")` is `HeaderMap::get`.
+    pub fn into_ref(this: Self) -> &'a T {
+        this.0
+    }
+}
+
+impl<T> Deref for Ext<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
+
+impl<T> Clone for Ext<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Ext<'_, T> {}
+
+impl<T: fmt::Debug> fmt::Debug for Ext<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Ext").field(self.0).finish()
+    }
+}
