@@ -33,6 +33,7 @@ use hyper::server::conn::http2;
 use hyper_util::rt::TokioIo;
 #[cfg(feature = "http2")]
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rpc_core::{ConnectionId, PeerAddr};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -71,8 +72,49 @@ impl Protocols {
     }
 }
 
+/// The connection a request came on, for the call context: its peer and its id.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Connection {
+    pub(crate) peer: PeerAddr,
+    pub(crate) id: ConnectionId,
+}
+
+tokio::task_local! {
+    /// The connection whose task this is. hyper calls a connection's service from that
+    /// connection's task (an HTTP/2 stream's future runs on a task of its own, but is made on
+    /// the connection's), so a service reads it when called: no allocation, and no change to
+    /// the request.
+    static CONNECTION: Connection;
+}
+
+impl Connection {
+    /// The connection being served on this task, if `serve` serves it.
+    pub(crate) fn current() -> Option<Self> {
+        CONNECTION.try_with(|connection| *connection).ok()
+    }
+}
+
 /// Serves one connection until it ends, or until its control says to stop.
 pub(crate) async fn serve_connection<T: HttpService>(
+    protocols: &Protocols,
+    service: T,
+    stream: TcpStream,
+    peer: SocketAddr,
+    control: Arc<Control>,
+) {
+    let connection = Connection {
+        peer: PeerAddr(peer),
+        id: ConnectionId::next(),
+    };
+    CONNECTION
+        .scope(
+            connection,
+            serve_identified(protocols, service, stream, peer, control),
+        )
+        .await;
+}
+
+async fn serve_identified<T: HttpService>(
     protocols: &Protocols,
     service: T,
     stream: TcpStream,

@@ -68,6 +68,39 @@
 //! requests: a page on another origin cannot post JSON here without a CORS preflight, and
 //! CORS is off unless you add it.
 //!
+//! # The call context
+//!
+//! Every call of a request, each call of a batch alike, is handled with one
+//! [`rpc_core::Context`], filled once per request without copying; a method reads it with
+//! `Ext<'_, T>` parameters or a `&Context<'_>` parameter (see `rpc_core::Ext`).
+//!
+//! | in the context | type | where it comes from |
+//! |---|---|---|
+//! | the request's extensions | any type a layer inserted, by its type | the request's own `http::Extensions`: what a tower layer in front of the endpoint inserted (the authenticated user, say), and axum's `ConnectInfo<SocketAddr>` when axum serves with connect info |
+//! | the request's headers | `rpc_core::HeaderMap` | the request's header map |
+//! | the HTTP version | `rpc_core::Version` | HTTP/1.0, HTTP/1.1, or HTTP/2 (h2c) |
+//! | the peer's address | `rpc_core::PeerAddr` | the TCP peer, when the connection is served by [`serve`] or [`serve_service`] (also when the endpoint is mounted inside another service they serve) |
+//! | the connection | `rpc_core::ConnectionId` | one per TCP connection served by [`serve`] or [`serve_service`]: the calls of every request on a kept-alive connection share it |
+//!
+//! ```no_run
+//! use rpc_core::{rpc_method, Ext, HeaderMap, PeerAddr, Router};
+//!
+//! /// Who calls, and with which request id.
+//! #[rpc_method]
+//! fn whence(peer: Option<Ext<'_, PeerAddr>>, headers: Ext<'_, HeaderMap>) -> String {
+//!     let id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
+//!     format!("{:?} from {:?}", id, peer.map(|peer| peer.0))
+//! }
+//!
+//! # async {
+//! let mut router = Router::new();
+//! router.register(whence::method())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! rpc_hyper::serve(listener, router).await?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # };
+//! ```
+//!
 //! # Limits and timeouts
 //!
 //! | setting | default | where |

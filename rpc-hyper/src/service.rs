@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{Extensions, HeaderMap, Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 use http_body_util::Full;
 use rpc_core::{ErrorObject, NotSync, Router};
 use tracing::Instrument;
+
+use crate::connection::Connection;
 
 /// The largest request body accepted by default: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
@@ -152,8 +154,22 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         &mut Arc::make_mut(&mut self.inner).config
     }
 
-    /// Answers one HTTP request.
+    /// Answers one HTTP request. Run on a connection of [`serve`](crate::serve), the
+    /// calls' context has the connection's peer address and id.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        self.handle_on(request, Connection::current()).await
+    }
+
+    /// [`RpcService::handle`], for a request that came on `connection`.
+    async fn handle_on<B>(
+        &self,
+        request: Request<B>,
+        connection: Option<Connection>,
+    ) -> Response<ResponseBody>
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -162,13 +178,13 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         // A span and two clock reads a request: only when someone listens.
         if span.is_disabled() {
             return self
-                .respond(request)
+                .respond(request, connection)
                 .await
                 .unwrap_or_else(|never| match never {});
         }
         let started = Instant::now();
         let response = span
-            .in_scope(|| self.respond(request))
+            .in_scope(|| self.respond(request, connection))
             .instrument(span.clone())
             .await
             .unwrap_or_else(|never| match never {});
@@ -183,20 +199,31 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 
     /// The untraced way through [`RpcService::handle`]: the future the services return.
-    fn respond<B>(&self, request: Request<B>) -> ResponseFuture<S, B>
+    fn respond<B>(
+        &self,
+        request: Request<B>,
+        connection: Option<Connection>,
+    ) -> ResponseFuture<S, B>
     where
         B: Body,
         B::Error: Into<BoxError>,
     {
         match self.admit(request) {
-            Ok(body) => ResponseFuture::reading(self.clone(), body),
+            Ok((head, body)) => {
+                let head = Head {
+                    headers: head.headers,
+                    extensions: head.extensions,
+                    version: head.version,
+                    connection,
+                };
+                ResponseFuture::reading(self.clone(), head, body)
+            }
             Err(refusal) => ResponseFuture::ready(refusal.response()),
         }
     }
 
-    /// Checks everything that can be checked before the body is read, and keeps only the
-    /// body: the future that reads and answers it then holds no request head.
-    fn admit<B: Body>(&self, request: Request<B>) -> Result<B, Refusal> {
+    /// Checks everything that can be checked before the body is read.
+    fn admit<B: Body>(&self, request: Request<B>) -> Result<(http::request::Parts, B), Refusal> {
         let config = &self.inner.config;
         if config
             .path
@@ -211,7 +238,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         if !is_json(request.headers()) {
             return Err(Refusal::UnsupportedMediaType);
         }
-        let body = request.into_body();
+        let (head, body) = request.into_parts();
         // The declared length, as the server parsed it from `Content-Length`: no header lookup.
         if body
             .size_hint()
@@ -220,28 +247,29 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         {
             return Err(Refusal::TooLarge);
         }
-        Ok(body)
+        Ok((head, body))
     }
 
     /// What follows a body read in full: a sync router answers at once; otherwise the calls
     /// run in a boxed future, within the request time limit.
-    fn dispatch<B>(&self, body: Bytes) -> State<S, B> {
-        match self.inner.router.handle_sync(&body) {
+    fn dispatch<B>(&self, body: Bytes, head: Head) -> State<S, B> {
+        match self.inner.router.handle_sync_with(&body, &head.context()) {
             Ok(answer) => State::Ready {
                 response: Some(json_response(answer)),
             },
             Err(NotSync) => {
                 let service = self.clone();
                 State::Waiting {
-                    future: Box::pin(async move { service.dispatch_async(body).await }),
+                    future: Box::pin(async move { service.dispatch_async(body, head).await }),
                 }
             }
         }
     }
 
     /// Runs the calls of a body on a router with async methods.
-    async fn dispatch_async(&self, body: Bytes) -> Response<ResponseBody> {
-        let mut handling = pin!(self.inner.router.handle(&body));
+    async fn dispatch_async(&self, body: Bytes, head: Head) -> Response<ResponseBody> {
+        let cx = head.context();
+        let mut handling = pin!(self.inner.router.handle_with(&body, &cx));
         // Most requests (every sync method) are answered on the first poll: they need no timer.
         let first = poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
         let answer = match (first, self.inner.config.request_timeout) {
@@ -264,6 +292,29 @@ impl<S: Send + Sync + 'static> RpcService<S> {
             }
         };
         json_response(answer)
+    }
+}
+
+/// What the calls' context holds of a request: kept, not copied, while its body is read and
+/// its calls run.
+#[derive(Default)]
+struct Head {
+    headers: HeaderMap,
+    extensions: Extensions,
+    version: Version,
+    connection: Option<Connection>,
+}
+
+impl Head {
+    fn context(&self) -> rpc_core::Context<'_> {
+        let cx = rpc_core::Context::new()
+            .with_headers(&self.headers)
+            .with_extensions(&self.extensions)
+            .with_version(self.version);
+        match self.connection {
+            Some(connection) => cx.with_peer(connection.peer).with_connection(connection.id),
+            None => cx,
+        }
     }
 }
 
@@ -305,6 +356,7 @@ pin_project_lite::pin_project! {
         // The body is being read; the timer starts if it does not come at once.
         Reading {
             service: RpcService<S>,
+            head: Head,
             #[pin]
             body: B,
             reader: BodyReader,
@@ -326,12 +378,13 @@ impl<S, B: Body> ResponseFuture<S, B> {
         }
     }
 
-    fn reading(service: RpcService<S>, body: B) -> Self {
+    fn reading(service: RpcService<S>, head: Head, body: B) -> Self {
         let config = &service.inner.config;
         let reader = BodyReader::new(config.max_body_size, body.size_hint().lower());
         Self {
             state: State::Reading {
                 service,
+                head,
                 body,
                 reader,
                 deadline: None,
@@ -369,6 +422,7 @@ where
                 StateProj::Waiting { future } => return future.as_mut().poll(cx).map(Ok),
                 StateProj::Reading {
                     service,
+                    head,
                     body,
                     reader,
                     deadline,
@@ -389,7 +443,7 @@ where
                         }
                     };
                     match read {
-                        Ok(body) => service.dispatch(body),
+                        Ok(body) => service.dispatch(body, std::mem::take(head)),
                         Err(err) => State::Ready {
                             response: Some(err.response()),
                         },
@@ -668,11 +722,14 @@ where
 
     fn call(&self, request: Request<B>) -> Self::Future {
         // With tracing on, the whole of `handle` (span, timing), boxed.
+        let connection = Connection::current();
         if tracing::enabled!(tracing::Level::DEBUG) {
             let service = self.clone();
-            return ResponseFuture::waiting(async move { service.handle(request).await });
+            return ResponseFuture::waiting(
+                async move { service.handle_on(request, connection).await },
+            );
         }
-        self.respond(request)
+        self.respond(request, connection)
     }
 }
 

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rpc_core::{rpc_method, ErrorObject, Router, State};
+use rpc_core::{rpc_method, Context, ErrorObject, Ext, PeerAddr, Router, State};
 use rpc_hyper::{RpcService, Serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -54,6 +54,34 @@ fn big(len: usize) -> String {
     "x".repeat(len.min(64 << 20))
 }
 
+/// Who calls, as an authentication layer in front would insert it.
+#[derive(Clone, Debug)]
+pub struct User(pub String);
+
+/// What the call's context holds.
+#[rpc_method]
+async fn context(cx: &Context<'_>, user: Option<Ext<'_, User>>) -> serde_json::Value {
+    // Async, so that the context is read from a method's future as well.
+    tokio::task::yield_now().await;
+    let header = |name: &str| {
+        let value = cx.headers()?.get(name)?;
+        value.to_str().ok().map(str::to_owned)
+    };
+    serde_json::json!({
+        "request_id": header("x-request-id"),
+        "version": cx.version().map(|v| format!("{v:?}")),
+        "peer": cx.get::<PeerAddr>().map(ToString::to_string),
+        "connection": cx.connection().map(|id| id.get()),
+        "user": user.map(|user| user.0.clone()),
+    })
+}
+
+/// Says who calls; the caller must be known.
+#[rpc_method]
+fn whoami(user: Ext<'_, User>) -> String {
+    user.0.clone()
+}
+
 pub fn router() -> Router<Flags> {
     let mut router = Router::with_state(Flags::default());
     router
@@ -61,6 +89,8 @@ pub fn router() -> Router<Flags> {
         .and_then(|r| r.register(slow::method()))
         .and_then(|r| r.register(boom::method()))
         .and_then(|r| r.register(big::method()))
+        .and_then(|r| r.register(context::method()))
+        .and_then(|r| r.register(whoami::method()))
         .unwrap();
     router
 }
