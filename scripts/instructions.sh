@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per call, counted by callgrind (immune to machine noise): the dispatcher with a
 # hand-written and a macro-generated `add`, against the serde floor; and the macro's `add`
-# reading one extension from the call's context, against the one that does not.
+# reading one extension from the call's context, and the macro's `add` behind one call layer
+# that does nothing, each against the plain macro `add`.
 #
 # Usage: scripts/instructions.sh [N]   (default 20000 calls; batches run N/100 times)
 set -euo pipefail
@@ -22,7 +23,8 @@ per_call() { # who shape n
     echo $(( (full - base) / $3 ))
 }
 
-printf '%-11s %10s %10s %10s %10s %8s %8s %9s\n' shape floor hand macro ext hand/fl macro/fl ext/macro
+printf '%-11s %9s %9s %9s %9s %9s %8s %8s %9s %11s\n' shape floor hand macro ext layer \
+    hand/fl macro/fl ext/macro layer/macro
 for shape in named positional batch; do
     n=$N
     [ "$shape" = batch ] && n=$((N / 100))
@@ -30,7 +32,8 @@ for shape in named positional batch; do
     hand=$(per_call hand "$shape" "$n")
     macro=$(per_call macro "$shape" "$n")
     ext=$(per_call ext "$shape" "$n")
-    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" -v e="$ext" \
-        'BEGIN { printf "%-11s %10d %10d %10d %10d %8.2f %8.2f %9.3f\n", s, f, h, m, e, h / f, m / f, e / m }'
+    layer=$(per_call layer "$shape" "$n")
+    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" -v e="$ext" -v l="$layer" \
+        'BEGIN { printf "%-11s %9d %9d %9d %9d %9d %8.2f %8.2f %9.3f %11.3f\n", s, f, h, m, e, l, h / f, m / f, e / m, l / m }'
 done
 echo "(instructions per request; a batch request holds 100 calls)"

@@ -1,13 +1,17 @@
 //! Runs one `add` call N times in-process, for counting instructions with callgrind
-//! (`scripts/instructions.sh`): `instructions floor|hand|macro|ext named|positional|batch N`.
+//! (`scripts/instructions.sh`):
+//! `instructions floor|hand|macro|ext|layer named|positional|batch N`.
 //!
 //! `floor` is the least any JSON-RPC server must do: serde parses the request into borrowed
 //! types, the sum is taken, serde writes the response. `ext` is the `#[rpc_method]` add that
-//! also reads an extension from the call's context, handled with one.
+//! also reads an extension from the call's context, handled with one; `layer` is the
+//! `#[rpc_method]` add on a router with one call layer that does nothing.
 
 use std::hint::black_box;
 
-use rpc_core::{rpc_method, Context, ErrorObject, Ext, Extensions, Method, Params, Router};
+use rpc_core::{
+    rpc_method, CallLayer, Context, ErrorObject, Ext, Extensions, Method, Params, Router,
+};
 
 #[path = "../benches/support/floor.rs"]
 mod floor;
@@ -31,6 +35,11 @@ fn add_for(a: i64, b: i64, caller: Ext<'_, Caller>) -> Result<i64, ErrorObject> 
         .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
+/// A call layer that does nothing: what the layer machinery itself costs.
+struct Nothing;
+
+impl CallLayer for Nothing {}
+
 #[path = "../benches/support/now.rs"]
 mod now;
 use now::now;
@@ -38,7 +47,7 @@ use now::now;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [who, shape, n] = &args[..] else {
-        eprintln!("usage: instructions floor|hand|macro|ext named|positional|batch N");
+        eprintln!("usage: instructions floor|hand|macro|ext|layer named|positional|batch N");
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("a count");
@@ -67,6 +76,7 @@ fn main() {
             }))
             .map(drop),
         "ext" => router.register(add_for::method()).map(drop),
+        "layer" => router.layer(Nothing).register(add::method()).map(drop),
         _ => router.register(add::method()).map(drop),
     }
     .expect("one registration");

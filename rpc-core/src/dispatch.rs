@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crate::batch::join_all;
 use crate::context::EMPTY;
+use crate::layer::{Kept, Layered};
 use crate::method::{BoxFuture, Callback};
 use crate::request::{parse_body, Body, Entry};
 use crate::response::{write_end, write_error, write_result_start};
@@ -295,21 +296,27 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
         };
         if let Mode::Reject(error) = mode {
-            if let Some(id) = &request.id {
-                write_error(out, Some(id), error);
+            return answer_error(out, request.id.as_ref(), error);
+        }
+        // With no layer, nothing of this: not even a clock read.
+        let mut layered = None;
+        if !self.layers.is_empty() {
+            let id = request.id.as_ref();
+            let call = layered.insert(Layered::new(
+                &self.layers,
+                &request.method,
+                id,
+                request.params,
+                cx,
+            ));
+            if let Err(refusal) = call.before() {
+                return answer_error(out, id, &refusal);
             }
-            return Started::Done {
-                answered: request.id.is_some(),
-            };
         }
         let Some(method) = self.lookup(&request.method) else {
-            return match &request.id {
-                Some(id) => {
-                    write_error(out, Some(id), &ErrorObject::method_not_found());
-                    Started::Done { answered: true }
-                }
-                None => Started::Done { answered: false },
-            };
+            let error = ErrorObject::method_not_found();
+            let error = Layered::finish(layered.as_ref(), Err(&error)).unwrap_or(error);
+            return answer_error(out, request.id.as_ref(), &error);
         };
         let name = &*method.info.name;
         let trace = CallTrace::begin(name, request.id.as_ref());
@@ -317,14 +324,21 @@ impl<S: Send + Sync + 'static> Router<S> {
             Callback::Sync(call) => {
                 let mark = out.len();
                 write_result_start(out);
+                let result_at = out.len();
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let mut outcome = catch_unwind(AssertUnwindSafe(|| {
                     call(self.state(), cx, request.params, out)
                 }))
                 .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
                 drop(entered);
                 if let Some(trace) = trace {
                     trace.end(outcome.as_ref().err());
+                }
+                let result = outcome
+                    .as_ref()
+                    .map(|()| out.get(result_at..).unwrap_or_default());
+                if let Some(replaced) = Layered::finish(layered.as_ref(), result) {
+                    outcome = Err(replaced);
                 }
                 match (&request.id, outcome) {
                     (None, _) => out.truncate(mark),
@@ -344,26 +358,40 @@ impl<S: Send + Sync + 'static> Router<S> {
                     catch_unwind(AssertUnwindSafe(|| call(self.state(), cx, request.params)));
                 drop(entered);
                 match started {
-                    Ok(future) => Started::Pending {
-                        call: Guarded {
-                            future: Some(future),
-                            method: name,
-                            trace,
-                        },
-                        id: request.id,
-                    },
+                    Ok(future) => {
+                        let kept = layered.map(|layered| {
+                            let id = request.id.clone();
+                            let kept = layered.keep(&self.layers, name, id, request.params, cx);
+                            Box::new(kept)
+                        });
+                        Started::Pending {
+                            call: Guarded {
+                                future: Some(future),
+                                method: name,
+                                trace,
+                                layered: kept,
+                            },
+                            id: request.id,
+                        }
+                    }
                     Err(panic) => {
                         let error = panicked(name, &*panic);
-                        if let Some(id) = &request.id {
-                            write_error(out, Some(id), &error);
-                        }
-                        Started::Done {
-                            answered: request.id.is_some(),
-                        }
+                        let error = Layered::finish(layered.as_ref(), Err(&error)).unwrap_or(error);
+                        answer_error(out, request.id.as_ref(), &error)
                     }
                 }
             }
         }
+    }
+}
+
+/// Answers a call with `error` now, unless it is a notification.
+fn answer_error<'a>(out: &mut Vec<u8>, id: Option<&Id<'_>>, error: &ErrorObject) -> Started<'a> {
+    if let Some(id) = id {
+        write_error(out, Some(id), error);
+    }
+    Started::Done {
+        answered: id.is_some(),
     }
 }
 
@@ -436,6 +464,9 @@ pub(crate) struct Guarded<'a> {
     method: &'a str,
     /// The call's tracing, if a subscriber listens.
     trace: Option<CallTrace>,
+    /// The call's layers, if the router has any. Boxed: the future of every call of a batch
+    /// is kept, and one without layers should not carry their room.
+    layered: Option<Box<Kept<'a>>>,
 }
 
 impl Future for Guarded<'_> {
@@ -449,7 +480,7 @@ impl Future for Guarded<'_> {
             // Polled after completion: answer rather than panic.
             return Poll::Ready(Err(ErrorObject::internal_error()));
         };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
+        let mut outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(outcome)) => outcome,
             Err(panic) => Err(panicked(self.method, &*panic)),
@@ -458,6 +489,11 @@ impl Future for Guarded<'_> {
         self.future = None;
         if let Some(trace) = self.trace.take() {
             trace.end(outcome.as_ref().err());
+        }
+        let result = outcome.as_ref().map(Vec::as_slice);
+        let replaced = self.layered.as_ref().and_then(|kept| kept.finish(result));
+        if let Some(replaced) = replaced {
+            outcome = Err(replaced);
         }
         Poll::Ready(outcome)
     }

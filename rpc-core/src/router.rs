@@ -5,6 +5,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
+use crate::layer::CallLayer;
 use crate::method::{Callback, Method, MethodInfo};
 
 /// The longest batch a router answers by default: 1,000 calls.
@@ -52,6 +53,8 @@ pub struct Router<S = ()> {
     max_batch_len: usize,
     /// How many of the methods are async.
     async_methods: usize,
+    /// Per-call middleware, outermost first.
+    pub(crate) layers: Vec<Box<dyn CallLayer>>,
 }
 
 impl Router<()> {
@@ -76,7 +79,15 @@ impl<S: Send + Sync + 'static> Router<S> {
             state,
             max_batch_len: DEFAULT_MAX_BATCH_LEN,
             async_methods: 0,
+            layers: Vec::new(),
         }
+    }
+
+    /// Adds a layer around every call (see [`CallLayer`] for what it sees and may do). The
+    /// first layer added is the outermost: its `before` runs first, its `after` last.
+    pub fn layer(&mut self, layer: impl CallLayer) -> &mut Self {
+        self.layers.push(Box::new(layer));
+        self
     }
 
     /// Registers a method under its name. A name registered already, or one the
@@ -160,6 +171,7 @@ impl<S> fmt::Debug for Router<S> {
                     .collect::<Vec<_>>(),
             )
             .field("max_batch_len", &self.max_batch_len)
+            .field("layers", &self.layers.len())
             .finish_non_exhaustive()
     }
 }
