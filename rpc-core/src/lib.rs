@@ -78,6 +78,7 @@
 //! - Every failure is a response, never an `Err` or a panic: see [`Router::handle`].
 
 mod batch;
+mod compose;
 mod context;
 mod dispatch;
 mod error;
@@ -93,6 +94,7 @@ mod state;
 #[doc(hidden)]
 pub mod __private;
 
+pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, Version};
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;

@@ -186,6 +186,7 @@ impl<S: Send + Sync + 'static> Method<S> {
                 params: Vec::new(),
                 result: None,
                 is_async,
+                aliases: Vec::new(),
             },
             callback,
         }
@@ -249,6 +250,15 @@ pub struct MethodInfo {
     pub result: Option<Cow<'static, str>>,
     /// Whether the method is async.
     pub is_async: bool,
+    /// Other names the method answers to ([`Router::alias`](crate::Router::alias)).
+    pub aliases: Vec<Cow<'static, str>>,
+}
+
+impl MethodInfo {
+    /// Every name the method answers to: its name, then its aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.name).chain(self.aliases.iter().map(|alias| &**alias))
+    }
 }
 
 /// What is known about one parameter of a method.

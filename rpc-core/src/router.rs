@@ -94,25 +94,65 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// specification reserves (beginning with `rpc.`), is an error, and the router is left as
     /// it was.
     pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
-        let name: &str = &method.info.name;
-        let refused = if name.starts_with("rpc.") {
-            Some(Refusal::Reserved)
-        } else if self.by_name.contains_key(name) {
-            Some(Refusal::Duplicate)
-        } else {
-            None
-        };
-        if let Some(why) = refused {
-            return Err(RegisterError {
-                name: method.info.name,
-                why,
-            });
+        for name in method.info.names() {
+            self.check_free(name)?;
         }
-        self.by_name.insert(name.into(), self.methods.len());
+        self.insert(method);
+        Ok(self)
+    }
+
+    /// Refuses a name that is taken, or reserved by the specification.
+    pub(crate) fn check_free(&self, name: &str) -> Result<(), RegisterError> {
+        check_allowed(name)?;
+        if self.by_name.contains_key(name) {
+            return Err(RegisterError::new(name, Refusal::Duplicate));
+        }
+        Ok(())
+    }
+
+    /// Adds a method whose names are known to be free.
+    pub(crate) fn insert(&mut self, method: Method<S>) {
+        for name in method.info.names() {
+            self.by_name.insert(name.into(), self.methods.len());
+        }
         if matches!(method.callback, Callback::Async(_)) {
             self.async_methods += 1;
         }
         self.methods.push(method);
+    }
+
+    /// Gives the method registered as `existing` a second name, `alias`: calls by either
+    /// name run it. The alias is listed in its [`MethodInfo::aliases`].
+    ///
+    /// ```
+    /// use rpc_core::{rpc_method, Router};
+    ///
+    /// /// Adds two integers.
+    /// #[rpc_method]
+    /// fn add(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    ///
+    /// let mut router = Router::new();
+    /// router.register(add::method())?.alias("sum", "add")?;
+    /// assert_eq!(router.method_info("sum").unwrap().name, "add");
+    /// assert!(router.alias("plus", "nothing").unwrap_err().is_unknown());
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    pub fn alias(
+        &mut self,
+        alias: impl Into<Cow<'static, str>>,
+        existing: &str,
+    ) -> Result<&mut Self, RegisterError> {
+        let alias = alias.into();
+        self.check_free(&alias)?;
+        let Some(&index) = self.by_name.get(existing) else {
+            return Err(RegisterError::new(existing, Refusal::Unknown));
+        };
+        self.by_name.insert(alias.as_ref().into(), index);
+        if let Some(method) = self.methods.get_mut(index) {
+            method.info.aliases.push(alias);
+        }
         Ok(self)
     }
 }
@@ -152,6 +192,11 @@ impl<S> Router<S> {
         self.lookup(name).map(Method::info)
     }
 
+    /// The methods, in registration order; the state and layers are dropped.
+    pub(crate) fn into_methods(self) -> Vec<Method<S>> {
+        self.methods
+    }
+
     pub(crate) fn lookup(&self, name: &str) -> Option<&Method<S>> {
         self.by_name
             .get(name)
@@ -189,17 +234,36 @@ impl fmt::Display for NotSync {
 
 impl std::error::Error for NotSync {}
 
-/// A method could not be registered: its name is taken, or reserved by the specification.
+/// A method could not be registered: its name is taken, or reserved by the specification;
+/// or an alias was asked for a method that is not there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisterError {
     name: Cow<'static, str>,
     why: Refusal,
 }
 
+/// Refuses a name the specification reserves: those beginning with `rpc.`.
+pub(crate) fn check_allowed(name: &str) -> Result<(), RegisterError> {
+    if name.starts_with("rpc.") {
+        return Err(RegisterError::new(name, Refusal::Reserved));
+    }
+    Ok(())
+}
+
+impl RegisterError {
+    pub(crate) fn new(name: &str, why: Refusal) -> Self {
+        Self {
+            name: Cow::Owned(name.to_owned()),
+            why,
+        }
+    }
+}
+
 impl fmt::Display for RegisterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.why {
             Refusal::Duplicate => write!(f, "a method named `{}` is registered already", self.name),
+            Refusal::Unknown => write!(f, "no method named `{}` to give another name", self.name),
             Refusal::Reserved => write!(
                 f,
                 "method names beginning with `rpc.` are reserved: `{}`",
@@ -212,9 +276,10 @@ impl fmt::Display for RegisterError {
 impl std::error::Error for RegisterError {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Refusal {
+pub(crate) enum Refusal {
     Duplicate,
     Reserved,
+    Unknown,
 }
 
 impl RegisterError {
@@ -232,5 +297,11 @@ impl RegisterError {
     /// extensions.
     pub fn is_reserved(&self) -> bool {
         self.why == Refusal::Reserved
+    }
+
+    /// Whether an alias was asked for a method that is not registered (the name is that
+    /// method's).
+    pub fn is_unknown(&self) -> bool {
+        self.why == Refusal::Unknown
     }
 }
