@@ -1,5 +1,7 @@
 //! Bearer-token authentication in front of the JSON-RPC endpoint, as a tower layer: a request
-//! without the right token is answered `401 Unauthorized` before any method runs.
+//! without a known token is answered `401 Unauthorized` before any method runs, and one with a
+//! known token carries its [`Identity`] into every call's context (`Ext<'_, Identity>` in a
+//! method, `call.context().get::<Identity>()` in a call layer).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -12,18 +14,41 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use rpc_hyper::ResponseBody;
 use subtle::ConstantTimeEq;
 
-/// A tower layer that lets through only requests carrying `Authorization: Bearer <token>`.
+/// Who a request comes from, as the token it carried says: inserted into the request's
+/// extensions, and so into the context of each of its calls.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Identity(pub Arc<str>);
+
+impl Identity {
+    /// The identity's name.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The tokens a layer accepts, each with the identity it stands for.
+type Tokens = Arc<[(Box<[u8]>, Identity)]>;
+
+/// A tower layer that lets through only requests carrying `Authorization: Bearer <token>` with
+/// a token it knows.
 #[derive(Clone)]
 pub struct BearerAuthLayer {
-    token: Arc<[u8]>,
+    tokens: Tokens,
 }
 
 impl BearerAuthLayer {
-    /// Accepts `token` only.
+    /// Accepts `token` only, as the identity `client`.
     pub fn new(token: impl AsRef<[u8]>) -> Self {
-        Self {
-            token: token.as_ref().into(),
-        }
+        Self::with_users([(token, "client")])
+    }
+
+    /// Accepts each token, as the identity it is paired with.
+    pub fn with_users<T: AsRef<[u8]>>(users: impl IntoIterator<Item = (T, &'static str)>) -> Self {
+        let tokens = users
+            .into_iter()
+            .map(|(token, name)| (token.as_ref().into(), Identity(name.into())))
+            .collect();
+        Self { tokens }
     }
 }
 
@@ -40,7 +65,7 @@ impl<S> tower::Layer<S> for BearerAuthLayer {
     fn layer(&self, inner: S) -> BearerAuth<S> {
         BearerAuth {
             inner,
-            token: Arc::clone(&self.token),
+            tokens: Arc::clone(&self.tokens),
         }
     }
 }
@@ -49,7 +74,7 @@ impl<S> tower::Layer<S> for BearerAuthLayer {
 #[derive(Clone)]
 pub struct BearerAuth<S> {
     inner: S,
-    token: Arc<[u8]>,
+    tokens: Tokens,
 }
 
 impl<S> std::fmt::Debug for BearerAuth<S> {
@@ -59,18 +84,22 @@ impl<S> std::fmt::Debug for BearerAuth<S> {
 }
 
 impl<S> BearerAuth<S> {
-    /// Whether the request carries the token. The comparison takes the same time wherever the
-    /// first wrong byte is, so timing tells an attacker nothing about the token's bytes (only,
-    /// as with any comparison, whether the length matched).
-    fn authorized<B>(&self, request: &Request<B>) -> bool {
-        let Some(given) = request
+    /// Who the request's token says it comes from, if the token is known. Every token is
+    /// compared, each in the same time wherever the first wrong byte is, so timing tells an
+    /// attacker nothing about the tokens' bytes (only, as with any comparison, whether a
+    /// length matched).
+    fn identify<B>(&self, request: &Request<B>) -> Option<Identity> {
+        let given = request
             .headers()
             .get(AUTHORIZATION)
-            .and_then(|value| value.as_bytes().strip_prefix(b"Bearer "))
-        else {
-            return false;
-        };
-        bool::from(given.ct_eq(&self.token))
+            .and_then(|value| value.as_bytes().strip_prefix(b"Bearer "))?;
+        let mut found = None;
+        for (token, identity) in self.tokens.iter() {
+            if bool::from(given.ct_eq(token)) {
+                found = Some(identity.clone());
+            }
+        }
+        found
     }
 }
 
@@ -92,8 +121,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> AuthFuture {
-        if self.authorized(&request) {
+    fn call(&mut self, mut request: Request<B>) -> AuthFuture {
+        if let Some(identity) = self.identify(&request) {
+            request.extensions_mut().insert(identity);
             return Box::pin(self.inner.call(request));
         }
         let mut response = Response::new(ResponseBody::from("Unauthorized"));

@@ -2,4 +2,6 @@
 
 pub mod auth;
 pub mod calculator;
+pub mod kv;
+pub mod layers;
 pub mod mounted;

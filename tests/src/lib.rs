@@ -97,9 +97,28 @@ pub async fn send(
     url: &str,
     body: &str,
 ) -> (u16, String) {
+    let headers: &[(&str, &str)] = if method == "GET" {
+        &[]
+    } else {
+        &[("content-type", "application/json")]
+    };
+    send_with(client, method, url, headers, body).await
+}
+
+/// Sends `body` with `headers` and returns the status and the body as text.
+///
+/// # Panics
+/// If the exchange fails or takes longer than [`STEP`].
+pub async fn send_with(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut request = http::Request::builder().method(method).uri(url);
-    if method != "GET" {
-        request = request.header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request
         .body(Full::new(Bytes::from(body.to_owned())))
@@ -118,4 +137,74 @@ pub async fn send(
     tokio::time::timeout(STEP, exchange)
         .await
         .expect("answered in time")
+}
+
+/// The README, for the tests that replay its sessions.
+pub const README: &str = include_str!("../../README.md");
+
+/// The fenced block of `language` that follows `heading` in the README.
+///
+/// # Panics
+/// If there is none.
+pub fn readme_block(heading: &str, language: &str) -> &'static str {
+    let section = &README[README
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in the README"))..];
+    let fence = format!("```{language}\n");
+    let start = section
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no {language} block after {heading:?}"))
+        + fence.len();
+    let end = section[start..].find("```").expect("a closed block");
+    &section[start..start + end]
+}
+
+/// Splits a command line the way a shell would, for the single-quoted words the README uses.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// The README's console session after `heading`: (command line, expected output) pairs.
+///
+/// # Panics
+/// If the block is missing, or output comes before any command.
+pub fn console_session(heading: &str) -> Vec<(&'static str, String)> {
+    let block = readme_block(heading, "console");
+    let mut session: Vec<(&str, String)> = Vec::new();
+    for line in block.lines() {
+        match line.strip_prefix("$ ") {
+            Some(command) => session.push((command, String::new())),
+            None => {
+                let (_, output) = session.last_mut().expect("output follows a command");
+                output.push_str(line);
+                output.push('\n');
+            }
+        }
+    }
+    session
 }

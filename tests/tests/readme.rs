@@ -5,69 +5,15 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use rpc_tests::{client, send, Calculator, STEP};
+use rpc_tests::{
+    client, console_session, readme_block, send, shell_words, Calculator, README, STEP,
+};
 
-const README: &str = include_str!("../../README.md");
 const README_URL: &str = "http://127.0.0.1:5000";
-
-/// The fenced block of `language` that follows `heading`.
-fn block_after(heading: &str, language: &str) -> &'static str {
-    let section = &README[README
-        .find(heading)
-        .unwrap_or_else(|| panic!("no {heading:?} in the README"))..];
-    let fence = format!("```{language}\n");
-    let start = section
-        .find(&fence)
-        .unwrap_or_else(|| panic!("no {language} block after {heading:?}"))
-        + fence.len();
-    let end = section[start..].find("```").expect("a closed block");
-    &section[start..start + end]
-}
-
-/// Splits a command line the way a shell would, for the single-quoted words the README uses.
-fn words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut quoted = false;
-    let mut in_word = false;
-    for c in line.chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                in_word = true;
-            }
-            ' ' if !quoted => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    words
-}
 
 /// The curl session: (command line, expected output) pairs.
 fn curl_session() -> Vec<(&'static str, String)> {
-    let block = block_after("## The calculator, by curl", "console");
-    let mut session: Vec<(&str, String)> = Vec::new();
-    for line in block.lines() {
-        match line.strip_prefix("$ ") {
-            Some(command) => session.push((command, String::new())),
-            None => {
-                let (_, output) = session.last_mut().expect("output follows a command");
-                output.push_str(line);
-                output.push('\n');
-            }
-        }
-    }
+    let session = console_session("## The calculator, by curl");
     assert!(session.len() >= 6, "the session has the tutorial's calls");
     session
 }
@@ -78,7 +24,7 @@ async fn every_curl_command_gets_the_answer_the_readme_shows() {
     let base = calculator.url("");
     let http = client(false);
     for (command, expected) in curl_session() {
-        let words = words(command);
+        let words = shell_words(command);
         assert_eq!(words[0], "curl", "{command}");
         let url = words
             .iter()
@@ -148,8 +94,8 @@ async fn the_python_example_prints_what_the_readme_says() {
         return;
     }
     let calculator = Calculator::start().await;
-    let script = block_after("## From Python", "python").replace(README_URL, &calculator.url(""));
-    let expected = block_after("## From Python", "text");
+    let script = readme_block("## From Python", "python").replace(README_URL, &calculator.url(""));
+    let expected = readme_block("## From Python", "text");
     let output = tokio::time::timeout(
         Duration::from_secs(60),
         tokio::process::Command::new("python3")
