@@ -1,5 +1,7 @@
 //! The endpoint mounted in axum: axum's routes and ours side by side, layers applied.
 
+use std::net::SocketAddr;
+
 use bytes::Bytes;
 use http::Request;
 use http_body_util::{BodyExt, Full};
@@ -35,4 +37,69 @@ async fn axum_routes_and_the_rpc_endpoint_live_side_by_side() {
         "the CORS layer ran"
     );
     assert_eq!(send(get("/rpc")).await.0, 405);
+}
+
+fn call(path: &str, body: &'static str) -> Request<Full<Bytes>> {
+    Request::post(path)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn mounting_by_route_or_nest_works_without_choosing_paths() {
+    let echo = r#"{"jsonrpc":"2.0","method":"echo","params":["hi"],"id":1}"#;
+    for path in ["/rpc", "/v1", "/v1/"] {
+        let (status, _, body) = send(call(path, echo)).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(body, r#"{"jsonrpc":"2.0","result":"hi","id":1}"#, "{path}");
+    }
+}
+
+/// Serves the app on a loopback port with `serve`, calls `whence` once, and stops.
+async fn whence_over(axum_serve: bool) -> (String, SocketAddr) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = rpc_examples::mounted::app();
+    let server = if axum_serve {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
+    } else {
+        tokio::spawn(async move { rpc_hyper::serve_service(listener, app).await.unwrap() })
+    };
+    // A raw connection, so that the client's own address is known.
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let local = stream.local_addr().unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let request = call(
+        &format!("http://{addr}/rpc"),
+        r#"{"jsonrpc":"2.0","method":"whence","id":1}"#,
+    );
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sender.send_request(request),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    server.abort();
+    (String::from_utf8(body.to_vec()).unwrap(), local)
+}
+
+#[tokio::test]
+async fn a_method_sees_the_peer_under_axum_serve_and_under_ours() {
+    for axum_serve in [true, false] {
+        let (body, local) = whence_over(axum_serve).await;
+        assert_eq!(
+            body,
+            format!(r#"{{"jsonrpc":"2.0","result":"{local}","id":1}}"#),
+            "axum::serve: {axum_serve}"
+        );
+    }
 }

@@ -57,7 +57,7 @@
 //! | `POST` with a JSON-RPC body that gets an answer (a result, an error, a parse error) | `200 OK`, `Content-Type: application/json` |
 //! | `POST` with nothing to answer (a notification, a batch of notifications) | `204 No Content`, empty body |
 //! | a method other than `POST` on the RPC path | `405 Method Not Allowed`, `Allow: POST` |
-//! | another path | `404 Not Found` (unless you route it: see [`serve_service`]) |
+//! | another path | `404 Not Found`, when [`serve`] serves the endpoint on its own (mounted in another router, the endpoint answers whatever path that router routes to it) |
 //! | `Content-Type` not `application/json` or `application/json-rpc` (any `charset`), or none | `415 Unsupported Media Type` |
 //! | a body over the limit, by `Content-Length` or chunked | `413 Payload Too Large`, no more than the limit read |
 //! | a body that cannot be read (the client vanished, broken chunking) | `400 Bad Request` |

@@ -86,7 +86,7 @@ pub fn serve<S: Send + Sync + 'static>(
     listener: TcpListener,
     rpc: impl Into<RpcService<S>>,
 ) -> Serve<RpcService<S>> {
-    serve_service(listener, rpc.into())
+    serve_service(listener, rpc.into().served_alone())
 }
 
 /// Serves any HTTP service on `listener`: an axum `Router` with an [`RpcService`] mounted in

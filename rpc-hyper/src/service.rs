@@ -81,21 +81,38 @@ impl<S> Clone for Inner<S> {
 
 #[derive(Clone, Debug)]
 struct Config {
-    /// `None`: every path is the endpoint (for mounting under another router's route).
-    path: Option<Box<str>>,
+    path: Path,
     max_body_size: usize,
     body_timeout: Duration,
     request_timeout: Option<Duration>,
 }
 
+/// Which paths the endpoint answers on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Path {
+    /// Not chosen: `/` when [`serve`](crate::serve) serves the endpoint itself; any path when
+    /// it is mounted in another router, which matched the path already.
+    Unset,
+    /// This path only.
+    Only(Box<str>),
+    /// Every path.
+    Any,
+}
+
 impl<S: Send + Sync + 'static> RpcService<S> {
-    /// The endpoint for `router`, answering on path `/`, with the default limits.
+    /// The endpoint for `router`, with the default limits.
+    ///
+    /// Unless [`RpcService::path`] or [`RpcService::any_path`] says otherwise, it answers on
+    /// `/` when [`serve`](crate::serve) serves it (other paths get `404 Not Found`), and on
+    /// any path when it is mounted in another router (axum's `route_service` or
+    /// `nest_service`, or any tower stack run by [`serve_service`](crate::serve_service)):
+    /// that router matched the path already, so mounting works the obvious way.
     pub fn new(router: impl Into<Arc<Router<S>>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 router: router.into(),
                 config: Config {
-                    path: Some("/".into()),
+                    path: Path::Unset,
                     max_body_size: DEFAULT_MAX_BODY_SIZE,
                     body_timeout: DEFAULT_BODY_TIMEOUT,
                     request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
@@ -107,16 +124,24 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// Answers JSON-RPC on `path` only; other paths get `404 Not Found`.
     #[must_use]
     pub fn path(mut self, path: &str) -> Self {
-        self.config_mut().path = Some(path.into());
+        self.config_mut().path = Path::Only(path.into());
         self
     }
 
-    /// Answers JSON-RPC on every path: for mounting under a route of another router (axum's
-    /// `route_service`, say), which has matched the path already.
+    /// Answers JSON-RPC on every path, also when [`serve`](crate::serve) serves it.
     #[must_use]
     pub fn any_path(mut self) -> Self {
-        self.config_mut().path = None;
+        self.config_mut().path = Path::Any;
         self
+    }
+
+    /// For [`serve`](crate::serve): an endpoint served on its own answers on `/` unless told
+    /// otherwise.
+    pub(crate) fn served_alone(self) -> Self {
+        match self.inner.config.path {
+            Path::Unset => self.path("/"),
+            _ => self,
+        }
     }
 
     /// Sets the largest request body accepted ([`DEFAULT_MAX_BODY_SIZE`] by default); a larger
@@ -225,12 +250,10 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// Checks everything that can be checked before the body is read.
     fn admit<B: Body>(&self, request: Request<B>) -> Result<(http::request::Parts, B), Refusal> {
         let config = &self.inner.config;
-        if config
-            .path
-            .as_deref()
-            .is_some_and(|path| request.uri().path() != path)
-        {
-            return Err(Refusal::NotFound);
+        if let Path::Only(path) = &config.path {
+            if request.uri().path() != &**path {
+                return Err(Refusal::NotFound);
+            }
         }
         if request.method() != Method::POST {
             return Err(Refusal::MethodNotAllowed);

@@ -77,7 +77,7 @@ fn now<F: Future>(future: F) -> F::Output {
 fn a_traced_request_runs_in_its_span_and_logs_its_status() {
     let mut router = Router::new();
     router.register(add::method()).unwrap();
-    let service = RpcService::new(router);
+    let service = RpcService::new(router).path("/");
     let request = |path: &str| {
         http::Request::post(path)
             .header("content-type", "application/json")
