@@ -82,6 +82,35 @@ pub fn fill<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Ok(())
 }
 
+/// [`fill`] for a `Cow<str>` parameter: borrowed from the request when the string has no
+/// escapes, owned when it has.
+pub fn fill_cow_str<'de, D: Deserializer<'de>>(
+    slot: &mut Option<std::borrow::Cow<'de, str>>,
+    de: D,
+) -> Result<(), D::Error> {
+    struct CowStr;
+    impl<'de> Visitor<'de> for CowStr {
+        type Value = std::borrow::Cow<'de, str>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+            Ok(std::borrow::Cow::Borrowed(text))
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(std::borrow::Cow::Owned(text.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+            Ok(std::borrow::Cow::Owned(text))
+        }
+    }
+    if slot.is_some() {
+        return Err(de::Error::custom("given twice"));
+    }
+    *slot = Some(de.deserialize_str(CowStr)?);
+    Ok(())
+}
+
 /// The value of a parameter that was not given: `None` for `Option<T>` (and any type that
 /// deserializes from "no value"), an error for every other type.
 pub fn missing<'de, T: Deserialize<'de>>(

@@ -42,7 +42,7 @@
 //!
 //! # Methods from plain functions
 //! The [`rpc_method`] attribute does the decoding for you, with typed parameters by position or
-//! by name and precise "Invalid params" errors; the [`rpc_macros`] crate documents it in full.
+//! by name and precise "Invalid params" errors; its page here is the full reference.
 //!
 //! ```
 //! use rpc_core::{rpc_method, Router};
@@ -106,6 +106,7 @@ pub use response::Response;
 pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
 pub use state::{FromState, State};
 
-/// Turns a plain function into a JSON-RPC method; see the [`rpc_macros`] crate for the tour.
 #[cfg(feature = "macros")]
+#[doc = include_str!("docs/rpc_method.md")]
+#[doc(inline)]
 pub use rpc_macros::rpc_method;

@@ -40,7 +40,13 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     // Trait-bound errors on a parameter's type point at the user's type.
     let fills = wire.iter().map(|p| {
         let field = &p.ident;
-        quote_spanned!(at(&p.ty)=> #rt::fill(&mut slots.#field, de))
+        // A `Cow<str>` borrows the request's text when it can (serde's own `Cow` never does).
+        let fill = if is_cow_str(&p.ty) {
+            quote!(fill_cow_str)
+        } else {
+            quote!(fill)
+        };
+        quote_spanned!(at(&p.ty)=> #rt::#fill(&mut slots.#field, de))
     });
     let missings = wire.iter().map(|p| {
         let field = &p.ident;
@@ -222,11 +228,43 @@ fn at(tokens: &impl Spanned) -> Span {
     Span::call_site().located_at(tokens.span())
 }
 
+/// Whether the type is written `Cow<'_, str>` or `Cow<str>` (any path to `Cow`).
+fn is_cow_str(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    last.ident == "Cow"
+        && args.args.iter().any(|arg| {
+            matches!(arg, syn::GenericArgument::Type(Type::Path(inner)) if inner.path.is_ident("str"))
+        })
+}
+
 /// The type with every elided or `'_` lifetime named `'__de`, the lifetime of the request
-/// text, so that borrowed parameters (`&str`) borrow from it.
+/// text, so that borrowed parameters (`Cow<'_, str>`, `&RawValue`) borrow from it. `Cow`
+/// written without its lifetime (`Cow<str>`) gets it too.
 fn with_lifetime(ty: &Type) -> Type {
     struct NameLifetimes;
     impl VisitMut for NameLifetimes {
+        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
+            if segment.ident == "Cow" {
+                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    let has_lifetime = args
+                        .args
+                        .iter()
+                        .any(|arg| matches!(arg, syn::GenericArgument::Lifetime(_)));
+                    if !has_lifetime {
+                        let lifetime = Lifetime::new("'__de", segment.ident.span());
+                        args.args
+                            .insert(0, syn::GenericArgument::Lifetime(lifetime));
+                    }
+                }
+            }
+            syn::visit_mut::visit_path_segment_mut(self, segment);
+        }
         fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
             if reference.lifetime.is_none() {
                 reference.lifetime = Some(Lifetime::new("'__de", reference.and_token.span));

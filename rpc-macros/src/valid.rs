@@ -34,6 +34,11 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
             finder.visit_type(&typed.ty);
         }
     }
+    for param in &method.params {
+        if let ParamKind::Wire { .. } = param.kind {
+            BorrowedStrFinder(errors).visit_type(&param.ty);
+        }
+    }
 
     let mut seen = HashMap::new();
     for param in &method.params {
@@ -54,6 +59,23 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
                 ),
             ));
         }
+    }
+}
+
+/// Reports every `&str` in a wire parameter's type: a JSON string with an escape in it
+/// (`"h\u00e9"`) cannot be borrowed, so a valid call would fail at run time.
+struct BorrowedStrFinder<'e>(&'e Errors);
+
+impl Visit<'_> for BorrowedStrFinder<'_> {
+    fn visit_type_reference(&mut self, reference: &syn::TypeReference) {
+        if matches!(&*reference.elem, syn::Type::Path(path) if path.qself.is_none() && path.path.is_ident("str"))
+        {
+            self.0.push(syn::Error::new_spanned(
+                reference,
+                "a `&str` parameter cannot take a string with escapes in it (`\"h\\u00e9\"`), which callers may send: take `String`, or `Cow<'_, str>` to borrow the text when it has none",
+            ));
+        }
+        syn::visit::visit_type_reference(self, reference);
     }
 }
 
