@@ -16,6 +16,7 @@ pub use std::result::Result::{self, Err, Ok};
 pub use std::vec::Vec;
 
 pub use crate::method::BoxFuture;
+pub use crate::whole::decode_whole;
 pub use crate::{Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, State};
 
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log

@@ -90,6 +90,7 @@ mod request;
 mod response;
 mod router;
 mod state;
+mod whole;
 
 #[doc(hidden)]
 pub mod __private;

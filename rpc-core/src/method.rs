@@ -271,6 +271,9 @@ pub struct ParamInfo {
     pub ty: Cow<'static, str>,
     /// Whether it may be left out (or `null`).
     pub optional: bool,
+    /// Whether it stands for the whole params (`#[rpc(params)]`): its type's fields are the
+    /// parameters on the wire, by name or by position.
+    pub whole: bool,
 }
 
 impl ParamInfo {
@@ -280,6 +283,7 @@ impl ParamInfo {
             name: name.into(),
             ty: ty.into(),
             optional: false,
+            whole: false,
         }
     }
 
@@ -287,6 +291,13 @@ impl ParamInfo {
     #[must_use]
     pub fn optional(mut self) -> Self {
         self.optional = true;
+        self
+    }
+
+    /// Marks the parameter as the whole params (see [`ParamInfo::whole`](field@ParamInfo::whole)).
+    #[must_use]
+    pub fn whole(mut self) -> Self {
+        self.whole = true;
         self
     }
 }

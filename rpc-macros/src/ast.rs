@@ -34,13 +34,15 @@ pub(crate) enum ParamKind {
     Ext { inner: Box<Type>, optional: bool },
     /// `&Context<'_>`: the call's context, whole.
     Context,
+    /// `#[rpc(params)]`: the whole params, by name or by position, decoded as this type.
+    Whole,
 }
 
 impl ParamKind {
     /// What the parameter is, for messages; `None` for a wire parameter.
     fn local(&self) -> Option<&'static str> {
         match self {
-            ParamKind::Wire { .. } => None,
+            ParamKind::Wire { .. } | ParamKind::Whole => None,
             ParamKind::State { .. } => Some("a `State`"),
             ParamKind::Ext { .. } => Some("an `Ext`"),
             ParamKind::Context => Some("a `Context`"),
@@ -69,7 +71,7 @@ impl Method {
                     "an RPC method cannot take `self`: use a free function, and a `State<'_, T>` parameter for shared data",
                 )),
                 FnArg::Typed(typed) => {
-                    let rename = take_param_options(&mut typed.attrs, errors);
+                    let options = take_param_options(&mut typed.attrs, errors);
                     let ident = match &*typed.pat {
                         Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
                         other => {
@@ -83,15 +85,33 @@ impl Method {
                     let ty = (*typed.ty).clone();
                     let kind = match local_kind(&ty) {
                         Some(kind) => {
-                            if let (Some(rename), Some(what)) = (&rename, kind.local()) {
-                                errors.push(syn::Error::new_spanned(
-                                    rename,
-                                    format!("{what} parameter is not sent on the wire, so it cannot be renamed"),
-                                ));
+                            if let Some(what) = kind.local() {
+                                if let Some(rename) = &options.rename {
+                                    errors.push(syn::Error::new_spanned(
+                                        rename,
+                                        format!("{what} parameter is not sent on the wire, so it cannot be renamed"),
+                                    ));
+                                }
+                                if let Some(flag) = &options.whole {
+                                    errors.push(syn::Error::new_spanned(
+                                        flag,
+                                        format!("{what} parameter is not sent on the wire, so it cannot be the params"),
+                                    ));
+                                }
                             }
                             kind
                         }
+                        None if options.whole.is_some() => {
+                            if let Some(rename) = &options.rename {
+                                errors.push(syn::Error::new_spanned(
+                                    rename,
+                                    "the parameter that is the whole params has no name on the wire, so it cannot be renamed",
+                                ));
+                            }
+                            ParamKind::Whole
+                        }
                         None => {
+                            let rename = options.rename;
                             let renamed = rename.is_some();
                             let name = rename.unwrap_or_else(|| {
                                 let text = ident.to_string();
@@ -121,6 +141,13 @@ impl Method {
         self.output
             .as_ref()
             .map_or_else(|| self.ident.span(), Spanned::span)
+    }
+
+    /// The parameter that stands for the whole params, if one does.
+    pub(crate) fn whole(&self) -> Option<&Param> {
+        self.params
+            .iter()
+            .find(|p| matches!(p.kind, ParamKind::Whole))
     }
 
     /// The `T` of each `State<'_, T>` parameter.

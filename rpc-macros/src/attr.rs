@@ -1,5 +1,5 @@
 //! The attribute's options: `#[rpc_method(name = "…", crate = "…")]` on the function and
-//! `#[rpc(rename = "…")]` on a parameter.
+//! `#[rpc(rename = "…")]` or `#[rpc(params)]` on a parameter.
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
@@ -18,7 +18,7 @@ pub(crate) struct Options {
 }
 
 const METHOD_OPTIONS: &str = "`name`, `crate`";
-const PARAM_OPTIONS: &str = "`rename`";
+const PARAM_OPTIONS: &str = "`rename`, `params`";
 
 impl Options {
     /// Reads the options; every mistake is recorded, not only the first.
@@ -26,7 +26,7 @@ impl Options {
         let mut options = Options::default();
         for (key, value) in name_values(args, METHOD_OPTIONS, errors) {
             if key.is_ident("name") {
-                if let Some(name) = string_value(&value, errors) {
+                if let Some(name) = string_value(&key, value.as_ref(), errors) {
                     if name.value().is_empty() {
                         errors.push(syn::Error::new_spanned(
                             &name,
@@ -36,7 +36,7 @@ impl Options {
                     set_once(&mut options.name, name, &key, errors);
                 }
             } else if key.is_ident("crate") {
-                if let Some(path) = string_value(&value, errors) {
+                if let Some(path) = string_value(&key, value.as_ref(), errors) {
                     match path.parse::<syn::Path>() {
                         Ok(parsed) => set_once(&mut options.krate, parsed, &key, errors),
                         Err(err) => errors.push(syn::Error::new_spanned(
@@ -53,9 +53,18 @@ impl Options {
     }
 }
 
-/// Takes the `#[rpc(...)]` attributes off a parameter and returns its `rename`, if any.
-pub(crate) fn take_param_options(attrs: &mut Vec<Attribute>, errors: &Errors) -> Option<LitStr> {
-    let mut rename = None;
+/// The options of `#[rpc(...)]` on a parameter.
+#[derive(Default)]
+pub(crate) struct ParamOptions {
+    /// `rename = "..."`: its name on the wire.
+    pub(crate) rename: Option<LitStr>,
+    /// `params`: it stands for the whole params; the flag, for spans.
+    pub(crate) whole: Option<syn::Path>,
+}
+
+/// Takes the `#[rpc(...)]` attributes off a parameter and returns their options.
+pub(crate) fn take_param_options(attrs: &mut Vec<Attribute>, errors: &Errors) -> ParamOptions {
+    let mut options = ParamOptions::default();
     attrs.retain(|attr| {
         if !attr.path().is_ident("rpc") {
             return true;
@@ -64,15 +73,23 @@ pub(crate) fn take_param_options(attrs: &mut Vec<Attribute>, errors: &Errors) ->
             Meta::List(list) => {
                 for (key, value) in name_values(list.tokens.clone(), PARAM_OPTIONS, errors) {
                     if key.is_ident("rename") {
-                        if let Some(name) = string_value(&value, errors) {
+                        if let Some(name) = string_value(&key, value.as_ref(), errors) {
                             if name.value().is_empty() {
                                 errors.push(syn::Error::new_spanned(
                                     &name,
                                     "a parameter name must not be empty",
                                 ));
                             }
-                            set_once(&mut rename, name, &key, errors);
+                            set_once(&mut options.rename, name, &key, errors);
                         }
+                    } else if key.is_ident("params") {
+                        if let Some(value) = value {
+                            errors.push(syn::Error::new_spanned(
+                                value,
+                                "`params` takes no value: write `#[rpc(params)]`",
+                            ));
+                        }
+                        set_once(&mut options.whole, key.clone(), &key, errors);
                     } else {
                         errors.push(unknown(&key, PARAM_OPTIONS));
                     }
@@ -85,11 +102,16 @@ pub(crate) fn take_param_options(attrs: &mut Vec<Attribute>, errors: &Errors) ->
         }
         false
     });
-    rename
+    options
 }
 
-/// Splits `a = 1, b = "x"` into pairs; anything else is an error pointing at it.
-fn name_values(tokens: TokenStream, expected: &str, errors: &Errors) -> Vec<(syn::Path, Expr)> {
+/// Splits `a = 1, b = "x", flag` into pairs (a flag has no value); anything else is an error
+/// pointing at it.
+fn name_values(
+    tokens: TokenStream,
+    expected: &str,
+    errors: &Errors,
+) -> Vec<(syn::Path, Option<Expr>)> {
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens) {
         Ok(metas) => metas,
         Err(err) => {
@@ -100,11 +122,12 @@ fn name_values(tokens: TokenStream, expected: &str, errors: &Errors) -> Vec<(syn
     metas
         .into_iter()
         .filter_map(|meta| match meta {
-            Meta::NameValue(nv) => Some((nv.path, nv.value)),
+            Meta::NameValue(nv) => Some((nv.path, Some(nv.value))),
             Meta::Path(path) if !is_known(&path, expected) => {
                 errors.push(unknown(&path, expected));
                 None
             }
+            Meta::Path(path) => Some((path, None)),
             other => {
                 let path = other.path().clone();
                 errors.push(syn::Error::new_spanned(
@@ -135,13 +158,21 @@ fn unknown(key: &syn::Path, expected: &str) -> syn::Error {
     )
 }
 
-fn string_value(value: &Expr, errors: &Errors) -> Option<LitStr> {
+fn string_value(key: &syn::Path, value: Option<&Expr>, errors: &Errors) -> Option<LitStr> {
     match value {
-        Expr::Lit(syn::ExprLit {
+        Some(Expr::Lit(syn::ExprLit {
             lit: Lit::Str(s), ..
-        }) => Some(s.clone()),
-        other => {
+        })) => Some(s.clone()),
+        Some(other) => {
             errors.push(syn::Error::new_spanned(other, "expected a string literal"));
+            None
+        }
+        None => {
+            let name = quote::ToTokens::to_token_stream(key).to_string();
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!("expected `{name} = \"...\"`"),
+            ));
             None
         }
     }

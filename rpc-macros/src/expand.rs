@@ -79,7 +79,24 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             optional: true,
         } => quote_spanned!(at(inner)=> #rt::ext_opt::<#inner>(__rpc_cx)),
         ParamKind::Context => quote!(__rpc_cx),
+        ParamKind::Whole => {
+            let field = &p.ident;
+            quote!(#field)
+        }
     });
+    // The wire parameters, decoded in one pass; or the one parameter that is all of them.
+    let decode_as = |lifetime: TokenStream| match method.whole() {
+        Some(whole) => {
+            let ident = &whole.ident;
+            let ty = &whole.ty;
+            quote_spanned!(at(ty)=> let #ident: #ty = #rt::decode_whole(__rpc_params)?;)
+        }
+        None => quote! {
+            let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<#lifetime>>(__rpc_params)?;
+        },
+    };
+    let decode_async = decode_as(quote!('__a));
+    let decode_sync = decode_as(quote!('_));
 
     // A return type that is no `Result` and not `Serialize`, or a `Result` whose error does not
     // convert, is reported at the user's return type.
@@ -101,7 +118,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
                 #(#state_bound)*
             {
                 #rt::Box::pin(async move {
-                    let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'__a>>(__rpc_params)?;
+                    #decode_async
                     let #value = #ident(#(#args),*).await;
                     #json
                 })
@@ -120,7 +137,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
                 __S: #rt::Send + #rt::Sync + 'static,
                 #(#state_bound)*
             {
-                let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<'_>>(__rpc_params)?;
+                #decode_sync
                 let #value = #ident(#(#args),*);
                 #write
             }
@@ -132,12 +149,21 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         let doc = &method.doc;
         quote!(.doc(#doc))
     });
-    let param_infos = wire.iter().map(|p| {
-        let wire_name = p.wire_name();
-        let ty = type_name(&p.ty);
-        let optional = looks_optional(&p.ty).then(|| quote!(.optional()));
-        quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional))
-    });
+    let mut param_infos: Vec<_> = wire
+        .iter()
+        .map(|p| {
+            let wire_name = p.wire_name();
+            let ty = type_name(&p.ty);
+            let optional = looks_optional(&p.ty).then(|| quote!(.optional()));
+            quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional))
+        })
+        .collect();
+    if let Some(whole) = method.whole() {
+        let text = whole.ident.to_string();
+        let name = text.strip_prefix("r#").unwrap_or(&text);
+        let ty = type_name(&whole.ty);
+        param_infos.push(quote!(.param(#rt::ParamInfo::new(#name, #ty).whole())));
+    }
     let result_type = method
         .output
         .as_ref()

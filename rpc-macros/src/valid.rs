@@ -35,8 +35,27 @@ pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
         }
     }
     for param in &method.params {
-        if let ParamKind::Wire { .. } = param.kind {
+        if let ParamKind::Wire { .. } | ParamKind::Whole = param.kind {
             BorrowedStrFinder(errors).visit_type(&param.ty);
+        }
+    }
+    // The params are one value: a parameter that is all of them stands alone on the wire.
+    if let Some(whole) = method.whole() {
+        for other in &method.params {
+            let clash = match other.kind {
+                ParamKind::Whole => !std::ptr::eq(other, whole),
+                ParamKind::Wire { .. } => true,
+                _ => false,
+            };
+            if clash {
+                errors.push(syn::Error::new_spanned(
+                    &other.ident,
+                    format!(
+                        "`{}` is the whole params (`#[rpc(params)]`), so no other parameter can come from the wire",
+                        whole.ident
+                    ),
+                ));
+            }
         }
     }
 

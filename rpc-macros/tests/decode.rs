@@ -36,6 +36,34 @@ fn subtract(#[rpc(rename = "minuend")] a: i64, #[rpc(rename = "subtrahend")] b: 
     a - b
 }
 
+/// A search, as the whole params.
+#[derive(serde::Deserialize, Debug)]
+struct Filter {
+    prefix: String,
+    limit: Option<u32>,
+    /// A nested struct keeps serde's own rules.
+    #[serde(default)]
+    sort: Sort,
+}
+
+#[derive(serde::Deserialize, Debug, Default)]
+struct Sort {
+    descending: bool,
+}
+
+/// Echoes a filter given as the whole params.
+#[rpc_method]
+fn find(#[rpc(params)] filter: Filter, app: State<'_, App>) -> Value {
+    let _ = &app.hits;
+    json!([filter.prefix, filter.limit, filter.sort.descending])
+}
+
+/// The same, async.
+#[rpc_method]
+async fn find_later(#[rpc(params)] filter: Filter) -> Value {
+    json!([filter.prefix, filter.limit, filter.sort.descending])
+}
+
 /// Upper-cases its text, and says whether it was borrowed from the request.
 #[rpc_method]
 fn echo(text: Cow<'_, str>) -> (String, bool) {
@@ -140,6 +168,8 @@ fn router() -> Router<App> {
         .and_then(|r| r.register(ping::method()))
         .and_then(|r| r.register(subtract::method()))
         .and_then(|r| r.register(echo::method()))
+        .and_then(|r| r.register(find::method()))
+        .and_then(|r| r.register(find_later::method()))
         .and_then(|r| r.register(echo_elided::method()))
         .and_then(|r| r.register(r#type::method()))
         .and_then(|r| r.register(hit::method()))
@@ -426,4 +456,54 @@ fn doc_comments_become_the_method_doc() {
         router.method_info("documented").unwrap().doc,
         "Doc comments are kept,\nline by line."
     );
+}
+
+#[test]
+fn a_struct_can_be_the_whole_params_by_name_or_by_position_and_stays_strict() {
+    let router = router();
+    let found =
+        |prefix: &str, limit: Option<u32>, descending: bool| Ok(json!([prefix, limit, descending]));
+    for method in ["find", "find_later"] {
+        let cases: &[(&str, Result<Value, Value>)] = &[
+            (r#"{"prefix": "a", "limit": 2}"#, found("a", Some(2), false)),
+            (
+                r#"{"prefix": "a", "sort": {"descending": true}}"#,
+                found("a", None, true),
+            ),
+            (r#"["b", 3]"#, found("b", Some(3), false)),
+            (
+                r#"{"prefix": "a", "limt": 2}"#,
+                invalid(r#"unknown parameter "limt""#),
+            ),
+            (r#"{"limit": 2}"#, invalid(r#"missing parameter "prefix""#)),
+            (
+                r#"{"prefix": 5}"#,
+                invalid(r#"parameter "prefix": invalid type: integer `5`, expected a string"#),
+            ),
+            (
+                r#"{"prefix": "a", "prefix": "b"}"#,
+                invalid(r#"parameter "prefix": given twice"#),
+            ),
+            (
+                r#"["a", 1, {"descending": true}, 4]"#,
+                invalid("expected at most 3 parameters, got 4"),
+            ),
+        ];
+        for (params, expected) in cases {
+            assert_eq!(
+                &call(&router, method, Some(params)),
+                expected,
+                "{method} {params}"
+            );
+        }
+        // No params: the struct from nothing, which needs its required fields.
+        assert_eq!(
+            call(&router, method, None),
+            invalid(r#"missing parameter "prefix""#)
+        );
+    }
+    let info = router.method_info("find").unwrap();
+    assert_eq!(info.params.len(), 1);
+    assert_eq!(info.params[0].name, "filter");
+    assert!(info.params[0].whole);
 }
