@@ -16,6 +16,7 @@ pub use std::result::Result::{self, Err, Ok};
 pub use std::vec::Vec;
 
 pub use crate::method::BoxFuture;
+pub use crate::state::StatePart;
 pub use crate::whole::decode_whole;
 pub use crate::{Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, State};
 

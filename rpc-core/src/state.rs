@@ -91,6 +91,11 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for State<'_, T> {
 /// router.register(greet::method())?;
 /// # Ok::<(), rpc_core::RegisterError>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the router's state `{S}`, nor a part of it",
+    label = "a `State` parameter of this type",
+    note = "a `State<'_, T>` parameter takes the router's state itself, or a part of it: implement `FromState<{S}>` for `{Self}`"
+)]
 pub trait FromState<S> {
     /// The part of `state` this type is.
     fn from_state(state: &S) -> &Self;
@@ -99,5 +104,21 @@ pub trait FromState<S> {
 impl<S> FromState<S> for S {
     fn from_state(state: &S) -> &Self {
         state
+    }
+}
+
+/// A state `S` that a `T` can be taken from: the bound `#[rpc_method]` puts on the router's
+/// state for each `State<'_, T>` parameter. It is written on `S` rather than on `T` so that
+/// the compiler learns `S` from the router before checking it: the error for a `T` that is
+/// no part of the state then points at the parameter, not at a type mismatch.
+#[doc(hidden)]
+pub trait StatePart<T: ?Sized> {
+    /// The part.
+    fn part(&self) -> &T;
+}
+
+impl<S, T: ?Sized + FromState<S>> StatePart<T> for S {
+    fn part(&self) -> &T {
+        T::from_state(self)
     }
 }

@@ -59,7 +59,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         .states()
         .map(|inner| {
             let bounded = with_lifetime(inner);
-            quote_spanned!(at(inner)=> for<'__de> #bounded: #rt::FromState<__S>,)
+            quote_spanned!(at(inner)=> for<'__de> __S: #rt::StatePart<#bounded>,)
         })
         .collect();
     let args = method.params.iter().map(|p| match &p.kind {
@@ -67,8 +67,9 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             let field = &p.ident;
             quote!(#field)
         }
-        ParamKind::State { .. } => {
-            quote!(#rt::State::new(#rt::FromState::<__S>::from_state(__rpc_state)))
+        ParamKind::State { inner } => {
+            let inner = with_lifetime(inner);
+            quote!(#rt::State::new(#rt::StatePart::<#inner>::part(__rpc_state)))
         }
         ParamKind::Ext {
             inner,
