@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: wrk against the release calculator, the library's bare server and the
-# floor servers. Every server is pinned to one core and wrk to the other.
+# floor servers. Every server is pinned to one core and wrk to the other. The last pair is the
+# bare server with a context read and a call layer against the bare server itself.
 #
 # Each server is measured *at the same time as its floor*: both share the server core, each
 # loaded by its own wrk, so whatever the machine does to one (a slower minute, a neighbour on
@@ -57,6 +58,7 @@ start fixed 5101 "$BIN/bench_floor" fixed 127.0.0.1:5101
 start serde 5102 "$BIN/bench_floor" serde 127.0.0.1:5102
 start rpc 5103 "$BIN/bench_floor" rpc 127.0.0.1:5103
 start calculator 5104 "$BIN/calculator" --addr 127.0.0.1:5104
+start context 5105 "$BIN/bench_floor" rpc-context 127.0.0.1:5105
 
 SINGLE='{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}'
 BATCH="[$(for i in $(seq 0 99); do
@@ -112,7 +114,8 @@ pair() {
 echo "rounds: $ROUNDS x ${SECONDS_PER_RUN}s, $CONNECTIONS connections per server, servers on core $SERVER_CORE, wrk on core $CLIENT_CORE"
 PAIRS=("serde 5102 / fixed 5101 single" "rpc 5103 / fixed 5101 single"
     "calculator 5104 /rpc fixed 5101 single" "rpc 5103 / serde 5102 single"
-    "rpc 5103 / serde 5102 batch" "calculator 5104 /rpc serde 5102 batch")
+    "rpc 5103 / serde 5102 batch" "calculator 5104 /rpc serde 5102 batch"
+    "context 5105 / rpc 5103 single")
 for round in $(seq "$ROUNDS"); do
     echo "round $round..." >&2
     for i in $(seq 0 $((${#PAIRS[@]} - 1))); do
@@ -145,3 +148,4 @@ report calculator single fixed "calculator"
 report rpc_vs_serde single serde "rpc-hyper, bare"
 report rpc batch serde "rpc-hyper, bare"
 report calculator batch serde "calculator"
+report context single rpc "rpc-hyper + context"

@@ -5,7 +5,10 @@
 //! - `bench_floor fixed ADDR`: reads the body, answers a fixed reply: what any server costs;
 //! - `bench_floor serde ADDR`: reads the body, parses it with serde into borrowed types (one call
 //!   or a batch), adds, serializes: the least any JSON-RPC server must do;
-//! - `bench_floor rpc ADDR`: `rpc_hyper::serve` with an `add` method, no other routes.
+//! - `bench_floor rpc ADDR`: `rpc_hyper::serve` with an `add` method, no other routes;
+//! - `bench_floor rpc-context ADDR`: the same, with an `add` that reads a value from the call's
+//!   context (the request's headers) and one call layer that does nothing: what the context
+//!   and the layers cost when used.
 
 use std::convert::Infallible;
 
@@ -14,7 +17,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use rpc_core::{rpc_method, Router};
+use rpc_core::{rpc_method, CallLayer, Ext, HeaderMap, Router};
 use tokio::net::TcpListener;
 
 const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
@@ -60,11 +63,23 @@ fn add(a: i64, b: i64) -> i64 {
     a.wrapping_add(b)
 }
 
+/// Adds two integers, reading the request's headers from the context.
+#[rpc_method(name = "add")]
+fn add_in_context(a: i64, b: i64, headers: Ext<'_, HeaderMap>) -> i64 {
+    let one_more = i64::from(headers.contains_key("x-one-more"));
+    a.wrapping_add(b).wrapping_add(one_more)
+}
+
+/// A call layer that does nothing.
+struct Nothing;
+
+impl CallLayer for Nothing {}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(mode), Some(addr)) = (args.next(), args.next()) else {
-        eprintln!("usage: bench_floor fixed|serde|rpc HOST:PORT");
+        eprintln!("usage: bench_floor fixed|serde|rpc|rpc-context HOST:PORT");
         std::process::exit(2);
     };
     let listener = TcpListener::bind(&addr).await?;
@@ -78,6 +93,14 @@ async fn main() -> std::io::Result<()> {
         "rpc" => {
             let mut router = Router::new();
             router.register(add::method()).expect("one registration");
+            return rpc_hyper::serve(listener, router).await;
+        }
+        "rpc-context" => {
+            let mut router = Router::new();
+            router.layer(Nothing);
+            router
+                .register(add_in_context::method())
+                .expect("one registration");
             return rpc_hyper::serve(listener, router).await;
         }
         other => {
