@@ -24,25 +24,16 @@ fn result(body: &str) -> Value {
 async fn a_method_sees_the_headers_and_the_version_over_each_protocol() {
     let server = TestServer::default().await;
     for client in each_protocol() {
-        let request = http::Request::post(server.url("/"))
-            .header("content-type", "application/json")
-            .header("x-request-id", "req-42")
-            .body(http_body_util::Full::new(bytes::Bytes::from_static(
-                CONTEXT.as_bytes(),
-            )))
-            .unwrap();
-        let response = tokio::time::timeout(STEP, client.request(request))
-            .await
-            .unwrap()
-            .unwrap();
-        let version = response.version();
-        let body = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        let seen = result(std::str::from_utf8(&body).unwrap());
+        let reply = post_with(
+            &client,
+            &server.url("/"),
+            &[("x-request-id", "req-42")],
+            CONTEXT,
+        )
+        .await;
+        let seen = result(&reply.body);
         assert_eq!(seen["request_id"], "req-42");
-        assert_eq!(seen["version"], format!("{version:?}"));
+        assert_eq!(seen["version"], format!("{:?}", reply.version));
         assert!(
             seen["peer"].as_str().unwrap().starts_with("127.0.0.1:"),
             "{seen}"
@@ -126,22 +117,8 @@ async fn an_identity_a_layer_inserted_reaches_the_method_and_a_missing_one_leaks
     let url = format!("http://{addr}/");
     let whoami = r#"{"jsonrpc":"2.0","method":"whoami","id":1}"#;
     for client in each_protocol() {
-        let request = http::Request::post(&url)
-            .header("content-type", "application/json")
-            .header("x-user", "ada")
-            .body(http_body_util::Full::new(bytes::Bytes::from_static(
-                whoami.as_bytes(),
-            )))
-            .unwrap();
-        let response = tokio::time::timeout(STEP, client.request(request))
-            .await
-            .unwrap()
-            .unwrap();
-        let body = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        assert_eq!(body, r#"{"jsonrpc":"2.0","result":"ada","id":1}"#);
+        let reply = post_with(&client, &url, &[("x-user", "ada")], whoami).await;
+        assert_eq!(reply.body, r#"{"jsonrpc":"2.0","result":"ada","id":1}"#);
 
         // No user: the server's fault, and the client learns nothing about types.
         let reply = post(&client, &url, whoami).await;

@@ -64,8 +64,18 @@ async fn the_readme_session_gets_every_answer_it_shows_and_the_log_has_the_reque
     // The server's tasks run on the runtime's threads: the subscriber must be global.
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
+    // Over HTTP/1.1, then h2c, each against a fresh service (the rate limit remembers).
+    for http2 in [false, true] {
+        replay(http2, &log).await;
+    }
+}
+
+/// Replays the README's session against a fresh service over HTTP/1.1 or h2c, then checks the
+/// call log.
+async fn replay(http2: bool, log: &Log) {
+    log.0.lock().unwrap().clear();
     let (url, stop, server) = start().await;
-    let http = client(false);
+    let http = client(http2);
     let session = console_session("## A key-value service");
     assert!(session.len() >= 8, "the session shows the service");
     for (command, expected) in session {
@@ -98,7 +108,7 @@ async fn the_readme_session_gets_every_answer_it_shows_and_the_log_has_the_reque
         assert_eq!(
             without_wait(answer.trim()),
             without_wait(expected.trim()),
-            "`{command}`"
+            "`{command}` (h2c: {http2})"
         );
     }
     stop.send(()).ok();

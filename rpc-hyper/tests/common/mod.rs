@@ -202,9 +202,36 @@ pub async fn send(
     content_type: Option<&str>,
     body: &str,
 ) -> Reply {
+    let headers: &[(&str, &str)] = match content_type {
+        Some(content_type) => &[("content-type", content_type)],
+        None => &[],
+    };
+    send_with(client, method, url, headers, body).await
+}
+
+/// POSTs a JSON body with more headers.
+pub async fn post_with(
+    client: &HttpClient,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    send_with(client, "POST", url, &all, body).await
+}
+
+/// Sends a request with these headers and reads the whole response.
+pub async fn send_with(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut request = http::Request::builder().method(method).uri(url);
-    if let Some(content_type) = content_type {
-        request = request.header("content-type", content_type);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request
         .body(Full::new(Bytes::from(body.to_owned())))
