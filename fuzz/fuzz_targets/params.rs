@@ -19,7 +19,7 @@ fn mixed(
     c: Vec<u8>,
     d: bool,
     e: Option<f64>,
-    f: &str,
+    f: std::borrow::Cow<'_, str>,
     g: Option<BTreeMap<String, i32>>,
     h: (u16, char),
 ) -> usize {
