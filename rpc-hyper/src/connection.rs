@@ -1,5 +1,5 @@
-//! One connection: which protocol it speaks, HTTP/1 parking between requests, and the I/O
-//! and service wrappers that tell the reaper what the connection is doing.
+//! One connection: which protocol it speaks, and HTTP/1 parking between requests. The I/O and
+//! service wrappers that tell the reaper what the connection is doing are in `tracked`.
 //!
 //! # Parking
 //! Hyper gives every HTTP/1 connection a read buffer and a write buffer of 8 KiB each, for as
@@ -16,17 +16,15 @@
 //!
 //! [`Serve::keep_buffers_up_to`]: crate::Serve::keep_buffers_up_to
 
-use std::convert::Infallible;
 use std::future::{poll_fn, Future};
+#[cfg(not(feature = "http2"))]
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes};
-use http::Request;
-use hyper::body::Incoming;
+use bytes::Bytes;
 use hyper::server::conn::http1;
 #[cfg(feature = "http2")]
 use hyper::server::conn::http2;
@@ -34,18 +32,11 @@ use hyper_util::rt::TokioIo;
 #[cfg(feature = "http2")]
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rpc_core::{ConnectionId, PeerAddr};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::control::{Control, SignalWatch, CLOSE};
+use crate::tracked::{Counted, Protocol, TrackedIo};
 use crate::HttpService;
-
-/// What an HTTP/2 client sends first (RFC 9113, section 3.4).
-const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// How many bytes the first read of a connection takes, to tell its protocol. A small
-/// request fits whole, so hyper then reads it from memory instead of the socket.
-const FIRST_READ: usize = 512;
 
 /// The protocol settings every connection is served with.
 pub(crate) struct Protocols {
@@ -136,10 +127,7 @@ async fn serve_identified<T: HttpService>(
             }
         },
     };
-    let service = Counted {
-        inner: service,
-        control: Arc::clone(&control),
-    };
+    let service = Counted::new(service, Arc::clone(&control));
     let ended = match protocol {
         Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal).await,
         #[cfg(feature = "http2")]
@@ -230,6 +218,7 @@ async fn serve_http1<T: HttpService>(
 #[cfg(not(feature = "http2"))]
 async fn refuse_http2(io: TrackedIo) -> hyper::Result<()> {
     use std::time::Duration;
+    use tokio::io::AsyncWrite;
     const REFUSAL: &[u8] = &[
         0, 0, 0, 4, 0, 0, 0, 0, 0, // SETTINGS, empty, on stream 0
         0, 0, 8, 7, 0, 0, 0, 0, 0, // GOAWAY, 8 bytes, on stream 0:
@@ -265,16 +254,6 @@ async fn refuse_http2(io: TrackedIo) -> hyper::Result<()> {
         tracing::debug!(error = %err, "refusing an HTTP/2 connection failed");
     }
     Ok(())
-}
-
-/// The protocol a connection speaks, told by its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    /// HTTP/1.0 or 1.1; also whatever else a client sends, which hyper's HTTP/1 parser then
-    /// answers.
-    Http1,
-    /// HTTP/2 with prior knowledge (h2c): served with the `http2` feature, refused without.
-    Http2,
 }
 
 /// How an HTTP/1 connection stopped.
@@ -323,231 +302,6 @@ fn drive_http1<T: HttpService>(
             }
             Poll::Pending => return Poll::Pending,
         }
-    }
-}
-
-/// A connection's socket, telling the connection's [`Control`] about each read and write,
-/// and replaying the bytes read before hyper took over.
-pub(crate) struct TrackedIo {
-    stream: TcpStream,
-    control: Arc<Control>,
-    /// Bytes read from the socket that hyper has not seen yet.
-    ahead: Bytes,
-    /// Whether reads may start request heads (HTTP/1), or not (HTTP/2).
-    heads: bool,
-    /// Whether the last write found the socket full: hyper is still sending a response.
-    write_blocked: bool,
-}
-
-impl TrackedIo {
-    fn new(stream: TcpStream, control: Arc<Control>) -> Self {
-        Self {
-            stream,
-            control,
-            ahead: Bytes::new(),
-            heads: true,
-            write_blocked: false,
-        }
-    }
-
-    /// Reads the connection's first bytes and tells its protocol, or `None` when the client
-    /// left without a word.
-    async fn first_read(&mut self) -> io::Result<Option<Protocol>> {
-        let mut buf = [0; FIRST_READ];
-        let mut filled = 0;
-        let protocol = loop {
-            self.stream.readable().await?;
-            let read = match self.stream.try_read(&mut buf[filled..]) {
-                Ok(0) => return Ok(None),
-                Ok(read) => read,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(err) => return Err(err),
-            };
-            filled += read;
-            self.control.bytes_read();
-            let compared = filled.min(HTTP2_PREFACE.len());
-            if buf[..compared] != HTTP2_PREFACE[..compared] {
-                break Protocol::Http1;
-            }
-            if compared == HTTP2_PREFACE.len() {
-                self.heads = false;
-                self.control.no_heads();
-                break Protocol::Http2;
-            }
-        };
-        self.ahead = Bytes::copy_from_slice(&buf[..filled]);
-        Ok(Some(protocol))
-    }
-}
-
-impl TrackedIo {
-    fn wrote(&mut self, ready: bool) {
-        self.write_blocked = !ready;
-        if ready {
-            self.control.wrote();
-        }
-    }
-}
-
-impl AsyncRead for TrackedIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if !self.ahead.is_empty() {
-            let len = self.ahead.len().min(buf.remaining());
-            buf.put_slice(&self.ahead[..len]);
-            self.ahead.advance(len);
-            // Bytes kept from a parked connection may begin a request head: time it.
-            if self.heads {
-                self.control.bytes_read();
-            }
-            return Poll::Ready(Ok(()));
-        }
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
-        match polled {
-            Poll::Ready(Ok(())) if buf.filled().len() > before => {
-                if self.heads {
-                    self.control.bytes_read();
-                } else {
-                    self.control.touch();
-                }
-            }
-            Poll::Pending if self.heads && !self.write_blocked => self.control.read_would_wait(),
-            _ => {}
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for TrackedIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
-        self.wrote(polled.is_ready());
-        polled
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        self.wrote(polled.is_ready());
-        polled
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Parking takes hyper's connection apart, not the socket.
-        if self.control.is_parking() {
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-/// A connection's service: the tower service as hyper calls it, counting the requests in
-/// flight, so the reaper can tell a request head still arriving from a body or from a request
-/// being answered.
-pub(crate) struct Counted<T> {
-    inner: T,
-    control: Arc<Control>,
-}
-
-impl<T: HttpService> hyper::service::Service<Request<Incoming>> for Counted<T> {
-    type Response = T::Response;
-    type Error = Infallible;
-    type Future = CountedFuture<T>;
-
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
-        self.control.request_started();
-        let mut service = self.inner.clone();
-        // Most services are always ready (this one's endpoint is): then the call is made at
-        // once, and the request is not moved again. One that is not is asked again, with the
-        // task's waker, when the future is first polled.
-        let noop = &mut Context::from_waker(Waker::noop());
-        let stage = match service.poll_ready(noop) {
-            Poll::Ready(Ok(())) => Stage::Called {
-                future: service.call(request),
-            },
-            Poll::Ready(Err(never)) => match never {},
-            Poll::Pending => Stage::NotReady {
-                service,
-                request: Some(request),
-            },
-        };
-        CountedFuture {
-            stage,
-            _in_flight: InFlight(Arc::clone(&self.control)),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A response future, counted in flight until it is dropped.
-    pub(crate) struct CountedFuture<T: HttpService> {
-        #[pin]
-        stage: Stage<T>,
-        _in_flight: InFlight,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = StageProj]
-    enum Stage<T: HttpService> {
-        // The service was not ready when called.
-        NotReady { service: T, request: Option<Request<Incoming>> },
-        // The service took the request.
-        Called { #[pin] future: T::Future },
-    }
-}
-
-impl<T: HttpService> Future for CountedFuture<T> {
-    type Output = Result<T::Response, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut stage = self.project().stage;
-        loop {
-            let future = match stage.as_mut().project() {
-                StageProj::Called { future } => return future.poll(cx),
-                StageProj::NotReady { service, request } => {
-                    match service.poll_ready(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Err(never)) => match never {},
-                        Poll::Ready(Ok(())) => {}
-                    }
-                    match request.take() {
-                        Some(request) => service.call(request),
-                        // Taken already: the stage is `Called` from then on, so never here.
-                        None => return Poll::Pending,
-                    }
-                }
-            };
-            stage.set(Stage::Called { future });
-        }
-    }
-}
-
-/// One request in flight on a connection.
-struct InFlight(Arc<Control>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.request_finished();
     }
 }
 

@@ -123,15 +123,16 @@
 
 mod connection;
 mod control;
+mod http;
 mod serve;
-mod service;
+mod tracked;
 
+pub use http::{
+    ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
+};
 pub use serve::{
     bind, serve, serve_service, HttpService, Serve, WithGracefulShutdown, DEFAULT_BACKLOG,
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
     DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
-};
-pub use service::{
-    ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
 };

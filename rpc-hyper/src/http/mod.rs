@@ -1,0 +1,13 @@
+//! The HTTP transport: the endpoint as a hyper and tower service, the future of each response,
+//! reading bodies, and the answers it gives.
+
+mod body;
+mod future;
+mod reply;
+mod service;
+
+pub use future::ResponseFuture;
+pub use service::{
+    ResponseBody, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT,
+    TIMEOUT_ERROR_CODE,
+};

@@ -1,0 +1,135 @@
+//! The responses the endpoint gives, and the checks of a request head.
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::Full;
+
+use super::service::ResponseBody;
+
+/// The response to a body: its answer as JSON, or `204 No Content` when none is due.
+pub(super) fn json_response(answer: Option<Vec<u8>>) -> Response<ResponseBody> {
+    match answer {
+        Some(json) => {
+            let mut response = Response::new(Full::new(Bytes::from(json)));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        None => {
+            let mut response = Response::new(Full::default());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+    }
+}
+
+/// The span of one request; disabled (and free) unless a subscriber wants debug spans.
+pub(super) fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "rpc_request",
+        http.method = %request.method(),
+        http.path = request.uri().path(),
+    )
+}
+
+/// `application/json` or `application/json-rpc`, any parameters (such as `charset`).
+/// Compared as bytes: a content type is ASCII, and no UTF-8 check is needed to find its essence.
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
+    let essence = value[..end].trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence.eq_ignore_ascii_case(b"application/json-rpc")
+}
+
+/// Why a request is refused before its body is read.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Refusal {
+    NotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    TooLarge,
+    BodyTimeout,
+}
+
+impl Refusal {
+    pub(super) fn response(self) -> Response<ResponseBody> {
+        match self {
+            Refusal::NotFound => plain(StatusCode::NOT_FOUND, "Not Found"),
+            Refusal::MethodNotAllowed => {
+                let mut response = plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method Not Allowed: use POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("POST"));
+                response
+            }
+            Refusal::UnsupportedMediaType => plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported Media Type: send Content-Type: application/json",
+            ),
+            Refusal::TooLarge => plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large"),
+            Refusal::BodyTimeout => {
+                let mut response = plain(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Request Timeout: the body was too slow",
+                );
+                // The rest of the body may still come: the connection cannot be reused.
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
+        }
+    }
+}
+
+pub(super) fn plain(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_are_matched_on_their_essence() {
+        let accepts = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            is_json(&headers)
+        };
+        for yes in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;charset=utf-8",
+            "application/json-rpc",
+        ] {
+            assert!(accepts(yes), "{yes:?} was refused");
+        }
+        for no in [
+            "text/plain",
+            "application/jsonx",
+            "application/json-rpc2",
+            "json",
+            "",
+        ] {
+            assert!(!accepts(no), "{no:?} was accepted");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,410 @@
+//! The router as an HTTP service: the HTTP semantics of a JSON-RPC endpoint.
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Extensions, HeaderMap, Method, Request, Response, Version};
+use http_body::Body;
+use http_body_util::Full;
+use rpc_core::{ErrorObject, NotSync, Router};
+use tracing::Instrument;
+
+use super::future::{ResponseFuture, State};
+use super::reply::{is_json, json_response, request_span, Refusal};
+use crate::connection::Connection;
+
+/// The largest request body accepted by default: 10 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
+
+/// How long a client may take to send a request body by default: 10 s.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one request may take by default, from its body's last byte to its answer: 30 s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The code of the error a call gets when its request runs out of time.
+pub const TIMEOUT_ERROR_CODE: i32 = -32000;
+
+/// The body of every response [`RpcService`] sends.
+pub type ResponseBody = Full<Bytes>;
+
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// A JSON-RPC endpoint: a [`Router`] as an HTTP service, for hyper and for tower stacks alike.
+///
+/// It implements the HTTP semantics in the [crate docs](crate#http-semantics). Cloning is
+/// cheap (two reference counts), so it can be handed to every connection.
+///
+/// ```
+/// use rpc_core::{rpc_method, Router};
+/// use rpc_hyper::RpcService;
+/// use std::time::Duration;
+///
+/// /// Adds two integers.
+/// #[rpc_method]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// let mut router = Router::new();
+/// router.register(add::method())?;
+/// let service = RpcService::new(router)
+///     .path("/rpc")
+///     .max_body_size(1024 * 1024)
+///     .request_timeout(Duration::from_secs(5));
+/// # Ok::<(), rpc_core::RegisterError>(())
+/// ```
+pub struct RpcService<S> {
+    /// One reference count for the lot: a clone per request is one atomic increment.
+    pub(super) inner: Arc<Inner<S>>,
+}
+
+pub(super) struct Inner<S> {
+    router: Arc<Router<S>>,
+    pub(super) config: Config,
+}
+
+impl<S> Clone for Inner<S> {
+    fn clone(&self) -> Self {
+        Self {
+            router: Arc::clone(&self.router),
+            config: self.config.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Config {
+    path: Path,
+    pub(super) max_body_size: usize,
+    pub(super) body_timeout: Duration,
+    request_timeout: Option<Duration>,
+}
+
+/// Which paths the endpoint answers on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Path {
+    /// Not chosen: `/` when [`serve`](crate::serve) serves the endpoint itself; any path when
+    /// it is mounted in another router, which matched the path already.
+    Unset,
+    /// This path only.
+    Only(Box<str>),
+    /// Every path.
+    Any,
+}
+
+impl<S: Send + Sync + 'static> RpcService<S> {
+    /// The endpoint for `router`, with the default limits.
+    ///
+    /// Unless [`RpcService::path`] or [`RpcService::any_path`] says otherwise, it answers on
+    /// `/` when [`serve`](crate::serve) serves it (other paths get `404 Not Found`), and on
+    /// any path when it is mounted in another router (axum's `route_service` or
+    /// `nest_service`, or any tower stack run by [`serve_service`](crate::serve_service)):
+    /// that router matched the path already, so mounting works the obvious way.
+    pub fn new(router: impl Into<Arc<Router<S>>>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                router: router.into(),
+                config: Config {
+                    path: Path::Unset,
+                    max_body_size: DEFAULT_MAX_BODY_SIZE,
+                    body_timeout: DEFAULT_BODY_TIMEOUT,
+                    request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+                },
+            }),
+        }
+    }
+
+    /// Answers JSON-RPC on `path` only; other paths get `404 Not Found`.
+    #[must_use]
+    pub fn path(mut self, path: &str) -> Self {
+        self.config_mut().path = Path::Only(path.into());
+        self
+    }
+
+    /// Answers JSON-RPC on every path, also when [`serve`](crate::serve) serves it.
+    #[must_use]
+    pub fn any_path(mut self) -> Self {
+        self.config_mut().path = Path::Any;
+        self
+    }
+
+    /// For [`serve`](crate::serve): an endpoint served on its own answers on `/` unless told
+    /// otherwise.
+    pub(crate) fn served_alone(self) -> Self {
+        match self.inner.config.path {
+            Path::Unset => self.path("/"),
+            _ => self,
+        }
+    }
+
+    /// Sets the largest request body accepted ([`DEFAULT_MAX_BODY_SIZE`] by default); a larger
+    /// one gets `413 Payload Too Large` without more than this being read.
+    #[must_use]
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.config_mut().max_body_size = bytes;
+        self
+    }
+
+    /// Sets how long a client may take to send a request's body once its head has arrived
+    /// ([`DEFAULT_BODY_TIMEOUT`] by default); a client that stalls mid-body gets
+    /// `408 Request Timeout` and its connection is freed.
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.config_mut().body_timeout = timeout;
+        self
+    }
+
+    /// Sets how long handling one request may take ([`DEFAULT_REQUEST_TIMEOUT`] by default).
+    /// Past it the work is dropped and each call of the request is answered with error
+    /// [`TIMEOUT_ERROR_CODE`] "Request timed out". `None` sets no limit.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config_mut().request_timeout = timeout.into();
+        self
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Arc<Router<S>> {
+        &self.inner.router
+    }
+
+    fn config_mut(&mut self) -> &mut Config {
+        &mut Arc::make_mut(&mut self.inner).config
+    }
+
+    /// Answers one HTTP request. Run on a connection of [`serve`](crate::serve), the
+    /// calls' context has the connection's peer address and id.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        self.handle_on(request, Connection::current()).await
+    }
+
+    /// [`RpcService::handle`], for a request that came on `connection`.
+    async fn handle_on<B>(
+        &self,
+        request: Request<B>,
+        connection: Option<Connection>,
+    ) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let span = request_span(&request);
+        // A span and two clock reads a request: only when someone listens.
+        if span.is_disabled() {
+            return self
+                .respond(request, connection)
+                .await
+                .unwrap_or_else(|never| match never {});
+        }
+        let started = Instant::now();
+        let response = span
+            .in_scope(|| self.respond(request, connection))
+            .instrument(span.clone())
+            .await
+            .unwrap_or_else(|never| match never {});
+        span.in_scope(|| {
+            tracing::debug!(
+                status = response.status().as_u16(),
+                micros = started.elapsed().as_micros(),
+                "answered"
+            );
+        });
+        response
+    }
+
+    /// The untraced way through [`RpcService::handle`]: the future the services return.
+    fn respond<B>(
+        &self,
+        request: Request<B>,
+        connection: Option<Connection>,
+    ) -> ResponseFuture<S, B>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        match self.admit(request) {
+            Ok((head, body)) => {
+                let head = Head {
+                    headers: head.headers,
+                    extensions: head.extensions,
+                    version: head.version,
+                    connection,
+                };
+                ResponseFuture::reading(self.clone(), head, body)
+            }
+            Err(refusal) => ResponseFuture::ready(refusal.response()),
+        }
+    }
+
+    /// Checks everything that can be checked before the body is read.
+    fn admit<B: Body>(&self, request: Request<B>) -> Result<(http::request::Parts, B), Refusal> {
+        let config = &self.inner.config;
+        if let Path::Only(path) = &config.path {
+            if request.uri().path() != &**path {
+                return Err(Refusal::NotFound);
+            }
+        }
+        if request.method() != Method::POST {
+            return Err(Refusal::MethodNotAllowed);
+        }
+        if !is_json(request.headers()) {
+            return Err(Refusal::UnsupportedMediaType);
+        }
+        let (head, body) = request.into_parts();
+        // The declared length, as the server parsed it from `Content-Length`: no header lookup.
+        if body
+            .size_hint()
+            .upper()
+            .is_some_and(|len| len > config.max_body_size as u64)
+        {
+            return Err(Refusal::TooLarge);
+        }
+        Ok((head, body))
+    }
+
+    /// What follows a body read in full: a sync router answers at once; otherwise the calls
+    /// run in a boxed future, within the request time limit.
+    pub(super) fn dispatch<B>(&self, body: Bytes, head: Head) -> State<S, B> {
+        match self.inner.router.handle_sync_with(&body, &head.context()) {
+            Ok(answer) => State::Ready {
+                response: Some(json_response(answer)),
+            },
+            Err(NotSync) => {
+                let service = self.clone();
+                State::Waiting {
+                    future: Box::pin(async move { service.dispatch_async(body, head).await }),
+                }
+            }
+        }
+    }
+
+    /// Runs the calls of a body on a router with async methods.
+    async fn dispatch_async(&self, body: Bytes, head: Head) -> Response<ResponseBody> {
+        let cx = head.context();
+        let mut handling = pin!(self.inner.router.handle_with(&body, &cx));
+        // Most requests (every sync method) are answered on the first poll: they need no timer.
+        let first = poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
+        let answer = match (first, self.inner.config.request_timeout) {
+            (Poll::Ready(answer), _) => answer,
+            (Poll::Pending, None) => handling.await,
+            // Boxed: a timer is large, and most requests never need one.
+            (Poll::Pending, Some(limit)) => {
+                match Box::pin(tokio::time::timeout(limit, handling)).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        tracing::warn!(
+                            limit_ms = limit.as_millis(),
+                            "request timed out; its work is dropped"
+                        );
+                        let error =
+                            ErrorObject::server_error(TIMEOUT_ERROR_CODE, "Request timed out");
+                        self.inner.router.reject(&body, &error)
+                    }
+                }
+            }
+        };
+        json_response(answer)
+    }
+}
+
+/// What the calls' context holds of a request: kept, not copied, while its body is read and
+/// its calls run.
+#[derive(Default)]
+pub(super) struct Head {
+    headers: HeaderMap,
+    extensions: Extensions,
+    version: Version,
+    connection: Option<Connection>,
+}
+
+impl Head {
+    fn context(&self) -> rpc_core::Context<'_> {
+        let cx = rpc_core::Context::new()
+            .with_headers(&self.headers)
+            .with_extensions(&self.extensions)
+            .with_version(self.version);
+        match self.connection {
+            Some(connection) => cx.with_peer(connection.peer).with_connection(connection.id),
+            None => cx,
+        }
+    }
+}
+
+impl<S> Clone for RpcService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S> fmt::Debug for RpcService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RpcService")
+            .field("router", &self.inner.router)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl<S: Send + Sync + 'static> From<Router<S>> for RpcService<S> {
+    fn from(router: Router<S>) -> Self {
+        Self::new(router)
+    }
+}
+
+impl<S, B> tower_service::Service<Request<B>> for RpcService<S>
+where
+    S: Send + Sync + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture<S, B>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        hyper::service::Service::call(&*self, request)
+    }
+}
+
+impl<S, B> hyper::service::Service<Request<B>> for RpcService<S>
+where
+    S: Send + Sync + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture<S, B>;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        // With tracing on, the whole of `handle` (span, timing), boxed.
+        let connection = Connection::current();
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let service = self.clone();
+            return ResponseFuture::waiting(
+                async move { service.handle_on(request, connection).await },
+            );
+        }
+        self.respond(request, connection)
+    }
+}
