@@ -70,19 +70,47 @@ pub(crate) struct Connection {
     pub(crate) id: ConnectionId,
 }
 
+/// What a connection's task knows of it, for the services it calls.
+struct Local {
+    connection: Connection,
+    /// A WebSocket that a request asked for and its answer accepted: the connection runs it
+    /// once hyper has written the answer and let go of the socket.
+    #[cfg(feature = "ws")]
+    upgrade: std::cell::RefCell<Option<crate::ws::Upgrade>>,
+}
+
 tokio::task_local! {
     /// The connection whose task this is. hyper calls a connection's service from that
     /// connection's task (an HTTP/2 stream's future runs on a task of its own, but is made on
     /// the connection's), so a service reads it when called: no allocation, and no change to
     /// the request.
-    static CONNECTION: Connection;
+    static CONNECTION: Local;
 }
 
 impl Connection {
     /// The connection being served on this task, if `serve` serves it.
     pub(crate) fn current() -> Option<Self> {
-        CONNECTION.try_with(|connection| *connection).ok()
+        CONNECTION.try_with(|local| local.connection).ok()
     }
+
+    /// Hands `upgrade` to the connection being served on this task, to run on its socket
+    /// after the answer. Called only where [`Connection::current`] found one.
+    #[cfg(feature = "ws")]
+    pub(crate) fn offer_upgrade(upgrade: crate::ws::Upgrade) {
+        let taken = CONNECTION.try_with(|local| *local.upgrade.borrow_mut() = Some(upgrade));
+        if taken.is_err() {
+            tracing::warn!("a WebSocket accepted with no connection to run it");
+        }
+    }
+}
+
+/// The upgrade a request of this connection's asked for, if any.
+#[cfg(feature = "ws")]
+fn take_upgrade() -> Option<crate::ws::Upgrade> {
+    CONNECTION
+        .try_with(|local| local.upgrade.borrow_mut().take())
+        .ok()
+        .flatten()
 }
 
 /// Serves one connection until it ends, or until its control says to stop.
@@ -97,9 +125,14 @@ pub(crate) async fn serve_connection<T: HttpService>(
         peer: PeerAddr(peer),
         id: ConnectionId::next(),
     };
+    let local = Local {
+        connection,
+        #[cfg(feature = "ws")]
+        upgrade: std::cell::RefCell::new(None),
+    };
     CONNECTION
         .scope(
-            connection,
+            local,
             serve_identified(protocols, service, stream, peer, control),
         )
         .await;
@@ -202,7 +235,18 @@ async fn serve_http1<T: HttpService>(
                     io.ahead = Bytes::from(ahead);
                 }
             }
-            Http1::Ended(ended) => return ended,
+            Http1::Ended(ended) => {
+                // An answer that accepted a WebSocket: hyper has let go of the socket.
+                #[cfg(feature = "ws")]
+                if let Some(upgrade) = take_upgrade() {
+                    let parts = conn.into_parts();
+                    let mut io = parts.io.into_inner();
+                    io.upgraded(&parts.read_buf);
+                    upgrade.run(io).await;
+                    return Ok(());
+                }
+                return ended;
+            }
         }
     }
 }

@@ -39,6 +39,7 @@
 //! |---|---|---|---|
 //! | (none) | | the HTTP/1.1 server: [`serve`], [`RpcService`] | hyper (`http1`, `server`), hyper-util (`tokio`), tokio, tracing, tower-service |
 //! | `http2` | off | h2c with prior knowledge, on the same port as HTTP/1.1 | hyper's `http2`: h2, indexmap, hashbrown, tokio-util and a few more |
+//! | `ws` | off | WebSocket on the RPC path, on the same port (see [WebSocket](#websocket)) | tokio-tungstenite (without TLS), futures-util, sha1 and a few more |
 //!
 //! Why `http2` is off: the clients of JSON-RPC services (curl, browsers, Python's requests,
 //! Ethereum libraries, most Rust HTTP clients over `http://`) speak HTTP/1.1 to a cleartext
@@ -67,6 +68,25 @@
 //! Requiring a JSON content type also keeps browsers from sending cross-site "simple"
 //! requests: a page on another origin cannot post JSON here without a CORS preflight, and
 //! CORS is off unless you add it.
+//!
+//! # WebSocket
+//!
+//! With the `ws` feature, a `GET` with `Upgrade: websocket` on the RPC path becomes a
+//! WebSocket connection, for [`serve`] and for the endpoint mounted elsewhere alike (other
+//! paths keep `404`, a plain `GET` keeps `405`). Every request of the HTTP contract gets the
+//! same answer as a text frame: single calls, batches, notifications (no answer), -32700 for
+//! invalid JSON with the connection kept open; a binary frame holding JSON is answered as
+//! text. The call context is filled once per connection, from the upgrade request.
+//!
+//! | | |
+//! |---|---|
+//! | calls of one connection | run concurrently, at most [`DEFAULT_MAX_CALLS_IN_FLIGHT`] at once ([`RpcService::max_calls_in_flight`]); past it the connection is not read until answers go out |
+//! | message size | the body size limit ([`RpcService::max_body_size`]); over it, close code 1009 |
+//! | a text frame that is not UTF-8 / a protocol violation | close code 1007 / 1002 |
+//! | `Origin` header | a browser's upgrade from an origin not allowed ([`RpcService::allow_origin`]) gets `403`: a page elsewhere cannot reach a server on the user's machine; clients that send no `Origin` are let in |
+//! | graceful shutdown | calls in flight are answered, then close code 1001 |
+//!
+//! Subscriptions (the server pushing to a client) are not there yet.
 //!
 //! # The call context
 //!
@@ -126,6 +146,8 @@ mod control;
 mod http;
 mod serve;
 mod tracked;
+#[cfg(feature = "ws")]
+mod ws;
 
 pub use http::{
     ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
@@ -136,3 +158,5 @@ pub use serve::{
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
     DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
 };
+#[cfg(feature = "ws")]
+pub use ws::DEFAULT_MAX_CALLS_IN_FLIGHT;

@@ -89,6 +89,26 @@ impl TrackedIo {
 }
 
 impl TrackedIo {
+    /// The connection has become a WebSocket: `read_ahead`, read by hyper past the answer,
+    /// comes first, and reads no longer start request heads.
+    #[cfg(feature = "ws")]
+    pub(crate) fn upgraded(&mut self, read_ahead: &[u8]) {
+        if !read_ahead.is_empty() {
+            let mut ahead = Vec::with_capacity(read_ahead.len() + self.ahead.len());
+            ahead.extend_from_slice(read_ahead);
+            ahead.extend_from_slice(&self.ahead);
+            self.ahead = Bytes::from(ahead);
+        }
+        self.heads = false;
+        self.control.no_heads();
+    }
+
+    /// The connection's control.
+    #[cfg(feature = "ws")]
+    pub(crate) fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+
     fn wrote(&mut self, ready: bool) {
         self.write_blocked = !ready;
         if ready {

@@ -7,6 +7,10 @@ mod reply;
 mod service;
 
 pub use future::ResponseFuture;
+#[cfg(feature = "ws")]
+pub(crate) use reply::plain;
+#[cfg(feature = "ws")]
+pub(crate) use service::Head;
 pub use service::{
     ResponseBody, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT,
     TIMEOUT_ERROR_CODE,

@@ -91,7 +91,7 @@ impl Refusal {
     }
 }
 
-pub(super) fn plain(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(

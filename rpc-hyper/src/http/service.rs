@@ -86,6 +86,8 @@ pub(super) struct Config {
     pub(super) max_body_size: usize,
     pub(super) body_timeout: Duration,
     request_timeout: Option<Duration>,
+    #[cfg(feature = "ws")]
+    ws: crate::ws::Config,
 }
 
 /// Which paths the endpoint answers on.
@@ -117,6 +119,8 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                     max_body_size: DEFAULT_MAX_BODY_SIZE,
                     body_timeout: DEFAULT_BODY_TIMEOUT,
                     request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+                    #[cfg(feature = "ws")]
+                    ws: crate::ws::Config::default(),
                 },
             }),
         }
@@ -150,6 +154,10 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.config_mut().max_body_size = bytes;
+        #[cfg(feature = "ws")]
+        {
+            self.config_mut().ws.max_message_size = bytes;
+        }
         self
     }
 
@@ -168,6 +176,27 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[must_use]
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config_mut().request_timeout = timeout.into();
+        self
+    }
+
+    /// Lets a browser page from `origin` (`https://app.example.com`, as browsers send it in
+    /// `Origin`) open a WebSocket to the endpoint; pages from other origins get `403`, and
+    /// clients that send no `Origin` (not browsers) are always let in. Call it once per origin.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn allow_origin(mut self, origin: &str) -> Self {
+        self.config_mut().ws.allowed_origins.push(origin.into());
+        self
+    }
+
+    /// Sets how many calls of one WebSocket connection may run at once
+    /// ([`DEFAULT_MAX_CALLS_IN_FLIGHT`](crate::DEFAULT_MAX_CALLS_IN_FLIGHT) by default, at
+    /// least 1). Past it, the connection's next messages are not read until answers have gone
+    /// out, so a client that sends without reading cannot grow the server's memory.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_calls_in_flight(mut self, calls: usize) -> Self {
+        self.config_mut().ws.max_calls_in_flight = calls.max(1);
         self
     }
 
@@ -234,6 +263,18 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         B: Body,
         B::Error: Into<BoxError>,
     {
+        #[cfg(feature = "ws")]
+        if crate::ws::is_upgrade(&request) {
+            let config = &self.inner.config;
+            if let Path::Only(path) = &config.path {
+                if request.uri().path() != &**path {
+                    return ResponseFuture::ready(Refusal::NotFound.response());
+                }
+            }
+            let router = &self.inner.router;
+            let answer = crate::ws::upgrade(router, &config.ws, request, connection);
+            return ResponseFuture::ready(answer);
+        }
         match self.admit(request) {
             Ok((head, body)) => {
                 let head = Head {
@@ -322,15 +363,15 @@ impl<S: Send + Sync + 'static> RpcService<S> {
 /// What the calls' context holds of a request: kept, not copied, while its body is read and
 /// its calls run.
 #[derive(Default)]
-pub(super) struct Head {
-    headers: HeaderMap,
-    extensions: Extensions,
-    version: Version,
-    connection: Option<Connection>,
+pub(crate) struct Head {
+    pub(crate) headers: HeaderMap,
+    pub(crate) extensions: Extensions,
+    pub(crate) version: Version,
+    pub(crate) connection: Option<Connection>,
 }
 
 impl Head {
-    fn context(&self) -> rpc_core::Context<'_> {
+    pub(crate) fn context(&self) -> rpc_core::Context<'_> {
         let cx = rpc_core::Context::new()
             .with_headers(&self.headers)
             .with_extensions(&self.extensions)

@@ -1,0 +1,176 @@
+//! The WebSocket transport (the `ws` feature): a `GET` with `Upgrade: websocket` on the RPC
+//! path becomes a WebSocket connection on which every request of the HTTP contract gets the
+//! same answer, as a text frame.
+//!
+//! Under [`serve`](crate::serve), the connection that carried the upgrade request runs the
+//! WebSocket itself once hyper has written the `101` answer: it stays one of the server's
+//! connections (counted, drained on shutdown). Mounted elsewhere (axum's own server, say),
+//! the endpoint takes the socket through `hyper::upgrade` and runs it on a task of its own.
+
+mod connection;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::header::{
+    HeaderValue, CONNECTION, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rpc_core::Router;
+
+use crate::connection::Connection;
+use crate::http::{Head, ResponseBody};
+use crate::tracked::TrackedIo;
+
+/// How many calls of one WebSocket connection may run at once by default: 64. Past it, the
+/// connection's messages are not read until answers have gone out.
+pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 64;
+
+/// The WebSocket settings of an endpoint.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Origins a browser page may open a WebSocket from; requests without `Origin` (not from
+    /// a browser) are always accepted.
+    pub(crate) allowed_origins: Vec<Box<str>>,
+    pub(crate) max_calls_in_flight: usize,
+    /// The largest message taken or sent, in bytes.
+    pub(crate) max_message_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            max_message_size: crate::DEFAULT_MAX_BODY_SIZE,
+        }
+    }
+}
+
+/// A WebSocket accepted by its answer, to run on the connection's socket.
+pub(crate) struct Upgrade(Box<dyn FnOnce(TrackedIo) -> BoxFuture + Send>);
+
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+impl Upgrade {
+    /// Runs the WebSocket on `io` until it closes.
+    pub(crate) async fn run(self, io: TrackedIo) {
+        (self.0)(io).await;
+    }
+}
+
+/// Whether the request asks for a WebSocket: a `GET` with `Upgrade: websocket`.
+pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
+    request.method() == Method::GET && has_token(request.headers(), UPGRADE, "websocket")
+}
+
+/// Whether a comma-separated header holds `token`, in any case.
+fn has_token(headers: &HeaderMap, name: http::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&b| b == b',')
+            .any(|part| part.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+    })
+}
+
+/// Answers an upgrade request: `101 Switching Protocols` with the WebSocket to run, or the
+/// refusal (`400` for a malformed handshake, `426` for another WebSocket version, `403` for
+/// an origin that is not allowed).
+pub(crate) fn upgrade<S, B>(
+    router: &Arc<Router<S>>,
+    config: &Config,
+    mut request: Request<B>,
+    connection: Option<Connection>,
+) -> Response<ResponseBody>
+where
+    S: Send + Sync + 'static,
+{
+    let headers = request.headers();
+    if !has_token(headers, CONNECTION, "upgrade") {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: not a WebSocket handshake",
+        );
+    }
+    if headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        let mut response = refusal(
+            StatusCode::UPGRADE_REQUIRED,
+            "Upgrade Required: WebSocket version 13",
+        );
+        response
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return response;
+    }
+    let Some(key) = headers.get(SEC_WEBSOCKET_KEY) else {
+        return refusal(StatusCode::BAD_REQUEST, "Bad Request: no Sec-WebSocket-Key");
+    };
+    // A page on another origin must not reach a server on the user's machine through the
+    // user's browser: browsers always send `Origin`, other clients need not.
+    if let Some(origin) = headers.get(ORIGIN) {
+        let allowed = config
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed.as_bytes() == origin.as_bytes());
+        if !allowed {
+            tracing::debug!(origin = ?origin, "a WebSocket from an origin not allowed");
+            return refusal(StatusCode::FORBIDDEN, "Forbidden: origin not allowed");
+        }
+    }
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let Ok(accept) = HeaderValue::from_str(&accept) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: bad Sec-WebSocket-Key",
+        );
+    };
+
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let (parts, _) = request.into_parts();
+    let head = Head {
+        headers: parts.headers,
+        extensions: parts.extensions,
+        version: parts.version,
+        connection,
+    };
+    let (router, config) = (Arc::clone(router), config.clone());
+    if connection.is_some() {
+        // A connection of `serve`: it runs the WebSocket on its socket after the answer.
+        let run = move |io: TrackedIo| -> BoxFuture {
+            let control = Arc::clone(io.control());
+            Box::pin(connection::run(io, router, head, config, Some(control)))
+        };
+        Connection::offer_upgrade(Upgrade(Box::new(run)));
+    } else {
+        // Elsewhere, hyper hands the socket over once it has written the answer.
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let io = TokioIo::new(upgraded);
+                    connection::run(io, router, head, config, None).await;
+                }
+                Err(err) => tracing::debug!(error = %err, "a WebSocket upgrade failed"),
+            }
+        });
+    }
+
+    let mut response = Response::new(ResponseBody::default());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+fn refusal(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
+    crate::http::plain(status, text)
+}
