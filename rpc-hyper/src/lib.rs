@@ -85,6 +85,7 @@
 //! | a text frame that is not UTF-8 / a protocol violation | close code 1007 / 1002 |
 //! | `Origin` header | a browser's upgrade from an origin not allowed ([`RpcService::allow_origin`]) gets `403`: a page elsewhere cannot reach a server on the user's machine; clients that send no `Origin` are let in |
 //! | graceful shutdown | calls in flight are answered, then close code 1001 |
+//! | liveness | the server answers pings; it pings a connection quiet for [`DEFAULT_PING_INTERVAL`] ([`RpcService::ping_interval`]) and closes it (1001) when it stays quiet as long again |
 //!
 //! Subscriptions (the server pushing to a client) are not there yet.
 //!
@@ -159,4 +160,4 @@ pub use serve::{
     DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
 };
 #[cfg(feature = "ws")]
-pub use ws::DEFAULT_MAX_CALLS_IN_FLIGHT;
+pub use ws::{DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_PING_INTERVAL};

@@ -227,3 +227,110 @@ async fn graceful_shutdown_answers_calls_in_flight_then_closes_with_1001() {
         .unwrap()
         .unwrap();
 }
+
+/// A WebSocket opened by hand, for frames no client library sends.
+async fn raw(server: &TestServer) -> TcpStream {
+    let mut stream = connect(server.addr).await;
+    let head = "GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    write_all(&mut stream, head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !answer.ends_with(b"\r\n\r\n") {
+        use tokio::io::AsyncReadExt;
+        let read = tokio::time::timeout(STEP, stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read, 1, "closed mid-handshake");
+        answer.push(byte[0]);
+    }
+    assert!(
+        answer.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    stream
+}
+
+/// A client frame: FIN, the opcode, a zero mask (so the payload goes as it is) or none.
+fn frame(opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![0x80 | opcode];
+    if masked {
+        frame.push(0x80 | payload.len() as u8);
+        frame.extend_from_slice(&[0, 0, 0, 0]);
+    } else {
+        frame.push(payload.len() as u8);
+    }
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// Reads the server's frames until its close frame; returns the opcodes seen and the close
+/// code.
+async fn frames_until_close(stream: &mut TcpStream) -> (Vec<u8>, Option<u16>) {
+    use tokio::io::AsyncReadExt;
+    let mut opcodes = Vec::new();
+    loop {
+        let mut head = [0u8; 2];
+        let read = tokio::time::timeout(STEP, stream.read_exact(&mut head))
+            .await
+            .expect("a frame in time");
+        if read.is_err() {
+            return (opcodes, None);
+        }
+        let opcode = head[0] & 0x0f;
+        let len = usize::from(head[1] & 0x7f);
+        assert!(len < 126, "a short frame");
+        let mut payload = vec![0u8; len];
+        stream.read_exact(&mut payload).await.unwrap();
+        opcodes.push(opcode);
+        if opcode == 0x8 {
+            let code = (len >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+            return (opcodes, code);
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_utf8_closes_with_1007_and_a_protocol_violation_with_1002() {
+    let server = TestServer::default().await;
+    let mut stream = raw(&server).await;
+    write_all(&mut stream, &frame(0x1, b"{\"a\":\"\xff\xfe\"}", true)).await;
+    assert_eq!(frames_until_close(&mut stream).await.1, Some(1007));
+    // A client's frame must be masked.
+    let mut stream = raw(&server).await;
+    write_all(&mut stream, &frame(0x1, b"{}", false)).await;
+    assert_eq!(frames_until_close(&mut stream).await.1, Some(1002));
+    // The server goes on.
+    let mut ws = open(&server, &[]).await.unwrap();
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#,
+    )
+    .await;
+    assert_eq!(answer["result"], 5);
+}
+
+#[tokio::test]
+async fn a_quiet_connection_is_pinged_and_closed_when_it_does_not_answer() {
+    let server = TestServer::start(|e| e.ping_interval(Duration::from_millis(100)), |s| s).await;
+    // A client that answers pings (its library does, while it reads) stays.
+    let mut ws = open(&server, &[]).await.unwrap();
+    let reading = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_millis(600) {
+            match tokio::time::timeout(Duration::from_millis(50), ws.next()).await {
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) => return false,
+                _ => {}
+            }
+        }
+        true
+    });
+    // One that never answers is pinged, then closed.
+    let mut stream = raw(&server).await;
+    let (opcodes, code) = frames_until_close(&mut stream).await;
+    assert_eq!(opcodes, [0x9, 0x8], "a ping, then the close");
+    assert_eq!(code, Some(1001));
+    assert!(reading.await.unwrap(), "the answering client was closed");
+}

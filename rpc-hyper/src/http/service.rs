@@ -200,6 +200,16 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self
     }
 
+    /// Sets how long a WebSocket connection may be quiet before it is pinged
+    /// ([`DEFAULT_PING_INTERVAL`](crate::DEFAULT_PING_INTERVAL) by default); one that stays
+    /// quiet for as long again is closed (1001).
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.config_mut().ws.ping_interval = interval;
+        self
+    }
+
     /// The router.
     pub fn router(&self) -> &Arc<Router<S>> {
         &self.inner.router

@@ -47,6 +47,15 @@ pub(crate) async fn run<S, IO>(
     let mut in_flight = FuturesUnordered::new();
     let mut signal = control.as_deref().map(SignalWatch::new);
     let mut draining = false;
+    // Liveness: a tick per interval; a connection with no message in a whole interval is
+    // pinged, and closed when the next interval brings nothing either. Counting messages
+    // costs nothing per message; only the tick reads the clock.
+    let interval = config
+        .ping_interval
+        .max(std::time::Duration::from_millis(10));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    let mut heard = true;
+    let mut pinged = false;
 
     let ending = loop {
         let reading = !draining && in_flight.len() < config.max_calls_in_flight;
@@ -59,13 +68,29 @@ pub(crate) async fn run<S, IO>(
                 // Draining: answer what is in flight, read nothing more.
                 draining = true;
             }
+            _ = tick.tick(), if !draining => {
+                if std::mem::take(&mut heard) {
+                    pinged = false;
+                } else if pinged {
+                    tracing::debug!("a WebSocket did not answer a ping");
+                    break Some(CloseFrame {
+                        code: CloseCode::Away,
+                        reason: Utf8Bytes::from_static("no answer to ping"),
+                    });
+                } else {
+                    pinged = true;
+                    if ws.send(Message::Ping(Bytes::new())).await.is_err() {
+                        break None;
+                    }
+                }
+            }
             Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
                 if let Err(err) = send(&mut ws, answer).await {
                     tracing::debug!(error = %err, "writing to a WebSocket failed");
                     break None;
                 }
             }
-            message = ws.next(), if reading => match message {
+            message = ws.next(), if reading => match message.inspect(|_| heard = true) {
                 None => break None,
                 Some(Ok(Message::Text(text))) => {
                     let body = Bytes::from(text);

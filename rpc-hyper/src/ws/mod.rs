@@ -29,6 +29,10 @@ use crate::tracked::TrackedIo;
 /// connection's messages are not read until answers have gone out.
 pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 64;
 
+/// How long a WebSocket connection may be quiet before the server pings it, by default: 30 s.
+/// A connection that then stays quiet for as long again is closed.
+pub const DEFAULT_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The WebSocket settings of an endpoint.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -38,6 +42,7 @@ pub(crate) struct Config {
     pub(crate) max_calls_in_flight: usize,
     /// The largest message taken or sent, in bytes.
     pub(crate) max_message_size: usize,
+    pub(crate) ping_interval: std::time::Duration,
 }
 
 impl Default for Config {
@@ -46,6 +51,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             max_message_size: crate::DEFAULT_MAX_BODY_SIZE,
+            ping_interval: DEFAULT_PING_INTERVAL,
         }
     }
 }
