@@ -9,13 +9,16 @@ use std::process::ExitCode;
 use rpc_examples::calculator;
 
 const USAGE: &str = "\
-The calculator: JSON-RPC 2.0 over HTTP (POST /rpc), with add, subtract, multiply and divide.
+The calculator: JSON-RPC 2.0 over HTTP (POST /rpc) and WebSocket (ws://.../rpc), with add,
+subtract, multiply and divide.
 
-Usage: calculator [--addr HOST:PORT] [--max-connections N]
+Usage: calculator [--addr HOST:PORT] [--max-connections N] [--allow-origin ORIGIN]...
 
 Options:
   --addr HOST:PORT       where to listen (default 127.0.0.1:5000; port 0 picks a free one)
   --max-connections N    connections served at once; more wait in the backlog (default 4096)
+  --allow-origin ORIGIN  let browser pages from ORIGIN (such as http://localhost:8000) open a
+                         WebSocket; repeatable. Clients that send no Origin are always let in
   -h, --help             print this help
 ";
 
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
     // Read the arguments: `--addr HOST:PORT` (or `--addr=HOST:PORT`) and `--help`.
     let mut addr = calculator::DEFAULT_ADDR.to_owned();
     let mut max_connections = rpc_hyper::DEFAULT_MAX_CONNECTIONS;
+    let mut origins = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -33,6 +37,14 @@ fn main() -> ExitCode {
             "--addr" => match args.next() {
                 Some(value) => addr = value,
                 None => return usage_error("--addr needs a value, such as 127.0.0.1:5000"),
+            },
+            "--allow-origin" => match args.next() {
+                Some(value) => origins.push(value),
+                None => {
+                    return usage_error(
+                        "--allow-origin needs a value, such as http://localhost:8000",
+                    )
+                }
             },
             "--max-connections" => match args.next().and_then(|v| v.parse().ok()) {
                 Some(value) => max_connections = value,
@@ -64,8 +76,10 @@ fn main() -> ExitCode {
             Err(err) => return failure(&format!("cannot listen on {addr}: {err}")),
         };
         let bound = listener.local_addr().unwrap_or(addr);
-        println!("calculator listening on http://{bound} (JSON-RPC: POST http://{bound}/rpc)");
-        match calculator::serve_with(listener, max_connections, shutdown_signal()).await {
+        println!(
+            "calculator listening on http://{bound} (JSON-RPC: POST http://{bound}/rpc, or a WebSocket at ws://{bound}/rpc)"
+        );
+        match calculator::serve_with(listener, max_connections, &origins, shutdown_signal()).await {
             Ok(()) => {
                 println!("calculator stopped");
                 ExitCode::SUCCESS

@@ -83,11 +83,15 @@ pub struct App {
     rpc: RpcService<()>,
 }
 
-/// The calculator's app.
-pub fn app() -> App {
-    App {
-        rpc: RpcService::new(router()).path("/rpc"),
-    }
+/// The calculator's app: JSON-RPC over HTTP and WebSocket at `/rpc`. Browser pages may open
+/// a WebSocket from `allowed_origins` only.
+pub fn app(allowed_origins: &[String]) -> App {
+    let rpc = allowed_origins
+        .iter()
+        .fold(RpcService::new(router()).path("/rpc"), |rpc, origin| {
+            rpc.allow_origin(origin)
+        });
+    App { rpc }
 }
 
 impl<B> tower::Service<http::Request<B>> for App
@@ -132,19 +136,21 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve_with(listener, rpc_hyper::DEFAULT_MAX_CONNECTIONS, shutdown).await
+    serve_with(listener, rpc_hyper::DEFAULT_MAX_CONNECTIONS, &[], shutdown).await
 }
 
-/// Like [`serve`], with at most `max_connections` served at once.
+/// Like [`serve`], with at most `max_connections` served at once, and WebSockets from browser
+/// pages of `allowed_origins`.
 ///
 /// # Errors
 /// When the listener fails.
 pub async fn serve_with(
     listener: TcpListener,
     max_connections: usize,
+    allowed_origins: &[String],
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    rpc_hyper::serve_service(listener, app())
+    rpc_hyper::serve_service(listener, app(allowed_origins))
         .max_connections(max_connections)
         .with_graceful_shutdown(shutdown)
         .await

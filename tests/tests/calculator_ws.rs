@@ -1,0 +1,87 @@
+//! The calculator over WebSocket at `/rpc`: with tokio-tungstenite's client, and with the
+//! README's example in Python's `websockets`, a client library we did not write, where it is
+//! installed (CI installs it).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rpc_tests::{readme_block, Calculator, STEP};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::test]
+async fn the_calculator_answers_calls_and_batches_over_a_websocket() {
+    let calculator = Calculator::start().await;
+    let url = calculator.url("/rpc").replace("http://", "ws://");
+    let (mut ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(url))
+        .await
+        .expect("handshake in time")
+        .expect("a WebSocket");
+    let mut call = async |body: &str| -> Value {
+        ws.send(Message::text(body)).await.unwrap();
+        loop {
+            match tokio::time::timeout(STEP, ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+            {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Ping(_) | Message::Pong(_) => {}
+                other => panic!("not text: {other:?}"),
+            }
+        }
+    };
+    assert_eq!(
+        call(r#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#).await,
+        json!({"jsonrpc":"2.0","result":5,"id":1})
+    );
+    assert_eq!(
+        call(r#"{"jsonrpc":"2.0","method":"divide","params":[1,0],"id":2}"#).await,
+        json!({"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"division by zero"},"id":2})
+    );
+    assert_eq!(
+        call(r#"[{"jsonrpc":"2.0","method":"multiply","params":[6,7],"id":"x"},{"jsonrpc":"2.0","method":"subtract","params":[1,2]}]"#).await,
+        json!([{"jsonrpc":"2.0","result":42,"id":"x"}])
+    );
+    calculator.stop().await;
+}
+
+#[tokio::test]
+async fn pythons_websockets_library_gets_the_same_answers() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import websockets"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|status| status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs Python's websockets: the test must run there"
+        );
+        eprintln!("Python's websockets is not installed: skipped here");
+        return;
+    }
+    let calculator = Calculator::start().await;
+    let url = calculator.url("/rpc").replace("http://", "ws://");
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new("python3")
+            .args(["-c", readme_block("### Over a WebSocket", "python"), &url])
+            .output(),
+    )
+    .await
+    .expect("python finishes")
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        readme_block("### Over a WebSocket", "text"),
+        "the README's WebSocket example prints what the README says"
+    );
+    calculator.stop().await;
+}
