@@ -50,6 +50,7 @@ pub struct Context<'a> {
     version: Option<Version>,
     peer: Option<PeerAddr>,
     connection: Option<ConnectionId>,
+    max_result_len: usize,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -64,7 +65,24 @@ impl<'a> Context<'a> {
             version: None,
             peer: None,
             connection: None,
+            max_result_len: usize::MAX,
         }
+    }
+
+    /// Sets the largest result, as JSON, that a call may answer with: a larger one is
+    /// answered with error [`ErrorCode::RESULT_TOO_LARGE`](crate::ErrorCode::RESULT_TOO_LARGE)
+    /// (-32008, "Result too large", the limit as `data`) instead. The transport sets its own
+    /// message limit here (`rpc-hyper`: the body size limit), so that what it sends is bounded
+    /// like what it takes. No limit by default.
+    #[must_use]
+    pub fn with_max_result_len(mut self, bytes: usize) -> Self {
+        self.max_result_len = bytes;
+        self
+    }
+
+    /// The largest result a call may answer with.
+    pub fn max_result_len(&self) -> usize {
+        self.max_result_len
     }
 
     /// Sets the typed extensions.
@@ -158,6 +176,7 @@ impl fmt::Debug for Context<'_> {
             .field("version", &self.version)
             .field("peer", &self.peer)
             .field("connection", &self.connection)
+            .field("max_result_len", &self.max_result_len)
             .finish()
     }
 }

@@ -331,6 +331,10 @@ impl<S: Send + Sync + 'static> Router<S> {
                 }))
                 .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
                 drop(entered);
+                let len = out.len().saturating_sub(result_at);
+                if outcome.is_ok() && len > cx.max_result_len() {
+                    outcome = Err(too_large(name, len, cx.max_result_len()));
+                }
                 if let Some(trace) = trace {
                     trace.end(outcome.as_ref().err());
                 }
@@ -370,6 +374,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                                 method: name,
                                 trace,
                                 layered: kept,
+                                max_result_len: cx.max_result_len(),
                             },
                             id: request.id,
                         }
@@ -383,6 +388,21 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
         }
     }
+}
+
+/// The error a call gets for a result over the transport's limit; the result is dropped.
+fn too_large(method: &str, len: usize, limit: usize) -> ErrorObject {
+    tracing::warn!(
+        method,
+        len,
+        limit,
+        "a result over the size limit was not sent"
+    );
+    ErrorObject::server_error(
+        crate::ErrorCode::RESULT_TOO_LARGE.code(),
+        "Result too large",
+    )
+    .with_data(serde_json::json!({ "limit": limit }))
 }
 
 /// Answers a call with `error` now, unless it is a notification.
@@ -467,6 +487,8 @@ pub(crate) struct Guarded<'a> {
     /// The call's layers, if the router has any. Boxed: the future of every call of a batch
     /// is kept, and one without layers should not carry their room.
     layered: Option<Box<Kept<'a>>>,
+    /// The largest result the transport sends.
+    max_result_len: usize,
 }
 
 impl Future for Guarded<'_> {
@@ -487,6 +509,11 @@ impl Future for Guarded<'_> {
         };
         drop(entered);
         self.future = None;
+        if let Ok(result) = &outcome {
+            if result.len() > self.max_result_len {
+                outcome = Err(too_large(self.method, result.len(), self.max_result_len));
+            }
+        }
         if let Some(trace) = self.trace.take() {
             trace.end(outcome.as_ref().err());
         }

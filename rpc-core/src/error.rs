@@ -37,6 +37,9 @@ impl ErrorCode {
     pub const INVALID_PARAMS: Self = Self(-32602);
     /// -32603: the server failed while handling the call.
     pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// -32008 (a server error): the call's result is larger than the transport sends; see
+    /// [`Context::with_max_result_len`](crate::Context::with_max_result_len).
+    pub const RESULT_TOO_LARGE: Self = Self(-32008);
     /// The codes the specification leaves to server implementations: -32099..=-32000.
     pub const SERVER_ERROR_RANGE: RangeInclusive<i32> = -32099..=-32000;
     /// All codes reserved by the specification: -32768..=-32000.

@@ -237,3 +237,45 @@ fn capture_log() -> (Arc<Mutex<String>>, tracing::subscriber::DefaultGuard) {
     let guard = tracing::subscriber::set_default(Recorder(Arc::clone(&log)));
     (log, guard)
 }
+
+/// A string of `len` bytes, later.
+#[rpc_method]
+async fn big_later(len: usize) -> String {
+    tokio::task::yield_now().await;
+    "x".repeat(len)
+}
+
+/// A string of `len` bytes.
+#[rpc_method]
+fn big(len: usize) -> String {
+    "x".repeat(len)
+}
+
+#[tokio::test]
+async fn a_result_over_the_transports_limit_is_an_error_sync_or_async() {
+    let mut router = Router::new();
+    router
+        .register(big::method())
+        .unwrap()
+        .register(big_later::method())
+        .unwrap();
+    let cx = Context::new().with_max_result_len(10);
+    let batch = br#"[{"jsonrpc":"2.0","method":"big","params":[7],"id":1},{"jsonrpc":"2.0","method":"big","params":[20],"id":2},{"jsonrpc":"2.0","method":"big_later","params":[20],"id":3},{"jsonrpc":"2.0","method":"big_later","params":[3],"id":4}]"#;
+    let answer: Value =
+        serde_json::from_slice(&router.handle_with(batch, &cx).await.unwrap()).unwrap();
+    let too_large = json!({"code": -32008, "message": "Result too large", "data": {"limit": 10}});
+    assert_eq!(
+        answer,
+        json!([
+            {"jsonrpc": "2.0", "result": "xxxxxxx", "id": 1},
+            {"jsonrpc": "2.0", "error": too_large, "id": 2},
+            {"jsonrpc": "2.0", "error": too_large, "id": 3},
+            {"jsonrpc": "2.0", "result": "xxx", "id": 4},
+        ])
+    );
+    // No limit by default.
+    let plain = router
+        .handle(br#"{"jsonrpc":"2.0","method":"big","params":[100],"id":1}"#)
+        .await;
+    assert!(plain.unwrap().len() > 100);
+}

@@ -440,7 +440,8 @@ async fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
 #[tokio::test]
 async fn a_client_that_never_reads_its_answer_loses_its_connection() {
     let server = TestServer::start(
-        |e| e,
+        // Room for an answer far larger than the socket buffers.
+        |e| e.max_body_size(64 << 20),
         |s| {
             s.keep_alive_timeout(Duration::from_millis(300))
                 .max_connections(1)
@@ -851,4 +852,18 @@ async fn a_service_not_ready_at_once_is_asked_again_and_answers() {
         "each request was first refused"
     );
     server.abort();
+}
+
+#[tokio::test]
+async fn a_result_over_the_size_limit_is_answered_with_an_error_not_sent() {
+    let server = TestServer::start(|e| e.max_body_size(1024), |s| s).await;
+    let batch = r#"[{"jsonrpc":"2.0","method":"big","params":[2000],"id":1},{"jsonrpc":"2.0","method":"big","params":[3],"id":2}]"#;
+    let reply = post(&http1(), &server.url("/"), batch).await;
+    assert_eq!(
+        reply.json(),
+        json!([
+            {"jsonrpc":"2.0","error":{"code":-32008,"message":"Result too large","data":{"limit":1024}},"id":1},
+            {"jsonrpc":"2.0","result":"xxx","id":2}
+        ])
+    );
 }

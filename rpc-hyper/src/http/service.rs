@@ -150,7 +150,9 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 
     /// Sets the largest request body accepted ([`DEFAULT_MAX_BODY_SIZE`] by default); a larger
-    /// one gets `413 Payload Too Large` without more than this being read.
+    /// one gets `413 Payload Too Large` without more than this being read. It bounds what is
+    /// sent too: a call whose result is larger is answered with error -32008 "Result too
+    /// large" instead (over WebSocket, the limit of a message either way).
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.config_mut().max_body_size = bytes;
@@ -292,6 +294,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                     extensions: head.extensions,
                     version: head.version,
                     connection,
+                    max_result_len: self.inner.config.max_body_size,
                 };
                 ResponseFuture::reading(self.clone(), head, body)
             }
@@ -378,6 +381,8 @@ pub(crate) struct Head {
     pub(crate) extensions: Extensions,
     pub(crate) version: Version,
     pub(crate) connection: Option<Connection>,
+    /// The largest result sent: what the endpoint takes, it sends.
+    pub(crate) max_result_len: usize,
 }
 
 impl Head {
@@ -385,7 +390,8 @@ impl Head {
         let cx = rpc_core::Context::new()
             .with_headers(&self.headers)
             .with_extensions(&self.extensions)
-            .with_version(self.version);
+            .with_version(self.version)
+            .with_max_result_len(self.max_result_len);
         match self.connection {
             Some(connection) => cx.with_peer(connection.peer).with_connection(connection.id),
             None => cx,

@@ -146,6 +146,7 @@ where
         extensions: parts.extensions,
         version: parts.version,
         connection,
+        max_result_len: config.max_message_size,
     };
     let (router, config) = (Arc::clone(router), config.clone());
     if connection.is_some() {
