@@ -103,3 +103,41 @@ async fn a_method_sees_the_peer_under_axum_serve_and_under_ours() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_websocket_reaches_the_endpoint_mounted_in_axum_under_axum_serve() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = rpc_examples::mounted::app();
+    // axum's own server: the endpoint takes the socket through hyper's upgrade.
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    for path in ["/rpc", "/v1"] {
+        let url = format!("ws://{addr}{path}");
+        let (mut ws, _) = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            tokio_tungstenite::connect_async(url),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        for n in 0..3 {
+            let call =
+                format!(r#"{{"jsonrpc":"2.0","method":"echo","params":["hi {n}"],"id":{n}}}"#);
+            ws.send(Message::text(call)).await.unwrap();
+            let answer = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                answer.into_text().unwrap().as_str(),
+                format!(r#"{{"jsonrpc":"2.0","result":"hi {n}","id":{n}}}"#),
+                "{path}"
+            );
+        }
+    }
+    server.abort();
+}

@@ -334,3 +334,25 @@ async fn a_quiet_connection_is_pinged_and_closed_when_it_does_not_answer() {
     assert_eq!(code, Some(1001));
     assert!(reading.await.unwrap(), "the answering client was closed");
 }
+
+#[tokio::test]
+async fn past_the_calls_in_flight_limit_the_next_message_waits_for_an_answer() {
+    let server = TestServer::start(|e| e.max_calls_in_flight(2), |s| s).await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    let started = std::time::Instant::now();
+    for id in 1..=3 {
+        let call = format!(r#"{{"jsonrpc":"2.0","method":"slow","params":[300],"id":{id}}}"#);
+        ws.send(Message::text(call)).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(next(&mut ws).await["id"].as_u64().unwrap());
+    }
+    // Two run at once; the third is read only when one of them has answered.
+    assert_eq!(ids[2], 3, "{ids:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "the third call ran beside the first two: {:?}",
+        started.elapsed()
+    );
+}

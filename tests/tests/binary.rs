@@ -136,3 +136,42 @@ async fn ctrl_c_stops_it_gracefully_too() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn with_websocket_clients_connected_sigterm_closes_them_with_1001_and_exits_zero() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let (child, url) = start(&["--addr", "127.0.0.1:0"]).await;
+    let ws_url = format!("{}/rpc", url.replace("http://", "ws://"));
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let (ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(&ws_url))
+            .await
+            .expect("handshake in time")
+            .expect("a WebSocket");
+        clients.push(ws);
+    }
+    let started = std::time::Instant::now();
+    let status = signal_and_wait(child, "-TERM").await;
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    for mut ws in clients {
+        let close = loop {
+            match tokio::time::timeout(STEP, ws.next())
+                .await
+                .expect("closed in time")
+            {
+                Some(Ok(Message::Close(frame))) => break frame.map(|frame| frame.code),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break None,
+            }
+        };
+        assert_eq!(close, Some(CloseCode::Away));
+    }
+}
