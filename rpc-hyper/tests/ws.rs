@@ -356,3 +356,89 @@ async fn past_the_calls_in_flight_limit_the_next_message_waits_for_an_answer() {
         started.elapsed()
     );
 }
+
+/// The server still answers a new client correctly.
+async fn still_serves(server: &TestServer) {
+    let mut ws = open(server, &[]).await.unwrap();
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#,
+    )
+    .await;
+    assert_eq!(answer, json!({"jsonrpc":"2.0","result":5,"id":1}));
+}
+
+#[tokio::test]
+async fn garbage_frames_deep_nesting_and_vanishing_clients_harm_no_one() {
+    let server = TestServer::default().await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    // Random bytes, as text that is not JSON and as binary frames: each gets an error answer.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..50 {
+        let bytes: Vec<u8> = (0..(round * 7 + 1))
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let message = if round % 2 == 0 {
+            Message::Binary(Bytes::from(bytes))
+        } else {
+            Message::text(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        ws.send(message).await.unwrap();
+        let answer = next(&mut ws).await;
+        assert!(
+            answer.get("error").is_some() || answer.is_array(),
+            "{answer}"
+        );
+    }
+    // Deep nesting, within the size limit.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    ws.send(Message::text(deep)).await.unwrap();
+    // A batch of one entry that is no request: one -32600 in an array.
+    let answer = next(&mut ws).await;
+    assert_eq!(answer[0]["error"]["code"], -32600, "{answer}");
+    // A client that vanishes with a call in flight.
+    ws.send(Message::text(
+        r#"{"jsonrpc":"2.0","method":"slow","params":[200],"id":1}"#,
+    ))
+    .await
+    .unwrap();
+    drop(ws);
+    // One that vanishes mid-frame: a header for 100 bytes, 10 of them, gone.
+    let mut stream = raw(&server).await;
+    let mut partial = vec![0x81, 0x80 | 100, 0, 0, 0, 0];
+    partial.extend_from_slice(&[b'x'; 10]);
+    write_all(&mut stream, &partial).await;
+    drop(stream);
+    // One that vanishes mid-handshake.
+    let mut stream = connect(server.addr).await;
+    write_all(
+        &mut stream,
+        b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n",
+    )
+    .await;
+    drop(stream);
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn a_thousand_connect_call_disconnect_cycles_leave_the_server_serving() {
+    let server = TestServer::default().await;
+    for round in 0..1000 {
+        let mut ws = open(&server, &[]).await.unwrap();
+        if round % 10 == 0 {
+            let answer = call(
+                &mut ws,
+                r#"{"jsonrpc":"2.0","method":"add","params":[1,1],"id":1}"#,
+            )
+            .await;
+            assert_eq!(answer["result"], 2);
+        }
+        drop(ws);
+    }
+    still_serves(&server).await;
+}
