@@ -144,6 +144,7 @@
 
 mod connection;
 mod control;
+mod h2c;
 mod http;
 mod serve;
 mod tracked;

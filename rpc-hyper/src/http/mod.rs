@@ -5,6 +5,7 @@ mod body;
 mod future;
 mod reply;
 mod service;
+mod services;
 
 pub use future::ResponseFuture;
 #[cfg(feature = "ws")]

@@ -1,12 +1,10 @@
 //! The router as an HTTP service: the HTTP semantics of a JSON-RPC endpoint.
 
-use std::convert::Infallible;
 use std::error::Error as StdError;
-use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -67,7 +65,7 @@ pub struct RpcService<S> {
 }
 
 pub(super) struct Inner<S> {
-    router: Arc<Router<S>>,
+    pub(super) router: Arc<Router<S>>,
     pub(super) config: Config,
 }
 
@@ -232,7 +230,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 
     /// [`RpcService::handle`], for a request that came on `connection`.
-    async fn handle_on<B>(
+    pub(super) async fn handle_on<B>(
         &self,
         request: Request<B>,
         connection: Option<Connection>,
@@ -266,7 +264,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 
     /// The untraced way through [`RpcService::handle`]: the future the services return.
-    fn respond<B>(
+    pub(super) fn respond<B>(
         &self,
         request: Request<B>,
         connection: Option<Connection>,
@@ -396,72 +394,5 @@ impl Head {
             Some(connection) => cx.with_peer(connection.peer).with_connection(connection.id),
             None => cx,
         }
-    }
-}
-
-impl<S> Clone for RpcService<S> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl<S> fmt::Debug for RpcService<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RpcService")
-            .field("router", &self.inner.router)
-            .field("config", &self.inner.config)
-            .finish()
-    }
-}
-
-impl<S: Send + Sync + 'static> From<Router<S>> for RpcService<S> {
-    fn from(router: Router<S>) -> Self {
-        Self::new(router)
-    }
-}
-
-impl<S, B> tower_service::Service<Request<B>> for RpcService<S>
-where
-    S: Send + Sync + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<ResponseBody>;
-    type Error = Infallible;
-    type Future = ResponseFuture<S, B>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        hyper::service::Service::call(&*self, request)
-    }
-}
-
-impl<S, B> hyper::service::Service<Request<B>> for RpcService<S>
-where
-    S: Send + Sync + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<ResponseBody>;
-    type Error = Infallible;
-    type Future = ResponseFuture<S, B>;
-
-    fn call(&self, request: Request<B>) -> Self::Future {
-        // With tracing on, the whole of `handle` (span, timing), boxed.
-        let connection = Connection::current();
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            let service = self.clone();
-            return ResponseFuture::waiting(
-                async move { service.handle_on(request, connection).await },
-            );
-        }
-        self.respond(request, connection)
     }
 }
