@@ -78,6 +78,7 @@
 //! - Every failure is a response, never an `Err` or a panic: see [`Router::handle`].
 
 mod batch;
+mod call;
 mod compose;
 mod context;
 mod dispatch;

@@ -1,0 +1,127 @@
+//! One call's run: its tracing span, its async future guarded against panics, and the
+//! errors the dispatcher answers for it.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use crate::layer::Kept;
+use crate::method::BoxFuture;
+use crate::{ErrorObject, Id};
+
+/// The error a call gets for a result over the transport's limit; the result is dropped.
+pub(crate) fn too_large(method: &str, len: usize, limit: usize) -> ErrorObject {
+    tracing::warn!(
+        method,
+        len,
+        limit,
+        "a result over the size limit was not sent"
+    );
+    ErrorObject::server_error(
+        crate::ErrorCode::RESULT_TOO_LARGE.code(),
+        "Result too large",
+    )
+    .with_data(serde_json::json!({ "limit": limit }))
+}
+
+/// Logs a method's panic and turns it into the -32603 its caller gets. The panic's text stays
+/// in the log: it may hold internal detail.
+pub(crate) fn panicked(method: &str, panic: &(dyn Any + Send)) -> ErrorObject {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)");
+    tracing::error!(method, panic = message, "method panicked");
+    ErrorObject::internal_error()
+}
+
+/// One call's tracing: a debug span (`rpc_call`, with the method and id) entered while the
+/// call runs, closed with its duration and outcome, plus a `call` event. Made only when a
+/// subscriber listens, so untraced calls pay nothing (not even a clock read).
+pub(crate) struct CallTrace {
+    pub(crate) span: tracing::Span,
+    started: Instant,
+}
+
+impl CallTrace {
+    pub(crate) fn begin(method: &str, id: Option<&Id<'_>>) -> Option<Self> {
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return None;
+        }
+        let id = id.map_or_else(|| "none".to_owned(), ToString::to_string);
+        let span = tracing::debug_span!(
+            "rpc_call",
+            method,
+            id,
+            micros = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        Some(Self {
+            span,
+            started: Instant::now(),
+        })
+    }
+
+    pub(crate) fn end(self, error: Option<&ErrorObject>) {
+        let micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let outcome = if error.is_none() { "ok" } else { "error" };
+        self.span.record("micros", micros);
+        self.span.record("outcome", outcome);
+        self.span.in_scope(|| match error {
+            None => tracing::debug!(micros, outcome, "call"),
+            Some(error) => tracing::debug!(micros, outcome, code = error.code(), "call"),
+        });
+    }
+}
+
+/// An async call's future, with a panic inside it caught and turned into -32603.
+pub(crate) struct Guarded<'a> {
+    pub(crate) future: Option<BoxFuture<'a, Result<Vec<u8>, ErrorObject>>>,
+    pub(crate) method: &'a str,
+    /// The call's tracing, if a subscriber listens.
+    pub(crate) trace: Option<CallTrace>,
+    /// The call's layers, if the router has any. Boxed: the future of every call of a batch
+    /// is kept, and one without layers should not carry their room.
+    pub(crate) layered: Option<Box<Kept<'a>>>,
+    /// The largest result the transport sends.
+    pub(crate) max_result_len: usize,
+}
+
+impl Future for Guarded<'_> {
+    type Output = Result<Vec<u8>, ErrorObject>;
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // The call's span is entered whenever it runs.
+        let span = self.trace.as_ref().map(|trace| trace.span.clone());
+        let entered = span.as_ref().map(tracing::Span::enter);
+        let Some(future) = self.future.as_mut() else {
+            // Polled after completion: answer rather than panic.
+            return Poll::Ready(Err(ErrorObject::internal_error()));
+        };
+        let mut outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(outcome)) => outcome,
+            Err(panic) => Err(panicked(self.method, &*panic)),
+        };
+        drop(entered);
+        self.future = None;
+        if let Ok(result) = &outcome {
+            if result.len() > self.max_result_len {
+                outcome = Err(too_large(self.method, result.len(), self.max_result_len));
+            }
+        }
+        if let Some(trace) = self.trace.take() {
+            trace.end(outcome.as_ref().err());
+        }
+        let result = outcome.as_ref().map(Vec::as_slice);
+        let replaced = self.layered.as_ref().and_then(|kept| kept.finish(result));
+        if let Some(replaced) = replaced {
+            outcome = Err(replaced);
+        }
+        Poll::Ready(outcome)
+    }
+}
