@@ -125,3 +125,17 @@ impl Future for Guarded<'_> {
         Poll::Ready(outcome)
     }
 }
+
+/// A call dropped before it ended (its request timed out, its connection closed) still ends
+/// for its layers: their `after` hooks see the error -32000 "Call cancelled".
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        if self.future.is_none() {
+            return;
+        }
+        if let Some(kept) = self.layered.take() {
+            let cancelled = ErrorObject::server_error(-32000, "Call cancelled");
+            let _ = kept.finish(Err(&cancelled));
+        }
+    }
+}

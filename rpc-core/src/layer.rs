@@ -32,7 +32,9 @@ use crate::{Context, ErrorObject, Id, Params};
 /// # Faults
 /// A hook that panics is -32603 "Internal error" for that call alone; the rest of a batch,
 /// and the connection, go on. A notification a layer refuses is not answered (the
-/// specification forbids it); the refusal is logged at debug level.
+/// specification forbids it); the refusal is logged at debug level. An async call dropped
+/// before it ends (its request timed out, its connection closed) still gets its `after`
+/// hooks, with the error -32000 "Call cancelled": `before` and `after` always pair up.
 ///
 /// ```
 /// use rpc_core::{Call, CallLayer, ErrorObject, Outcome, Router};

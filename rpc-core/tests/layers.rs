@@ -312,3 +312,21 @@ async fn a_layer_sees_the_context() {
         ["L before whoami 1 none ada", r#"L after whoami ok "ada""#]
     );
 }
+
+#[tokio::test]
+async fn a_call_dropped_before_it_ends_still_gets_its_after_hooks() {
+    let seen = Seen::default();
+    let router = router([Recording::new("L", &seen)]);
+    let body = br#"{"jsonrpc":"2.0","method":"add_later","params":[1,2],"id":1}"#;
+    // Give up on the call after its first poll, as a request time limit would.
+    let timed_out = tokio::time::timeout(Duration::from_millis(1), router.handle(body)).await;
+    assert!(timed_out.is_err(), "the call waits 5 ms");
+    let seen = take(&seen);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0], "L before add_later 1 [1,2] ");
+    // (A loaded machine may take long enough to read as slow.)
+    assert!(
+        seen[1].starts_with("L after add_later error -32000"),
+        "{seen:?}"
+    );
+}

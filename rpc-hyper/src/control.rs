@@ -75,6 +75,7 @@ impl Connections {
             waiting: AtomicBool::new(false),
             parking: AtomicBool::new(false),
             signal: AtomicU8::new(0),
+            websocket: AtomicBool::new(false),
             waker: Mutex::new(None),
         });
         lock(&self.open).push(Arc::downgrade(&control));
@@ -121,6 +122,8 @@ impl Connections {
             if head_since != NO_HEAD && now.saturating_sub(head_since.max(last_write)) >= late_after
             {
                 due.push((control, CLOSE));
+            } else if control.websocket.load(Ordering::Relaxed) {
+                // A WebSocket keeps its own liveness (pings) and write deadline.
             } else {
                 let quiet = now.saturating_sub(control.last_active_ms.load(Ordering::Relaxed));
                 if quiet >= idle_after.saturating_add(self.keep_alive_ms)
@@ -165,6 +168,8 @@ pub(crate) struct Control {
     parking: AtomicBool,
     /// The highest level signalled: 0, [`DRAIN`] or [`CLOSE`].
     signal: AtomicU8,
+    /// The connection has become a WebSocket: the idle rules are not the reaper's to apply.
+    websocket: AtomicBool,
     /// The connection task's waker.
     waker: Mutex<Option<Waker>>,
 }
@@ -197,6 +202,14 @@ impl Control {
         let now = self.now_ms();
         self.last_active_ms.store(now, Ordering::Relaxed);
         self.last_write_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// The connection has become a WebSocket: no request head arrives any more, and it keeps
+    /// its own liveness.
+    #[cfg(feature = "ws")]
+    pub(crate) fn websocket(&self) {
+        self.no_heads();
+        self.websocket.store(true, Ordering::Relaxed);
     }
 
     /// The connection speaks HTTP/2: no request head is arriving, now or later.

@@ -86,6 +86,9 @@
 //! | `Origin` header | a browser's upgrade from an origin not allowed ([`RpcService::allow_origin`]) gets `403`: a page elsewhere cannot reach a server on the user's machine; clients that send no `Origin` are let in |
 //! | graceful shutdown | calls in flight are answered, then close code 1001 |
 //! | liveness | the server answers pings; it pings a connection quiet for [`DEFAULT_PING_INTERVAL`] ([`RpcService::ping_interval`]) and closes it (1001) when it stays quiet as long again |
+//! | a client that takes no frame | a write that does not complete within the ping interval drops the connection: a client that sends without reading cannot hold it |
+//! | time limit | each message's calls, like an HTTP request's ([`RpcService::request_timeout`]): past it, -32000 for each call |
+//! | idle timeout | not the keep-alive timeout of HTTP: a WebSocket's liveness is its pings |
 //!
 //! Subscriptions (the server pushing to a client) are not there yet.
 //!

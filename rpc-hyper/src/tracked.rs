@@ -100,7 +100,7 @@ impl TrackedIo {
             self.ahead = Bytes::from(ahead);
         }
         self.heads = false;
-        self.control.no_heads();
+        self.control.websocket();
     }
 
     /// The connection's control.

@@ -442,3 +442,43 @@ async fn a_thousand_connect_call_disconnect_cycles_leave_the_server_serving() {
     }
     still_serves(&server).await;
 }
+
+#[tokio::test]
+async fn a_message_past_the_time_limit_is_answered_and_shutdown_does_not_wait_for_ever() {
+    let server = TestServer::start(
+        |e| e.request_timeout(Duration::from_millis(200)),
+        |s| s.drain_timeout(Duration::from_millis(300)),
+    )
+    .await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"slow","params":[5000],"id":1}"#,
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"jsonrpc":"2.0","error":{"code":-32000,"message":"Request timed out"},"id":1})
+    );
+    // Without a time limit, a call that outlasts the drain is cut off when the drain ends.
+    let server = TestServer::start(
+        |e| e.request_timeout(None),
+        |s| s.drain_timeout(Duration::from_millis(300)),
+    )
+    .await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    ws.send(Message::text(
+        r#"{"jsonrpc":"2.0","method":"slow","params":[60000],"id":1}"#,
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    server.stop().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(closed_with(&mut ws).await, Some(CloseCode::Away));
+}

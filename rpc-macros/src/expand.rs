@@ -255,7 +255,8 @@ fn at(tokens: &impl Spanned) -> Span {
     Span::call_site().located_at(tokens.span())
 }
 
-/// Whether the type is written `Cow<'_, str>` or `Cow<str>` (any path to `Cow`).
+/// Whether the type is written `Cow<'_, str>` or `Cow<str>` (any path to `Cow`): a `Cow`
+/// that may borrow from the request. A named lifetime (`Cow<'static, str>`) is left to serde.
 fn is_cow_str(ty: &Type) -> bool {
     let Type::Path(path) = ty else { return false };
     let Some(last) = path.path.segments.last() else {
@@ -264,7 +265,12 @@ fn is_cow_str(ty: &Type) -> bool {
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
         return false;
     };
+    let elided = args.args.iter().all(|arg| match arg {
+        syn::GenericArgument::Lifetime(lifetime) => lifetime.ident == "_",
+        _ => true,
+    });
     last.ident == "Cow"
+        && elided
         && args.args.iter().any(|arg| {
             matches!(arg, syn::GenericArgument::Type(Type::Path(inner)) if inner.path.is_ident("str"))
         })

@@ -70,6 +70,12 @@ fn echo(text: Cow<'_, str>) -> (String, bool) {
     (text.to_uppercase(), matches!(text, Cow::Borrowed(_)))
 }
 
+/// An owned `Cow`, left to serde.
+#[rpc_method]
+fn echo_static(text: Cow<'static, str>) -> String {
+    text.into_owned()
+}
+
 /// The same, with `Cow` written without its lifetime (which the 2018 idioms lint frowns on).
 #[allow(elided_lifetimes_in_paths)]
 #[rpc_method]
@@ -171,6 +177,7 @@ fn router() -> Router<App> {
         .and_then(|r| r.register(find::method()))
         .and_then(|r| r.register(find_later::method()))
         .and_then(|r| r.register(echo_elided::method()))
+        .and_then(|r| r.register(echo_static::method()))
         .and_then(|r| r.register(r#type::method()))
         .and_then(|r| r.register(hit::method()))
         .and_then(|r| r.register(hit_async::method()))
@@ -355,6 +362,10 @@ fn borrowed_string_parameters_borrow_from_the_request() {
     assert_eq!(
         call(&router, "echo_elided", Some(r#"["h\u00e9"]"#)),
         Ok(json!("hé"))
+    );
+    assert_eq!(
+        call(&router, "echo_static", Some(r#"["hi"]"#)),
+        Ok(json!("hi"))
     );
     // A wrong type names no lifetime, only what was expected.
     assert_eq!(

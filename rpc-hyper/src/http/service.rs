@@ -175,7 +175,12 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// [`TIMEOUT_ERROR_CODE`] "Request timed out". `None` sets no limit.
     #[must_use]
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.config_mut().request_timeout = timeout.into();
+        let timeout = timeout.into();
+        self.config_mut().request_timeout = timeout;
+        #[cfg(feature = "ws")]
+        {
+            self.config_mut().ws.request_timeout = timeout;
+        }
         self
     }
 

@@ -8,7 +8,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
 use rpc_core::{Context, Router};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -36,32 +36,38 @@ pub(crate) async fn run<S, IO>(
     let limits = WebSocketConfig::default()
         .max_message_size(Some(config.max_message_size))
         .max_frame_size(Some(config.max_message_size))
-        // Answers wait in this buffer while the client reads slowly; past it, writing waits,
-        // and while writing waits no message is read. (tungstenite insists on the bound being
-        // above the size at which it writes out.)
+        // Every answer is written out before the next is taken (each write is awaited, within
+        // the write deadline), so the buffer never holds more than one: it needs no bound of
+        // its own, and a bound would drop a batch's answer larger than one message.
         .write_buffer_size(WRITE_OUT_AT)
-        .max_write_buffer_size(config.max_message_size.saturating_add(2 * WRITE_OUT_AT));
+        .max_write_buffer_size(usize::MAX);
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(limits)).await;
     let cx = head.context();
     let router = &*router;
     let mut in_flight = FuturesUnordered::new();
     let mut signal = control.as_deref().map(SignalWatch::new);
     let mut draining = false;
-    // Liveness: a tick per interval; a connection with no message in a whole interval is
-    // pinged, and closed when the next interval brings nothing either. Counting messages
-    // costs nothing per message; only the tick reads the clock.
+    // Liveness: a tick per interval; a connection with nothing heard in a whole interval
+    // (and no call of its own running) is pinged, and closed when the next interval brings
+    // nothing either. A flag per message, and the clock only at the tick.
     let interval = config
         .ping_interval
         .max(std::time::Duration::from_millis(10));
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = true;
     let mut pinged = false;
+    // A client that takes no frame for this long is gone: its connection is dropped.
+    let deadline = interval;
 
     let ending = loop {
+        if draining && in_flight.is_empty() {
+            break Some(away());
+        }
         let reading = !draining && in_flight.len() < config.max_calls_in_flight;
         tokio::select! {
             biased;
-            level = wait(&mut signal), if !draining => {
+            level = wait(&mut signal) => {
                 if level >= CLOSE {
                     break Some(away());
                 }
@@ -69,7 +75,7 @@ pub(crate) async fn run<S, IO>(
                 draining = true;
             }
             _ = tick.tick(), if !draining => {
-                if std::mem::take(&mut heard) {
+                if std::mem::take(&mut heard) || !in_flight.is_empty() {
                     pinged = false;
                 } else if pinged {
                     tracing::debug!("a WebSocket did not answer a ping");
@@ -79,14 +85,13 @@ pub(crate) async fn run<S, IO>(
                     });
                 } else {
                     pinged = true;
-                    if ws.send(Message::Ping(Bytes::new())).await.is_err() {
+                    if write(&mut ws, Message::Ping(Bytes::new()), deadline).await.is_err() {
                         break None;
                     }
                 }
             }
             Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
-                if let Err(err) = send(&mut ws, answer).await {
-                    tracing::debug!(error = %err, "writing to a WebSocket failed");
+                if send(&mut ws, answer, deadline).await.is_err() {
                     break None;
                 }
             }
@@ -95,25 +100,26 @@ pub(crate) async fn run<S, IO>(
                 Some(Ok(Message::Text(text))) => {
                     let body = Bytes::from(text);
                     if let Some(answer) = answer_now(router, &body, &cx) {
-                        if send(&mut ws, answer).await.is_err() {
+                        if send(&mut ws, answer, deadline).await.is_err() {
                             break None;
                         }
                     } else {
-                        in_flight.push(answer_later(router, body, &cx));
+                        in_flight.push(answer_later(router, body, &cx, config.request_timeout));
                     }
                 }
                 Some(Ok(Message::Binary(body))) => {
                     if let Some(answer) = answer_now(router, &body, &cx) {
-                        if send(&mut ws, answer).await.is_err() {
+                        if send(&mut ws, answer, deadline).await.is_err() {
                             break None;
                         }
                     } else {
-                        in_flight.push(answer_later(router, body, &cx));
+                        in_flight.push(answer_later(router, body, &cx, config.request_timeout));
                     }
                 }
                 // Pings are answered by the protocol layer on the next write or flush.
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
-                    if ws.flush().await.is_err() {
+                    let flushed = tokio::time::timeout(deadline, ws.flush()).await;
+                    if !matches!(flushed, Ok(Ok(()))) {
                         break None;
                     }
                 }
@@ -121,14 +127,11 @@ pub(crate) async fn run<S, IO>(
                 Some(Ok(Message::Close(_))) => {}
                 Some(Err(err)) => break closing(&err),
             },
-            else => {
-                // Draining with nothing left in flight.
-                break Some(away());
-            }
+            else => break None,
         }
     };
     if let Some(frame) = ending {
-        let _ = ws.close(Some(frame)).await;
+        let _ = tokio::time::timeout(deadline, ws.close(Some(frame))).await;
     }
 }
 
@@ -148,22 +151,58 @@ async fn answer_later<S: Send + Sync + 'static>(
     router: &Router<S>,
     body: Bytes,
     cx: &Context<'_>,
+    limit: Option<std::time::Duration>,
 ) -> Option<Vec<u8>> {
-    router.handle_with(&body, cx).await
+    let Some(limit) = limit else {
+        return router.handle_with(&body, cx).await;
+    };
+    match tokio::time::timeout(limit, router.handle_with(&body, cx)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            tracing::warn!(
+                limit_ms = limit.as_millis(),
+                "a WebSocket message timed out; its work is dropped"
+            );
+            let error =
+                rpc_core::ErrorObject::server_error(crate::TIMEOUT_ERROR_CODE, "Request timed out");
+            router.reject(&body, &error)
+        }
+    }
 }
 
 /// Writes an answer as a text frame; nothing is written for nothing to answer.
 async fn send<IO: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<IO>,
     answer: Option<Vec<u8>>,
-) -> Result<(), WsError> {
+    deadline: std::time::Duration,
+) -> Result<(), ()> {
     let Some(answer) = answer else { return Ok(()) };
     // The dispatcher writes JSON, which is UTF-8; checked all the same, as the type asks.
     let Ok(text) = Utf8Bytes::try_from(answer) else {
         tracing::error!("an answer that is not UTF-8 was not sent");
         return Ok(());
     };
-    ws.send(Message::Text(text)).await
+    write(ws, Message::Text(text), deadline).await
+}
+
+/// Writes a frame out, within `deadline`: a client that takes nothing for that long (it
+/// sends without reading, or is gone) is not waited for.
+async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<IO>,
+    message: Message,
+    deadline: std::time::Duration,
+) -> Result<(), ()> {
+    match tokio::time::timeout(deadline, ws.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => {
+            tracing::debug!(error = %err, "writing to a WebSocket failed");
+            Err(())
+        }
+        Err(_) => {
+            tracing::debug!("a WebSocket client took no frame in time; dropped");
+            Err(())
+        }
+    }
 }
 
 /// Waits for the server's next signal; never, outside `serve`.
@@ -191,6 +230,11 @@ fn closing(err: &WsError) -> Option<CloseFrame> {
             (CloseCode::Size, "message too large")
         }
         WsError::Utf8(_) => (CloseCode::Invalid, "text frame not UTF-8"),
+        // A client that vanished without a close is gone, not at fault: nothing to say.
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            tracing::debug!(error = %err, "a WebSocket client vanished");
+            return None;
+        }
         WsError::Protocol(_) => (CloseCode::Protocol, "protocol violation"),
         _ => {
             tracing::debug!(error = %err, "a WebSocket broke");

@@ -43,6 +43,8 @@ pub(crate) struct Config {
     /// The largest message taken or sent, in bytes.
     pub(crate) max_message_size: usize,
     pub(crate) ping_interval: std::time::Duration,
+    /// How long one message's calls may take, as for an HTTP request.
+    pub(crate) request_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
             max_message_size: crate::DEFAULT_MAX_BODY_SIZE,
             ping_interval: DEFAULT_PING_INTERVAL,
+            request_timeout: Some(crate::DEFAULT_REQUEST_TIMEOUT),
         }
     }
 }
@@ -96,7 +99,8 @@ where
     S: Send + Sync + 'static,
 {
     let headers = request.headers();
-    if !has_token(headers, CONNECTION, "upgrade") {
+    // HTTP/1.1's upgrade only: hyper does not hand over an HTTP/1.0 connection.
+    if request.version() != http::Version::HTTP_11 || !has_token(headers, CONNECTION, "upgrade") {
         return refusal(
             StatusCode::BAD_REQUEST,
             "Bad Request: not a WebSocket handshake",
