@@ -482,3 +482,33 @@ async fn a_message_past_the_time_limit_is_answered_and_shutdown_does_not_wait_fo
     );
     assert_eq!(closed_with(&mut ws).await, Some(CloseCode::Away));
 }
+
+#[tokio::test]
+async fn a_client_that_sends_without_reading_loses_its_connection() {
+    let server = TestServer::start(
+        |e| {
+            e.ping_interval(Duration::from_millis(300))
+                .max_body_size(64 << 20)
+        },
+        |s| s.max_connections(1),
+    )
+    .await;
+    // Answers far larger than the socket buffers, never read: the server's writes stall.
+    let mut stuck = raw(&server).await;
+    for _ in 0..40 {
+        let call = br#"{"jsonrpc":"2.0","method":"big","params":[1000000],"id":1}"#;
+        write_all(&mut stuck, &frame(0x1, call, true)).await;
+    }
+    // The one connection slot comes free: the stalled connection was dropped.
+    let opened = tokio::time::timeout(Duration::from_secs(10), open(&server, &[]))
+        .await
+        .expect("the stalled connection still holds the only slot");
+    let mut ws = opened.unwrap();
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#,
+    )
+    .await;
+    assert_eq!(answer["result"], 5);
+    drop(stuck);
+}
