@@ -131,9 +131,20 @@ pub(crate) async fn run<S, IO>(
         }
     };
     if let Some(frame) = ending {
-        let _ = tokio::time::timeout(deadline, ws.close(Some(frame))).await;
+        // Close gently: after the close frame, what the client still sends is read and
+        // dropped for a moment (its own close ends it). Dropped with unread bytes, the socket
+        // would be reset, and the reset can destroy the close frame before the client reads it.
+        let closed = async {
+            ws.close(Some(frame)).await.ok()?;
+            while let Some(Ok(_)) = ws.next().await {}
+            Some(())
+        };
+        let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
     }
 }
+
+/// The most time a closing connection waits for its client's close.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A body's answer, if it can be had without waiting: for a router whose methods are all
 /// sync. `Some(None)` is nothing to answer.
