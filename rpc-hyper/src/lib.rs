@@ -64,6 +64,8 @@
 //! | a body that cannot be read (the client vanished, broken chunking) | `400 Bad Request` |
 //! | a body that does not arrive within the body timeout | `408 Request Timeout`, connection closed |
 //! | a request past its time limit | `200` with error -32000 "Request timed out" for each call |
+//! | a result larger than the body size limit | error -32008 "Result too large" for that call |
+//! | `GET` with `Upgrade: websocket` on the RPC path (`ws` feature) | `101 Switching Protocols`: see [WebSocket](#websocket) |
 //!
 //! Requiring a JSON content type also keeps browsers from sending cross-site "simple"
 //! requests: a page on another origin cannot post JSON here without a CORS preflight, and
