@@ -208,3 +208,41 @@ pub fn console_session(heading: &str) -> Vec<(&'static str, String)> {
     }
     session
 }
+
+/// Runs a Python script with `args` and returns what it printed, or `None` where python3
+/// lacks `modules` (a comma-separated import list). CI installs them (see `.ci/run`): there,
+/// their absence is a failure.
+///
+/// # Panics
+/// If the modules are missing under CI, or the script fails or takes over a minute.
+pub async fn run_python(modules: &str, script: &str, args: &[&str]) -> Option<String> {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !probe.is_ok_and(|status| status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have python3 with {modules} installed"
+        );
+        eprintln!("python3 with {modules} is not installed: skipped");
+        return None;
+    }
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(args)
+            .output(),
+    )
+    .await
+    .expect("python finishes")
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}

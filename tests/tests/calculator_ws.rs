@@ -2,11 +2,8 @@
 //! README's example in Python's `websockets`, a client library we did not write, where it is
 //! installed (CI installs it).
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use futures_util::{SinkExt, StreamExt};
-use rpc_tests::{readme_block, Calculator, STEP};
+use rpc_tests::{readme_block, run_python, Calculator, STEP};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -50,38 +47,15 @@ async fn the_calculator_answers_calls_and_batches_over_a_websocket() {
 
 #[tokio::test]
 async fn pythons_websockets_library_gets_the_same_answers() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import websockets"])
-        .stderr(Stdio::null())
-        .status();
-    if !probe.is_ok_and(|status| status.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs Python's websockets: the test must run there"
-        );
-        eprintln!("Python's websockets is not installed: skipped here");
-        return;
-    }
     let calculator = Calculator::start().await;
     let url = calculator.url("/rpc").replace("http://", "ws://");
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::process::Command::new("python3")
-            .args(["-c", readme_block("### Over a WebSocket", "python"), &url])
-            .output(),
-    )
-    .await
-    .expect("python finishes")
-    .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        readme_block("### Over a WebSocket", "text"),
-        "the README's WebSocket example prints what the README says"
-    );
+    let script = readme_block("### Over a WebSocket", "python");
+    if let Some(printed) = run_python("websockets", script, &[&url]).await {
+        assert_eq!(
+            printed,
+            readme_block("### Over a WebSocket", "text"),
+            "the README's WebSocket example prints what the README says"
+        );
+    }
     calculator.stop().await;
 }
