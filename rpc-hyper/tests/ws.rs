@@ -512,3 +512,36 @@ async fn a_client_that_sends_without_reading_loses_its_connection() {
     assert_eq!(answer["result"], 5);
     drop(stuck);
 }
+
+#[tokio::test]
+async fn the_bytes_of_the_messages_in_flight_are_bounded_too() {
+    // A message limit of 200 bytes: at most twice that in flight.
+    let server = TestServer::start(|e| e.max_body_size(200), |s| s).await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    let started = std::time::Instant::now();
+    for id in 1..=4 {
+        // About 180 bytes each: the third brings the total past 400, the fourth waits.
+        let call = format!(
+            r#"{{"jsonrpc":"2.0","method":"slow","params":[300],"id":"{id}{}"}}"#,
+            "x".repeat(120)
+        );
+        ws.send(Message::text(call)).await.unwrap();
+    }
+    let mut last = None;
+    for _ in 0..4 {
+        last = Some(
+            next(&mut ws).await["id"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .next()
+                .unwrap(),
+        );
+    }
+    assert_eq!(last, Some('4'));
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "the fourth call ran beside the first three: {:?}",
+        started.elapsed()
+    );
+}

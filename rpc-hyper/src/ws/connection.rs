@@ -45,6 +45,10 @@ pub(crate) async fn run<S, IO>(
     let cx = head.context();
     let router = &*router;
     let mut in_flight = FuturesUnordered::new();
+    // The bytes of the messages whose calls are running: bounded too, so that 64 messages of
+    // the largest size do not sit in memory at once.
+    let mut in_flight_bytes = 0usize;
+    let byte_budget = config.max_message_size.saturating_mul(2);
     let mut signal = control.as_deref().map(SignalWatch::new);
     let mut draining = false;
     // Liveness: a tick per interval; a connection with nothing heard in a whole interval
@@ -64,7 +68,9 @@ pub(crate) async fn run<S, IO>(
         if draining && in_flight.is_empty() {
             break Some(away());
         }
-        let reading = !draining && in_flight.len() < config.max_calls_in_flight;
+        let reading = !draining
+            && in_flight.len() < config.max_calls_in_flight
+            && in_flight_bytes < byte_budget;
         tokio::select! {
             biased;
             level = wait(&mut signal) => {
@@ -90,7 +96,8 @@ pub(crate) async fn run<S, IO>(
                     }
                 }
             }
-            Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
+            Some((len, answer)) = in_flight.next(), if !in_flight.is_empty() => {
+                in_flight_bytes = in_flight_bytes.saturating_sub(len);
                 if send(&mut ws, answer, deadline).await.is_err() {
                     break None;
                 }
@@ -104,6 +111,7 @@ pub(crate) async fn run<S, IO>(
                             break None;
                         }
                     } else {
+                        in_flight_bytes = in_flight_bytes.saturating_add(body.len());
                         in_flight.push(answer_later(router, body, &cx, config.request_timeout));
                     }
                 }
@@ -113,6 +121,7 @@ pub(crate) async fn run<S, IO>(
                             break None;
                         }
                     } else {
+                        in_flight_bytes = in_flight_bytes.saturating_add(body.len());
                         in_flight.push(answer_later(router, body, &cx, config.request_timeout));
                     }
                 }
@@ -156,19 +165,20 @@ fn answer_now<S: Send + Sync + 'static>(
     router.handle_sync_with(body, cx).ok()
 }
 
-/// A body's answer, from a router with async methods: one future type for every message, so
-/// the set of calls in flight holds them without a box each.
+/// A body's answer, from a router with async methods, with the body's length: one future type
+/// for every message, so the set of calls in flight holds them without a box each.
 async fn answer_later<S: Send + Sync + 'static>(
     router: &Router<S>,
     body: Bytes,
     cx: &Context<'_>,
     limit: Option<std::time::Duration>,
-) -> Option<Vec<u8>> {
+) -> (usize, Option<Vec<u8>>) {
+    let len = body.len();
     let Some(limit) = limit else {
-        return router.handle_with(&body, cx).await;
+        return (len, router.handle_with(&body, cx).await);
     };
     match tokio::time::timeout(limit, router.handle_with(&body, cx)).await {
-        Ok(answer) => answer,
+        Ok(answer) => (len, answer),
         Err(_) => {
             tracing::warn!(
                 limit_ms = limit.as_millis(),
@@ -176,7 +186,7 @@ async fn answer_later<S: Send + Sync + 'static>(
             );
             let error =
                 rpc_core::ErrorObject::server_error(crate::TIMEOUT_ERROR_CODE, "Request timed out");
-            router.reject(&body, &error)
+            (len, router.reject(&body, &error))
         }
     }
 }
