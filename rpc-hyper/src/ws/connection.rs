@@ -104,18 +104,9 @@ pub(crate) async fn run<S, IO>(
             }
             message = ws.next(), if reading => match message.inspect(|_| heard = true) {
                 None => break None,
-                Some(Ok(Message::Text(text))) => {
-                    let body = Bytes::from(text);
-                    if let Some(answer) = answer_now(router, &body, &cx) {
-                        if send(&mut ws, answer, deadline).await.is_err() {
-                            break None;
-                        }
-                    } else {
-                        in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-                        in_flight.push(answer_later(router, body, &cx, config.request_timeout));
-                    }
-                }
-                Some(Ok(Message::Binary(body))) => {
+                // Text and binary frames alike hold a body; answers go out as text.
+                Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                    let body = message.into_data();
                     if let Some(answer) = answer_now(router, &body, &cx) {
                         if send(&mut ws, answer, deadline).await.is_err() {
                             break None;
