@@ -18,7 +18,10 @@ pub use std::vec::Vec;
 pub use crate::method::BoxFuture;
 pub use crate::state::StatePart;
 pub use crate::whole::decode_whole;
-pub use crate::{Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, State};
+pub use crate::{
+    Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, RawSink, Sink, State,
+    SubscriptionEnd,
+};
 
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log
 /// names the missing type (a server misconfiguration); the caller only learns that the server

@@ -4,8 +4,9 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
+use crate::method::Callback;
 use crate::method::MethodInfo;
-use crate::router::{check_allowed, Refusal};
+use crate::router::{check_allowed, unsubscriber_for, Refusal};
 use crate::{Method, RegisterError, Router};
 
 /// Methods without a router: a module of a service, built on its own and then merged into a
@@ -59,11 +60,21 @@ impl<S> Methods<S> {
 
     /// Adds a method. A name the module has already, or one the specification reserves
     /// (beginning with `rpc.`), is an error, and the module is left as it was.
-    pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
+    pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError>
+    where
+        S: Send + Sync + 'static,
+    {
         for name in method.info.names() {
             self.check_free(name)?;
         }
+        let unsubscribe = unsubscriber_for(&method, |name| {
+            self.methods
+                .iter()
+                .find(|m| m.info.names().any(|taken| taken == name))
+                .map(|m| matches!(m.callback, Callback::Unsubscribe))
+        })?;
         self.methods.push(method);
+        self.methods.extend(unsubscribe);
         Ok(self)
     }
 
@@ -158,8 +169,19 @@ impl<S: Send + Sync + 'static> Router<S> {
                 for alias in &mut info.aliases {
                     *alias = Cow::Owned(format!("{prefix}{alias}"));
                 }
+                if let Some(subscription) = &mut info.subscription {
+                    subscription.unsubscribe =
+                        Cow::Owned(format!("{prefix}{}", subscription.unsubscribe));
+                }
             }
         }
+        // An unsubscribe method the router has already is shared, not added twice.
+        methods.retain(|method| {
+            !matches!(method.callback, Callback::Unsubscribe)
+                || !self
+                    .lookup(&method.info.name)
+                    .is_some_and(|existing| matches!(existing.callback, Callback::Unsubscribe))
+        });
         // Every name is checked before any is added: all or nothing.
         let mut seen = HashSet::new();
         for name in methods.iter().flat_map(|method| method.info.names()) {

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::subscription::Outbox;
+
 pub use http::{Extensions, HeaderMap, Version};
 
 /// What a call knows about where it came from, filled by the transport.
@@ -51,6 +53,7 @@ pub struct Context<'a> {
     peer: Option<PeerAddr>,
     connection: Option<ConnectionId>,
     max_result_len: usize,
+    outbox: Option<&'a Outbox>,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -66,7 +69,24 @@ impl<'a> Context<'a> {
             peer: None,
             connection: None,
             max_result_len: usize::MAX,
+            outbox: None,
         }
+    }
+
+    /// Sets the connection's [`Outbox`]: the transport can push, and subscription methods
+    /// start (without one they answer error
+    /// [`ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET`](crate::ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET)).
+    /// The transport drives the subscriptions started:
+    /// see [`Router::handle_push`](crate::Router::handle_push).
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: &'a Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
+    }
+
+    /// The connection's outbox, if the transport can push.
+    pub fn outbox(&self) -> Option<&'a Outbox> {
+        self.outbox
     }
 
     /// Sets the largest result, as JSON, that a call may answer with: a larger one is
@@ -177,6 +197,7 @@ impl fmt::Debug for Context<'_> {
             .field("peer", &self.peer)
             .field("connection", &self.connection)
             .field("max_result_len", &self.max_result_len)
+            .field("outbox", &self.outbox.is_some())
             .finish()
     }
 }

@@ -1,7 +1,9 @@
 //! The dispatcher: request bytes in, response bytes (or nothing) out.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::batch::join_all;
@@ -9,20 +11,39 @@ use crate::call::{panicked, too_large, CallTrace, Guarded};
 use crate::context::EMPTY;
 use crate::layer::Layered;
 use crate::method::Callback;
+use crate::params::Params;
 use crate::request::{parse_body, Body, Entry};
-use crate::response::{write_end, write_error, write_result_start};
-use crate::{Context, ErrorObject, Id, NotSync, Router};
+use crate::response::{write_end, write_error, write_json, write_result_start};
+use crate::subscription::{RawSink, Refused, Subscription, SubscriptionId};
+use crate::{Context, ErrorCode, ErrorObject, Id, NotSync, Router};
 
 /// The most buffer reserved for a batch's answer before it is written.
 const MAX_UP_FRONT: usize = 64 * 1024;
 
 /// What to do with the calls of a body.
 #[derive(Clone, Copy)]
-enum Mode<'e> {
-    /// Run them.
+enum Mode<'e, 'r> {
+    /// Run them; a subscribe call is refused (the transport cannot push).
     Run,
     /// Run none; answer each call that has an id with this error.
     Reject(&'e ErrorObject),
+    /// Run them; subscriptions start, into this list, for the transport to drive.
+    Push(&'e Mutex<Vec<Subscription<'r>>>),
+}
+
+/// What handling a body over a connection that can push gives: the response, and the
+/// subscriptions its calls started.
+///
+/// The transport writes the response first, then drives the subscriptions (polls them until
+/// they end, on the connection's task or another): no item of a subscription can then come
+/// before the answer that gave its id.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Handled<'r> {
+    /// The response body, or `None` when none is due.
+    pub response: Option<Vec<u8>>,
+    /// The subscriptions started, to be driven once the response is written.
+    pub subscriptions: Vec<Subscription<'r>>,
 }
 
 /// How far handling one call got without waiting.
@@ -102,6 +123,79 @@ impl<S: Send + Sync + 'static> Router<S> {
             .then_some(out)
     }
 
+    /// Handles one request body for a transport that can push (a WebSocket): as
+    /// [`Router::handle_with`], and subscribe calls start subscriptions, returned for the
+    /// transport to drive once it has written the response. The context must carry the
+    /// connection's [`Outbox`](crate::Outbox) ([`Context::with_outbox`]), where the
+    /// subscriptions' notifications wait to be written; without one, subscribe calls are
+    /// answered as over plain HTTP.
+    ///
+    /// ```
+    /// use rpc_core::{rpc_subscription, Context, Note, Outbox, Router, Sink, Taken};
+    /// use std::task::{Context as TaskContext, Poll, Waker};
+    ///
+    /// /// Sends "hello", then ends.
+    /// #[rpc_subscription(notification = "greeting")]
+    /// async fn greet(sink: Sink<&'static str>) {
+    ///     let _ = sink.send("hello").await;
+    /// }
+    ///
+    /// let mut router = Router::new();
+    /// router.register(greet::method())?;
+    /// let outbox = Outbox::default();
+    /// let cx = Context::new().with_outbox(&outbox);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let call = br#"{"jsonrpc":"2.0","method":"subscribe_greet","id":1}"#;
+    /// let handled = router.handle_push(call, &cx).await;
+    /// let answer = String::from_utf8(handled.response.unwrap()).unwrap();
+    /// assert!(answer.starts_with(r#"{"jsonrpc":"2.0","result":"0x"#));
+    ///
+    /// // The transport has written the answer: now it drives the subscription...
+    /// for subscription in handled.subscriptions {
+    ///     subscription.await;
+    /// }
+    /// // ...and writes out its notifications.
+    /// let mut notes: Vec<Note> = Vec::new();
+    /// let taken = outbox.poll_take(&mut TaskContext::from_waker(Waker::noop()), &mut notes);
+    /// assert_eq!(taken, Poll::Ready(Taken::Notes));
+    /// let text: Vec<u8> = notes[0].parts().concat();
+    /// let text = String::from_utf8(text).unwrap();
+    /// assert!(text.starts_with(r#"{"jsonrpc":"2.0","method":"greeting","params":{"subscription":"0x"#));
+    /// assert!(text.ends_with(r#"","result":"hello"}}"#));
+    /// # });
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    pub async fn handle_push<'r>(&'r self, body: &[u8], cx: &'r Context<'r>) -> Handled<'r> {
+        let started = Mutex::new(Vec::new());
+        let mut out = Vec::with_capacity(128);
+        let answered = self
+            .handle_into(body, &mut out, cx, Mode::Push(&started))
+            .await;
+        Handled {
+            response: answered.then_some(out),
+            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    /// [`Router::handle_push`] at once, without a future, for a router whose methods are all
+    /// sync ([`Router::is_sync`]; subscription methods count as sync: their calls answer at
+    /// once). With any async method registered, it runs nothing and returns [`NotSync`].
+    pub fn handle_sync_push<'r>(
+        &'r self,
+        body: &[u8],
+        cx: &'r Context<'r>,
+    ) -> Result<Handled<'r>, NotSync> {
+        if !self.is_sync() {
+            return Err(NotSync);
+        }
+        let started = Mutex::new(Vec::new());
+        let response = self.now(body, cx, Mode::Push(&started));
+        Ok(Handled {
+            response,
+            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
+        })
+    }
+
     /// Answers a body without running any of its calls: each call that has an id gets `error`
     /// (malformed bodies and invalid requests get their usual errors). This is the answer a
     /// transport sends when it gives up on a request, for instance at a time limit.
@@ -161,7 +255,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Handles a body that cannot wait (its calls are all sync, or none runs) on the spot.
-    fn now(&self, body: &[u8], cx: &Context<'_>, mode: Mode<'_>) -> Option<Vec<u8>> {
+    fn now<'r>(&'r self, body: &[u8], cx: &'r Context<'r>, mode: Mode<'_, 'r>) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         let polled = {
             let handling = std::pin::pin!(self.handle_into(body, &mut out, cx, mode));
@@ -180,12 +274,12 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Appends the response to `out`; `false` when no response is due (and `out` is unchanged).
-    async fn handle_into<'a>(
-        &'a self,
+    async fn handle_into<'a, 'r: 'a>(
+        &'r self,
         body: &'a [u8],
         out: &mut Vec<u8>,
-        cx: &'a Context<'a>,
-        mode: Mode<'_>,
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
     ) -> bool {
         match parse_body(body, self.batch_limit()) {
             Err(err) => {
@@ -225,12 +319,12 @@ impl<S: Send + Sync + 'static> Router<S> {
 
     /// Runs a batch: sync calls in order straight into `out`, async calls concurrently, their
     /// responses put in place afterwards, so responses keep the order of the calls.
-    async fn batch<'a>(
-        &'a self,
+    async fn batch<'a, 'r: 'a>(
+        &'r self,
         entries: Vec<Entry<'a>>,
         out: &mut Vec<u8>,
-        cx: &'a Context<'a>,
-        mode: Mode<'_>,
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
     ) -> bool {
         let start = out.len();
         out.push(b'[');
@@ -274,12 +368,12 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Runs one call as far as it goes without waiting.
-    fn start<'a>(
-        &'a self,
+    fn start<'a, 'r: 'a>(
+        &'r self,
         entry: Entry<'a>,
         out: &mut Vec<u8>,
-        cx: &'a Context<'a>,
-        mode: Mode<'_>,
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
     ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
@@ -319,13 +413,14 @@ impl<S: Send + Sync + 'static> Router<S> {
         let name = &*method.info.name;
         let trace = CallTrace::begin(name, request.id.as_ref());
         match &method.callback {
-            Callback::Sync(call) => {
+            Callback::Sync(_) | Callback::Unsubscribe => {
                 let mark = out.len();
                 write_result_start(out);
                 let result_at = out.len();
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let mut outcome = catch_unwind(AssertUnwindSafe(|| {
-                    call(self.state(), cx, request.params, out)
+                let mut outcome = catch_unwind(AssertUnwindSafe(|| match &method.callback {
+                    Callback::Sync(call) => call(self.state(), cx, request.params, out),
+                    _ => unsubscribe(cx, request.params, out),
                 }))
                 .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
                 drop(entered);
@@ -384,8 +479,108 @@ impl<S: Send + Sync + 'static> Router<S> {
                     }
                 }
             }
+            Callback::Subscribe(subscribe) => {
+                let started = match (mode, cx.outbox()) {
+                    (Mode::Push(started), Some(outbox)) => Some((started, outbox)),
+                    _ => None,
+                };
+                let outcome = match (&request.id, started) {
+                    (_, None) => Err(ErrorObject::server_error(
+                        ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
+                        "Subscriptions need a WebSocket connection",
+                    )
+                    .with_data(format!(
+                        "`{name}` pushes notifications: call it over a WebSocket"
+                    ))),
+                    (None, Some(_)) => {
+                        // Its id would be answered to no one: nothing starts.
+                        tracing::debug!(method = name, "a subscribe notification starts nothing");
+                        Ok(None)
+                    }
+                    (Some(_), Some((started, outbox))) => {
+                        let notification = method
+                            .info
+                            .subscription
+                            .as_ref()
+                            .map_or(name, |info| &*info.notification);
+                        let entered = trace.as_ref().map(|trace| trace.span.enter());
+                        let opened =
+                            outbox
+                                .open(notification)
+                                .map_err(refused)
+                                .and_then(|(id, head)| {
+                                    let sink = RawSink::new(outbox.clone(), id, head);
+                                    let future = catch_unwind(AssertUnwindSafe(|| {
+                                        subscribe(self.state(), cx, request.params, sink)
+                                    }))
+                                    .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                                    match future {
+                                        Ok(future) => Ok(Some((
+                                            started,
+                                            Subscription::new(outbox.clone(), id, future),
+                                        ))),
+                                        Err(err) => {
+                                            outbox.end(id);
+                                            Err(err)
+                                        }
+                                    }
+                                });
+                        drop(entered);
+                        opened
+                    }
+                };
+                if let Some(trace) = trace {
+                    trace.end(outcome.as_ref().err());
+                }
+                let id_text = match &outcome {
+                    Ok(Some((_, subscription))) => Cow::Owned(format!("\"{}\"", subscription.id())),
+                    _ => Cow::Borrowed("null"),
+                };
+                let result = outcome.as_ref().map(|_| id_text.as_bytes());
+                let replaced = Layered::finish(layered.as_ref(), result);
+                match (outcome, replaced) {
+                    (Err(error), None) | (Ok(_), Some(error)) | (Err(_), Some(error)) => {
+                        answer_error(out, request.id.as_ref(), &error)
+                    }
+                    (Ok(started), None) => {
+                        if let (Some(id), Some((list, subscription))) = (&request.id, started) {
+                            write_result_start(out);
+                            out.extend_from_slice(id_text.as_bytes());
+                            write_end(out, Some(id));
+                            list.lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .push(subscription);
+                        }
+                        Started::Done {
+                            answered: request.id.is_some(),
+                        }
+                    }
+                }
+            }
         }
     }
+}
+
+/// The error for a subscription that could not start.
+fn refused(refusal: Refused) -> ErrorObject {
+    match refusal {
+        Refused::TooMany(limit) => ErrorObject::server_error(
+            ErrorCode::TOO_MANY_SUBSCRIPTIONS.code(),
+            "Too many subscriptions",
+        )
+        .with_data(serde_json::json!({ "limit": limit })),
+        Refused::Closed => ErrorObject::internal_error(),
+    }
+}
+
+/// Ends a subscription of the caller's connection, named by its id (by position): `true`, or
+/// `false` for an id not alive there (over a transport that cannot push: none is).
+fn unsubscribe(cx: &Context<'_>, params: Params<'_>, out: &mut Vec<u8>) -> Result<(), ErrorObject> {
+    let (id,): (Cow<'_, str>,) = params.parse()?;
+    let ended = SubscriptionId::parse(&id)
+        .zip(cx.outbox())
+        .is_some_and(|(id, outbox)| outbox.unsubscribe(id));
+    write_json(out, &ended)
 }
 
 /// Answers a call with `error` now, unless it is a notification.

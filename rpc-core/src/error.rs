@@ -40,6 +40,13 @@ impl ErrorCode {
     /// -32008 (a server error): the call's result is larger than the transport sends; see
     /// [`Context::with_max_result_len`](crate::Context::with_max_result_len).
     pub const RESULT_TOO_LARGE: Self = Self(-32008);
+    /// -32009 (a server error), "Subscriptions need a WebSocket connection": a subscribe call
+    /// came over a transport that cannot push (plain HTTP). The method exists; call it over a
+    /// WebSocket.
+    pub const SUBSCRIPTION_NEEDS_WEBSOCKET: Self = Self(-32009);
+    /// -32010 (a server error), "Too many subscriptions": the connection holds the most
+    /// subscriptions it may (the limit is the error's `data`); the others go on.
+    pub const TOO_MANY_SUBSCRIPTIONS: Self = Self(-32010);
     /// The codes the specification leaves to server implementations: -32099..=-32000.
     pub const SERVER_ERROR_RANGE: RangeInclusive<i32> = -32099..=-32000;
     /// All codes reserved by the specification: -32768..=-32000.

@@ -91,6 +91,7 @@ mod request;
 mod response;
 mod router;
 mod state;
+mod subscription;
 mod whole;
 
 #[doc(hidden)]
@@ -98,6 +99,7 @@ pub mod __private;
 
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, Version};
+pub use dispatch::Handled;
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use layer::{Call, CallLayer, Outcome};
@@ -107,8 +109,18 @@ pub use request::Request;
 pub use response::Response;
 pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
 pub use state::{FromState, State};
+pub use subscription::{
+    Broadcast, Note, Outbox, OutboxLimits, RawSink, SendError, Sink, Subscription, SubscriptionEnd,
+    SubscriptionId, SubscriptionInfo, Taken, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES,
+    DEFAULT_MAX_SUBSCRIPTIONS,
+};
 
 #[cfg(feature = "macros")]
 #[doc = include_str!("docs/rpc_method.md")]
 #[doc(inline)]
 pub use rpc_macros::rpc_method;
+
+#[cfg(feature = "macros")]
+#[doc = include_str!("docs/rpc_subscription.md")]
+#[doc(inline)]
+pub use rpc_macros::rpc_subscription;

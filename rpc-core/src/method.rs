@@ -8,6 +8,7 @@ use std::pin::Pin;
 use serde::Serialize;
 
 use crate::response::write_json;
+use crate::subscription::{RawSink, SubscriptionInfo};
 use crate::{Context, ErrorObject, Params};
 
 /// A boxed, sendable future: what an async method returns.
@@ -22,10 +23,24 @@ pub(crate) type AsyncFn<S> = dyn for<'a> Fn(&'a S, &'a Context<'a>, Params<'a>) 
     + Send
     + Sync;
 
+/// Starts a subscription: decodes the params, and gives the future that sends the items.
+pub(crate) type SubscribeFn<S> = dyn for<'a, 'p> Fn(
+        &'a S,
+        &'a Context<'a>,
+        Params<'p>,
+        RawSink,
+    ) -> Result<BoxFuture<'a, ()>, ErrorObject>
+    + Send
+    + Sync;
+
 /// Sync and async methods are different callbacks, so that a sync call allocates no future.
 pub(crate) enum Callback<S> {
     Sync(Box<SyncFn<S>>),
     Async(Box<AsyncFn<S>>),
+    /// Starts a subscription (the transport drives it).
+    Subscribe(Box<SubscribeFn<S>>),
+    /// Ends one: the method every subscription's `unsubscribe` name is registered as.
+    Unsubscribe,
 }
 
 /// A named method, ready to be registered on a [`Router`](crate::Router) whose state is `S`.
@@ -174,6 +189,69 @@ impl<S: Send + Sync + 'static> Method<S> {
         Self::with_callback(name, true, Callback::Async(Box::new(method)))
     }
 
+    /// A subscription method, built by hand: `subscribe` decodes the params (an error answers
+    /// the call, and nothing starts) and gives the future that sends the items through the
+    /// sink; the subscription lives as long as that future runs. Its notifications are named
+    /// `notification`, and the method `unsubscribe` ends it (registered with it). Most users
+    /// write subscriptions with `#[rpc_subscription]`.
+    ///
+    /// ```
+    /// use rpc_core::{BoxFuture, Context, ErrorObject, Method, Params, RawSink, Sink};
+    ///
+    /// fn ticks<'a>(
+    ///     _: &'a (),
+    ///     _: &'a Context<'a>,
+    ///     params: Params<'_>,
+    ///     sink: RawSink,
+    /// ) -> Result<BoxFuture<'a, ()>, ErrorObject> {
+    ///     let (count,): (u32,) = params.parse()?;
+    ///     let sink = Sink::<u32>::from_raw(sink);
+    ///     Ok(Box::pin(async move {
+    ///         for tick in 0..count {
+    ///             if sink.send(tick).await.is_err() {
+    ///                 break;
+    ///             }
+    ///         }
+    ///     }))
+    /// }
+    ///
+    /// let method = Method::new_subscription("subscribe_ticks", "ticks", "unsubscribe_ticks", ticks);
+    /// assert_eq!(method.info().subscription.as_ref().unwrap().notification, "ticks");
+    /// ```
+    pub fn new_subscription<F>(
+        name: impl Into<Cow<'static, str>>,
+        notification: impl Into<Cow<'static, str>>,
+        unsubscribe: impl Into<Cow<'static, str>>,
+        subscribe: F,
+    ) -> Self
+    where
+        F: for<'a, 'p> Fn(
+                &'a S,
+                &'a Context<'a>,
+                Params<'p>,
+                RawSink,
+            ) -> Result<BoxFuture<'a, ()>, ErrorObject>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let mut method = Self::with_callback(name, false, Callback::Subscribe(Box::new(subscribe)));
+        method.info.subscription = Some(SubscriptionInfo {
+            notification: notification.into(),
+            unsubscribe: unsubscribe.into(),
+            item: None,
+        });
+        method
+    }
+
+    /// The method that ends subscriptions, under `name`.
+    pub(crate) fn unsubscriber(name: Cow<'static, str>) -> Self {
+        Self::with_callback(name, false, Callback::Unsubscribe)
+            .doc("Ends a subscription of the caller's connection: `true`, or `false` for an id that is not alive there.")
+            .param(ParamInfo::new("subscription", "SubscriptionId"))
+            .result_type("bool")
+    }
+
     fn with_callback(
         name: impl Into<Cow<'static, str>>,
         is_async: bool,
@@ -187,6 +265,7 @@ impl<S: Send + Sync + 'static> Method<S> {
                 result: None,
                 is_async,
                 aliases: Vec::new(),
+                subscription: None,
             },
             callback,
         }
@@ -212,6 +291,15 @@ impl<S> Method<S> {
     #[must_use]
     pub fn result_type(mut self, ty: impl Into<Cow<'static, str>>) -> Self {
         self.info.result = Some(ty.into());
+        self
+    }
+
+    /// Sets the name of a subscription's items' type (nothing for other methods).
+    #[must_use]
+    pub fn item_type(mut self, ty: impl Into<Cow<'static, str>>) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.item = Some(ty.into());
+        }
         self
     }
 
@@ -252,6 +340,8 @@ pub struct MethodInfo {
     pub is_async: bool,
     /// Other names the method answers to ([`Router::alias`](crate::Router::alias)).
     pub aliases: Vec<Cow<'static, str>>,
+    /// For a subscription method: its notifications and its unsubscribe method.
+    pub subscription: Option<SubscriptionInfo>,
 }
 
 impl MethodInfo {

@@ -93,11 +93,21 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// Registers a method under its name. A name registered already, or one the
     /// specification reserves (beginning with `rpc.`), is an error, and the router is left as
     /// it was.
+    ///
+    /// A subscription method brings its unsubscribe method along, unless a method of that name
+    /// that ends subscriptions is registered already (subscriptions may share one).
     pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
         for name in method.info.names() {
             self.check_free(name)?;
         }
+        let unsubscribe = unsubscriber_for(&method, |name| match self.lookup(name) {
+            Some(existing) => Some(matches!(existing.callback, Callback::Unsubscribe)),
+            None => check_allowed(name).map(|()| None).ok().flatten(),
+        })?;
         self.insert(method);
+        if let Some(unsubscribe) = unsubscribe {
+            self.insert(unsubscribe);
+        }
         Ok(self)
     }
 
@@ -240,6 +250,27 @@ impl std::error::Error for NotSync {}
 pub struct RegisterError {
     name: Cow<'static, str>,
     why: Refusal,
+}
+
+/// The unsubscribe method a subscription method brings, if it must be added: `taken(name)` says
+/// whether a method of that name exists (`Some(true)`: one that ends subscriptions, to share).
+pub(crate) fn unsubscriber_for<S: Send + Sync + 'static>(
+    method: &Method<S>,
+    taken: impl Fn(&str) -> Option<bool>,
+) -> Result<Option<Method<S>>, RegisterError> {
+    let Some(subscription) = &method.info.subscription else {
+        return Ok(None);
+    };
+    let name = &subscription.unsubscribe;
+    check_allowed(name)?;
+    if method.info.names().any(|own| own == name) {
+        return Err(RegisterError::new(name, Refusal::Duplicate));
+    }
+    match taken(name) {
+        Some(true) => Ok(None),
+        Some(false) => Err(RegisterError::new(name, Refusal::Duplicate)),
+        None => Ok(Some(Method::unsubscriber(name.clone()))),
+    }
 }
 
 /// Refuses a name the specification reserves: those beginning with `rpc.`.

@@ -36,6 +36,8 @@ pub(crate) enum ParamKind {
     Context,
     /// `#[rpc(params)]`: the whole params, by name or by position, decoded as this type.
     Whole,
+    /// `Sink<T>`: where a subscription sends its items of type `T`.
+    Sink { item: Box<Type> },
 }
 
 impl ParamKind {
@@ -46,6 +48,7 @@ impl ParamKind {
             ParamKind::State { .. } => Some("a `State`"),
             ParamKind::Ext { .. } => Some("an `Ext`"),
             ParamKind::Context => Some("a `Context`"),
+            ParamKind::Sink { .. } => Some("a `Sink`"),
         }
     }
 }
@@ -150,6 +153,13 @@ impl Method {
             .find(|p| matches!(p.kind, ParamKind::Whole))
     }
 
+    /// The `Sink<T>` parameters.
+    pub(crate) fn sinks(&self) -> impl Iterator<Item = &Param> {
+        self.params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Sink { .. }))
+    }
+
     /// The `T` of each `State<'_, T>` parameter.
     pub(crate) fn states(&self) -> impl Iterator<Item = &Type> {
         self.params.iter().filter_map(|p| match &p.kind {
@@ -173,6 +183,11 @@ fn local_kind(ty: &Type) -> Option<ParamKind> {
     if let Some(inner) = wrapped("State", ty) {
         return Some(ParamKind::State {
             inner: Box::new(inner),
+        });
+    }
+    if let Some(item) = wrapped("Sink", ty) {
+        return Some(ParamKind::Sink {
+            item: Box::new(item),
         });
     }
     if let Some(inner) = wrapped("Ext", ty) {

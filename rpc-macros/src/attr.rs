@@ -15,25 +15,46 @@ pub(crate) struct Options {
     pub(crate) name: Option<LitStr>,
     /// `crate = "path::to::rpc_core"`: where the runtime is.
     pub(crate) krate: Option<syn::Path>,
+    /// A subscription's `unsubscribe = "..."`: the name of the method that ends it.
+    pub(crate) unsubscribe: Option<LitStr>,
+    /// A subscription's `notification = "..."`: the name of its notifications.
+    pub(crate) notification: Option<LitStr>,
 }
 
 const METHOD_OPTIONS: &str = "`name`, `crate`";
+const SUBSCRIPTION_OPTIONS: &str = "`name`, `unsubscribe`, `notification`, `crate`";
 const PARAM_OPTIONS: &str = "`rename`, `params`";
 
 impl Options {
     /// Reads the options; every mistake is recorded, not only the first.
-    pub(crate) fn parse(args: TokenStream, errors: &Errors) -> Self {
+    pub(crate) fn parse(args: TokenStream, subscription: bool, errors: &Errors) -> Self {
+        let expected = if subscription {
+            SUBSCRIPTION_OPTIONS
+        } else {
+            METHOD_OPTIONS
+        };
         let mut options = Options::default();
-        for (key, value) in name_values(args, METHOD_OPTIONS, errors) {
-            if key.is_ident("name") {
+        for (key, value) in name_values(args, expected, errors) {
+            let slot = if key.is_ident("name") {
+                Some(&mut options.name)
+            } else if subscription && key.is_ident("unsubscribe") {
+                Some(&mut options.unsubscribe)
+            } else if subscription && key.is_ident("notification") {
+                Some(&mut options.notification)
+            } else {
+                None
+            };
+            if let Some(slot) = slot {
                 if let Some(name) = string_value(&key, value.as_ref(), errors) {
                     if name.value().is_empty() {
-                        errors.push(syn::Error::new_spanned(
-                            &name,
-                            "a method name must not be empty",
-                        ));
+                        let what = if key.is_ident("notification") {
+                            "a notification name must not be empty"
+                        } else {
+                            "a method name must not be empty"
+                        };
+                        errors.push(syn::Error::new_spanned(&name, what));
                     }
-                    set_once(&mut options.name, name, &key, errors);
+                    set_once(slot, name, &key, errors);
                 }
             } else if key.is_ident("crate") {
                 if let Some(path) = string_value(&key, value.as_ref(), errors) {
@@ -46,7 +67,7 @@ impl Options {
                     }
                 }
             } else {
-                errors.push(unknown(&key, METHOD_OPTIONS));
+                errors.push(unknown(&key, expected));
             }
         }
         options

@@ -11,7 +11,12 @@ use crate::attr::Options;
 
 /// Emits the user's function unchanged, and beside it a type of the same name (types and
 /// functions live in different namespaces) whose `method()` builds the router's `Method`.
-pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> TokenStream {
+pub(crate) fn generate(
+    func: &ItemFn,
+    method: &Method,
+    options: &Options,
+    subscription: bool,
+) -> TokenStream {
     let krate = options
         .krate
         .as_ref()
@@ -19,13 +24,18 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     let rt = quote!(#krate::__private);
     let ident = &method.ident;
     let vis = &func.vis;
-    let name = options.name.as_ref().map_or_else(
-        || {
-            let text = ident.to_string();
-            text.strip_prefix("r#").unwrap_or(&text).to_owned()
-        },
-        syn::LitStr::value,
-    );
+    let fn_name = {
+        let text = ident.to_string();
+        text.strip_prefix("r#").unwrap_or(&text).to_owned()
+    };
+    let named = |option: &Option<syn::LitStr>, default: String| {
+        option.as_ref().map_or(default, syn::LitStr::value)
+    };
+    let name = if subscription {
+        named(&options.name, format!("subscribe_{fn_name}"))
+    } else {
+        named(&options.name, fn_name.clone())
+    };
 
     let wire: Vec<_> = method
         .params
@@ -80,6 +90,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
             optional: true,
         } => quote_spanned!(at(inner)=> #rt::ext_opt::<#inner>(__rpc_cx)),
         ParamKind::Context => quote!(__rpc_cx),
+        ParamKind::Sink { .. } => quote!(#rt::Sink::from_raw(__rpc_sink)),
         ParamKind::Whole => {
             let field = &p.ident;
             quote!(#field)
@@ -98,6 +109,7 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     };
     let decode_async = decode_as(quote!('__a));
     let decode_sync = decode_as(quote!('_));
+    let decode_subscription = decode_as(quote!('__p));
 
     // A return type that is no `Result` and not `Serialize`, or a `Result` whose error does not
     // convert, is reported at the user's return type.
@@ -107,7 +119,43 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
     let write = quote_spanned!(output_at=> #kind.__rpc_write(__rpc_value, __rpc_out));
     let json = quote_spanned!(output_at=> #kind.__rpc_json(__rpc_value));
 
-    let call = if method.is_async {
+    let call = if subscription {
+        let notification = named(&options.notification, fn_name.clone());
+        let unsubscribe = named(&options.unsubscribe, format!("unsubscribe_{fn_name}"));
+        let item = method
+            .sinks()
+            .find_map(|p| match &p.kind {
+                ParamKind::Sink { item } => Some(type_name(item)),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let arg_names: Vec<_> = (0..method.params.len())
+            .map(|i| format_ident!("__rpc_arg{}", i))
+            .collect();
+        let value_at = quote_spanned!(output_at=> __rpc_value);
+        let end = quote_spanned!(output_at=> #rt::SubscriptionEnd::log(#value_at, #name));
+        quote! {
+            fn __rpc_call<'__a, '__p, __S>(
+                __rpc_state: &'__a __S,
+                __rpc_cx: &'__a #rt::Context<'__a>,
+                __rpc_params: #rt::Params<'__p>,
+                __rpc_sink: #rt::RawSink,
+            ) -> #rt::Result<#rt::BoxFuture<'__a, ()>, #rt::ErrorObject>
+            where
+                __S: #rt::Send + #rt::Sync + 'static,
+                #(#state_bound)*
+            {
+                #decode_subscription
+                #(let #arg_names = #args;)*
+                #rt::Ok(#rt::Box::pin(async move {
+                    let #value = #ident(#(#arg_names),*).await;
+                    #end;
+                }))
+            }
+            #rt::Method::new_subscription(#name, #notification, #unsubscribe, __rpc_call::<__S>)
+                .item_type(#item)
+        }
+    } else if method.is_async {
         quote! {
             fn __rpc_call<'__a, __S>(
                 __rpc_state: &'__a __S,
@@ -165,10 +213,14 @@ pub(crate) fn generate(func: &ItemFn, method: &Method, options: &Options) -> Tok
         let ty = type_name(&whole.ty);
         param_infos.push(quote!(.param(#rt::ParamInfo::new(#name, #ty).whole())));
     }
-    let result_type = method
-        .output
-        .as_ref()
-        .map_or_else(|| "()".to_owned(), type_name);
+    let result_type = if subscription {
+        "SubscriptionId".to_owned()
+    } else {
+        method
+            .output
+            .as_ref()
+            .map_or_else(|| "()".to_owned(), type_name)
+    };
     let method_doc = format!(
         "The JSON-RPC method `{name}` that calls [`{ident}`](fn@{ident}): register it with \
          `router.register({ident}::method())`."

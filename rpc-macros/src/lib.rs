@@ -34,27 +34,37 @@ use quote::quote;
 /// ```
 #[proc_macro_attribute]
 pub fn rpc_method(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand(args.into(), input.into()).into()
+    expand(args.into(), input.into(), false).into()
+}
+
+/// Exposes an `async fn` taking a `Sink<T>` as a subscription (the reference is
+/// `rpc_core::rpc_subscription`).
+#[proc_macro_attribute]
+pub fn rpc_subscription(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand(args.into(), input.into(), true).into()
 }
 
 fn expand(
     args: proc_macro2::TokenStream,
     input: proc_macro2::TokenStream,
+    subscription: bool,
 ) -> proc_macro2::TokenStream {
     let errors = Errors::default();
-    let options = attr::Options::parse(args, &errors);
+    let options = attr::Options::parse(args, subscription, &errors);
     let Ok(mut func) = syn::parse2::<syn::ItemFn>(input.clone()) else {
-        errors.push(syn::Error::new_spanned(
-            &input,
-            "`#[rpc_method]` applies to a free `fn` or `async fn` with a body",
-        ));
+        let attribute = if subscription {
+            "`#[rpc_subscription]` applies to a free `async fn` with a body"
+        } else {
+            "`#[rpc_method]` applies to a free `fn` or `async fn` with a body"
+        };
+        errors.push(syn::Error::new_spanned(&input, attribute));
         let errors = errors.into_compile_errors();
         return quote!(#input #errors);
     };
     let method = ast::Method::from_fn(&mut func, &errors);
-    valid::check(&func, &method, &errors);
+    valid::check(&func, &method, subscription, &errors);
     if errors.is_empty() {
-        expand::generate(&func, &method, &options)
+        expand::generate(&func, &method, &options, subscription)
     } else {
         // The function still compiles as written, so its callers see no cascade of errors.
         let errors = errors.into_compile_errors();

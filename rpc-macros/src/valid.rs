@@ -8,8 +8,42 @@ use syn::ItemFn;
 use crate::ast::{Method, ParamKind};
 use crate::Errors;
 
-pub(crate) fn check(func: &ItemFn, method: &Method, errors: &Errors) {
+pub(crate) fn check(func: &ItemFn, method: &Method, subscription: bool, errors: &Errors) {
     let sig = &func.sig;
+    let sinks: Vec<_> = method.sinks().collect();
+    if subscription {
+        if sig.asyncness.is_none() {
+            errors.push(syn::Error::new_spanned(
+                sig.fn_token,
+                "a subscription is an `async fn`: it runs as long as it sends items",
+            ));
+        }
+        if sinks.is_empty() {
+            errors.push(syn::Error::new_spanned(
+                &sig.ident,
+                "a subscription takes a `Sink<T>` parameter, where it sends its items",
+            ));
+        }
+        for extra in sinks.iter().skip(1) {
+            errors.push(syn::Error::new_spanned(
+                &extra.ty,
+                "a subscription takes one `Sink<T>` parameter",
+            ));
+        }
+        // Its future outlives the request, so its parameters cannot borrow from it.
+        for param in &method.params {
+            if let ParamKind::Wire { .. } | ParamKind::Whole = param.kind {
+                BorrowFinder(errors).visit_type(&param.ty);
+            }
+        }
+    } else {
+        for sink in sinks {
+            errors.push(syn::Error::new_spanned(
+                &sink.ty,
+                "a `Sink` parameter belongs to a subscription: write `#[rpc_subscription]`",
+            ));
+        }
+    }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push(syn::Error::new_spanned(
             &sig.generics,
@@ -107,5 +141,39 @@ impl Visit<'_> for ImplTraitFinder<'_> {
             ty,
             "`impl Trait` cannot be the type of an RPC method's parameter: name a concrete type",
         ));
+    }
+}
+
+/// Reports a borrowed type in a subscription's parameter: the request is gone while the
+/// subscription runs.
+struct BorrowFinder<'e>(&'e Errors);
+
+impl Visit<'_> for BorrowFinder<'_> {
+    fn visit_type_reference(&mut self, reference: &syn::TypeReference) {
+        let is_static = reference
+            .lifetime
+            .as_ref()
+            .is_some_and(|lifetime| lifetime.ident == "static");
+        if !is_static {
+            self.0.push(syn::Error::new_spanned(
+                reference,
+                "a subscription outlives its request, so its parameters cannot borrow from it: take an owned type (`String`)",
+            ));
+        }
+        syn::visit::visit_type_reference(self, reference);
+    }
+
+    fn visit_path_segment(&mut self, segment: &syn::PathSegment) {
+        if segment.ident == "Cow" {
+            let is_static = matches!(&segment.arguments, syn::PathArguments::AngleBracketed(args)
+                if args.args.iter().any(|arg| matches!(arg, syn::GenericArgument::Lifetime(l) if l.ident == "static")));
+            if !is_static {
+                self.0.push(syn::Error::new_spanned(
+                    segment,
+                    "a subscription outlives its request, so its parameters cannot borrow from it: take an owned type (`String`)",
+                ));
+            }
+        }
+        syn::visit::visit_path_segment(self, segment);
     }
 }

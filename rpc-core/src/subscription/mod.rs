@@ -1,0 +1,199 @@
+//! Subscriptions: a method that answers with an id, then pushes items to its caller until the
+//! caller unsubscribes, the connection closes or the method ends.
+//!
+//! The wire format is the one every client library parses (Ethereum's `eth_subscribe`):
+//!
+//! 1. the subscribe call is answered with the subscription's id, a string such as
+//!    `"0x4a1f…"` ([`SubscriptionId`]);
+//! 2. each item is a notification
+//!    `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":ITEM}}`;
+//! 3. the unsubscribe call takes the id by position and answers `true`, or `false` for an id
+//!    that is not alive on the caller's connection. No item follows its answer.
+//!
+//! When the method ends, the subscription ends with nothing more sent: no closing notice.
+
+mod broadcast;
+mod outbox;
+mod sink;
+
+use std::fmt;
+use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::task::{Context as TaskContext, Poll};
+
+pub use broadcast::Broadcast;
+pub(crate) use outbox::Refused;
+pub use outbox::{
+    Note, Outbox, OutboxLimits, Taken, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES,
+    DEFAULT_MAX_SUBSCRIPTIONS,
+};
+pub use sink::{RawSink, SendError, Sink};
+
+use crate::method::BoxFuture;
+
+/// A subscription's id: 16 random bytes, written `"0x"` and 32 lowercase hex digits (geth's
+/// form, which Ethereum clients in every language accept).
+///
+/// Ids are unguessable (keyed by the process's random hashing keys, drawn from the operating
+/// system) and unique within a server run (each comes from a counter of its own).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(u128);
+
+impl SubscriptionId {
+    /// A new id, never handed out before in this process.
+    pub(crate) fn fresh() -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static KEYS: OnceLock<RandomState> = OnceLock::new();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let keys = KEYS.get_or_init(RandomState::new);
+        // Two keyed hashes of the counter (SipHash, a pseudo-random function of its secret
+        // key) make 128 bits that say nothing of the counter or of each other.
+        let high = keys.hash_one((n, 0u8));
+        let low = keys.hash_one((n, 1u8));
+        Self(u128::from(high) << 64 | u128::from(low))
+    }
+
+    /// Reads an id in its written form; `None` for anything else.
+    ///
+    /// ```
+    /// use rpc_core::SubscriptionId;
+    ///
+    /// let id = SubscriptionId::parse("0x00000000000000000000000000000abc").unwrap();
+    /// assert_eq!(id.to_string(), "0x00000000000000000000000000000abc");
+    /// assert!(SubscriptionId::parse("0xABC").is_none());
+    /// assert!(SubscriptionId::parse("12").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = text.strip_prefix("0x")?;
+        let lower = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if hex.len() != 32 || !hex.bytes().all(lower) {
+            return None;
+        }
+        u128::from_str_radix(hex, 16).ok().map(Self)
+    }
+}
+
+impl fmt::Display for SubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for SubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl serde::Serialize for SubscriptionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// What is known about a subscription method, beside its [`MethodInfo`](crate::MethodInfo).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubscriptionInfo {
+    /// The name of its notifications.
+    pub notification: std::borrow::Cow<'static, str>,
+    /// The name of the method that ends it.
+    pub unsubscribe: std::borrow::Cow<'static, str>,
+    /// The name of its items' type, when known.
+    pub item: Option<std::borrow::Cow<'static, str>>,
+}
+
+/// A started subscription: the method's future, for its transport to drive.
+///
+/// It ends when the method's future does, or as soon as the subscription is ended from outside
+/// (unsubscribed, or its connection's [`Outbox::close`]): the future is then dropped, unpolled.
+/// A panic inside it ends it too, and is logged. Dropping it ends the subscription.
+#[must_use = "a subscription does nothing unless driven"]
+pub struct Subscription<'a> {
+    outbox: Outbox,
+    id: SubscriptionId,
+    future: Option<BoxFuture<'a, ()>>,
+}
+
+impl<'a> Subscription<'a> {
+    pub(crate) fn new(outbox: Outbox, id: SubscriptionId, future: BoxFuture<'a, ()>) -> Self {
+        Self {
+            outbox,
+            id,
+            future: Some(future),
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> SubscriptionId {
+        self.id
+    }
+}
+
+impl Future for Subscription<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let Some(future) = this.future.as_mut() else {
+            return Poll::Ready(());
+        };
+        if !this.outbox.poll_alive(this.id, Some(task), true) {
+            this.future = None;
+            return Poll::Ready(());
+        }
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(())) => {}
+            Err(panic) => {
+                crate::call::panicked("subscription", &*panic);
+            }
+        }
+        this.future = None;
+        this.outbox.end(this.id);
+        Poll::Ready(())
+    }
+}
+
+impl Drop for Subscription<'_> {
+    fn drop(&mut self) {
+        if self.future.take().is_some() {
+            self.outbox.end(self.id);
+        }
+    }
+}
+
+impl fmt::Debug for Subscription<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .field("running", &self.future.is_some())
+            .finish()
+    }
+}
+
+/// How a subscription method's body may end: `()`, or a `Result` whose error is logged.
+#[diagnostic::on_unimplemented(
+    message = "a subscription returns `()` or `Result<(), E>` with `E: Display`, not `{Self}`",
+    label = "the subscription's return type"
+)]
+pub trait SubscriptionEnd {
+    /// Logs an error ending.
+    fn log(self, method: &str);
+}
+
+impl SubscriptionEnd for () {
+    fn log(self, _: &str) {}
+}
+
+impl<E: fmt::Display> SubscriptionEnd for Result<(), E> {
+    fn log(self, method: &str) {
+        if let Err(err) = self {
+            tracing::warn!(method, error = %err, "a subscription ended with an error");
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The outbox: one connection's queue of notifications, and its live subscriptions.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+
+use super::{SendError, SubscriptionId};
+
+/// How many subscriptions one connection may hold at once by default: 1,024.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1_024;
+
+/// How many notifications one connection's outbox holds by default before senders wait: 1,024.
+pub const DEFAULT_MAX_QUEUED: usize = 1_024;
+
+/// How many bytes of notifications one connection's outbox holds by default before senders
+/// wait: 1 MiB. A notification larger than that still goes, alone.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 1024 * 1024;
+
+/// The bounds of an [`Outbox`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboxLimits {
+    /// Live subscriptions at once; one more is refused with
+    /// [`ErrorCode::TOO_MANY_SUBSCRIPTIONS`](crate::ErrorCode::TOO_MANY_SUBSCRIPTIONS).
+    pub max_subscriptions: usize,
+    /// Notifications queued at once.
+    pub max_queued: usize,
+    /// Bytes of notifications queued at once (one larger notification is let in alone).
+    pub max_queued_bytes: usize,
+    /// The largest notification, as JSON: a larger item is refused by the sender
+    /// ([`SendError::is_too_large`]). The transport's message limit.
+    pub max_message_len: usize,
+}
+
+impl Default for OutboxLimits {
+    fn default() -> Self {
+        Self {
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            max_queued: DEFAULT_MAX_QUEUED,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            max_message_len: usize::MAX,
+        }
+    }
+}
+
+impl OutboxLimits {
+    /// Sets [`max_subscriptions`](field@OutboxLimits::max_subscriptions).
+    #[must_use]
+    pub fn max_subscriptions(mut self, subscriptions: usize) -> Self {
+        self.max_subscriptions = subscriptions;
+        self
+    }
+
+    /// Sets [`max_queued`](field@OutboxLimits::max_queued) (at least 1) and
+    /// [`max_queued_bytes`](field@OutboxLimits::max_queued_bytes).
+    #[must_use]
+    pub fn max_queued(mut self, notifications: usize, bytes: usize) -> Self {
+        self.max_queued = notifications.max(1);
+        self.max_queued_bytes = bytes;
+        self
+    }
+
+    /// Sets [`max_message_len`](field@OutboxLimits::max_message_len).
+    #[must_use]
+    pub fn max_message_len(mut self, bytes: usize) -> Self {
+        self.max_message_len = bytes;
+        self
+    }
+}
+
+/// One connection's side of its subscriptions: the notifications waiting to be written, and
+/// the subscriptions alive on it.
+///
+/// A transport that can push (a WebSocket) makes one per connection, puts it in the calls'
+/// [`Context`](crate::Context) ([`Context::with_outbox`](crate::Context::with_outbox)), and
+/// writes out what [`Outbox::poll_take`] gives it. Methods never see it: they send through their
+/// [`Sink`](crate::Sink). Cloning it is cheap; the clones are the same outbox.
+///
+/// It is bounded ([`OutboxLimits`]): a sender waits for room ([`Sink::send`](crate::Sink::send))
+/// or is refused ([`Sink::try_send`](crate::Sink::try_send)), so a client that does not read
+/// costs the server at most the bound.
+#[derive(Clone, Debug)]
+pub struct Outbox(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    limits: OutboxLimits,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    queue: VecDeque<Note>,
+    bytes: usize,
+    /// The live subscriptions; one that is not here has ended.
+    live: FxHashMap<SubscriptionId, Live>,
+    /// The transport's writer, to wake when a notification comes.
+    writer: Option<Waker>,
+    /// Senders waiting for room.
+    waiting: Vec<Waker>,
+    /// Once closed (the connection ended), nothing more is taken.
+    closed: bool,
+    /// A broadcast found the queue full: the connection cannot keep up.
+    lagged: bool,
+}
+
+#[derive(Debug, Default)]
+struct Live {
+    /// The subscription's future, driven by the transport.
+    driver: Option<Waker>,
+    /// Those waiting in [`Sink::closed`](crate::Sink::closed).
+    watchers: Vec<Waker>,
+}
+
+impl Live {
+    fn wake(self) {
+        self.driver
+            .into_iter()
+            .chain(self.watchers)
+            .for_each(Waker::wake);
+    }
+}
+
+/// One notification, ready to be written: its JSON text is [`Note::parts`] in order.
+#[derive(Clone, Debug)]
+pub struct Note {
+    id: SubscriptionId,
+    /// `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":`
+    head: Arc<[u8]>,
+    item: Bytes,
+}
+
+impl Note {
+    /// The notification's JSON text, in three pieces to be written one after the other.
+    pub fn parts(&self) -> [&[u8]; 3] {
+        [&self.head, &self.item, b"}}"]
+    }
+
+    /// The length of its JSON text.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.item.len() + 2
+    }
+
+    /// Always `false`: a notification has text.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The subscription it belongs to.
+    pub fn subscription(&self) -> SubscriptionId {
+        self.id
+    }
+}
+
+/// What [`Outbox::poll_take`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Taken {
+    /// Notifications, appended to the caller's list.
+    Notes,
+    /// The connection cannot keep up: a broadcast found its queue full and a subscriber
+    /// missed an item. The transport should close it (a WebSocket: close code 1008).
+    Lagged,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Self::new(OutboxLimits::default())
+    }
+}
+
+impl Outbox {
+    /// An empty outbox with these bounds.
+    pub fn new(limits: OutboxLimits) -> Self {
+        Self(Arc::new(Shared {
+            limits,
+            inner: Mutex::default(),
+        }))
+    }
+
+    /// Its bounds.
+    pub fn limits(&self) -> &OutboxLimits {
+        &self.0.limits
+    }
+
+    /// How many subscriptions are alive on it.
+    pub fn subscriptions(&self) -> usize {
+        self.lock().live.len()
+    }
+
+    /// How many notifications wait to be written.
+    pub fn queued(&self) -> usize {
+        self.lock().queue.len()
+    }
+
+    /// For the transport's writer: moves every waiting notification into `into`, or, with none,
+    /// arranges for the task to be woken when one comes. Senders waiting for room are woken.
+    pub fn poll_take(&self, task: &mut TaskContext<'_>, into: &mut Vec<Note>) -> Poll<Taken> {
+        let mut inner = self.lock();
+        if inner.lagged {
+            return Poll::Ready(Taken::Lagged);
+        }
+        if inner.queue.is_empty() {
+            if !inner
+                .writer
+                .as_ref()
+                .is_some_and(|w| w.will_wake(task.waker()))
+            {
+                inner.writer = Some(task.waker().clone());
+            }
+            return Poll::Pending;
+        }
+        into.extend(inner.queue.drain(..));
+        inner.bytes = 0;
+        let waiting = std::mem::take(&mut inner.waiting);
+        drop(inner);
+        waiting.into_iter().for_each(Waker::wake);
+        Poll::Ready(Taken::Notes)
+    }
+
+    /// Ends every subscription and drops what waits: the connection is over. Senders are told
+    /// the subscription closed, and [`Sink::closed`](crate::Sink::closed) resolves.
+    pub fn close(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        inner.queue.clear();
+        inner.bytes = 0;
+        let live = std::mem::take(&mut inner.live);
+        let waiting = std::mem::take(&mut inner.waiting);
+        drop(inner);
+        live.into_values().for_each(Live::wake);
+        waiting.into_iter().for_each(Waker::wake);
+    }
+
+    /// Ends the subscription `id` at the client's asking: what it queued and was not yet taken
+    /// is dropped, so no item of it follows the answer. `false` if it was not alive here.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        let mut inner = self.lock();
+        let Some(live) = inner.live.remove(&id) else {
+            return false;
+        };
+        let before = inner.queue.len();
+        inner.queue.retain(|note| note.id != id);
+        if inner.queue.len() != before {
+            inner.bytes = inner.queue.iter().map(Note::len).sum();
+        }
+        let waiting = std::mem::take(&mut inner.waiting);
+        drop(inner);
+        live.wake();
+        waiting.into_iter().for_each(Waker::wake);
+        true
+    }
+
+    /// Starts a subscription whose notifications are named `notification`.
+    pub(crate) fn open(&self, notification: &str) -> Result<(SubscriptionId, Arc<[u8]>), Refused> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(Refused::Closed);
+        }
+        if inner.live.len() >= self.0.limits.max_subscriptions {
+            return Err(Refused::TooMany(self.0.limits.max_subscriptions));
+        }
+        let id = SubscriptionId::fresh();
+        inner.live.insert(id, Live::default());
+        drop(inner);
+        let mut head = Vec::with_capacity(80 + notification.len());
+        head.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
+        crate::response::write_json_str(&mut head, notification);
+        head.extend_from_slice(br#","params":{"subscription":""#);
+        head.extend_from_slice(id.to_string().as_bytes());
+        head.extend_from_slice(br#"","result":"#);
+        Ok((id, head.into()))
+    }
+
+    /// Ends a subscription from the server's side: what it queued still goes.
+    pub(crate) fn end(&self, id: SubscriptionId) {
+        let mut inner = self.lock();
+        let Some(live) = inner.live.remove(&id) else {
+            return;
+        };
+        let waiting = std::mem::take(&mut inner.waiting);
+        drop(inner);
+        live.wake();
+        waiting.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether `id` is alive; if so, `task` is woken when it ends (as its driver or not).
+    pub(crate) fn poll_alive(
+        &self,
+        id: SubscriptionId,
+        task: Option<&mut TaskContext<'_>>,
+        driver: bool,
+    ) -> bool {
+        let mut inner = self.lock();
+        let Some(live) = inner.live.get_mut(&id) else {
+            return false;
+        };
+        if let Some(task) = task {
+            let waker = task.waker();
+            if driver {
+                if !live.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                    live.driver = Some(waker.clone());
+                }
+            } else if !live.watchers.iter().any(|w| w.will_wake(waker)) {
+                live.watchers.push(waker.clone());
+            }
+        }
+        true
+    }
+
+    /// Queues a notification of `id` if there is room; without room, registers `task` (if
+    /// any) to be woken when there is, and hands the item back.
+    pub(crate) fn push(
+        &self,
+        id: SubscriptionId,
+        head: &Arc<[u8]>,
+        item: Bytes,
+        task: Option<&mut TaskContext<'_>>,
+    ) -> Result<(), (SendError, Bytes)> {
+        let len = head.len() + item.len() + 2;
+        if len > self.0.limits.max_message_len {
+            return Err((
+                SendError::too_large(len, self.0.limits.max_message_len),
+                item,
+            ));
+        }
+        let mut inner = self.lock();
+        if !inner.live.contains_key(&id) {
+            return Err((SendError::closed(), item));
+        }
+        let limits = &self.0.limits;
+        let room = inner.queue.is_empty()
+            || (inner.queue.len() < limits.max_queued
+                && inner.bytes.saturating_add(len) <= limits.max_queued_bytes);
+        if !room {
+            if let Some(task) = task {
+                inner.waiting.push(task.waker().clone());
+            }
+            return Err((SendError::full(), item));
+        }
+        inner.bytes += len;
+        inner.queue.push_back(Note {
+            id,
+            head: Arc::clone(head),
+            item,
+        });
+        let writer = inner.writer.take();
+        drop(inner);
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+        Ok(())
+    }
+
+    /// A broadcast found no room: the connection is to be closed by its transport.
+    pub(crate) fn lag(&self) {
+        let mut inner = self.lock();
+        inner.lagged = true;
+        let writer = inner.writer.take();
+        drop(inner);
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock; a poisoned one is still consistent.
+        self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Why a subscription could not start.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Refused {
+    /// The connection has ended.
+    Closed,
+    /// The connection holds the most subscriptions it may.
+    TooMany(usize),
+}
