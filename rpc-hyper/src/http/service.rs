@@ -215,6 +215,40 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self
     }
 
+    /// Sets the longest a write to a WebSocket client may take
+    /// ([`DEFAULT_SEND_TIMEOUT`](crate::DEFAULT_SEND_TIMEOUT) by default). A client that takes
+    /// no frame for that long (it stopped reading: answers wait, its subscriptions' queue stays
+    /// full) is disconnected with close code 1008, and every other client goes on.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.config_mut().ws.send_timeout = timeout;
+        self
+    }
+
+    /// Sets how many subscriptions one WebSocket connection may hold at once
+    /// ([`rpc_core::DEFAULT_MAX_SUBSCRIPTIONS`], 1,024, by default); one more is answered with
+    /// error -32010 "Too many subscriptions", and the others go on.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_subscriptions(mut self, subscriptions: usize) -> Self {
+        let ws = &mut self.config_mut().ws;
+        ws.outbox = ws.outbox.max_subscriptions(subscriptions);
+        self
+    }
+
+    /// Sets how many notifications, and how many bytes of them, one WebSocket connection's
+    /// queue holds before its subscriptions wait to send
+    /// ([`rpc_core::DEFAULT_MAX_QUEUED`], 1,024, and [`rpc_core::DEFAULT_MAX_QUEUED_BYTES`],
+    /// 1 MiB, by default).
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_queued(mut self, notifications: usize, bytes: usize) -> Self {
+        let ws = &mut self.config_mut().ws;
+        ws.outbox = ws.outbox.max_queued(notifications, bytes);
+        self
+    }
+
     /// The router.
     pub fn router(&self) -> &Arc<Router<S>> {
         &self.inner.router

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
-use rpc_core::{Context, Router};
+use rpc_core::{Context, Handled, Note, Outbox, Router, Subscription, Taken};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -42,9 +42,16 @@ pub(crate) async fn run<S, IO>(
         .write_buffer_size(WRITE_OUT_AT)
         .max_write_buffer_size(usize::MAX);
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(limits)).await;
-    let cx = head.context();
+    let outbox = Outbox::new(config.outbox.max_message_len(config.max_message_size));
+    let cx = head.context().with_outbox(&outbox);
     let router = &*router;
     let mut in_flight = FuturesUnordered::new();
+    // The subscriptions started here run on the connection's task, like its calls, and
+    // borrow the router and the context as they do.
+    let mut subscriptions = FuturesUnordered::new();
+    // Notifications taken from the outbox, and the buffer each is framed in (reused).
+    let mut notes: Vec<Note> = Vec::new();
+    let mut frame = BytesMut::new();
     // The bytes of the messages whose calls are running: bounded too, so that 64 messages of
     // the largest size do not sit in memory at once.
     let mut in_flight_bytes = 0usize;
@@ -61,8 +68,8 @@ pub(crate) async fn run<S, IO>(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = true;
     let mut pinged = false;
-    // A client that takes no frame for this long is gone: its connection is dropped.
-    let deadline = interval;
+    // A client that takes no frame for this long is too slow: it is disconnected (1008).
+    let deadline = config.send_timeout;
 
     let ending = loop {
         if draining && in_flight.is_empty() {
@@ -77,8 +84,11 @@ pub(crate) async fn run<S, IO>(
                 if level >= CLOSE {
                     break Some(away());
                 }
-                // Draining: answer what is in flight, read nothing more.
+                // Draining: answer what is in flight, read nothing more. Subscriptions end
+                // at once: an endless one must not hold the drain.
                 draining = true;
+                outbox.close();
+                subscriptions.clear();
             }
             _ = tick.tick(), if !draining => {
                 if std::mem::take(&mut heard) || !in_flight.is_empty() {
@@ -91,26 +101,39 @@ pub(crate) async fn run<S, IO>(
                     });
                 } else {
                     pinged = true;
-                    if write(&mut ws, Message::Ping(Bytes::new()), deadline).await.is_err() {
-                        break None;
+                    if let Err(stop) = write(&mut ws, Message::Ping(Bytes::new()), deadline).await {
+                        break stop.frame();
                     }
                 }
             }
-            Some((len, answer)) = in_flight.next(), if !in_flight.is_empty() => {
-                in_flight_bytes = in_flight_bytes.saturating_sub(len);
-                if send(&mut ws, answer, deadline).await.is_err() {
-                    break None;
+            taken = std::future::poll_fn(|task| outbox.poll_take(task, &mut notes)) => {
+                if taken == Taken::Lagged {
+                    break Some(too_slow("a subscription's queue overflowed"));
                 }
+                if let Err(stop) = write_notes(&mut ws, &mut notes, &mut frame, deadline).await {
+                    break stop.frame();
+                }
+            }
+            Some(()) = subscriptions.next(), if !subscriptions.is_empty() => {}
+            Some((len, response, started)) = in_flight.next(), if !in_flight.is_empty() => {
+                in_flight_bytes = in_flight_bytes.saturating_sub(len);
+                if let Err(stop) = send(&mut ws, response, deadline).await {
+                    break stop.frame();
+                }
+                subscriptions.extend(started);
             }
             message = ws.next(), if reading => match message.inspect(|_| heard = true) {
                 None => break None,
                 // Text and binary frames alike hold a body; answers go out as text.
                 Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
                     let body = message.into_data();
-                    if let Some(answer) = answer_now(router, &body, &cx) {
-                        if send(&mut ws, answer, deadline).await.is_err() {
-                            break None;
+                    if let Ok(handled) = router.handle_sync_push(&body, &cx) {
+                        let Handled { response, subscriptions: started, .. } = handled;
+                        if let Err(stop) = send(&mut ws, response, deadline).await {
+                            break stop.frame();
                         }
+                        // Driven only now: the answer with the id has gone first.
+                        subscriptions.extend(started);
                     } else {
                         in_flight_bytes = in_flight_bytes.saturating_add(body.len());
                         in_flight.push(answer_later(router, body, &cx, config.request_timeout));
@@ -130,6 +153,9 @@ pub(crate) async fn run<S, IO>(
             else => break None,
         }
     };
+    // The subscriptions end with the connection; sinks held elsewhere see it closed.
+    outbox.close();
+    drop(subscriptions);
     if let Some(frame) = ending {
         // Close gently: after the close frame, what the client still sends is read and
         // dropped for a moment (its own close ends it). Dropped with unread bytes, the socket
@@ -146,38 +172,50 @@ pub(crate) async fn run<S, IO>(
 /// The most time a closing connection waits for its client's close.
 const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// A body's answer, if it can be had without waiting: for a router whose methods are all
-/// sync. `Some(None)` is nothing to answer.
-fn answer_now<S: Send + Sync + 'static>(
-    router: &Router<S>,
-    body: &[u8],
-    cx: &Context<'_>,
-) -> Option<Option<Vec<u8>>> {
-    router.handle_sync_with(body, cx).ok()
-}
-
 /// A body's answer, from a router with async methods, with the body's length: one future type
 /// for every message, so the set of calls in flight holds them without a box each.
-async fn answer_later<S: Send + Sync + 'static>(
-    router: &Router<S>,
+async fn answer_later<'r, S: Send + Sync + 'static>(
+    router: &'r Router<S>,
     body: Bytes,
-    cx: &Context<'_>,
+    cx: &'r Context<'r>,
     limit: Option<std::time::Duration>,
-) -> (usize, Option<Vec<u8>>) {
+) -> (usize, Option<Vec<u8>>, Vec<Subscription<'r>>) {
     let len = body.len();
-    let Some(limit) = limit else {
-        return (len, router.handle_with(&body, cx).await);
+    let handling = router.handle_push(&body, cx);
+    let handled = match limit {
+        None => handling.await,
+        Some(limit) => match tokio::time::timeout(limit, handling).await {
+            Ok(handled) => handled,
+            Err(_) => {
+                tracing::warn!(
+                    limit_ms = limit.as_millis(),
+                    "a WebSocket message timed out; its work is dropped"
+                );
+                let error = rpc_core::ErrorObject::server_error(
+                    crate::TIMEOUT_ERROR_CODE,
+                    "Request timed out",
+                );
+                return (len, router.reject(&body, &error), Vec::new());
+            }
+        },
     };
-    match tokio::time::timeout(limit, router.handle_with(&body, cx)).await {
-        Ok(answer) => (len, answer),
-        Err(_) => {
-            tracing::warn!(
-                limit_ms = limit.as_millis(),
-                "a WebSocket message timed out; its work is dropped"
-            );
-            let error =
-                rpc_core::ErrorObject::server_error(crate::TIMEOUT_ERROR_CODE, "Request timed out");
-            (len, router.reject(&body, &error))
+    (len, handled.response, handled.subscriptions)
+}
+
+/// Why writing stopped.
+enum Stop {
+    /// The connection broke: nothing more can be said.
+    Broken,
+    /// The client took nothing for the send timeout.
+    Stalled,
+}
+
+impl Stop {
+    /// The close frame to attempt.
+    fn frame(self) -> Option<CloseFrame> {
+        match self {
+            Stop::Broken => None,
+            Stop::Stalled => Some(too_slow("too slow to read")),
         }
     }
 }
@@ -187,7 +225,7 @@ async fn send<IO: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<IO>,
     answer: Option<Vec<u8>>,
     deadline: std::time::Duration,
-) -> Result<(), ()> {
+) -> Result<(), Stop> {
     let Some(answer) = answer else { return Ok(()) };
     // The dispatcher writes JSON, which is UTF-8; checked all the same, as the type asks.
     let Ok(text) = Utf8Bytes::try_from(answer) else {
@@ -197,23 +235,63 @@ async fn send<IO: AsyncRead + AsyncWrite + Unpin>(
     write(ws, Message::Text(text), deadline).await
 }
 
+/// Writes the notifications taken from the outbox, one text frame each, and flushes once.
+/// Each is framed in `frame`, whose memory comes back once the frame is written.
+async fn write_notes<IO: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<IO>,
+    notes: &mut Vec<Note>,
+    frame: &mut BytesMut,
+    deadline: std::time::Duration,
+) -> Result<(), Stop> {
+    let writing = async {
+        for note in notes.drain(..) {
+            frame.reserve(note.len());
+            for part in note.parts() {
+                frame.extend_from_slice(part);
+            }
+            // JSON text is UTF-8; a note that is not would be dropped, not sent.
+            let Ok(text) = Utf8Bytes::try_from(frame.split().freeze()) else {
+                tracing::error!("a notification that is not UTF-8 was not sent");
+                continue;
+            };
+            ws.feed(Message::Text(text)).await?;
+        }
+        ws.flush().await
+    };
+    let written = tokio::time::timeout(deadline, writing).await;
+    notes.clear();
+    outcome(written)
+}
+
 /// Writes a frame out, within `deadline`: a client that takes nothing for that long (it
 /// sends without reading, or is gone) is not waited for.
 async fn write<IO: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<IO>,
     message: Message,
     deadline: std::time::Duration,
-) -> Result<(), ()> {
-    match tokio::time::timeout(deadline, ws.send(message)).await {
+) -> Result<(), Stop> {
+    outcome(tokio::time::timeout(deadline, ws.send(message)).await)
+}
+
+fn outcome(written: Result<Result<(), WsError>, tokio::time::error::Elapsed>) -> Result<(), Stop> {
+    match written {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => {
             tracing::debug!(error = %err, "writing to a WebSocket failed");
-            Err(())
+            Err(Stop::Broken)
         }
         Err(_) => {
-            tracing::debug!("a WebSocket client took no frame in time; dropped");
-            Err(())
+            tracing::debug!("a WebSocket client took no frame in time; disconnected");
+            Err(Stop::Stalled)
         }
+    }
+}
+
+/// The close frame for a client too slow to read (1008).
+fn too_slow(reason: &'static str) -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::Policy,
+        reason: Utf8Bytes::from_static(reason),
     }
 }
 

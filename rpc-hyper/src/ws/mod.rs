@@ -33,6 +33,11 @@ pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 64;
 /// A connection that then stays quiet for as long again is closed.
 pub const DEFAULT_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long a write to a WebSocket client may take by default: 10 s. A client that takes no
+/// frame for that long (it stopped reading, and its queue stays full) is disconnected with
+/// close code 1008.
+pub const DEFAULT_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The WebSocket settings of an endpoint.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -45,6 +50,10 @@ pub(crate) struct Config {
     pub(crate) ping_interval: std::time::Duration,
     /// How long one message's calls may take, as for an HTTP request.
     pub(crate) request_timeout: Option<std::time::Duration>,
+    /// The longest a write to the client may take.
+    pub(crate) send_timeout: std::time::Duration,
+    /// The bounds of each connection's subscriptions and their queue.
+    pub(crate) outbox: rpc_core::OutboxLimits,
 }
 
 impl Default for Config {
@@ -55,6 +64,8 @@ impl Default for Config {
             max_message_size: crate::DEFAULT_MAX_BODY_SIZE,
             ping_interval: DEFAULT_PING_INTERVAL,
             request_timeout: Some(crate::DEFAULT_REQUEST_TIMEOUT),
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+            outbox: rpc_core::OutboxLimits::default(),
         }
     }
 }

@@ -10,12 +10,18 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rpc_core::{rpc_method, Context, ErrorObject, Ext, PeerAddr, Router, State};
+use rpc_core::{
+    rpc_method, rpc_subscription, Broadcast, Context, ErrorObject, Ext, PeerAddr, Router, Sink,
+    State,
+};
 use rpc_hyper::{RpcService, Serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+#[cfg(feature = "ws")]
+pub mod ws;
 
 /// The longest any single step of a test may take.
 pub const STEP: Duration = Duration::from_secs(10);
@@ -25,6 +31,8 @@ pub const STEP: Duration = Duration::from_secs(10);
 pub struct Flags {
     /// Set by `slow` when it gets to finish.
     pub slow_finished: AtomicBool,
+    /// What `publish` sends to the subscribers of `news`.
+    pub news: Broadcast<String>,
 }
 
 /// Adds two integers.
@@ -82,6 +90,71 @@ fn whoami(user: Ext<'_, User>) -> String {
     user.0.clone()
 }
 
+/// Counts down from `from` to 0, one number every `interval_ms`.
+#[rpc_subscription]
+async fn countdown(from: u64, interval_ms: u64, sink: Sink<u64>) {
+    for n in (0..=from).rev() {
+        if sink.send(n).await.is_err() {
+            return;
+        }
+        if interval_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+        }
+    }
+}
+
+/// What Ethereum's `eth_subscribe` takes first.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    NewHeads,
+    Syncing,
+}
+
+/// Ethereum's subscriptions: new heads (numbered, one every 5 ms, for ever) or the syncing
+/// state (once).
+#[rpc_subscription(
+    name = "eth_subscribe",
+    unsubscribe = "eth_unsubscribe",
+    notification = "eth_subscription"
+)]
+async fn eth(kind: Kind, sink: Sink<serde_json::Value>) {
+    match kind {
+        Kind::NewHeads => {
+            for number in 0u64.. {
+                let head = serde_json::json!({ "number": format!("{number:#x}") });
+                if sink.send(head).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        Kind::Syncing => {
+            let _ = sink.send(serde_json::json!(false)).await;
+            sink.closed().await;
+        }
+    }
+}
+
+/// Every item `publish` sends.
+#[rpc_subscription]
+async fn news(flags: State<'_, Flags>, sink: Sink<String>) {
+    flags.news.attach(sink).await;
+}
+
+/// Sends `text` to every subscriber of `news`; answers how many got it.
+#[rpc_method]
+fn publish(flags: State<'_, Flags>, text: String) -> usize {
+    flags.news.send(&text).unwrap_or(0)
+}
+
+/// Panics once subscribed.
+#[rpc_subscription]
+async fn explode(sink: Sink<u8>) {
+    let _ = sink.send(1).await;
+    panic!("a subscription panicked");
+}
+
 pub fn router() -> Router<Flags> {
     let mut router = Router::with_state(Flags::default());
     router
@@ -91,6 +164,11 @@ pub fn router() -> Router<Flags> {
         .and_then(|r| r.register(big::method()))
         .and_then(|r| r.register(context::method()))
         .and_then(|r| r.register(whoami::method()))
+        .and_then(|r| r.register(countdown::method()))
+        .and_then(|r| r.register(eth::method()))
+        .and_then(|r| r.register(news::method()))
+        .and_then(|r| r.register(publish::method()))
+        .and_then(|r| r.register(explode::method()))
         .unwrap();
     router
 }
