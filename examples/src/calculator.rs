@@ -1,5 +1,6 @@
-//! The tutorial's calculator: four methods over 64-bit integers, served at `POST /rpc`, with a
-//! greeting at `GET /`.
+//! The tutorial's calculator: four methods over 64-bit integers, served at `POST /rpc` and
+//! over a WebSocket at `/rpc`, with a greeting at `GET /`; and two subscriptions, a countdown
+//! and the results of everyone's calculations.
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
@@ -7,8 +8,11 @@ use std::future::Future;
 use std::io;
 use std::task::{Context, Poll};
 
-use rpc_core::{rpc_method, ErrorObject, Router};
+use std::time::Duration;
+
+use rpc_core::{rpc_method, rpc_subscription, Broadcast, ErrorObject, Router, Sink, State};
 use rpc_hyper::{ResponseBody, ResponseFuture, RpcService};
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 /// The address the calculator listens on unless told otherwise.
@@ -18,13 +22,59 @@ fn overflow() -> ErrorObject {
     ErrorObject::invalid_params("integer overflow")
 }
 
+/// What the calculator's methods share: the feed of results that `subscribe_results` watches.
+#[derive(Debug, Default)]
+pub struct Calc {
+    results: Broadcast<Computed>,
+}
+
+/// One successful calculation, as `subscribe_results` sends it: params by name, whichever
+/// shape the call used.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Computed {
+    /// `add`, `subtract`, `multiply` or `divide`.
+    pub method: &'static str,
+    /// The first operand.
+    pub a: i64,
+    /// The second operand.
+    pub b: i64,
+    /// What the call answered.
+    pub result: Number,
+}
+
+/// A result: an integer, or `divide`'s float.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Number {
+    /// From `add`, `subtract` and `multiply`.
+    Int(i64),
+    /// From `divide`.
+    Float(f64),
+}
+
+impl Calc {
+    /// Tells the watchers of `subscribe_results`; with none, it costs one atomic load.
+    fn computed(&self, method: &'static str, a: i64, b: i64, result: Number) {
+        let computed = Computed {
+            method,
+            a,
+            b,
+            result,
+        };
+        // A plain struct of numbers always serializes.
+        let _ = self.results.send(&computed);
+    }
+}
+
 /// Adds two integers.
 ///
 /// # Errors
 /// Invalid params when the sum does not fit in 64 bits.
 #[rpc_method]
-pub fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
-    a.checked_add(b).ok_or_else(overflow)
+pub fn add(calc: State<'_, Calc>, a: i64, b: i64) -> Result<i64, ErrorObject> {
+    let sum = a.checked_add(b).ok_or_else(overflow)?;
+    calc.computed("add", a, b, Number::Int(sum));
+    Ok(sum)
 }
 
 /// Subtracts `b` from `a`.
@@ -32,8 +82,10 @@ pub fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
 /// # Errors
 /// Invalid params when the difference does not fit in 64 bits.
 #[rpc_method]
-pub fn subtract(a: i64, b: i64) -> Result<i64, ErrorObject> {
-    a.checked_sub(b).ok_or_else(overflow)
+pub fn subtract(calc: State<'_, Calc>, a: i64, b: i64) -> Result<i64, ErrorObject> {
+    let difference = a.checked_sub(b).ok_or_else(overflow)?;
+    calc.computed("subtract", a, b, Number::Int(difference));
+    Ok(difference)
 }
 
 /// Multiplies two integers.
@@ -41,8 +93,10 @@ pub fn subtract(a: i64, b: i64) -> Result<i64, ErrorObject> {
 /// # Errors
 /// Invalid params when the product does not fit in 64 bits.
 #[rpc_method]
-pub fn multiply(a: i64, b: i64) -> Result<i64, ErrorObject> {
-    a.checked_mul(b).ok_or_else(overflow)
+pub fn multiply(calc: State<'_, Calc>, a: i64, b: i64) -> Result<i64, ErrorObject> {
+    let product = a.checked_mul(b).ok_or_else(overflow)?;
+    calc.computed("multiply", a, b, Number::Int(product));
+    Ok(product)
 }
 
 /// Divides `a` by `b`, as a float: `6 / 3` is `2.0`.
@@ -50,25 +104,78 @@ pub fn multiply(a: i64, b: i64) -> Result<i64, ErrorObject> {
 /// # Errors
 /// Invalid params when `b` is zero.
 #[rpc_method]
-pub fn divide(a: i64, b: i64) -> Result<f64, ErrorObject> {
+pub fn divide(calc: State<'_, Calc>, a: i64, b: i64) -> Result<f64, ErrorObject> {
     if b == 0 {
         return Err(ErrorObject::invalid_params("division by zero"));
     }
     #[allow(clippy::cast_precision_loss)] // a float answer is the point
-    Ok(a as f64 / b as f64)
+    let quotient = a as f64 / b as f64;
+    calc.computed("divide", a, b, Number::Float(quotient));
+    Ok(quotient)
+}
+
+/// The longest pause between two numbers of a countdown: one minute.
+pub const MAX_INTERVAL_MS: u64 = 60_000;
+
+/// A countdown's pause between numbers, in milliseconds: at most [`MAX_INTERVAL_MS`], checked
+/// as the params are read, so that a call asking for more is answered "Invalid params" and
+/// starts nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntervalMs(u64);
+
+impl<'de> Deserialize<'de> for IntervalMs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let millis = u64::deserialize(deserializer)?;
+        if millis > MAX_INTERVAL_MS {
+            return Err(serde::de::Error::custom(format_args!(
+                "interval_ms is at most {MAX_INTERVAL_MS}, not {millis}"
+            )));
+        }
+        Ok(Self(millis))
+    }
+}
+
+/// Counts down from `from` to 0, one number every `interval_ms` milliseconds (0: as fast as
+/// the client reads), then ends. Notifications are named `countdown`;
+/// `unsubscribe_countdown` ends it early.
+#[rpc_subscription]
+pub async fn countdown(from: u64, interval_ms: IntervalMs, sink: Sink<u64>) {
+    let mut ticks = (interval_ms.0 > 0).then(|| {
+        let mut ticks = tokio::time::interval(Duration::from_millis(interval_ms.0));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks
+    });
+    for n in (0..=from).rev() {
+        if let Some(ticks) = &mut ticks {
+            ticks.tick().await;
+        }
+        if sink.send(n).await.is_err() {
+            return; // unsubscribed, or the client went away
+        }
+    }
+}
+
+/// Watches every later successful `add`, `subtract`, `multiply` or `divide`, by any client over
+/// HTTP or WebSocket: notifications named `results`, such as
+/// `{"method": "add", "a": 2, "b": 3, "result": 5}`. `unsubscribe_results` ends it.
+#[rpc_subscription]
+pub async fn results(calc: State<'_, Calc>, sink: Sink<Computed>) {
+    calc.results.attach(sink).await;
 }
 
 /// The calculator's methods.
 ///
 /// # Panics
-/// Never: the four names are distinct.
-pub fn router() -> Router {
-    let mut router = Router::new();
+/// Never: the names are distinct.
+pub fn router() -> Router<Calc> {
+    let mut router = Router::with_state(Calc::default());
     router
         .register(add::method())
         .and_then(|r| r.register(subtract::method()))
         .and_then(|r| r.register(multiply::method()))
         .and_then(|r| r.register(divide::method()))
+        .and_then(|r| r.register(countdown::method()))
+        .and_then(|r| r.register(results::method()))
         .expect("distinct names");
     router
 }
@@ -80,7 +187,7 @@ pub fn router() -> Router {
 /// in axum instead.)
 #[derive(Clone, Debug)]
 pub struct App {
-    rpc: RpcService<()>,
+    rpc: RpcService<Calc>,
 }
 
 /// The calculator's app: JSON-RPC over HTTP and WebSocket at `/rpc`. Browser pages may open
@@ -102,7 +209,7 @@ where
 {
     type Response = http::Response<ResponseBody>;
     type Error = Infallible;
-    type Future = ResponseFuture<(), B>;
+    type Future = ResponseFuture<Calc, B>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))

@@ -209,13 +209,12 @@ pub fn console_session(heading: &str) -> Vec<(&'static str, String)> {
     session
 }
 
-/// Runs a Python script with `args` and returns what it printed, or `None` where python3
-/// lacks `modules` (a comma-separated import list). CI installs them (see `.ci/run`): there,
-/// their absence is a failure.
+/// `python3`, if it has `modules` (`"requests, jsonrpcclient"`); outside CI, `None` when it
+/// has not (the caller skips); in CI, a missing module fails the test.
 ///
 /// # Panics
-/// If the modules are missing under CI, or the script fails or takes over a minute.
-pub async fn run_python(modules: &str, script: &str, args: &[&str]) -> Option<String> {
+/// In CI, when python3 or a module is missing.
+pub fn python(modules: &str) -> Option<tokio::process::Command> {
     let probe = std::process::Command::new("python3")
         .args(["-c", &format!("import {modules}")])
         .stderr(std::process::Stdio::null())
@@ -228,13 +227,21 @@ pub async fn run_python(modules: &str, script: &str, args: &[&str]) -> Option<St
         eprintln!("python3 with {modules} is not installed: skipped");
         return None;
     }
+    let mut command = tokio::process::Command::new("python3");
+    command.kill_on_drop(true);
+    Some(command)
+}
+
+/// Runs a Python `script` with `args` and returns what it printed, or `None` when python3 or
+/// one of `modules` is missing outside CI (see [`python`]).
+///
+/// # Panics
+/// When the script fails or runs over a minute.
+pub async fn run_python(modules: &str, script: &str, args: &[&str]) -> Option<String> {
+    let mut command = python(modules)?;
     let output = tokio::time::timeout(
         Duration::from_secs(60),
-        tokio::process::Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .args(args)
-            .output(),
+        command.arg("-c").arg(script).args(args).output(),
     )
     .await
     .expect("python finishes")
