@@ -10,7 +10,7 @@ use rpc_examples::calculator;
 
 const USAGE: &str = "\
 The calculator: JSON-RPC 2.0 over HTTP (POST /rpc) and WebSocket (ws://.../rpc), with add,
-subtract, multiply and divide.
+subtract, multiply and divide; over a WebSocket, subscribe_countdown and subscribe_results.
 
 Usage: calculator [--addr HOST:PORT] [--max-connections N] [--allow-origin ORIGIN]...
 

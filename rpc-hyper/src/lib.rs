@@ -86,13 +86,25 @@
 //! | message size | the body size limit ([`RpcService::max_body_size`]); over it, close code 1009 |
 //! | a text frame that is not UTF-8 / a protocol violation | close code 1007 / 1002 |
 //! | `Origin` header | a browser's upgrade from an origin not allowed ([`RpcService::allow_origin`]) gets `403`: a page elsewhere cannot reach a server on the user's machine; clients that send no `Origin` are let in |
-//! | graceful shutdown | calls in flight are answered, then close code 1001 |
+//! | graceful shutdown | subscriptions end at once, calls in flight are answered, then close code 1001 |
 //! | liveness | the server answers pings; it pings a connection quiet for [`DEFAULT_PING_INTERVAL`] ([`RpcService::ping_interval`]) and closes it (1001) when it stays quiet as long again |
-//! | a client that takes no frame | a write that does not complete within the ping interval drops the connection: a client that sends without reading cannot hold it |
+//! | a client that takes no frame | a write that does not complete within [`DEFAULT_SEND_TIMEOUT`] (10 s, [`RpcService::send_timeout`]) closes the connection with 1008: a client that sends without reading, or stops reading its subscriptions, cannot hold it, and every other client goes on |
+//! | subscriptions per connection | [`rpc_core::DEFAULT_MAX_SUBSCRIPTIONS`] (1,024, [`RpcService::max_subscriptions`]); one more is answered -32010 "Too many subscriptions", the others go on |
+//! | notifications waiting to be written, per connection | [`rpc_core::DEFAULT_MAX_QUEUED`] (1,024) and [`rpc_core::DEFAULT_MAX_QUEUED_BYTES`] (1 MiB) ([`RpcService::max_queued`]); past either, a subscription's `send` waits; a [`Broadcast`](rpc_core::Broadcast) subscriber that finds it full closes its connection with 1008 |
 //! | time limit | each message's calls, like an HTTP request's ([`RpcService::request_timeout`]): past it, -32000 for each call |
 //! | idle timeout | not the keep-alive timeout of HTTP: a WebSocket's liveness is its pings |
 //!
-//! Subscriptions (the server pushing to a client) are not there yet.
+//!
+//! ## Subscriptions
+//!
+//! A subscription method (`#[rpc_subscription]`, see `rpc_core::rpc_subscription`) answers with
+//! an id, then pushes notifications `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":ITEM}}`
+//! over the WebSocket until the client unsubscribes, the connection closes or the method
+//! ends. The answer with the id always goes before the first item: the method starts only once
+//! it is written. The subscriptions of a connection run on its task, beside its calls, and
+//! its notifications wait in one bounded queue per connection (`rpc_core::Outbox`), written
+//! out together. Over HTTP, a subscribe call is answered with error -32009, "Subscriptions
+//! need a WebSocket connection".
 //!
 //! # The call context
 //!
