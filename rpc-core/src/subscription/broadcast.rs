@@ -84,7 +84,7 @@ impl<T: ?Sized + Serialize> Broadcast<T> {
         if self.count.load(Ordering::Relaxed) == 0 {
             return Ok(0);
         }
-        let json = encode(item)?;
+        let json = bytes::Bytes::from(encode(item)?);
         let mut sent = 0;
         self.with_sinks(|sinks| {
             sinks.retain(|sink| match sink.try_send_json(json.clone()) {

@@ -130,18 +130,34 @@ pub struct Note {
     id: SubscriptionId,
     /// `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":`
     head: Arc<[u8]>,
-    item: Bytes,
+    item: Item,
+}
+
+/// An item's JSON: its own buffer (one subscriber), or one shared by many (a broadcast).
+#[derive(Clone, Debug)]
+pub(crate) enum Item {
+    Own(Vec<u8>),
+    Shared(Bytes),
+}
+
+impl Item {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Item::Own(json) => json,
+            Item::Shared(json) => json,
+        }
+    }
 }
 
 impl Note {
     /// The notification's JSON text, in three pieces to be written one after the other.
     pub fn parts(&self) -> [&[u8]; 3] {
-        [&self.head, &self.item, b"}}"]
+        [&self.head, self.item.as_slice(), b"}}"]
     }
 
     /// The length of its JSON text.
     pub fn len(&self) -> usize {
-        self.head.len() + self.item.len() + 2
+        self.head.len() + self.item.as_slice().len() + 2
     }
 
     /// Always `false`: a notification has text.
@@ -317,10 +333,10 @@ impl Outbox {
         &self,
         id: SubscriptionId,
         head: &Arc<[u8]>,
-        item: Bytes,
+        item: Item,
         task: Option<&mut TaskContext<'_>>,
-    ) -> Result<(), (SendError, Bytes)> {
-        let len = head.len() + item.len() + 2;
+    ) -> Result<(), (SendError, Item)> {
+        let len = head.len() + item.as_slice().len() + 2;
         if len > self.0.limits.max_message_len {
             return Err((
                 SendError::too_large(len, self.0.limits.max_message_len),

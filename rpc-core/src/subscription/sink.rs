@@ -9,6 +9,7 @@ use std::task::Poll;
 use bytes::Bytes;
 use serde::Serialize;
 
+use super::outbox::Item;
 use super::{Outbox, SubscriptionId};
 
 /// Where a subscription method sends its items: each becomes a notification to the client
@@ -68,16 +69,26 @@ impl RawSink {
         !self.outbox.poll_alive(self.id, None, false)
     }
 
-    /// Queues an item given as JSON text, if there is room now.
+    /// Queues an item given as JSON text, if there is room now. The text is not checked: it
+    /// must be one JSON value.
     pub fn try_send_json(&self, json: Bytes) -> Result<(), SendError> {
+        self.try_send_item(Item::Shared(json))
+    }
+
+    /// Queues an item given as JSON text, waiting for room. The text is not checked: it must
+    /// be one JSON value.
+    pub async fn send_json(&self, json: Bytes) -> Result<(), SendError> {
+        self.send_item(Item::Shared(json)).await
+    }
+
+    pub(crate) fn try_send_item(&self, item: Item) -> Result<(), SendError> {
         self.outbox
-            .push(self.id, &self.head, json, None)
+            .push(self.id, &self.head, item, None)
             .map_err(|(err, _)| err)
     }
 
-    /// Queues an item given as JSON text, waiting for room.
-    pub async fn send_json(&self, json: Bytes) -> Result<(), SendError> {
-        let mut item = Some(json);
+    pub(crate) async fn send_item(&self, item: Item) -> Result<(), SendError> {
+        let mut item = Some(item);
         poll_fn(|task| {
             let Some(json) = item.take() else {
                 return Poll::Ready(Err(SendError::closed()));
@@ -142,13 +153,13 @@ impl<T: Serialize> Sink<T> {
     pub async fn send(&self, item: T) -> Result<(), SendError> {
         let json = encode(&item)?;
         drop(item);
-        self.raw.send_json(json).await
+        self.raw.send_item(Item::Own(json)).await
     }
 
     /// Sends an item if the connection's queue has room now; a full queue is
     /// [`SendError::is_full`].
     pub fn try_send(&self, item: T) -> Result<(), SendError> {
-        self.raw.try_send_json(encode(&item)?)
+        self.raw.try_send_item(Item::Own(encode(&item)?))
     }
 
     /// Resolves when the subscription has ended: the client unsubscribed or went away.
@@ -178,10 +189,8 @@ impl<T> fmt::Debug for Sink<T> {
 }
 
 /// Serializes an item once.
-pub(crate) fn encode<T: ?Sized + Serialize>(item: &T) -> Result<Bytes, SendError> {
-    serde_json::to_vec(item)
-        .map(Bytes::from)
-        .map_err(|err| SendError(Why::Invalid(err.to_string())))
+pub(crate) fn encode<T: ?Sized + Serialize>(item: &T) -> Result<Vec<u8>, SendError> {
+    serde_json::to_vec(item).map_err(|err| SendError(Why::Invalid(err.to_string())))
 }
 
 /// An item could not be sent.
