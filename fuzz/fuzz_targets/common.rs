@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Waker};
 use serde_json::value::RawValue;
 
 /// Runs a dispatch whose methods never wait (the targets register no waiting method).
+#[allow(dead_code)]
 pub fn now<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,
@@ -28,6 +29,10 @@ pub fn check_answer(answer: Option<Vec<u8>>) {
     assert!(!items.is_empty(), "an empty batch answer");
     for item in items {
         let response: Result<rpc_core::Response<'_>, _> = serde_json::from_str(item.get());
-        assert!(response.is_ok(), "not a well-formed response: {}", item.get());
+        assert!(
+            response.is_ok(),
+            "not a well-formed response: {}",
+            item.get()
+        );
     }
 }

@@ -11,7 +11,8 @@ use rpc_core::{rpc_method, ErrorObject, Router};
 /// Adds two integers.
 #[rpc_method]
 fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
-    a.checked_add(b).ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
+    a.checked_add(b)
+        .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
 /// Echoes, asynchronously (without waiting).

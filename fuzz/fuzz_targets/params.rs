@@ -41,7 +41,9 @@ static ROUTER: LazyLock<Router> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(params) = std::str::from_utf8(data) else { return };
+    let Ok(params) = std::str::from_utf8(data) else {
+        return;
+    };
     for method in ["mixed", "nothing"] {
         let body = format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{params},"id":1}}"#);
         common::check_answer(common::now(ROUTER.handle(body.as_bytes())));

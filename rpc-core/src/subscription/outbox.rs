@@ -207,6 +207,11 @@ impl Outbox {
         self.lock().live.len()
     }
 
+    /// Whether the subscription `id` is alive on this connection.
+    pub fn is_alive(&self, id: SubscriptionId) -> bool {
+        self.lock().live.contains_key(&id)
+    }
+
     /// How many notifications wait to be written.
     pub fn queued(&self) -> usize {
         self.lock().queue.len()
