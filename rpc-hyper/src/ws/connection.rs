@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::FuturesUnordered;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rpc_core::{Context, Handled, Note, Outbox, Router, Subscription, Taken};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
@@ -21,6 +21,12 @@ use crate::http::Head;
 /// How much of the answers is gathered before it is written out.
 const WRITE_OUT_AT: usize = 64 * 1024;
 
+/// The read buffer's size: what one read takes at most.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// The most messages handled (their answers written) before one flush.
+const MESSAGES_PER_FLUSH: usize = 64;
+
 /// Runs the WebSocket on `io` until it closes, the client goes away, or the server's signal
 /// (under `serve`) says to drain or close.
 pub(crate) async fn run<S, IO>(
@@ -34,6 +40,10 @@ pub(crate) async fn run<S, IO>(
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = WebSocketConfig::default()
+        // tungstenite's read buffer is allocated at once and zeroed up to its size before each
+        // read: 128 KiB by default, which every idle connection would hold. A small one costs
+        // a few more reads for a large message only (a frame's length is reserved at once).
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(config.max_message_size))
         .max_frame_size(Some(config.max_message_size))
         // Every answer is written out before the next is taken (each write is awaited, within
@@ -52,6 +62,8 @@ pub(crate) async fn run<S, IO>(
     // Notifications taken from the outbox, and the buffer each is framed in (reused).
     let mut notes: Vec<Note> = Vec::new();
     let mut frame = BytesMut::new();
+    // Subscriptions started by the messages being handled, driven once their answers are out.
+    let mut started_now = Vec::new();
     // The bytes of the messages whose calls are running: bounded too, so that 64 messages of
     // the largest size do not sit in memory at once.
     let mut in_flight_bytes = 0usize;
@@ -117,39 +129,61 @@ pub(crate) async fn run<S, IO>(
             Some(()) = subscriptions.next(), if !subscriptions.is_empty() => {}
             Some((len, response, started)) = in_flight.next(), if !in_flight.is_empty() => {
                 in_flight_bytes = in_flight_bytes.saturating_sub(len);
-                if let Err(stop) = send(&mut ws, response, deadline).await {
+                if let Err(stop) = send(&mut ws, &mut frame, response, deadline).await {
                     break stop.frame();
                 }
                 subscriptions.extend(started);
             }
-            message = ws.next(), if reading => match message.inspect(|_| heard = true) {
-                None => break None,
-                // Text and binary frames alike hold a body; answers go out as text.
-                Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
-                    let body = message.into_data();
-                    if let Ok(handled) = router.handle_sync_push(&body, &cx) {
-                        let Handled { response, subscriptions: started, .. } = handled;
-                        if let Err(stop) = send(&mut ws, response, deadline).await {
-                            break stop.frame();
+            message = ws.next(), if reading => {
+                // The messages that are here already are handled together, and their answers
+                // flushed once: one write for many calls, not one each.
+                let mut message = message;
+                let mut more = MESSAGES_PER_FLUSH;
+                let stop = loop {
+                    heard = true;
+                    match message {
+                        None => break Some(None),
+                        // Text and binary frames alike hold a body; answers go out as text.
+                        Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                            let body = message.into_data();
+                            if let Ok(handled) = router.handle_sync_push(&body, &cx) {
+                                let Handled { response, subscriptions: started, .. } = handled;
+                                if let Err(stop) = feed(&mut ws, &mut frame, response, deadline).await {
+                                    break Some(stop.frame());
+                                }
+                                // Driven only once the answer is flushed: it goes first.
+                                started_now.extend(started);
+                            } else {
+                                in_flight_bytes = in_flight_bytes.saturating_add(body.len());
+                                in_flight.push(answer_later(router, body, &cx, config.request_timeout));
+                            }
                         }
-                        // Driven only now: the answer with the id has gone first.
-                        subscriptions.extend(started);
-                    } else {
-                        in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-                        in_flight.push(answer_later(router, body, &cx, config.request_timeout));
+                        // Pings are answered by the protocol layer on the next flush.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                        // The client's close is answered by the protocol layer; reading ends.
+                        Some(Ok(Message::Close(_))) => {}
+                        Some(Err(err)) => break Some(closing(&err)),
                     }
-                }
-                // Pings are answered by the protocol layer on the next write or flush.
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
-                    let flushed = tokio::time::timeout(deadline, ws.flush()).await;
-                    if !matches!(flushed, Ok(Ok(()))) {
+                    more -= 1;
+                    let room = in_flight.len() < config.max_calls_in_flight
+                        && in_flight_bytes < byte_budget;
+                    if more == 0 || !room {
                         break None;
                     }
+                    match ws.next().now_or_never() {
+                        Some(next) => message = next,
+                        None => break None,
+                    }
+                };
+                let flushed = tokio::time::timeout(deadline, ws.flush()).await;
+                subscriptions.extend(started_now.drain(..));
+                if let Some(stop) = stop {
+                    break stop;
                 }
-                // The client's close is answered by the protocol layer; reading then ends.
-                Some(Ok(Message::Close(_))) => {}
-                Some(Err(err)) => break closing(&err),
-            },
+                if let Err(stop) = outcome(flushed) {
+                    break stop.frame();
+                }
+            }
             else => break None,
         }
     };
@@ -220,19 +254,34 @@ impl Stop {
     }
 }
 
-/// Writes an answer as a text frame; nothing is written for nothing to answer.
+/// Writes an answer as a text frame, and flushes; nothing is written for nothing to answer.
 async fn send<IO: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<IO>,
+    frame: &mut BytesMut,
+    answer: Option<Vec<u8>>,
+    deadline: std::time::Duration,
+) -> Result<(), Stop> {
+    feed(ws, frame, answer, deadline).await?;
+    outcome(tokio::time::timeout(deadline, ws.flush()).await)
+}
+
+/// Queues an answer as a text frame (written once the buffer fills, or at the next flush).
+/// It is copied into `frame`, whose memory comes back once written: no allocation per answer.
+async fn feed<IO: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<IO>,
+    frame: &mut BytesMut,
     answer: Option<Vec<u8>>,
     deadline: std::time::Duration,
 ) -> Result<(), Stop> {
     let Some(answer) = answer else { return Ok(()) };
+    frame.extend_from_slice(&answer);
+    drop(answer);
     // The dispatcher writes JSON, which is UTF-8; checked all the same, as the type asks.
-    let Ok(text) = Utf8Bytes::try_from(answer) else {
+    let Ok(text) = Utf8Bytes::try_from(frame.split().freeze()) else {
         tracing::error!("an answer that is not UTF-8 was not sent");
         return Ok(());
     };
-    write(ws, Message::Text(text), deadline).await
+    outcome(tokio::time::timeout(deadline, ws.feed(Message::Text(text))).await)
 }
 
 /// Writes the notifications taken from the outbox, one text frame each, and flushes once.
