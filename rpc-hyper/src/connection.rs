@@ -31,6 +31,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rpc_core::{ConnectionId, PeerAddr};
 use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::control::{Control, SignalWatch, CLOSE};
 #[cfg(not(feature = "http2"))]
@@ -116,12 +117,16 @@ fn take_upgrade() -> Option<crate::ws::Upgrade> {
 }
 
 /// Serves one connection until it ends, or until its control says to stop.
+///
+/// `slot` is held while the connection is served, by whichever task serves it: a WebSocket
+/// goes on on a task of its own, sized for it alone, and takes the slot along.
 pub(crate) async fn serve_connection<T: HttpService>(
     protocols: &Protocols,
     service: T,
     stream: TcpStream,
     peer: SocketAddr,
     control: Arc<Control>,
+    slot: Option<OwnedSemaphorePermit>,
 ) {
     let connection = Connection {
         peer: PeerAddr(peer),
@@ -135,7 +140,7 @@ pub(crate) async fn serve_connection<T: HttpService>(
     CONNECTION
         .scope(
             local,
-            serve_identified(protocols, service, stream, peer, control),
+            serve_identified(protocols, service, stream, peer, control, slot),
         )
         .await;
 }
@@ -146,6 +151,7 @@ async fn serve_identified<T: HttpService>(
     stream: TcpStream,
     peer: SocketAddr,
     control: Arc<Control>,
+    slot: Option<OwnedSemaphorePermit>,
 ) {
     let mut signal = SignalWatch::new(&control);
     let mut io = TrackedIo::new(stream, Arc::clone(&control));
@@ -164,7 +170,7 @@ async fn serve_identified<T: HttpService>(
     };
     let service = Counted::new(service, Arc::clone(&control));
     let ended = match protocol {
-        Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal).await,
+        Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal, slot).await,
         #[cfg(feature = "http2")]
         Protocol::Http2 => serve_http2(protocols, io, service, &mut signal).await,
         #[cfg(not(feature = "http2"))]
@@ -181,7 +187,11 @@ async fn serve_http1<T: HttpService>(
     mut service: Counted<T>,
     control: &Control,
     signal: &mut SignalWatch<'_>,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> hyper::Result<()> {
+    // Held until the connection ends (a WebSocket takes it along).
+    #[cfg(not(feature = "ws"))]
+    let _slot = slot;
     loop {
         // Parked: wait for bytes, holding no buffer. Nothing is in flight, so draining and
         // closing alike end the connection.
@@ -217,10 +227,16 @@ async fn serve_http1<T: HttpService>(
                 // An answer that accepted a WebSocket: hyper has let go of the socket.
                 #[cfg(feature = "ws")]
                 if let Some(upgrade) = take_upgrade() {
-                    let parts = conn.into_parts();
-                    let mut io = parts.io.into_inner();
-                    io.upgraded(&parts.read_buf);
-                    upgrade.run(io).await;
+                    // Only the socket lives on: hyper's buffers (what `read_buf` shares) and
+                    // the service are dropped here, not held for the WebSocket's life.
+                    let (mut io, read_buf) = {
+                        let parts = conn.into_parts();
+                        (parts.io.into_inner(), parts.read_buf)
+                    };
+                    io.upgraded(&read_buf);
+                    drop(read_buf);
+                    // On a task of its own: this one, sized for HTTP's state, ends.
+                    upgrade.start(io, slot);
                     return Ok(());
                 }
                 return ended;
@@ -316,7 +332,7 @@ mod tests {
         let control = connections.track();
         let served = Arc::clone(&control);
         tokio::spawn(async move {
-            serve_connection(&Protocols::new(), service, stream, peer, served).await;
+            serve_connection(&Protocols::new(), service, stream, peer, served, None).await;
         });
         (client, control)
     }

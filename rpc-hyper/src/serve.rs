@@ -343,8 +343,7 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         let protocols = Arc::clone(&protocols);
         let service = service.clone();
         tokio::spawn(async move {
-            serve_connection(&protocols, service, stream, peer, control).await;
-            drop(slot);
+            serve_connection(&protocols, service, stream, peer, control, Some(slot)).await;
         });
     }
 

@@ -1,6 +1,6 @@
-//! Heap allocations per WebSocket call and per delivered notification, counted over a real
-//! loopback socket and pinned. The client writes prepared frames and reads into one buffer,
-//! so what is counted is the server's.
+//! Heap allocations per WebSocket call and per delivered notification, and the heap an idle
+//! connection holds, counted over a real loopback socket and pinned. The client writes
+//! prepared frames and reads into one buffer, so what is counted is the server's.
 #![cfg(feature = "ws")]
 
 use std::time::Duration;
@@ -113,6 +113,19 @@ fn allocations_per_websocket_call_and_per_notification_are_pinned() {
                 })
                 .await
         });
+        // Idle connections: the heap each holds once open.
+        const IDLE: usize = 200;
+        let mut idle = Vec::with_capacity(IDLE);
+        idle.push(open(addr).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let before = dhat::HeapStats::get().curr_bytes;
+        for _ in 1..IDLE {
+            idle.push(open(addr).await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let idle_bytes = (dhat::HeapStats::get().curr_bytes - before) as f64 / (IDLE - 1) as f64;
+        drop(idle);
+
         let mut stream = open(addr).await;
         let mut buf = vec![0u8; 1 << 16];
         let call = frame(br#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#);
@@ -160,6 +173,11 @@ fn allocations_per_websocket_call_and_per_notification_are_pinned() {
         let delivered = (dhat::HeapStats::get().total_blocks - before) as f64
             / (BLOCKS * SUBSCRIBERS) as f64;
 
+        println!("heap bytes per idle connection {idle_bytes:.0}");
+        // An idle WebSocket: tungstenite's 2 KiB read buffer, its task (the connection's
+        // future, sized for the WebSocket alone), the copied upgrade headers, the outbox; and
+        // the test client's socket registration. Held to 8 KiB.
+        assert!(idle_bytes <= 8192.0, "{idle_bytes:.0} heap bytes per idle connection");
         println!("allocations per call {calls:.2}, per notification {notes:.2}, per broadcast delivery {delivered:.3}");
         // A broadcast: the item serialized once and shared, plus the `publish` call's own;
         // nothing per subscriber.

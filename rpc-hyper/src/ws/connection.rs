@@ -22,7 +22,7 @@ use crate::http::Head;
 const WRITE_OUT_AT: usize = 64 * 1024;
 
 /// The read buffer's size: what one read takes at most.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 2 * 1024;
 
 /// The most messages handled (their answers written) before one flush.
 const MESSAGES_PER_FLUSH: usize = 64;
@@ -55,7 +55,8 @@ pub(crate) async fn run<S, IO>(
     let outbox = Outbox::new(config.outbox.max_message_len(config.max_message_size));
     let cx = head.context().with_outbox(&outbox);
     let router = &*router;
-    let mut in_flight = FuturesUnordered::new();
+    // The async calls running; made at the first, since an empty set costs a future's size.
+    let mut in_flight = None;
     // The subscriptions started here run on the connection's task, like its calls, and
     // borrow the router and the context as they do.
     let mut subscriptions = FuturesUnordered::new();
@@ -84,11 +85,11 @@ pub(crate) async fn run<S, IO>(
     let deadline = config.send_timeout;
 
     let ending = loop {
-        if draining && in_flight.is_empty() {
+        if draining && running(&in_flight) == 0 {
             break Some(away());
         }
         let reading = !draining
-            && in_flight.len() < config.max_calls_in_flight
+            && running(&in_flight) < config.max_calls_in_flight
             && in_flight_bytes < byte_budget;
         tokio::select! {
             biased;
@@ -103,7 +104,7 @@ pub(crate) async fn run<S, IO>(
                 subscriptions.clear();
             }
             _ = tick.tick(), if !draining => {
-                if std::mem::take(&mut heard) || !in_flight.is_empty() {
+                if std::mem::take(&mut heard) || running(&in_flight) > 0 {
                     pinged = false;
                 } else if pinged {
                     tracing::debug!("a WebSocket did not answer a ping");
@@ -127,7 +128,7 @@ pub(crate) async fn run<S, IO>(
                 }
             }
             Some(()) = subscriptions.next(), if !subscriptions.is_empty() => {}
-            Some((len, response, started)) = in_flight.next(), if !in_flight.is_empty() => {
+            Some((len, response, started)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
                 in_flight_bytes = in_flight_bytes.saturating_sub(len);
                 if let Err(stop) = send(&mut ws, &mut frame, response, deadline).await {
                     break stop.frame();
@@ -155,7 +156,9 @@ pub(crate) async fn run<S, IO>(
                                 started_now.extend(started);
                             } else {
                                 in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-                                in_flight.push(answer_later(router, body, &cx, config.request_timeout));
+                                in_flight
+                                    .get_or_insert_with(FuturesUnordered::new)
+                                    .push(answer_later(router, body, &cx, config.request_timeout));
                             }
                         }
                         // Pings are answered by the protocol layer on the next flush.
@@ -165,7 +168,7 @@ pub(crate) async fn run<S, IO>(
                         Some(Err(err)) => break Some(closing(&err)),
                     }
                     more -= 1;
-                    let room = in_flight.len() < config.max_calls_in_flight
+                    let room = running(&in_flight) < config.max_calls_in_flight
                         && in_flight_bytes < byte_budget;
                     if more == 0 || !room {
                         break None;
@@ -234,6 +237,21 @@ async fn answer_later<'r, S: Send + Sync + 'static>(
         },
     };
     (len, handled.response, handled.subscriptions)
+}
+
+/// How many async calls are running.
+fn running<F>(in_flight: &Option<FuturesUnordered<F>>) -> usize {
+    in_flight.as_ref().map_or(0, FuturesUnordered::len)
+}
+
+/// The next answer of an async call; never, with none running.
+async fn next_answer<F: std::future::Future>(
+    in_flight: &mut Option<FuturesUnordered<F>>,
+) -> Option<F::Output> {
+    match in_flight {
+        Some(in_flight) => in_flight.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Why writing stopped.

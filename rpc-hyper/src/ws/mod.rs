@@ -9,8 +9,6 @@
 
 mod connection;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use http::header::{
@@ -20,6 +18,7 @@ use http::header::{
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rpc_core::Router;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::connection::Connection;
 use crate::http::{Head, ResponseBody};
@@ -71,14 +70,12 @@ impl Default for Config {
 }
 
 /// A WebSocket accepted by its answer, to run on the connection's socket.
-pub(crate) struct Upgrade(Box<dyn FnOnce(TrackedIo) -> BoxFuture + Send>);
-
-type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) struct Upgrade(Box<dyn FnOnce(TrackedIo, Option<OwnedSemaphorePermit>) + Send>);
 
 impl Upgrade {
-    /// Runs the WebSocket on `io` until it closes.
-    pub(crate) async fn run(self, io: TrackedIo) {
-        (self.0)(io).await;
+    /// Runs the WebSocket on `io`, on a task of its own, holding `slot` until it closes.
+    pub(crate) fn start(self, io: TrackedIo, slot: Option<OwnedSemaphorePermit>) {
+        (self.0)(io, slot);
     }
 }
 
@@ -157,7 +154,7 @@ where
     let on_upgrade = hyper::upgrade::on(&mut request);
     let (parts, _) = request.into_parts();
     let head = Head {
-        headers: parts.headers,
+        headers: detached(&parts.headers),
         extensions: parts.extensions,
         version: parts.version,
         connection,
@@ -166,9 +163,12 @@ where
     let (router, config) = (Arc::clone(router), config.clone());
     if connection.is_some() {
         // A connection of `serve`: it runs the WebSocket on its socket after the answer.
-        let run = move |io: TrackedIo| -> BoxFuture {
+        let run = move |io: TrackedIo, slot: Option<OwnedSemaphorePermit>| {
             let control = Arc::clone(io.control());
-            Box::pin(connection::run(io, router, head, config, Some(control)))
+            tokio::spawn(async move {
+                connection::run(io, router, head, config, Some(control)).await;
+                drop(slot);
+            });
         };
         Connection::offer_upgrade(Upgrade(Box::new(run)));
     } else {
@@ -191,6 +191,25 @@ where
     headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
     headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
     response
+}
+
+/// The headers, copied out of the buffer hyper read them into. Parsed headers are slices of
+/// that buffer, so keeping them for a WebSocket's life would keep the whole buffer (8 KiB
+/// and more) with them; the copy is the size of the headers.
+fn detached(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        // Standard names are static; other names and every value are copied.
+        let name = http::HeaderName::from_bytes(name.as_str().as_bytes());
+        let value = HeaderValue::from_bytes(value.as_bytes()).map(|mut copied| {
+            copied.set_sensitive(value.is_sensitive());
+            copied
+        });
+        if let (Ok(name), Ok(value)) = (name, value) {
+            copy.append(name, value);
+        }
+    }
+    copy
 }
 
 fn refusal(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
