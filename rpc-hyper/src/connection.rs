@@ -224,9 +224,10 @@ async fn serve_http1<T: HttpService>(
                 }
             }
             Http1::Ended(ended) => {
-                // An answer that accepted a WebSocket: hyper has let go of the socket.
+                // An answer that accepted a WebSocket, written: hyper has let go of the socket.
+                // (Had writing the answer failed, the client would not be there to use it.)
                 #[cfg(feature = "ws")]
-                if let Some(upgrade) = take_upgrade() {
+                if let Some(upgrade) = take_upgrade().filter(|_| ended.is_ok()) {
                     // Only the socket lives on: hyper's buffers (what `read_buf` shares) and
                     // the service are dropped here, not held for the WebSocket's life.
                     let (mut io, read_buf) = {

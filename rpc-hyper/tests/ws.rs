@@ -147,6 +147,26 @@ async fn a_message_over_the_limit_closes_with_1009() {
 }
 
 #[tokio::test]
+async fn a_fragmented_message_over_the_limit_closes_with_1009() {
+    let server = TestServer::start(|e| e.max_body_size(1024), |s| s).await;
+    let mut stream = raw(&server).await;
+    // Eleven fragments of 100 bytes, each well under the limit, 1,100 bytes together.
+    let part = [b' '; 100];
+    let fragment = |head: u8| {
+        let mut frame = vec![head, 0x80 | 100, 0, 0, 0, 0];
+        frame.extend_from_slice(&part);
+        frame
+    };
+    write_all(&mut stream, &fragment(0x01)).await;
+    for _ in 0..9 {
+        write_all(&mut stream, &fragment(0x00)).await;
+    }
+    write_all(&mut stream, &fragment(0x80)).await;
+    assert_eq!(frames_until_close(&mut stream).await.1, Some(1009));
+    still_serves(&server).await;
+}
+
+#[tokio::test]
 async fn graceful_shutdown_answers_calls_in_flight_then_closes_with_1001() {
     let server = TestServer::default().await;
     let mut ws = open(&server, &[]).await.unwrap();

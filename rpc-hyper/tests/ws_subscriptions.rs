@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::ws::*;
 use common::*;
 use futures_util::SinkExt;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
@@ -347,4 +347,112 @@ async fn many_subscriptions_of_one_connection_interleave_each_in_order_after_its
         }
     }
     assert_eq!(last.len(), 10);
+}
+
+#[tokio::test]
+async fn a_websocket_holds_its_connection_slot_until_it_closes() {
+    let server = TestServer::start(|e| e, |s| s.max_connections(1)).await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    subscribe(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"subscribe_news","id":1}"#,
+    )
+    .await;
+    // The only slot is the WebSocket's: another connection waits in the backlog.
+    let waiting = tokio::time::timeout(Duration::from_millis(300), open(&server, &[])).await;
+    assert!(
+        waiting.is_err(),
+        "a second connection was served beside the WebSocket"
+    );
+    ws.close(None).await.unwrap();
+    drop(ws);
+    let mut next_one = tokio::time::timeout(STEP, open(&server, &[]))
+        .await
+        .expect("the slot comes free when the WebSocket closes")
+        .unwrap();
+    let answer = call(
+        &mut next_one,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#,
+    )
+    .await;
+    assert_eq!(answer["result"], 5);
+}
+
+#[tokio::test]
+async fn a_flood_of_subscribe_and_unsubscribe_leaves_nothing_behind() {
+    let server = TestServer::default().await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    for round in 0..500 {
+        // Pipelined: subscribe twice, then unsubscribe the first once its id is known.
+        let body = format!(
+            r#"[{{"jsonrpc":"2.0","method":"subscribe_news","id":{round}}},{{"jsonrpc":"2.0","method":"eth_subscribe","params":["newHeads"],"id":"h"}}]"#
+        );
+        let answer = call(&mut ws, &body).await;
+        let mut ids = Vec::new();
+        let mut answers = vec![answer];
+        // Notifications of the heads may come between answers.
+        while !answers.iter().any(Value::is_array) {
+            answers.push(next(&mut ws).await);
+        }
+        for item in answers.iter().filter_map(Value::as_array).flatten() {
+            ids.push(item["result"].as_str().unwrap().to_owned());
+        }
+        let body = format!(
+            r#"[{{"jsonrpc":"2.0","method":"unsubscribe_news","params":["{}"],"id":1}},{{"jsonrpc":"2.0","method":"eth_unsubscribe","params":["{}"],"id":2}}]"#,
+            ids[0], ids[1]
+        );
+        ws.send(Message::text(body)).await.unwrap();
+        loop {
+            let message = next(&mut ws).await;
+            if let Some(items) = message.as_array() {
+                assert!(items.iter().all(|item| item["result"] == true), "{message}");
+                break;
+            }
+        }
+    }
+    assert_eq!(server.router.state().news.subscribers(), 0);
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":9}"#,
+    )
+    .await;
+    assert_eq!(answer["result"], 5, "and no stray notification before it");
+}
+
+#[tokio::test]
+async fn a_client_that_vanishes_mid_frame_with_subscriptions_harms_no_one() {
+    let server = TestServer::default().await;
+    for _ in 0..20 {
+        let mut stream = raw(&server).await;
+        for id in 0..3 {
+            let body = format!(r#"{{"jsonrpc":"2.0","method":"subscribe_news","id":{id}}}"#);
+            write_all(&mut stream, &frame(0x1, body.as_bytes(), true)).await;
+        }
+        let body = br#"{"jsonrpc":"2.0","method":"eth_subscribe","params":["newHeads"],"id":9}"#;
+        write_all(&mut stream, &frame(0x1, body, true)).await;
+        // Half of a frame, then gone.
+        let half = frame(
+            0x1,
+            br#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":5}"#,
+            true,
+        );
+        write_all(&mut stream, &half[..half.len() / 2]).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(stream);
+    }
+    let deadline = tokio::time::Instant::now() + STEP;
+    while server.router.state().news.subscribers() != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "subscribers left behind"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut ws = open(&server, &[]).await.unwrap();
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#,
+    )
+    .await;
+    assert_eq!(answer["result"], 5);
 }

@@ -138,7 +138,7 @@ async fn ctrl_c_stops_it_gracefully_too() {
 }
 
 #[tokio::test]
-async fn with_websocket_clients_connected_sigterm_closes_them_with_1001_and_exits_zero() {
+async fn with_websocket_clients_and_subscriptions_sigterm_closes_them_with_1001_and_exits_zero() {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
     use tokio_tungstenite::tungstenite::Message;
@@ -152,6 +152,24 @@ async fn with_websocket_clients_connected_sigterm_closes_them_with_1001_and_exit
             .expect("handshake in time")
             .expect("a WebSocket");
         clients.push(ws);
+    }
+    // Two of them hold subscriptions: a countdown that would run for days, and the results.
+    use futures_util::SinkExt;
+    let subscriptions = [
+        r#"{"jsonrpc":"2.0","method":"subscribe_countdown","params":[1000000000,10],"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"subscribe_results","id":2}"#,
+    ];
+    for (ws, body) in clients.iter_mut().zip(subscriptions) {
+        ws.send(Message::text(body)).await.unwrap();
+        let answer = tokio::time::timeout(STEP, ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(
+            answer.to_text().unwrap().contains(r#""result":"0x"#),
+            "{answer}"
+        );
     }
     let started = std::time::Instant::now();
     let status = signal_and_wait(child, "-TERM").await;

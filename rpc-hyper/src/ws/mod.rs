@@ -8,6 +8,7 @@
 //! the endpoint takes the socket through `hyper::upgrade` and runs it on a task of its own.
 
 mod connection;
+mod send;
 
 use std::sync::Arc;
 
