@@ -1,5 +1,6 @@
 //! A user's crate as strict as they come, depending on `rpc-core` alone: the code that
-//! `#[rpc_method]` generates must compile here without a warning (clippy included).
+//! `#[rpc_method]` and `#[rpc_subscription]` generate must compile here without a warning
+//! (clippy included).
 #![forbid(unsafe_code)]
 #![deny(
     missing_docs,
@@ -12,7 +13,7 @@
     clippy::pedantic
 )]
 
-use rpc_core::{rpc_method, ErrorObject, Router, State};
+use rpc_core::{rpc_method, rpc_subscription, ErrorObject, Router, Sink, State};
 
 /// Adds two integers.
 ///
@@ -40,6 +41,25 @@ pub struct Counter(std::sync::atomic::AtomicU64);
 #[must_use]
 pub fn count(counter: State<'_, Counter>) -> u64 {
     counter.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+}
+
+/// Counts up from the counter, for as long as the client listens.
+///
+/// # Errors
+/// Never, in fact; a subscription may end with an error, which is logged.
+#[rpc_subscription(notification = "tick")]
+pub async fn ticks(
+    counter: State<'_, Counter>,
+    #[rpc(rename = "limit")] most: Option<u64>,
+    sink: Sink<u64>,
+) -> Result<(), std::fmt::Error> {
+    for _ in 0..most.unwrap_or(3) {
+        let next = counter.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if sink.send(next).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Methods written by the user's own macro.
@@ -72,6 +92,12 @@ pub mod bare {
     pub fn echo(text: ::std::string::String) -> ::std::string::String {
         text
     }
+
+    /// Sends its input once.
+    #[::rpc_core::rpc_subscription]
+    pub async fn once(text: ::std::string::String, sink: ::rpc_core::Sink<::std::string::String>) {
+        let _ = sink.send(text).await;
+    }
 }
 
 /// The router with every method above.
@@ -88,6 +114,8 @@ pub fn router() -> Router<Counter> {
         double::method(),
         triple::method(),
         bare::echo::method(),
+        ticks::method(),
+        bare::once::method(),
     ] {
         router.register(method).expect("distinct names");
     }
@@ -102,7 +130,18 @@ mod tests {
         let names: Vec<_> = router.methods().map(|m| m.name.to_string()).collect();
         assert_eq!(
             names,
-            ["add", "greet.later", "count", "double", "triple", "echo"]
+            [
+                "add",
+                "greet.later",
+                "count",
+                "double",
+                "triple",
+                "echo",
+                "subscribe_ticks",
+                "unsubscribe_ticks",
+                "subscribe_once",
+                "unsubscribe_once"
+            ]
         );
         let body = br#"{"jsonrpc":"2.0","method":"triple","params":{"value":5},"id":1}"#;
         let mut future = std::pin::pin!(router.handle(body));
