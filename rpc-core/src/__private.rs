@@ -15,6 +15,8 @@ pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::vec::Vec;
 
+#[cfg(feature = "client")]
+pub use crate::call_spec::__stub;
 pub use crate::method::BoxFuture;
 pub use crate::state::StatePart;
 pub use crate::whole::decode_whole;
@@ -22,6 +24,10 @@ pub use crate::{
     Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, RawSink, Sink, State,
     SubscriptionEnd,
 };
+#[cfg(feature = "client")]
+pub use crate::{TypedCall, TypedSubscription};
+#[cfg(feature = "client")]
+pub use serde_json::value::RawValue;
 
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log
 /// names the missing type (a server misconfiguration); the caller only learns that the server

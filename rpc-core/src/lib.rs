@@ -63,6 +63,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `macros` | on | the [`rpc_method`] attribute (the `rpc-macros` crate, built with `syn`) |
+//! | `client` | off | what a client needs: `TypedCall`, `TypedSubscription`, `write_request`; with `macros`, the attributes also generate typed stubs (`add::call(2, 3)`, `countdown::subscribe(5, 100)`) |
 //!
 //! Without `macros`, methods are built by hand with [`Method::new_sync`] and
 //! [`Method::new_async`]. The transports and their features are `rpc-hyper`'s (see its
@@ -79,6 +80,8 @@
 
 mod batch;
 mod call;
+#[cfg(feature = "client")]
+mod call_spec;
 mod compose;
 mod context;
 mod dispatch;
@@ -97,6 +100,8 @@ mod whole;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "client")]
+pub use call_spec::{write_request, TypedCall, TypedSubscription};
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, Version};
 pub use dispatch::Handled;

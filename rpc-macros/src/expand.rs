@@ -226,6 +226,21 @@ pub(crate) fn generate(
          `router.register({ident}::method())`."
     );
     let marker = format_ident!("__rpc_marker", span = Span::call_site());
+    #[cfg(feature = "client")]
+    let stubs = {
+        let names = subscription.then(|| {
+            (
+                named(&options.unsubscribe, format!("unsubscribe_{fn_name}")),
+                named(&options.notification, fn_name.clone()),
+            )
+        });
+        let names = names.as_ref().map(|(u, n)| (u.as_str(), n.as_str()));
+        crate::stubs::generate(method, &rt, vis, &name, names)
+    };
+    #[cfg(feature = "client")]
+    let (stub_items, stub_functions) = (stubs.items, stubs.functions);
+    #[cfg(not(feature = "client"))]
+    let (stub_items, stub_functions) = (TokenStream::new(), TokenStream::new());
 
     quote! {
         #func
@@ -234,6 +249,8 @@ pub(crate) fn generate(
         #[allow(non_camel_case_types, dead_code)]
         #[derive(Debug)]
         #vis enum #ident {}
+
+        #stub_items
 
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_snake_case)]
         impl #ident {
@@ -296,6 +313,8 @@ pub(crate) fn generate(
                 #(#param_infos)*
                 .result_type(#result_type)
             }
+
+            #stub_functions
         }
     }
 }

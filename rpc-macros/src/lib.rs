@@ -9,6 +9,8 @@
 mod ast;
 mod attr;
 mod expand;
+#[cfg(feature = "client")]
+mod stubs;
 mod valid;
 
 use std::cell::RefCell;
