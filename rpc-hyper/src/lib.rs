@@ -159,6 +159,8 @@
 //! (`rpc_call`, with its method, id, duration and outcome) at debug level. Timeouts and accept failures log at warn, method panics at error.
 //! Nothing is printed unless you install a subscriber.
 
+#[cfg(feature = "client")]
+pub mod client;
 mod connection;
 mod control;
 mod h2c;
@@ -168,6 +170,8 @@ mod tracked;
 #[cfg(feature = "ws")]
 mod ws;
 
+#[cfg(feature = "client")]
+pub use client::{Client, ClientBuilder};
 pub use http::{
     ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,

@@ -37,14 +37,14 @@ pub struct Flags {
 
 /// Adds two integers.
 #[rpc_method]
-fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
+pub fn add(a: i64, b: i64) -> Result<i64, ErrorObject> {
     a.checked_add(b)
         .ok_or_else(|| ErrorObject::invalid_params("integer overflow"))
 }
 
 /// Sleeps, then answers `done`.
 #[rpc_method]
-async fn slow(millis: u64, flags: State<'_, Flags>) -> &'static str {
+pub async fn slow(millis: u64, flags: State<'_, Flags>) -> &'static str {
     tokio::time::sleep(Duration::from_millis(millis)).await;
     flags.slow_finished.store(true, Ordering::SeqCst);
     "done"
@@ -58,7 +58,7 @@ fn boom() -> u8 {
 
 /// A string of `len` bytes.
 #[rpc_method]
-fn big(len: usize) -> String {
+pub fn big(len: usize) -> String {
     "x".repeat(len.min(64 << 20))
 }
 
@@ -92,7 +92,7 @@ fn whoami(user: Ext<'_, User>) -> String {
 
 /// Counts down from `from` to 0, one number every `interval_ms`.
 #[rpc_subscription]
-async fn countdown(from: u64, interval_ms: u64, sink: Sink<u64>) {
+pub async fn countdown(from: u64, interval_ms: u64, sink: Sink<u64>) {
     for n in (0..=from).rev() {
         if sink.send(n).await.is_err() {
             return;

@@ -1,0 +1,343 @@
+//! The client (the `client` feature): calls, notifications and batches to a JSON-RPC server
+//! over HTTP/1.1 (kept-alive connections, pooled) or h2c, typed by the stubs the attributes
+//! generate or by the caller.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), rpc_hyper::client::Error> {
+//! use rpc_hyper::Client;
+//!
+//! let client = Client::builder("http://127.0.0.1:5000/rpc").build()?;
+//! // Untyped: the name, params by position (a tuple) or by name (a struct, a map).
+//! let sum: i64 = client.request("add", (2, 3)).await?;
+//! assert_eq!(sum, 5);
+//! // Typed, by the stub `#[rpc_method]` generates beside `fn add` (rpc-core's `client`
+//! // feature): `client.call(add::call(2, 3)).await?` is an `i64`.
+//! # Ok(()) }
+//! ```
+
+mod batch;
+mod error;
+mod http;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use rpc_core::{Response, TypedCall};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+pub use batch::{Batch, Replies, Slot};
+pub use error::Error;
+use error::Kind;
+
+/// How long a call may wait for its answer by default: 30 s.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest answer the client takes by default: 10 MiB, as the server's body limit.
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 10 * 1024 * 1024;
+
+/// A JSON-RPC client. Cheap to clone: clones share the connections.
+///
+/// | setting | default | set with |
+/// |---|---|---|
+/// | time limit per call | [`DEFAULT_CLIENT_TIMEOUT`] (30 s) | [`ClientBuilder::timeout`], per call [`Client::with_timeout`] |
+/// | largest answer | [`DEFAULT_MAX_RESPONSE_SIZE`] (10 MiB) | [`ClientBuilder::max_response_size`] |
+/// | headers on every request (a bearer token) | none | [`ClientBuilder::header`] |
+/// | HTTP version | HTTP/1.1, connections kept alive and pooled | [`ClientBuilder::http2_prior_knowledge`] (h2c) |
+/// | ids | sequential integers from 1 | |
+///
+/// Each call runs in a `tracing` span (`rpc_client_call`, with its method, id, duration and
+/// outcome) at debug level.
+#[derive(Clone, Debug)]
+pub struct Client {
+    shared: Arc<Shared>,
+    timeout: Option<Duration>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    http: http::Transport,
+    next_id: AtomicU64,
+}
+
+/// Builds a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    url: String,
+    timeout: Option<Duration>,
+    max_response_size: usize,
+    headers: HeaderMap,
+    http2: bool,
+    error: Option<Error>,
+}
+
+impl Client {
+    /// A client of the server at `url` (`http://host:port/path`).
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_owned(),
+            timeout: Some(DEFAULT_CLIENT_TIMEOUT),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            headers: HeaderMap::new(),
+            http2: false,
+            error: None,
+        }
+    }
+
+    /// The same client with another time limit for its calls (`None`: none). The
+    /// connections are shared.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rpc_hyper::Client) -> Result<(), rpc_hyper::client::Error> {
+    /// use std::time::Duration;
+    /// let quick = client.with_timeout(Duration::from_millis(200));
+    /// let sum: i64 = quick.request("add", (2, 3)).await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_timeout(&self, timeout: impl Into<Option<Duration>>) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            timeout: timeout.into(),
+        }
+    }
+
+    /// Calls `method` with `params` (a tuple or array by position, a struct or map by name,
+    /// `()` for none) and decodes its result as `R`.
+    pub async fn request<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: impl Serialize,
+    ) -> Result<R, Error> {
+        let id = self.next_id();
+        let mut body = Vec::with_capacity(128);
+        rpc_core::write_request(&mut body, method, &params, Some(id))
+            .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
+        let trace = Trace::begin(method, Some(id));
+        let outcome = self.exchange(body).await.and_then(|(status, answer)| {
+            let raw = single_answer(status, &answer, id)?;
+            serde_json::from_str(raw.get()).map_err(|err| Error::new(Kind::Decode(err.to_string())))
+        });
+        trace.end(&outcome);
+        outcome
+    }
+
+    /// Sends a typed call (`add::call(2, 3)`, generated beside `fn add`) and decodes its
+    /// result as the method's result type.
+    pub async fn call<P: Serialize, R: DeserializeOwned>(
+        &self,
+        call: TypedCall<P, R>,
+    ) -> Result<R, Error> {
+        self.request(call.method(), call.params()).await
+    }
+
+    /// Sends a notification: no answer is awaited (a server answers `204`, or `200` with an
+    /// empty body; both are taken). Fails on transport errors and HTTP errors.
+    pub async fn notify(&self, method: &str, params: impl Serialize) -> Result<(), Error> {
+        let mut body = Vec::with_capacity(128);
+        rpc_core::write_request(&mut body, method, &params, None)
+            .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
+        let trace = Trace::begin(method, None);
+        let outcome = self
+            .exchange(body)
+            .await
+            .and_then(|(status, answer)| nothing_due(status, &answer));
+        trace.end(&outcome);
+        outcome
+    }
+
+    /// A batch to fill with calls and notifications, then send in one request.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rpc_hyper::Client) -> Result<(), rpc_hyper::client::Error> {
+    /// let mut batch = client.batch();
+    /// let sum = batch.request::<i64>("add", (2, 3))?;
+    /// let quotient = batch.request::<f64>("divide", (1, 0))?;
+    /// batch.notify("log", ("hello",))?;
+    /// let replies = batch.send().await?;
+    /// assert_eq!(replies.get(&sum)?, 5);
+    /// assert!(replies.get(&quotient).unwrap_err().rpc().is_some()); // that entry alone failed
+    /// # Ok(()) }
+    /// ```
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Posts a body, within the time limit: the status and the answer's bytes.
+    pub(crate) async fn exchange(
+        &self,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, bytes::Bytes), Error> {
+        let exchange = self.shared.http.post(body);
+        match self.timeout {
+            None => exchange.await,
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or_else(|_| Err(Error::new(Kind::Timeout))),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Sets the time limit of each call ([`DEFAULT_CLIENT_TIMEOUT`] by default; `None`: none).
+    #[must_use]
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Sets the largest answer taken ([`DEFAULT_MAX_RESPONSE_SIZE`] by default); a larger one
+    /// fails the call ([`Error::is_too_large`]) without being read whole.
+    #[must_use]
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// Adds a header sent with every request, such as `authorization: Bearer …`.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            _ => {
+                self.error = Some(Error::protocol(format!("not a valid header: {name}")));
+            }
+        }
+        self
+    }
+
+    /// Speaks HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1: one
+    /// connection carries every call at once.
+    #[cfg(feature = "http2")]
+    #[must_use]
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2 = true;
+        self
+    }
+
+    /// The client. Nothing is connected yet: the first call connects.
+    pub fn build(self) -> Result<Client, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let http =
+            http::Transport::new(&self.url, self.headers, self.max_response_size, self.http2)?;
+        Ok(Client {
+            shared: Arc::new(Shared {
+                http,
+                next_id: AtomicU64::new(1),
+            }),
+            timeout: self.timeout,
+        })
+    }
+}
+
+/// The result of the answer to call `id`, or why there is none.
+fn single_answer(status: StatusCode, body: &[u8], id: u64) -> Result<Box<RawValue>, Error> {
+    if !status.is_success() {
+        return Err(status_error(status, body));
+    }
+    if body.is_empty() {
+        return Err(Error::protocol("an empty answer to a call"));
+    }
+    let response: Response<'_> =
+        serde_json::from_slice(body).map_err(|err| Error::protocol(err.to_string()))?;
+    let answered = response.id.as_u64();
+    match response.outcome {
+        // An error for no id: the server could not read the request at all.
+        Err(error) if answered == Some(id) || response.id.is_null() => Err(Error::new(Kind::Rpc {
+            error,
+            status: None,
+        })),
+        _ if answered != Some(id) => Err(Error::protocol(format!(
+            "an answer for id {}, not {id}",
+            response.id
+        ))),
+        Err(error) => Err(Error::new(Kind::Rpc {
+            error,
+            status: None,
+        })),
+        Ok(result) => Ok(result.to_owned()),
+    }
+}
+
+/// What a notification's answer means: nothing is due, but an error object is an error.
+fn nothing_due(status: StatusCode, body: &[u8]) -> Result<(), Error> {
+    if !status.is_success() {
+        return Err(status_error(status, body));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<Response<'_>>(body) {
+        Ok(Response {
+            outcome: Err(error),
+            ..
+        }) => Err(Error::new(Kind::Rpc {
+            error,
+            status: None,
+        })),
+        _ => Err(Error::protocol("an answer to a notification")),
+    }
+}
+
+/// A non-2xx answer: the JSON-RPC error object in its body, kept, or the status alone.
+fn status_error(status: StatusCode, body: &[u8]) -> Error {
+    if let Ok(Response {
+        outcome: Err(error),
+        ..
+    }) = serde_json::from_slice::<Response<'_>>(body)
+    {
+        return Error::new(Kind::Rpc {
+            error,
+            status: Some(status),
+        });
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+    Error::new(Kind::Status { status, body: text })
+}
+
+/// One call's tracing, made only when a subscriber listens at debug level.
+struct Trace(Option<(tracing::Span, Instant)>);
+
+impl Trace {
+    fn begin(method: &str, id: Option<u64>) -> Self {
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return Self(None);
+        }
+        let span = tracing::debug_span!(
+            "rpc_client_call",
+            method,
+            id,
+            micros = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        Self(Some((span, Instant::now())))
+    }
+
+    fn end<T>(self, outcome: &Result<T, Error>) {
+        let Some((span, started)) = self.0 else {
+            return;
+        };
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        span.record("micros", micros);
+        match outcome {
+            Ok(_) => {
+                span.record("outcome", "ok");
+            }
+            Err(err) => {
+                span.record("outcome", tracing::field::display(err));
+            }
+        }
+        span.in_scope(|| tracing::debug!(micros, ok = outcome.is_ok(), "call"));
+    }
+}

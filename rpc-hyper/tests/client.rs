@@ -1,0 +1,303 @@
+//! The client against our server (HTTP/1.1 and h2c), against a server that misbehaves in
+//! every way the issue names, and against a Python server we did not write.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rpc_hyper::Client;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn clients(server: &TestServer) -> Vec<Client> {
+    let url = server.url("/");
+    let mut clients = vec![Client::builder(&url).build().unwrap()];
+    #[cfg(feature = "http2")]
+    clients.push(
+        Client::builder(&url)
+            .http2_prior_knowledge()
+            .build()
+            .unwrap(),
+    );
+    clients
+}
+
+#[tokio::test]
+async fn calls_by_position_by_name_and_by_stub() {
+    let server = TestServer::default().await;
+    for client in clients(&server) {
+        let sum: i64 = client.request("add", (2, 3)).await.unwrap();
+        assert_eq!(sum, 5);
+        let sum: i64 = client
+            .request("add", json!({"a": 2, "b": 3}))
+            .await
+            .unwrap();
+        assert_eq!(sum, 5);
+        #[derive(serde::Serialize)]
+        struct Ab {
+            a: i64,
+            b: i64,
+        }
+        let sum: i64 = client.request("add", Ab { a: 4, b: 5 }).await.unwrap();
+        assert_eq!(sum, 9);
+        assert_eq!(client.call(common::add::call(20, 22)).await.unwrap(), 42);
+        // A borrowed result type (`&'static str`) decodes as its owned form.
+        let done: String = client.call(common::slow::call(1)).await.unwrap();
+        assert_eq!(done, "done");
+    }
+}
+
+#[tokio::test]
+async fn errors_say_what_went_wrong() {
+    let server = TestServer::default().await;
+    let client = Client::builder(&server.url("/")).build().unwrap();
+    let overflow = client
+        .call(common::add::call(i64::MAX, 1))
+        .await
+        .unwrap_err();
+    let error = overflow.rpc().expect("the server's error object");
+    assert_eq!((error.code(), error.message()), (-32602, "Invalid params"));
+    assert_eq!(
+        error.data_as::<String>().unwrap().unwrap(),
+        "integer overflow"
+    );
+    assert_eq!(overflow.status(), None);
+
+    let missing = client.request::<i64>("nope", ()).await.unwrap_err();
+    assert_eq!(missing.rpc().unwrap().code(), -32601);
+
+    let wrong_type = client.request::<i64>("slow", (1,)).await.unwrap_err();
+    assert!(wrong_type.is_decode(), "{wrong_type}");
+    assert!(
+        wrong_type.to_string().contains("invalid type"),
+        "{wrong_type}"
+    );
+
+    let quick = client.with_timeout(Duration::from_millis(50));
+    let late = quick.request::<String>("slow", (2_000,)).await.unwrap_err();
+    assert!(late.is_timeout(), "{late}");
+
+    let small = Client::builder(&server.url("/"))
+        .max_response_size(1_000)
+        .build()
+        .unwrap();
+    let big = small.call(common::big::call(10_000)).await.unwrap_err();
+    assert!(big.is_too_large(), "{big}");
+
+    let nowhere = Client::builder("http://127.0.0.1:1/").build().unwrap();
+    let refused = nowhere.request::<i64>("add", (1, 2)).await.unwrap_err();
+    assert!(refused.is_transport(), "{refused}");
+
+    // The same client goes on.
+    assert_eq!(client.call(common::add::call(1, 1)).await.unwrap(), 2);
+    assert!(Client::builder("https://example.com/").build().is_err());
+}
+
+#[tokio::test]
+async fn notifications_await_no_answer() {
+    let server = TestServer::default().await;
+    for client in clients(&server) {
+        client.notify("add", (1, 2)).await.unwrap();
+        client.notify("nope", ()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_batch_answers_each_call_on_its_own_in_call_order() {
+    let server = TestServer::default().await;
+    for client in clients(&server) {
+        let mut batch = client.batch();
+        let sum = batch.call(common::add::call(2, 3)).unwrap();
+        let overflow = batch.call(common::add::call(i64::MAX, 1)).unwrap();
+        batch.notify("add", (1, 1)).unwrap();
+        let missing = batch.request::<u8>("nope", ()).unwrap();
+        let wrong = batch.request::<i64>("slow", (1,)).unwrap();
+        let replies = batch.send().await.unwrap();
+        assert_eq!(replies.get(&sum).unwrap(), 5);
+        assert_eq!(
+            replies.get(&overflow).unwrap_err().rpc().unwrap().code(),
+            -32602
+        );
+        assert_eq!(
+            replies.get(&missing).unwrap_err().rpc().unwrap().code(),
+            -32601
+        );
+        assert!(replies.get(&wrong).unwrap_err().is_decode());
+
+        // Notifications only: nothing is answered, nothing to take.
+        let mut batch = client.batch();
+        batch.notify("add", (1, 1)).unwrap();
+        batch.send().await.unwrap();
+    }
+}
+
+/// How the misbehaving server answers.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// This status and body, with the body's true length.
+    Whole(&'static str, &'static str),
+    /// This status and body, with a longer length declared: the socket closes mid-answer.
+    Short(&'static str, &'static str),
+    /// A body of a gigabyte declared, and sent until the client stops reading.
+    Endless,
+    /// Nothing, ever.
+    Silent,
+}
+
+/// A server that answers every request the same way.
+async fn misbehaving(answer: Answer) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read the head and the body (by its Content-Length).
+                loop {
+                    let Ok(n) = stream.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|line| {
+                                let line = line.to_ascii_lowercase();
+                                let value = line.strip_prefix("content-length: ")?;
+                                value.trim().parse::<usize>().ok()
+                            })
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let head = |status: &str, len: usize| {
+                    format!("HTTP/1.1 {status}\r\ncontent-length: {len}\r\n\r\n")
+                };
+                match answer {
+                    Answer::Whole(status, body) => {
+                        let _ = stream
+                            .write_all(format!("{}{body}", head(status, body.len())).as_bytes())
+                            .await;
+                    }
+                    Answer::Short(status, body) => {
+                        let _ = stream
+                            .write_all(
+                                format!("{}{body}", head(status, body.len() + 50)).as_bytes(),
+                            )
+                            .await;
+                    }
+                    Answer::Endless => {
+                        let _ = stream.write_all(head("200 OK", 1 << 30).as_bytes()).await;
+                        let chunk = vec![b'['; 64 * 1024];
+                        while stream.write_all(&chunk).await.is_ok() {}
+                    }
+                    Answer::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
+                }
+            });
+        }
+    });
+    (url, task)
+}
+
+type Check = fn(&rpc_hyper::client::Error) -> bool;
+
+#[tokio::test]
+async fn a_misbehaving_server_gets_the_documented_error_every_time() {
+    let good = TestServer::default().await;
+    let client = Client::builder(&good.url("/")).build().unwrap();
+    let cases: [(Answer, Check); 10] = [
+        (Answer::Whole("200 OK", "not json!"), |e| e.is_protocol()),
+        (Answer::Whole("200 OK", r#"{"jsonrpc":"2.0","r"#), |e| {
+            e.is_protocol()
+        }),
+        (
+            Answer::Whole("200 OK", r#"{"jsonrpc":"2.0","result":1,"id":99}"#),
+            |e| e.is_protocol(),
+        ),
+        (
+            Answer::Whole("200 OK", r#"{"jsonrpc":"1.0","result":1,"id":1}"#),
+            |e| e.is_protocol(),
+        ),
+        (
+            Answer::Whole("200 OK", r#"[{"jsonrpc":"2.0","result":1,"id":1}]"#),
+            |e| e.is_protocol(),
+        ),
+        (Answer::Whole("200 OK", ""), |e| e.is_protocol()),
+        (
+            Answer::Whole(
+                "500 Internal Server Error",
+                r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"overloaded"},"id":null}"#,
+            ),
+            |e| {
+                e.rpc().is_some_and(|o| o.code() == -32000)
+                    && e.status().map(|s| s.as_u16()) == Some(500)
+            },
+        ),
+        (Answer::Whole("503 Service Unavailable", "busy"), |e| {
+            e.status().map(|s| s.as_u16()) == Some(503) && e.rpc().is_none()
+        }),
+        (Answer::Short("200 OK", r#"{"jsonrpc":"2.0","#), |e| {
+            e.is_transport()
+        }),
+        (Answer::Silent, |e| e.is_timeout()),
+    ];
+    for (answer, expected) in cases {
+        let (url, server) = misbehaving(answer).await;
+        let bad = Client::builder(&url)
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let err = bad.request::<i64>("add", (1, 2)).await.unwrap_err();
+        assert!(expected(&err), "{err:?}");
+        // Neither this client nor another is the worse for it.
+        let err_again = bad.request::<i64>("add", (1, 2)).await.unwrap_err();
+        assert!(expected(&err_again), "{err_again:?}");
+        assert_eq!(client.request::<i64>("add", (1, 2)).await.unwrap(), 3);
+        server.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_huge_answer_is_refused_without_being_read_whole() {
+    let (url, server) = misbehaving(Answer::Endless).await;
+    let client = Client::builder(&url)
+        .max_response_size(1 << 20)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = client.request::<i64>("add", (1, 2)).await.unwrap_err();
+    assert!(err.is_too_large(), "{err}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn batch_answers_with_wrong_and_duplicate_ids_fail_only_their_entries() {
+    // The client's first ids are 1, 2 and 3: 1 answered twice, 2 well, 3 not at all; 7 is
+    // no one's, and junk is skipped.
+    let (url, server) = misbehaving(Answer::Whole(
+        "200 OK",
+        r#"[{"jsonrpc":"2.0","result":1,"id":1},{"jsonrpc":"2.0","result":2,"id":1},{"jsonrpc":"2.0","result":5,"id":2},{"jsonrpc":"2.0","result":7,"id":7},"junk",{"id":3}]"#,
+    ))
+    .await;
+    let client = Client::builder(&url).build().unwrap();
+    let mut batch = client.batch();
+    let twice = batch.request::<i64>("add", (0, 1)).unwrap();
+    let well = batch.request::<i64>("add", (2, 3)).unwrap();
+    let never = batch.request::<i64>("add", (1, 1)).unwrap();
+    let replies = batch.send().await.unwrap();
+    assert!(replies.get(&twice).unwrap_err().is_protocol());
+    assert_eq!(replies.get(&well).unwrap(), 5);
+    assert!(replies.get(&never).unwrap_err().is_protocol());
+    server.abort();
+}
