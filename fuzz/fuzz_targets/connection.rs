@@ -89,8 +89,9 @@ fuzz_target!(|data: &[u8]| {
         // `!` unsubscribes the latest subscription: ids are unguessable, even to a fuzzer.
         let unsubscribe;
         let message = if message.first() == Some(&b'!') {
+            // Whichever kind it is, one of the two ends it.
             unsubscribe = format!(
-                r#"{{"jsonrpc":"2.0","method":"unsubscribe_countdown","params":["{last_id}"],"id":0}}"#
+                r#"[{{"jsonrpc":"2.0","method":"unsubscribe_countdown","params":["{last_id}"],"id":0}},{{"jsonrpc":"2.0","method":"eth_unsubscribe","params":["{last_id}"],"id":0}}]"#
             );
             unsubscribe.as_bytes()
         } else {

@@ -60,10 +60,7 @@ impl<S> Methods<S> {
 
     /// Adds a method. A name the module has already, or one the specification reserves
     /// (beginning with `rpc.`), is an error, and the module is left as it was.
-    pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError>
-    where
-        S: Send + Sync + 'static,
-    {
+    pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
         for name in method.info.names() {
             self.check_free(name)?;
         }

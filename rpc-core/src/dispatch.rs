@@ -420,7 +420,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
                 let mut outcome = catch_unwind(AssertUnwindSafe(|| match &method.callback {
                     Callback::Sync(call) => call(self.state(), cx, request.params, out),
-                    _ => unsubscribe(cx, request.params, out),
+                    _ => unsubscribe(cx, name, request.params, out),
                 }))
                 .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
                 drop(entered);
@@ -498,33 +498,31 @@ impl<S: Send + Sync + 'static> Router<S> {
                         Ok(None)
                     }
                     (Some(_), Some((started, outbox))) => {
-                        let notification = method
-                            .info
-                            .subscription
-                            .as_ref()
-                            .map_or(name, |info| &*info.notification);
+                        let (notification, unsubscribe) = match &method.info.subscription {
+                            Some(info) => (&*info.notification, info.unsubscribe.clone()),
+                            None => (name, Cow::Borrowed("")),
+                        };
                         let entered = trace.as_ref().map(|trace| trace.span.enter());
-                        let opened =
-                            outbox
-                                .open(notification)
-                                .map_err(refused)
-                                .and_then(|(id, head)| {
-                                    let sink = RawSink::new(outbox.clone(), id, head);
-                                    let future = catch_unwind(AssertUnwindSafe(|| {
-                                        subscribe(self.state(), cx, request.params, sink)
-                                    }))
-                                    .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
-                                    match future {
-                                        Ok(future) => Ok(Some((
-                                            started,
-                                            Subscription::new(outbox.clone(), id, future),
-                                        ))),
-                                        Err(err) => {
-                                            outbox.end(id);
-                                            Err(err)
-                                        }
+                        let opened = outbox
+                            .open(notification, unsubscribe)
+                            .map_err(refused)
+                            .and_then(|(id, head)| {
+                                let sink = RawSink::new(outbox.clone(), id, head);
+                                let future = catch_unwind(AssertUnwindSafe(|| {
+                                    subscribe(self.state(), cx, request.params, sink)
+                                }))
+                                .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                                match future {
+                                    Ok(future) => Ok(Some((
+                                        started,
+                                        Subscription::new(outbox.clone(), id, future),
+                                    ))),
+                                    Err(err) => {
+                                        outbox.end(id);
+                                        Err(err)
                                     }
-                                });
+                                }
+                            });
                         drop(entered);
                         opened
                     }
@@ -573,13 +571,19 @@ fn refused(refusal: Refused) -> ErrorObject {
     }
 }
 
-/// Ends a subscription of the caller's connection, named by its id (by position): `true`, or
-/// `false` for an id not alive there (over a transport that cannot push: none is).
-fn unsubscribe(cx: &Context<'_>, params: Params<'_>, out: &mut Vec<u8>) -> Result<(), ErrorObject> {
+/// Ends a subscription of the caller's connection, named by its id (by position), if `by` is
+/// its unsubscribe method: `true`, or `false` for an id not alive there (over a transport
+/// that cannot push: none is) or another method's to end.
+fn unsubscribe(
+    cx: &Context<'_>,
+    by: &str,
+    params: Params<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ErrorObject> {
     let (id,): (Cow<'_, str>,) = params.parse()?;
     let ended = SubscriptionId::parse(&id)
         .zip(cx.outbox())
-        .is_some_and(|(id, outbox)| outbox.unsubscribe(id));
+        .is_some_and(|(id, outbox)| outbox.unsubscribe(id, by));
     write_json(out, &ended)
 }
 

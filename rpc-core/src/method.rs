@@ -243,7 +243,9 @@ impl<S: Send + Sync + 'static> Method<S> {
         });
         method
     }
+}
 
+impl<S> Method<S> {
     /// The method that ends subscriptions, under `name`.
     pub(crate) fn unsubscriber(name: Cow<'static, str>) -> Self {
         Self::with_callback(name, false, Callback::Unsubscribe)
@@ -270,9 +272,7 @@ impl<S: Send + Sync + 'static> Method<S> {
             callback,
         }
     }
-}
 
-impl<S> Method<S> {
     /// Sets the documentation text.
     #[must_use]
     pub fn doc(mut self, doc: impl Into<Cow<'static, str>>) -> Self {

@@ -53,6 +53,8 @@ pub struct Router<S = ()> {
     max_batch_len: usize,
     /// How many of the methods are async.
     async_methods: usize,
+    /// How many of the methods start subscriptions.
+    subscription_methods: usize,
     /// Per-call middleware, outermost first.
     pub(crate) layers: Vec<Box<dyn CallLayer>>,
 }
@@ -79,6 +81,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             state,
             max_batch_len: DEFAULT_MAX_BATCH_LEN,
             async_methods: 0,
+            subscription_methods: 0,
             layers: Vec::new(),
         }
     }
@@ -125,8 +128,10 @@ impl<S: Send + Sync + 'static> Router<S> {
         for name in method.info.names() {
             self.by_name.insert(name.into(), self.methods.len());
         }
-        if matches!(method.callback, Callback::Async(_)) {
-            self.async_methods += 1;
+        match method.callback {
+            Callback::Async(_) => self.async_methods += 1,
+            Callback::Subscribe(_) => self.subscription_methods += 1,
+            Callback::Sync(_) | Callback::Unsubscribe => {}
         }
         self.methods.push(method);
     }
@@ -185,6 +190,12 @@ impl<S> Router<S> {
     /// [`Router::handle_sync`] answers it without a future.
     pub fn is_sync(&self) -> bool {
         self.async_methods == 0
+    }
+
+    /// Whether any method starts subscriptions: a transport that can push needs an
+    /// [`Outbox`](crate::Outbox) per connection only then.
+    pub fn has_subscriptions(&self) -> bool {
+        self.subscription_methods > 0
     }
 
     /// The shared state.
@@ -254,7 +265,7 @@ pub struct RegisterError {
 
 /// The unsubscribe method a subscription method brings, if it must be added: `taken(name)` says
 /// whether a method of that name exists (`Some(true)`: one that ends subscriptions, to share).
-pub(crate) fn unsubscriber_for<S: Send + Sync + 'static>(
+pub(crate) fn unsubscriber_for<S>(
     method: &Method<S>,
     taken: impl Fn(&str) -> Option<bool>,
 ) -> Result<Option<Method<S>>, RegisterError> {

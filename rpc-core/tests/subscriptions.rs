@@ -493,6 +493,11 @@ fn try_send_refuses_when_full_and_send_waits_for_room() {
         &mut subs,
     );
     let sink = kept.lock().unwrap().take().unwrap();
+    assert!(
+        sink.try_send(1).unwrap_err().is_not_started(),
+        "not before the answer"
+    );
+    drive(&mut subs);
     assert!(sink.try_send(1).is_ok());
     assert!(sink.try_send(2).is_ok());
     let full = sink.try_send(3).unwrap_err();
@@ -515,6 +520,7 @@ fn try_send_refuses_when_full_and_send_waits_for_room() {
         r#"{"jsonrpc":"2.0","method":"sub","id":2}"#,
         &mut subs,
     );
+    drive(&mut subs);
     let sink = kept.lock().unwrap().take().unwrap();
     let big = Sink::<String>::from_raw(sink.raw().clone());
     assert!(big.try_send("x".repeat(200)).unwrap_err().is_too_large());
@@ -659,7 +665,8 @@ fn a_broadcast_subscriber_that_cannot_keep_up_lags_its_connection_only() {
     call(&router, &cx_slow, body, &mut subs);
     call(&router, &cx_fast, body, &mut subs);
     drive(&mut subs);
-    for _ in 0..2 {
+    // A broadcast may fill a queue to twice its bound; past it, that connection lags.
+    for _ in 0..4 {
         assert_eq!(router.state().blocks.send(&Counted(&SERIALIZED)), Ok(2));
     }
     assert_eq!(router.state().blocks.send(&Counted(&SERIALIZED)), Ok(1));
@@ -669,6 +676,141 @@ fn a_broadcast_subscriber_that_cannot_keep_up_lags_its_connection_only() {
         slow.poll_take(&mut task, &mut notes),
         Poll::Ready(Taken::Lagged)
     );
-    assert_eq!(take(&fast).len(), 3);
+    assert_eq!(take(&fast).len(), 5);
     assert_eq!(router.state().blocks.subscribers(), 1);
+}
+
+#[test]
+fn only_its_own_unsubscribe_method_ends_a_subscription() {
+    let router = router();
+    let outbox = Outbox::default();
+    let cx = Context::new().with_outbox(&outbox);
+    let mut subs = Vec::new();
+    let answer = call(
+        &router,
+        &cx,
+        r#"{"jsonrpc":"2.0","method":"watch","id":1}"#,
+        &mut subs,
+    )
+    .unwrap();
+    let id = answer["result"].as_str().unwrap().to_owned();
+    let wrong =
+        format!(r#"{{"jsonrpc":"2.0","method":"unsubscribe_countdown","params":["{id}"],"id":2}}"#);
+    assert_eq!(
+        call(&router, &cx, &wrong, &mut subs).unwrap()["result"],
+        false
+    );
+    assert_eq!(outbox.subscriptions(), 1, "still alive");
+    let right = format!(r#"{{"jsonrpc":"2.0","method":"unwatch","params":["{id}"],"id":3}}"#);
+    assert_eq!(
+        call(&router, &cx, &right, &mut subs).unwrap()["result"],
+        true
+    );
+}
+
+#[test]
+fn unsubscribing_one_that_ended_by_itself_still_drops_what_it_left_queued() {
+    let router = router();
+    let outbox = Outbox::default();
+    let cx = Context::new().with_outbox(&outbox);
+    let mut subs = Vec::new();
+    let answer = call(
+        &router,
+        &cx,
+        r#"{"jsonrpc":"2.0","method":"subscribe_countdown","params":[5],"id":1}"#,
+        &mut subs,
+    )
+    .unwrap();
+    let id = answer["result"].as_str().unwrap().to_owned();
+    drive(&mut subs);
+    assert!(subs.is_empty(), "ended by itself");
+    assert_eq!(outbox.queued(), 6, "its items wait to be written");
+    let body =
+        format!(r#"{{"jsonrpc":"2.0","method":"unsubscribe_countdown","params":["{id}"],"id":2}}"#);
+    assert_eq!(
+        call(&router, &cx, &body, &mut subs).unwrap()["result"],
+        false
+    );
+    assert!(take(&outbox).is_empty(), "nothing of it after the answer");
+}
+
+#[test]
+fn a_hand_built_subscription_cannot_send_before_its_id_is_answered() {
+    let mut router = Router::new();
+    router
+        .register(Method::new_subscription(
+            "early",
+            "note",
+            "late",
+            |_: &(), _: &Context<'_>, _, raw| {
+                let early = raw.try_send_json(bytes::Bytes::from_static(b"1"));
+                assert!(early.unwrap_err().is_not_started());
+                Ok(Box::pin(async move {
+                    let _ = raw.send_json(bytes::Bytes::from_static(b"2")).await;
+                }))
+            },
+        ))
+        .unwrap();
+    let outbox = Outbox::default();
+    let cx = Context::new().with_outbox(&outbox);
+    let mut subs = Vec::new();
+    call(
+        &router,
+        &cx,
+        r#"{"jsonrpc":"2.0","method":"early","id":1}"#,
+        &mut subs,
+    );
+    assert!(take(&outbox).is_empty());
+    drive(&mut subs);
+    let notes = take(&outbox);
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["params"]["result"], 2);
+}
+
+#[test]
+fn a_broadcast_burst_beside_a_full_queue_does_not_lag_a_connection_that_reads() {
+    let mut router = Router::with_state(Chain {
+        blocks: Broadcast::new(),
+    });
+    static SERIALIZED: AtomicUsize = AtomicUsize::new(0);
+    router.register(blocks::method()).unwrap();
+    router.register(countdown::method()).unwrap();
+    let outbox = Outbox::new(OutboxLimits::default().max_queued(8, 1 << 20));
+    let cx = Context::new().with_outbox(&outbox);
+    let mut subs = Vec::new();
+    call(
+        &router,
+        &cx,
+        r#"{"jsonrpc":"2.0","method":"subscribe_blocks","id":1}"#,
+        &mut subs,
+    );
+    call(
+        &router,
+        &cx,
+        r#"{"jsonrpc":"2.0","method":"subscribe_countdown","params":[1000],"id":2}"#,
+        &mut subs,
+    );
+    drive(&mut subs);
+    assert_eq!(outbox.queued(), 8, "the countdown filled the queue");
+    // Broadcasts may take it to twice its bound before the connection counts as lagging.
+    for _ in 0..8 {
+        assert_eq!(router.state().blocks.send(&Counted(&SERIALIZED)), Ok(1));
+    }
+    let mut notes = Vec::new();
+    let mut task = TaskContext::from_waker(Waker::noop());
+    assert_eq!(
+        outbox.poll_take(&mut task, &mut notes),
+        Poll::Ready(Taken::Notes)
+    );
+    assert_eq!(notes.len(), 16);
+    // Past twice the bound, it does.
+    drive(&mut subs);
+    for _ in 0..8 {
+        router.state().blocks.send(&Counted(&SERIALIZED)).unwrap();
+    }
+    assert_eq!(router.state().blocks.send(&Counted(&SERIALIZED)), Ok(0));
+    assert_eq!(
+        outbox.poll_take(&mut task, &mut notes),
+        Poll::Ready(Taken::Lagged)
+    );
 }

@@ -90,7 +90,7 @@
 //! | liveness | the server answers pings; it pings a connection quiet for [`DEFAULT_PING_INTERVAL`] ([`RpcService::ping_interval`]) and closes it (1001) when it stays quiet as long again |
 //! | a client that takes no frame | a write that does not complete within [`DEFAULT_SEND_TIMEOUT`] (10 s, [`RpcService::send_timeout`]) closes the connection with 1008: a client that sends without reading, or stops reading its subscriptions, cannot hold it, and every other client goes on |
 //! | subscriptions per connection | [`rpc_core::DEFAULT_MAX_SUBSCRIPTIONS`] (1,024, [`RpcService::max_subscriptions`]); one more is answered -32010 "Too many subscriptions", the others go on |
-//! | notifications waiting to be written, per connection | [`rpc_core::DEFAULT_MAX_QUEUED`] (1,024) and [`rpc_core::DEFAULT_MAX_QUEUED_BYTES`] (1 MiB) ([`RpcService::max_queued`]); past either, a subscription's `send` waits; a [`Broadcast`](rpc_core::Broadcast) subscriber that finds it full closes its connection with 1008 |
+//! | notifications waiting to be written, per connection | [`rpc_core::DEFAULT_MAX_QUEUED`] (1,024) and [`rpc_core::DEFAULT_MAX_QUEUED_BYTES`] (1 MiB) ([`RpcService::max_queued`]); past either, a subscription's `send` waits; a [`Broadcast`](rpc_core::Broadcast)'s items may fill it to twice that, past which its connection is closed with 1008 |
 //! | time limit | each message's calls, like an HTTP request's ([`RpcService::request_timeout`]): past it, -32000 for each call |
 //! | idle timeout | not the keep-alive timeout of HTTP: a WebSocket's liveness is its pings |
 //!

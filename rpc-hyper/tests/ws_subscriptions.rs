@@ -456,3 +456,46 @@ async fn a_client_that_vanishes_mid_frame_with_subscriptions_harms_no_one() {
     .await;
     assert_eq!(answer["result"], 5);
 }
+
+#[tokio::test]
+async fn broadcasts_beside_a_countdown_that_fills_the_queue_reach_a_client_that_reads() {
+    let server = TestServer::start(|e| e.max_queued(16, 1 << 20), |s| s).await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    subscribe(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"subscribe_news","id":1}"#,
+    )
+    .await;
+    // A countdown at full speed keeps the queue full for as long as it runs.
+    ws.send(Message::text(
+        r#"{"jsonrpc":"2.0","method":"subscribe_countdown","params":[100000,0],"id":2}"#,
+    ))
+    .await
+    .unwrap();
+    let publisher = http1();
+    let url = server.url("/");
+    let mut news = 0;
+    let mut published = 0;
+    while news < 20 {
+        if published < 20 {
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","method":"publish","params":["n{published}"],"id":1}}"#
+            );
+            let reply = post(&publisher, &url, &body).await;
+            assert_eq!(
+                reply.json()["result"],
+                1,
+                "the subscriber is still attached"
+            );
+            published += 1;
+        }
+        // Read what came, as a client that keeps up does.
+        for _ in 0..50 {
+            let note = next(&mut ws).await;
+            if note["method"] == "news" {
+                assert_eq!(note["params"]["result"], format!("n{news}"));
+                news += 1;
+            }
+        }
+    }
+}

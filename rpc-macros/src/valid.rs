@@ -164,15 +164,26 @@ impl Visit<'_> for BorrowFinder<'_> {
     }
 
     fn visit_path_segment(&mut self, segment: &syn::PathSegment) {
-        if segment.ident == "Cow" {
-            let is_static = matches!(&segment.arguments, syn::PathArguments::AngleBracketed(args)
-                if args.args.iter().any(|arg| matches!(arg, syn::GenericArgument::Lifetime(l) if l.ident == "static")));
-            if !is_static {
-                self.0.push(syn::Error::new_spanned(
-                    segment,
-                    "a subscription outlives its request, so its parameters cannot borrow from it: take an owned type (`String`)",
-                ));
-            }
+        // `Cow<str>` borrows with its lifetime unwritten; any other lifetime but `'static`
+        // (`Foo<'_>`, `Foo<'a>`) is a borrow too.
+        let lifetimes = match &segment.arguments {
+            syn::PathArguments::AngleBracketed(args) => args
+                .args
+                .iter()
+                .filter_map(|arg| match arg {
+                    syn::GenericArgument::Lifetime(lifetime) => Some(lifetime),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let borrows = lifetimes.iter().any(|lifetime| lifetime.ident != "static")
+            || (segment.ident == "Cow" && lifetimes.is_empty());
+        if borrows {
+            self.0.push(syn::Error::new_spanned(
+                segment,
+                "a subscription outlives its request, so its parameters cannot borrow from it: take an owned type (`String`)",
+            ));
         }
         syn::visit::visit_path_segment(self, segment);
     }

@@ -14,9 +14,11 @@ use super::{RawSink, SendError, Sink, SubscriptionId};
 /// common case of one producer and many subscribers ("every new block").
 ///
 /// A subscription method attaches its sink and waits ([`Broadcast::attach`]); the producer
-/// calls [`Broadcast::send`], which never waits. A subscriber whose connection's queue is full
-/// when an item comes cannot keep up: rather than miss items without a word, its connection
-/// is closed (a WebSocket with close code 1008), and every other subscriber goes on.
+/// calls [`Broadcast::send`], which never waits. A broadcast's items may fill a connection's
+/// queue to twice its bounds ([`OutboxLimits`](crate::OutboxLimits)), so a burst does not
+/// hurt a client that reads; a subscriber whose connection has that much waiting cannot keep
+/// up, and rather than miss items without a word, its connection is closed (a WebSocket with
+/// close code 1008) while every other subscriber goes on.
 ///
 /// ```
 /// use rpc_core::{rpc_subscription, Broadcast, Router, Sink, State};
@@ -86,6 +88,7 @@ impl<T: ?Sized + Serialize> Broadcast<T> {
         }
         let json = bytes::Bytes::from(encode(item)?);
         let mut sent = 0;
+        let mut lagged = Vec::new();
         self.with_sinks(|sinks| {
             sinks.retain(|sink| match sink.try_send_json(json.clone()) {
                 Ok(()) => {
@@ -93,22 +96,23 @@ impl<T: ?Sized + Serialize> Broadcast<T> {
                     true
                 }
                 Err(err) if err.is_full() => {
-                    tracing::warn!(
-                        subscription = %sink.id(),
-                        "a subscriber could not keep up with a broadcast; its connection closes"
-                    );
-                    sink.outbox().lag();
+                    lagged.push(sink.clone());
                     false
                 }
-                // Too large for its connection: this item is skipped, with a warning.
-                Err(err) if err.is_too_large() => {
-                    tracing::warn!(subscription = %sink.id(), error = %err, "a broadcast item was not sent");
-                    true
-                }
+                // Too large for its connection, or not started yet: this item is skipped.
+                Err(err) if err.is_too_large() || err.is_not_started() => true,
                 // Ended: detached.
                 Err(_) => false,
             });
         });
+        // Outside the lock: a log line or a wake-up must not reach back into this broadcast.
+        for sink in lagged {
+            tracing::warn!(
+                subscription = %sink.id(),
+                "a subscriber could not keep up with a broadcast; its connection closes"
+            );
+            sink.outbox().lag();
+        }
         Ok(sent)
     }
 

@@ -35,11 +35,14 @@ pub use sink::{RawSink, SendError, Sink};
 
 use crate::method::BoxFuture;
 
-/// A subscription's id: 16 random bytes, written `"0x"` and 32 lowercase hex digits (geth's
-/// form, which Ethereum clients in every language accept).
+/// A subscription's id: 128 bits, written `"0x"` and 32 lowercase hex digits (geth's form,
+/// which Ethereum clients in every language accept).
 ///
-/// Ids are unguessable (keyed by the process's random hashing keys, drawn from the operating
-/// system) and unique within a server run (each comes from a counter of its own).
+/// The bits are two keyed hashes of a counter, under the random keys the standard library
+/// draws from the operating system for its `HashMap`s (SipHash today): without the keys, no
+/// one can tell the next id from the ones seen. Ids do not repeat within a server run: the
+/// counter does not, and two hashes of 128 bits that collide are not to be expected. (No
+/// random-number crate is brought into every server's build for it.)
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SubscriptionId(u128);
 

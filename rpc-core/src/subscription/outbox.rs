@@ -1,5 +1,6 @@
 //! The outbox: one connection's queue of notifications, and its live subscriptions.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
@@ -107,8 +108,13 @@ struct Inner {
     lagged: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Live {
+    /// The method that may end it.
+    unsubscribe: Cow<'static, str>,
+    /// Whether the transport drives it yet: it has answered the subscribe call. Nothing is
+    /// queued before, so nothing can go before the id.
+    started: bool,
     /// The subscription's future, driven by the transport.
     driver: Option<Waker>,
     /// Those waiting in [`Sink::closed`](crate::Sink::closed).
@@ -256,18 +262,27 @@ impl Outbox {
         waiting.into_iter().for_each(Waker::wake);
     }
 
-    /// Ends the subscription `id` at the client's asking: what it queued and was not yet taken
-    /// is dropped, so no item of it follows the answer. `false` if it was not alive here.
-    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+    /// Ends the subscription `id` at the client's asking, through the method `by`: `false` if
+    /// it is not alive here, or is another method's to end. Whatever it queued and was not yet
+    /// taken is dropped in every case, so no item of it follows the answer (a subscription
+    /// that ended by itself may still have had items waiting).
+    pub fn unsubscribe(&self, id: SubscriptionId, by: &str) -> bool {
         let mut inner = self.lock();
-        let Some(live) = inner.live.remove(&id) else {
+        let ends = inner
+            .live
+            .get(&id)
+            .is_some_and(|live| live.unsubscribe == by);
+        let live = if ends { inner.live.remove(&id) } else { None };
+        if ends || !inner.live.contains_key(&id) {
+            let before = inner.queue.len();
+            inner.queue.retain(|note| note.id != id);
+            if inner.queue.len() != before {
+                inner.bytes = inner.queue.iter().map(Note::len).sum();
+            }
+        }
+        let Some(live) = live else {
             return false;
         };
-        let before = inner.queue.len();
-        inner.queue.retain(|note| note.id != id);
-        if inner.queue.len() != before {
-            inner.bytes = inner.queue.iter().map(Note::len).sum();
-        }
         let waiting = std::mem::take(&mut inner.waiting);
         drop(inner);
         live.wake();
@@ -276,7 +291,11 @@ impl Outbox {
     }
 
     /// Starts a subscription whose notifications are named `notification`.
-    pub(crate) fn open(&self, notification: &str) -> Result<(SubscriptionId, Arc<[u8]>), Refused> {
+    pub(crate) fn open(
+        &self,
+        notification: &str,
+        unsubscribe: Cow<'static, str>,
+    ) -> Result<(SubscriptionId, Arc<[u8]>), Refused> {
         let mut inner = self.lock();
         if inner.closed {
             return Err(Refused::Closed);
@@ -285,7 +304,15 @@ impl Outbox {
             return Err(Refused::TooMany(self.0.limits.max_subscriptions));
         }
         let id = SubscriptionId::fresh();
-        inner.live.insert(id, Live::default());
+        inner.live.insert(
+            id,
+            Live {
+                unsubscribe,
+                started: false,
+                driver: None,
+                watchers: Vec::new(),
+            },
+        );
         drop(inner);
         let mut head = Vec::with_capacity(80 + notification.len());
         head.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
@@ -322,6 +349,7 @@ impl Outbox {
         if let Some(task) = task {
             let waker = task.waker();
             if driver {
+                live.started = true;
                 if !live.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
                     live.driver = Some(waker.clone());
                 }
@@ -333,7 +361,9 @@ impl Outbox {
     }
 
     /// Queues a notification of `id` if there is room; without room, registers `task` (if
-    /// any) to be woken when there is, and hands the item back.
+    /// any) to be woken when there is, and hands the item back. A broadcast's item (`shared`)
+    /// may take the queue to twice its bounds: a burst of broadcasts beside a subscription that
+    /// keeps the queue full is no reason to drop a connection that reads.
     pub(crate) fn push(
         &self,
         id: SubscriptionId,
@@ -349,16 +379,27 @@ impl Outbox {
             ));
         }
         let mut inner = self.lock();
-        if !inner.live.contains_key(&id) {
-            return Err((SendError::closed(), item));
+        match inner.live.get(&id) {
+            None => return Err((SendError::closed(), item)),
+            Some(live) if !live.started => return Err((SendError::not_started(), item)),
+            Some(_) => {}
         }
         let limits = &self.0.limits;
+        let scale = if matches!(item, Item::Shared(_)) {
+            2
+        } else {
+            1
+        };
         let room = inner.queue.is_empty()
-            || (inner.queue.len() < limits.max_queued
-                && inner.bytes.saturating_add(len) <= limits.max_queued_bytes);
+            || (inner.queue.len() < limits.max_queued.saturating_mul(scale)
+                && inner.bytes.saturating_add(len)
+                    <= limits.max_queued_bytes.saturating_mul(scale));
         if !room {
             if let Some(task) = task {
-                inner.waiting.push(task.waker().clone());
+                let waker = task.waker();
+                if !inner.waiting.iter().any(|w| w.will_wake(waker)) {
+                    inner.waiting.push(waker.clone());
+                }
             }
             return Err((SendError::full(), item));
         }
@@ -374,6 +415,15 @@ impl Outbox {
             writer.wake();
         }
         Ok(())
+    }
+
+    /// Gives back the memory of a burst, once it is written: the transport calls it now and
+    /// then (`rpc-hyper`: at each ping interval).
+    pub fn shrink(&self) {
+        let mut inner = self.lock();
+        if inner.queue.is_empty() && inner.queue.capacity() > 64 {
+            inner.queue = VecDeque::new();
+        }
     }
 
     /// A broadcast found no room: the connection is to be closed by its transport.

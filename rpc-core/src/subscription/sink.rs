@@ -200,6 +200,7 @@ pub struct SendError(Why);
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Why {
     Closed,
+    NotStarted,
     Full,
     TooLarge { len: usize, limit: usize },
     Invalid(String),
@@ -208,6 +209,10 @@ enum Why {
 impl SendError {
     pub(crate) fn closed() -> Self {
         Self(Why::Closed)
+    }
+
+    pub(crate) fn not_started() -> Self {
+        Self(Why::NotStarted)
     }
 
     pub(crate) fn full() -> Self {
@@ -221,6 +226,13 @@ impl SendError {
     /// The subscription has ended: stop sending.
     pub fn is_closed(&self) -> bool {
         self.0 == Why::Closed
+    }
+
+    /// The subscription has not started: its subscribe call is not answered yet, and nothing
+    /// may go before the id. (Only a hand-built subscription can send that early: the
+    /// attribute's runs once the answer is written.)
+    pub fn is_not_started(&self) -> bool {
+        self.0 == Why::NotStarted
     }
 
     /// The queue is full (only from `try_send`).
@@ -243,6 +255,7 @@ impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Why::Closed => f.write_str("the subscription has ended"),
+            Why::NotStarted => f.write_str("the subscription's id is not answered yet"),
             Why::Full => f.write_str("the connection's queue is full"),
             Why::TooLarge { len, limit } => write!(
                 f,

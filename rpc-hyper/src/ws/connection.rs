@@ -53,14 +53,20 @@ pub(crate) async fn run<S, IO>(
         .write_buffer_size(WRITE_OUT_AT)
         .max_write_buffer_size(usize::MAX);
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(limits)).await;
-    let outbox = Outbox::new(config.outbox.max_message_len(config.max_message_size));
-    let cx = head.context().with_outbox(&outbox);
+    // An outbox only for a router with subscriptions: plain calls need none.
+    let outbox = router
+        .has_subscriptions()
+        .then(|| Outbox::new(config.outbox.max_message_len(config.max_message_size)));
+    let cx = match &outbox {
+        Some(outbox) => head.context().with_outbox(outbox),
+        None => head.context(),
+    };
     let router = &*router;
     // The async calls running; made at the first, since an empty set costs a future's size.
     let mut in_flight = None;
     // The subscriptions started here run on the connection's task, like its calls, and
-    // borrow the router and the context as they do.
-    let mut subscriptions = FuturesUnordered::new();
+    // borrow the router and the context as they do. Made at the first.
+    let mut subscriptions: Option<FuturesUnordered<Subscription<'_>>> = None;
     // Notifications taken from the outbox, and the buffer each is framed in (reused).
     let mut notes: Vec<Note> = Vec::new();
     let mut frame = BytesMut::new();
@@ -101,10 +107,17 @@ pub(crate) async fn run<S, IO>(
                 // Draining: answer what is in flight, read nothing more. Subscriptions end
                 // at once: an endless one must not hold the drain.
                 draining = true;
-                outbox.close();
-                subscriptions.clear();
+                if let Some(outbox) = &outbox {
+                    outbox.close();
+                }
+                subscriptions = None;
             }
             _ = tick.tick(), if !draining => {
+                // Give back what a burst took, once it is written.
+                if let Some(outbox) = &outbox {
+                    outbox.shrink();
+                }
+                shrink(&mut notes, &mut frame);
                 if std::mem::take(&mut heard) || running(&in_flight) > 0 {
                     pinged = false;
                 } else if pinged {
@@ -120,7 +133,7 @@ pub(crate) async fn run<S, IO>(
                     }
                 }
             }
-            taken = std::future::poll_fn(|task| outbox.poll_take(task, &mut notes)) => {
+            taken = take(outbox.as_ref(), &mut notes), if outbox.is_some() => {
                 if taken == Taken::Lagged {
                     break Some(too_slow("a subscription's queue overflowed"));
                 }
@@ -128,13 +141,13 @@ pub(crate) async fn run<S, IO>(
                     break stop.frame();
                 }
             }
-            Some(()) = subscriptions.next(), if !subscriptions.is_empty() => {}
+            Some(()) = next_answer(&mut subscriptions), if running(&subscriptions) > 0 => {}
             Some((len, response, started)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
                 in_flight_bytes = in_flight_bytes.saturating_sub(len);
                 if let Err(stop) = send(&mut ws, &mut frame, response, deadline).await {
                     break stop.frame();
                 }
-                subscriptions.extend(started);
+                drive(&mut subscriptions, started);
             }
             message = ws.next(), if reading => {
                 // The messages that are here already are handled together, and their answers
@@ -179,11 +192,12 @@ pub(crate) async fn run<S, IO>(
                         None => break None,
                     }
                 };
-                let flushed = tokio::time::timeout(deadline, ws.flush()).await;
-                subscriptions.extend(started_now.drain(..));
                 if let Some(stop) = stop {
+                    // Closing: a write that stalled is not waited for a second time.
                     break stop;
                 }
+                let flushed = tokio::time::timeout(deadline, ws.flush()).await;
+                drive(&mut subscriptions, started_now.drain(..));
                 if let Err(stop) = outcome(flushed) {
                     break stop.frame();
                 }
@@ -192,7 +206,9 @@ pub(crate) async fn run<S, IO>(
         }
     };
     // The subscriptions end with the connection; sinks held elsewhere see it closed.
-    outbox.close();
+    if let Some(outbox) = &outbox {
+        outbox.close();
+    }
     drop(subscriptions);
     if let Some(frame) = ending {
         // Close gently: after the close frame, what the client still sends is read and
@@ -238,6 +254,37 @@ async fn answer_later<'r, S: Send + Sync + 'static>(
         },
     };
     (len, handled.response, handled.subscriptions)
+}
+
+/// Drives `started` from now on, with the connection's other subscriptions.
+fn drive<'r>(
+    subscriptions: &mut Option<FuturesUnordered<Subscription<'r>>>,
+    started: impl IntoIterator<Item = Subscription<'r>>,
+) {
+    let mut started = started.into_iter().peekable();
+    if started.peek().is_some() {
+        subscriptions
+            .get_or_insert_with(FuturesUnordered::new)
+            .extend(started);
+    }
+}
+
+/// What the outbox has to write; never, without one.
+async fn take(outbox: Option<&Outbox>, notes: &mut Vec<Note>) -> Taken {
+    match outbox {
+        Some(outbox) => std::future::poll_fn(|task| outbox.poll_take(task, notes)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Gives back the memory of a burst: the list of notes taken and the frame buffer.
+fn shrink(notes: &mut Vec<Note>, frame: &mut BytesMut) {
+    if notes.is_empty() && notes.capacity() > 64 {
+        *notes = Vec::new();
+    }
+    if frame.is_empty() && frame.capacity() > 64 * 1024 {
+        *frame = BytesMut::new();
+    }
 }
 
 /// How many async calls are running.

@@ -13,6 +13,16 @@ async fn two(name: Cow<'_, str>, a: Sink<u64>, b: Sink<u64>) {
     let _ = (name, a, b);
 }
 
+/// A type that borrows.
+#[derive(serde::Deserialize)]
+pub struct Name<'a>(&'a str);
+
+// Borrowed through a lifetime of its own.
+#[rpc_subscription]
+async fn borrowed(name: Name<'_>, sink: Sink<u64>) {
+    let _ = (name.0, sink);
+}
+
 // A sink in a plain method.
 #[rpc_method]
 fn method(sink: Sink<u64>) {
