@@ -172,7 +172,8 @@ async fn calls(addr: &str, pid: u32, conns: usize, in_flight: usize, secs: u64) 
                     })
                     .await
                 else {
-                    panic!("the server closed a connection");
+                    eprintln!("warning: the server closed a connection; it counts no more");
+                    return;
                 };
                 answered.fetch_add(n, Ordering::Relaxed);
                 stream.write_all(&burst[..n as usize * one]).await.unwrap();
