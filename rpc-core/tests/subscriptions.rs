@@ -814,3 +814,43 @@ fn a_broadcast_burst_beside_a_full_queue_does_not_lag_a_connection_that_reads() 
         Poll::Ready(Taken::Lagged)
     );
 }
+
+#[test]
+fn the_queue_is_bounded_in_bytes_too() {
+    let outbox = Outbox::new(OutboxLimits::default().max_queued(1_000, 1_100));
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = std::sync::Arc::clone(&kept);
+    let mut router = Router::new();
+    router
+        .register(Method::new_subscription(
+            "sub",
+            "note",
+            "unsub",
+            move |_: &(), _: &Context<'_>, _, raw| {
+                *keep.lock().unwrap() = Some(Sink::<String>::from_raw(raw.clone()));
+                Ok(Box::pin(async move { raw.closed().await }))
+            },
+        ))
+        .unwrap();
+    let cx = Context::new().with_outbox(&outbox);
+    let mut subs = Vec::new();
+    call(
+        &router,
+        &cx,
+        r#"{"jsonrpc":"2.0","method":"sub","id":1}"#,
+        &mut subs,
+    );
+    drive(&mut subs);
+    let sink = kept.lock().unwrap().take().unwrap();
+    // Each notification is 207 bytes: five fit in 1,100, the sixth waits.
+    let item = "x".repeat(100);
+    for _ in 0..5 {
+        sink.try_send(item.clone()).unwrap();
+    }
+    assert!(sink.try_send(item.clone()).unwrap_err().is_full());
+    assert_eq!(outbox.queued(), 5);
+    assert_eq!(take(&outbox).len(), 5);
+    // One larger than the whole bound still goes, alone, into an empty queue.
+    sink.try_send("y".repeat(2_000)).unwrap();
+    assert!(sink.try_send(item).unwrap_err().is_full());
+}

@@ -499,3 +499,37 @@ async fn broadcasts_beside_a_countdown_that_fills_the_queue_reach_a_client_that_
         }
     }
 }
+
+#[tokio::test]
+async fn a_subscription_started_by_a_message_that_times_out_is_ended_with_it() {
+    let server = TestServer::start(|e| e.request_timeout(Duration::from_millis(200)), |s| s).await;
+    let mut ws = open(&server, &[]).await.unwrap();
+    let answer = call(
+        &mut ws,
+        r#"[{"jsonrpc":"2.0","method":"subscribe_news","id":1},{"jsonrpc":"2.0","method":"slow","params":[5000],"id":2}]"#,
+    )
+    .await;
+    let items = answer.as_array().unwrap();
+    assert!(
+        items.iter().all(|item| item["error"]["code"] == -32000),
+        "{answer}"
+    );
+    assert_eq!(
+        server.router.state().news.subscribers(),
+        0,
+        "nothing was left attached"
+    );
+    let reply = post(
+        &http1(),
+        &server.url("/"),
+        r#"{"jsonrpc":"2.0","method":"publish","params":["x"],"id":1}"#,
+    )
+    .await;
+    assert_eq!(reply.json()["result"], 0);
+    let answer = call(
+        &mut ws,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":3}"#,
+    )
+    .await;
+    assert_eq!(answer["result"], 5, "and no stray notification before it");
+}
