@@ -301,3 +301,281 @@ async fn batch_answers_with_wrong_and_duplicate_ids_fail_only_their_entries() {
     assert!(replies.get(&never).unwrap_err().is_protocol());
     server.abort();
 }
+
+#[cfg(feature = "ws")]
+mod websocket {
+    use super::*;
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    fn ws_url(server: &TestServer) -> String {
+        format!("ws://{}/", server.addr)
+    }
+
+    #[tokio::test]
+    async fn calls_batches_and_notifications_over_one_connection() {
+        let server = TestServer::default().await;
+        let client = Client::builder(&ws_url(&server)).build().unwrap();
+        assert_eq!(client.call(common::add::call(2, 3)).await.unwrap(), 5);
+        assert_eq!(
+            client
+                .request::<i64>("add", json!({"a": 1, "b": 1}))
+                .await
+                .unwrap(),
+            2
+        );
+        client.notify("add", (1, 2)).await.unwrap();
+        let err = client.request::<i64>("nope", ()).await.unwrap_err();
+        assert_eq!(err.rpc().unwrap().code(), -32601);
+        let mut batch = client.batch();
+        let sum = batch.call(common::add::call(2, 3)).unwrap();
+        let overflow = batch.call(common::add::call(i64::MAX, 1)).unwrap();
+        let replies = batch.send().await.unwrap();
+        assert_eq!(replies.get(&sum).unwrap(), 5);
+        assert_eq!(
+            replies.get(&overflow).unwrap_err().rpc().unwrap().code(),
+            -32602
+        );
+
+        // Many in flight at once, answered out of order, each to its caller.
+        let calls = (0..200).map(|n| {
+            let client = client.clone();
+            async move {
+                if n % 10 == 0 {
+                    let done: String = client.call(common::slow::call(20)).await.unwrap();
+                    assert_eq!(done, "done");
+                } else {
+                    assert_eq!(client.call(common::add::call(n, n)).await.unwrap(), 2 * n);
+                }
+            }
+        });
+        futures_util::future::join_all(calls).await;
+        assert_eq!(
+            *client.connections().borrow(),
+            1,
+            "one connection carried them all"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_subscription_is_a_stream_and_dropping_it_unsubscribes() {
+        let server = TestServer::default().await;
+        let client = Client::builder(&ws_url(&server)).build().unwrap();
+        let mut countdown = client
+            .subscribe(common::countdown::subscribe(3, 0))
+            .await
+            .unwrap();
+        assert!(countdown.id().starts_with("\"0x"));
+        for n in (0..=3).rev() {
+            assert_eq!(countdown.next().await.unwrap().unwrap(), n);
+        }
+        let news = client.subscribe(common::news::subscribe()).await.unwrap();
+        assert_eq!(server.router.state().news.subscribers(), 1);
+        let mut news = news.take(2);
+        let http = Client::builder(&server.url("/")).build().unwrap();
+        assert_eq!(
+            http.call(common::publish::call("a".into())).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            http.call(common::publish::call("b".into())).await.unwrap(),
+            1
+        );
+        assert_eq!(news.next().await.unwrap().unwrap(), "a");
+        assert_eq!(news.next().await.unwrap().unwrap(), "b");
+        drop(news);
+        let deadline = tokio::time::Instant::now() + STEP;
+        while server.router.state().news.subscribers() != 0 {
+            assert!(tokio::time::Instant::now() < deadline, "not unsubscribed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Over HTTP there is nothing to subscribe with.
+        assert!(http.subscribe(common::news::subscribe()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_lost_connection_fails_what_was_in_flight_ends_subscriptions_and_reconnects() {
+        let server = TestServer::default().await;
+        let addr = server.addr;
+        let client = Client::builder(&ws_url(&server)).build().unwrap();
+        let mut connections = client.connections();
+        let mut news = client.subscribe(common::news::subscribe()).await.unwrap();
+        let slow = tokio::spawn({
+            let client = client.clone();
+            async move { client.call(common::slow::call(300)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.stop().await.unwrap();
+        // A graceful shutdown answers the call in flight before it closes (a connection cut
+        // mid-call fails it: see the misbehaving server's test); the subscription ends with
+        // an error item, then ends.
+        let done = tokio::time::timeout(STEP, slow)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(done, "done");
+        let item = tokio::time::timeout(STEP, news.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(item.unwrap_err().is_closed());
+        assert!(news.next().await.is_none());
+        // A server comes back on the same address: the client reconnects by itself.
+        let again = TestServer::at(addr).await;
+        tokio::time::timeout(STEP, async {
+            while *connections.borrow_and_update() < 2 {
+                connections.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("reconnected");
+        assert_eq!(client.call(common::add::call(2, 3)).await.unwrap(), 5);
+        let mut news = client.subscribe(common::news::subscribe()).await.unwrap();
+        assert_eq!(again.router.state().news.subscribers(), 1);
+        let http = Client::builder(&again.url("/")).build().unwrap();
+        http.call(common::publish::call("back".into()))
+            .await
+            .unwrap();
+        assert_eq!(news.next().await.unwrap().unwrap(), "back");
+    }
+
+    /// A WebSocket server that answers each text frame with `answer(frame)`'s frames, and
+    /// closes after `close_after` frames (if set).
+    async fn misbehaving(
+        answer: fn(&str) -> Vec<String>,
+        close_after: Option<usize>,
+    ) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                        return;
+                    };
+                    let mut seen = 0;
+                    while let Some(Ok(Message::Text(text))) = ws.next().await {
+                        seen += 1;
+                        if close_after.is_some_and(|n| seen >= n) {
+                            return; // gone, without a close frame
+                        }
+                        for frame in answer(&text) {
+                            if futures_util::SinkExt::send(&mut ws, Message::text(frame))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, task)
+    }
+
+    /// The request's id, as text.
+    fn id_of(request: &str) -> String {
+        let value: serde_json::Value = serde_json::from_str(request).unwrap();
+        value["id"].to_string()
+    }
+
+    #[tokio::test]
+    async fn a_misbehaving_websocket_server_gets_the_documented_error_every_time() {
+        type Check = fn(&rpc_hyper::client::Error) -> bool;
+        let cases: [(fn(&str) -> Vec<String>, Check); 5] = [
+            // Garbage, then nothing: the call times out, the garbage is dropped.
+            (|_| vec!["garbage".into()], |e| e.is_timeout()),
+            // An answer for another id only: dropped; the call times out.
+            (
+                |_| vec![r#"{"jsonrpc":"2.0","result":1,"id":999}"#.into()],
+                |e| e.is_timeout(),
+            ),
+            // A notification for no subscription, then the right answer: the call succeeds.
+            (
+                |r| {
+                    vec![
+                    r#"{"jsonrpc":"2.0","method":"x","params":{"subscription":"0x1","result":1}}"#.into(),
+                    format!(r#"{{"jsonrpc":"2.0","result":3,"id":{}}}"#, id_of(r)),
+                ]
+                },
+                |_| false,
+            ),
+            // Two answers for the id: the first is taken, the second dropped.
+            (
+                |r| {
+                    vec![
+                        format!(r#"{{"jsonrpc":"2.0","result":3,"id":{}}}"#, id_of(r)),
+                        format!(r#"{{"jsonrpc":"2.0","result":4,"id":{}}}"#, id_of(r)),
+                    ]
+                },
+                |_| false,
+            ),
+            // A wrong protocol version for our id.
+            (
+                |r| {
+                    vec![format!(
+                        r#"{{"jsonrpc":"1.0","result":3,"id":{}}}"#,
+                        id_of(r)
+                    )]
+                },
+                |e| e.is_protocol(),
+            ),
+        ];
+        for (answer, expected) in cases {
+            let (url, server) = misbehaving(answer, None).await;
+            let client = Client::builder(&url)
+                .timeout(Duration::from_millis(300))
+                .build()
+                .unwrap();
+            for _ in 0..2 {
+                match client.request::<i64>("add", (1, 2)).await {
+                    Ok(sum) => assert_eq!(sum, 3),
+                    Err(err) => assert!(expected(&err), "{err:?}"),
+                }
+            }
+            server.abort();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_close_mid_batch_fails_the_batch_and_the_client_goes_on() {
+        let (url, server) = misbehaving(
+            |r| {
+                vec![format!(
+                    r#"{{"jsonrpc":"2.0","result":3,"id":{}}}"#,
+                    id_of(r)
+                )]
+            },
+            Some(2),
+        )
+        .await;
+        let client = Client::builder(&url)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        assert_eq!(client.request::<i64>("add", (1, 2)).await.unwrap(), 3);
+        let mut batch = client.batch();
+        let _a = batch.request::<i64>("add", (1, 2)).unwrap();
+        let _b = batch.request::<i64>("add", (1, 2)).unwrap();
+        let err = batch.send().await.unwrap_err();
+        assert!(err.is_closed(), "{err}");
+        // Reconnected, it is served again (the server closes every second frame).
+        let sum = tokio::time::timeout(STEP, async {
+            loop {
+                if let Ok(sum) = client.request::<i64>("add", (1, 2)).await {
+                    return sum;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(sum, 3);
+        server.abort();
+    }
+}

@@ -17,6 +17,8 @@ pub struct Batch<'c> {
     client: &'c Client,
     body: Vec<u8>,
     calls: usize,
+    /// The first call's id: over a WebSocket, the batch's answer is awaited under it.
+    first: Option<u64>,
 }
 
 /// Where a call's answer will be in the [`Replies`]; `R` is its result's type.
@@ -47,6 +49,7 @@ impl<'c> Batch<'c> {
             client,
             body: Vec::from(*b"["),
             calls: 0,
+            first: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl<'c> Batch<'c> {
         let id = self.client.next_id();
         self.push(method, &params, Some(id))?;
         self.calls += 1;
+        self.first.get_or_insert(id);
         Ok(Slot {
             id,
             result: PhantomData,
@@ -106,7 +110,7 @@ impl<'c> Batch<'c> {
             return Ok(replies); // nothing to send
         }
         self.body.push(b']');
-        let (status, body) = self.client.exchange(self.body).await?;
+        let (status, body) = self.client.exchange(self.first, self.body).await?;
         if !status.is_success() {
             return Err(super::status_error(status, &body));
         }

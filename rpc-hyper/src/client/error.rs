@@ -9,7 +9,7 @@ use rpc_core::ErrorObject;
 ///
 /// Ask it what happened with its predicates: the server's JSON-RPC error object
 /// ([`Error::rpc`]), an HTTP status without one ([`Error::status`]), the transport
-/// ([`Error::is_transport`]), the time limit ([`Error::is_timeout`]), a
+/// ([`Error::is_transport`], a WebSocket's loss: [`Error::is_closed`]), the time limit ([`Error::is_timeout`]), a
 /// result that does not decode into the type asked for ([`Error::is_decode`]), an answer too
 /// large ([`Error::is_too_large`]) or one that breaks the protocol ([`Error::is_protocol`]).
 ///
@@ -38,6 +38,9 @@ pub(crate) enum Kind {
     Status { status: StatusCode, body: String },
     /// Connecting, writing or reading failed.
     Transport(Box<dyn std::error::Error + Send + Sync>),
+    /// The connection closed before the answer came (a WebSocket).
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    Closed(String),
     /// No answer within the time limit.
     Timeout,
     /// The result is not the type asked for.
@@ -104,6 +107,12 @@ impl Error {
         matches!(&*self.0, Kind::Decode(_))
     }
 
+    /// Whether the WebSocket connection closed before the answer came (the call may or may
+    /// not have run), or a subscription ended with it.
+    pub fn is_closed(&self) -> bool {
+        matches!(&*self.0, Kind::Closed(_))
+    }
+
     /// Whether the answer was larger than the client takes.
     pub fn is_too_large(&self) -> bool {
         matches!(&*self.0, Kind::TooLarge(_))
@@ -133,6 +142,7 @@ impl fmt::Display for Error {
             Kind::Status { status, body } if body.is_empty() => write!(f, "HTTP {status}"),
             Kind::Status { status, body } => write!(f, "HTTP {status}: {body}"),
             Kind::Transport(err) => write!(f, "transport: {err}"),
+            Kind::Closed(why) => write!(f, "the connection closed: {why}"),
             Kind::Timeout => f.write_str("no answer within the time limit"),
             Kind::Decode(err) => write!(f, "the result is not of the type asked for: {err}"),
             Kind::TooLarge(limit) => write!(f, "the answer is larger than {limit} bytes"),

@@ -18,6 +18,10 @@
 mod batch;
 mod error;
 mod http;
+#[cfg(feature = "ws")]
+mod subscription;
+#[cfg(feature = "ws")]
+mod ws;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +36,8 @@ use serde_json::value::RawValue;
 pub use batch::{Batch, Replies, Slot};
 pub use error::Error;
 use error::Kind;
+#[cfg(feature = "ws")]
+pub use subscription::Subscription;
 
 /// How long a call may wait for its answer by default: 30 s.
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -59,9 +65,27 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Shared {
-    http: http::Transport,
+    transport: Transport,
     next_id: AtomicU64,
 }
+
+/// How requests travel. One per client, behind an `Arc`: its size does not matter.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+enum Transport {
+    Http(http::Transport),
+    #[cfg(feature = "ws")]
+    Ws(ws::Transport),
+}
+
+/// How many calls one WebSocket connection of the client carries at once by default: 64.
+#[cfg(feature = "ws")]
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
+/// How many failed attempts in a row the WebSocket client makes to reconnect, by default,
+/// before it gives up: 10 (with a backoff from 50 ms, doubling, up to 5 s).
+#[cfg(feature = "ws")]
+pub const DEFAULT_MAX_RECONNECTS: u32 = 10;
 
 /// Builds a [`Client`].
 #[derive(Debug)]
@@ -71,6 +95,10 @@ pub struct ClientBuilder {
     max_response_size: usize,
     headers: HeaderMap,
     http2: bool,
+    #[cfg(feature = "ws")]
+    max_in_flight: usize,
+    #[cfg(feature = "ws")]
+    max_reconnects: u32,
     error: Option<Error>,
 }
 
@@ -83,6 +111,10 @@ impl Client {
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             headers: HeaderMap::new(),
             http2: false,
+            #[cfg(feature = "ws")]
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            #[cfg(feature = "ws")]
+            max_reconnects: DEFAULT_MAX_RECONNECTS,
             error: None,
         }
     }
@@ -117,10 +149,14 @@ impl Client {
         rpc_core::write_request(&mut body, method, &params, Some(id))
             .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
         let trace = Trace::begin(method, Some(id));
-        let outcome = self.exchange(body).await.and_then(|(status, answer)| {
-            let raw = single_answer(status, &answer, id)?;
-            serde_json::from_str(raw.get()).map_err(|err| Error::new(Kind::Decode(err.to_string())))
-        });
+        let outcome = self
+            .exchange(Some(id), body)
+            .await
+            .and_then(|(status, answer)| {
+                let raw = single_answer(status, &answer, id)?;
+                serde_json::from_str(raw.get())
+                    .map_err(|err| Error::new(Kind::Decode(err.to_string())))
+            });
         trace.end(&outcome);
         outcome
     }
@@ -142,7 +178,7 @@ impl Client {
             .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
         let trace = Trace::begin(method, None);
         let outcome = self
-            .exchange(body)
+            .exchange(None, body)
             .await
             .and_then(|(status, answer)| nothing_due(status, &answer));
         trace.end(&outcome);
@@ -170,17 +206,108 @@ impl Client {
         self.shared.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Posts a body, within the time limit: the status and the answer's bytes.
+    /// Sends a body, within the time limit: the status (a WebSocket's is `200`) and the
+    /// answer's bytes. `answers` is the id whose answer is awaited (a batch's: any of its
+    /// calls'); with none, nothing is awaited over a WebSocket.
     pub(crate) async fn exchange(
         &self,
+        answers: Option<u64>,
         body: Vec<u8>,
     ) -> Result<(StatusCode, bytes::Bytes), Error> {
-        let exchange = self.shared.http.post(body);
+        let exchange = async {
+            match &self.shared.transport {
+                Transport::Http(http) => http.post(body).await,
+                #[cfg(feature = "ws")]
+                Transport::Ws(ws) => match answers {
+                    Some(id) => ws.call(id, body).await.map(|frame| (StatusCode::OK, frame)),
+                    None => ws
+                        .send(body)
+                        .map(|()| (StatusCode::OK, bytes::Bytes::new())),
+                },
+            }
+        };
+        #[cfg(not(feature = "ws"))]
+        let _ = answers;
         match self.timeout {
             None => exchange.await,
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
                 .unwrap_or_else(|_| Err(Error::new(Kind::Timeout))),
+        }
+    }
+
+    /// Opens a subscription over the WebSocket (`countdown::subscribe(5, 100)`, generated
+    /// beside `#[rpc_subscription] fn countdown`): a stream of its items, decoded as the
+    /// sink's item type. Dropping it unsubscribes. A lost connection ends it with an error
+    /// item ([`Error::is_closed`]); the client reconnects by itself, and
+    /// [`Client::connections`] says when, to subscribe again.
+    #[cfg(feature = "ws")]
+    pub async fn subscribe<P: Serialize, T: DeserializeOwned>(
+        &self,
+        subscription: rpc_core::TypedSubscription<P, T>,
+    ) -> Result<Subscription<T>, Error> {
+        let Transport::Ws(ws) = &self.shared.transport else {
+            return Err(Error::transport(
+                "subscriptions need a WebSocket: a ws:// URL",
+            ));
+        };
+        let id = self.next_id();
+        let mut body = Vec::with_capacity(128);
+        rpc_core::write_request(
+            &mut body,
+            subscription.subscribe_method(),
+            subscription.params(),
+            Some(id),
+        )
+        .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
+        let trace = Trace::begin(subscription.subscribe_method(), Some(id));
+        let exchange = ws.subscribe(id, body);
+        let (answer, routed) = match self.timeout {
+            None => exchange.await,
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or_else(|_| (Err(Error::new(Kind::Timeout)), None)),
+        };
+        let outcome = answer.and_then(|frame| {
+            let raw = single_answer(StatusCode::OK, &frame, id)?;
+            let (items, fell_behind) =
+                routed.ok_or_else(|| Error::protocol("a subscription without an id"))?;
+            Ok(Subscription::new(
+                self.clone(),
+                raw.get().into(),
+                subscription.unsubscribe_method().to_owned(),
+                items,
+                fell_behind,
+            ))
+        });
+        trace.end(&outcome);
+        outcome
+    }
+
+    /// The WebSocket client's connections so far: 1 once the first is made, one more for
+    /// each reconnection. Wait for a change to subscribe again after a loss.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rpc_hyper::Client) {
+    /// let mut connections = client.connections();
+    /// while connections.changed().await.is_ok() {
+    ///     // connected (again): subscribe to what was lost
+    /// }
+    /// # }
+    /// ```
+    #[cfg(feature = "ws")]
+    pub fn connections(&self) -> tokio::sync::watch::Receiver<u64> {
+        match &self.shared.transport {
+            Transport::Ws(ws) => ws.connections(),
+            Transport::Http(_) => tokio::sync::watch::Sender::new(0).subscribe(),
+        }
+    }
+
+    #[cfg(feature = "ws")]
+    pub(crate) fn ws(&self) -> Option<&ws::Transport> {
+        match &self.shared.transport {
+            Transport::Ws(ws) => Some(ws),
+            Transport::Http(_) => None,
         }
     }
 }
@@ -224,16 +351,57 @@ impl ClientBuilder {
         self
     }
 
-    /// The client. Nothing is connected yet: the first call connects.
+    /// Sets how many calls one WebSocket connection carries at once
+    /// ([`DEFAULT_MAX_IN_FLIGHT`] by default); more wait for a slot.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.max_in_flight = calls.max(1);
+        self
+    }
+
+    /// Sets how many failed attempts in a row the WebSocket client makes to reconnect before
+    /// it gives up ([`DEFAULT_MAX_RECONNECTS`] by default); calls then fail
+    /// ([`Error::is_closed`]).
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_reconnects(mut self, attempts: u32) -> Self {
+        self.max_reconnects = attempts;
+        self
+    }
+
+    /// The client. Over HTTP nothing is connected yet: the first call connects. A `ws://`
+    /// URL (the `ws` feature) starts connecting at once, on a task of the current tokio
+    /// runtime; calls made meanwhile wait for the connection.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let http =
-            http::Transport::new(&self.url, self.headers, self.max_response_size, self.http2)?;
+        let transport = if self.url.starts_with("ws://") {
+            #[cfg(feature = "ws")]
+            {
+                Transport::Ws(ws::Transport::start(ws::Settings {
+                    url: self.url,
+                    max_response_size: self.max_response_size,
+                    max_in_flight: self.max_in_flight,
+                    max_reconnects: self.max_reconnects,
+                }))
+            }
+            #[cfg(not(feature = "ws"))]
+            return Err(Error::transport(
+                "a ws:// URL needs rpc-hyper's `ws` feature",
+            ));
+        } else {
+            Transport::Http(http::Transport::new(
+                &self.url,
+                self.headers,
+                self.max_response_size,
+                self.http2,
+            )?)
+        };
         Ok(Client {
             shared: Arc::new(Shared {
-                http,
+                transport,
                 next_id: AtomicU64::new(1),
             }),
             timeout: self.timeout,

@@ -138,13 +138,13 @@ async fn eth(kind: Kind, sink: Sink<serde_json::Value>) {
 
 /// Every item `publish` sends.
 #[rpc_subscription]
-async fn news(flags: State<'_, Flags>, sink: Sink<String>) {
+pub async fn news(flags: State<'_, Flags>, sink: Sink<String>) {
     flags.news.attach(sink).await;
 }
 
 /// Sends `text` to every subscriber of `news`; answers how many got it.
 #[rpc_method]
-fn publish(flags: State<'_, Flags>, text: String) -> usize {
+pub fn publish(flags: State<'_, Flags>, text: String) -> usize {
     flags.news.send(&text).unwrap_or(0)
 }
 
@@ -188,6 +188,28 @@ impl TestServer {
         server: impl FnOnce(Serve<RpcService<Flags>>) -> Serve<RpcService<Flags>>,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::on(listener, endpoint, server)
+    }
+
+    /// The default server on `addr` (a port a stopped server used: tried for a while).
+    pub async fn at(addr: SocketAddr) -> Self {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            match TcpListener::bind(addr).await {
+                Ok(listener) => return Self::on(listener, |e| e, |s| s),
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(err) => panic!("cannot bind {addr} again: {err}"),
+            }
+        }
+    }
+
+    fn on(
+        listener: TcpListener,
+        endpoint: impl FnOnce(RpcService<Flags>) -> RpcService<Flags>,
+        server: impl FnOnce(Serve<RpcService<Flags>>) -> Serve<RpcService<Flags>>,
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let service = endpoint(RpcService::new(router()));
         let router = Arc::clone(service.router());

@@ -1,0 +1,126 @@
+//! A subscription as the client sees it: a stream of typed items.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use super::error::{Error, Kind};
+use super::ws::Item;
+use super::Client;
+
+/// The items of a subscription ([`Client::subscribe`]), decoded as `T`, as a `Stream` (or with
+/// [`Subscription::next`]).
+///
+/// - Dropping it unsubscribes.
+/// - A lost connection ends it with one error item ([`Error::is_closed`]).
+/// - An application that does not take its items (1,024 waiting) ends it with an error item
+///   ([`Error::is_protocol`]): it fell behind, and the client does not buffer without bound.
+/// - An item that does not decode as `T` is an error item ([`Error::is_decode`]); the
+///   subscription goes on.
+///
+/// The de-facto protocol has no notice for a subscription the server ended: such a
+/// subscription simply sends nothing more.
+pub struct Subscription<T> {
+    client: Client,
+    /// The id's JSON text, as the server gave it.
+    id: Box<str>,
+    unsubscribe: String,
+    items: mpsc::Receiver<Item>,
+    fell_behind: Arc<AtomicBool>,
+    done: bool,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Subscription<T> {
+    pub(super) fn new(
+        client: Client,
+        id: Box<str>,
+        unsubscribe: String,
+        items: mpsc::Receiver<Item>,
+        fell_behind: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            client,
+            id,
+            unsubscribe,
+            items,
+            fell_behind,
+            done: false,
+            item: PhantomData,
+        }
+    }
+
+    /// The subscription's id, as JSON text (`"0x…"`, or a number from some servers).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The next item, or `None` once it has ended.
+    pub async fn next(&mut self) -> Option<Result<T, Error>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl<T: DeserializeOwned> Stream for Subscription<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.items.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(raw))) => Poll::Ready(Some(
+                serde_json::from_str(raw.get())
+                    .map_err(|err| Error::new(Kind::Decode(err.to_string()))),
+            )),
+            Poll::Ready(Some(Err(err))) => {
+                self.done = true;
+                Poll::Ready(Some(Err(err)))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                if self.fell_behind.load(Ordering::Relaxed) {
+                    Poll::Ready(Some(Err(Error::protocol(
+                        "the subscription fell behind: 1,024 items were not taken",
+                    ))))
+                } else {
+                    Poll::Ready(None)
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for Subscription<T> {
+    fn drop(&mut self) {
+        let Some(ws) = self.client.ws() else { return };
+        ws.unroute(&self.id);
+        if self.done {
+            return;
+        }
+        // Unsubscribed without waiting: its answer is dropped when it comes.
+        let id = self.client.next_id();
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","method":{},"params":[{}],"id":{id}}}"#,
+            serde_json::to_string(&self.unsubscribe).unwrap_or_default(),
+            self.id
+        );
+        let _ = ws.send(frame.into_bytes());
+    }
+}
+
+impl<T> fmt::Debug for Subscription<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
