@@ -487,7 +487,8 @@ mod websocket {
     #[tokio::test]
     async fn a_misbehaving_websocket_server_gets_the_documented_error_every_time() {
         type Check = fn(&rpc_hyper::client::Error) -> bool;
-        let cases: [(fn(&str) -> Vec<String>, Check); 5] = [
+        type Answers = fn(&str) -> Vec<String>;
+        let cases: [(Answers, Check); 5] = [
             // Garbage, then nothing: the call times out, the garbage is dropped.
             (|_| vec!["garbage".into()], |e| e.is_timeout()),
             // An answer for another id only: dropped; the call times out.
