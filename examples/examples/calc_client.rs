@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use rpc_examples::calculator::{add, divide, multiply, subtract};
+use rpc_examples::calculator::{add, countdown, divide, multiply, results, subtract, IntervalMs};
 use rpc_hyper::client::{Client, Error};
 
 const USAGE: &str = "\
@@ -14,9 +14,15 @@ A client of the calculator: calls one method and prints its result, or its error
 (and exits 1).
 
 Usage: calc-client [--url URL] add|subtract|multiply|divide A B
+       calc-client [--url URL] watch
+       calc-client [--url URL] countdown FROM INTERVAL_MS
+
+  watch      prints every later calculation of any client, as the calculator pushes it
+  countdown  prints FROM, FROM-1, ..., 0, one every INTERVAL_MS, as the calculator pushes them
 
 Options:
-  --url URL   the calculator's JSON-RPC endpoint (default http://127.0.0.1:5000/rpc)
+  --url URL   the calculator's JSON-RPC endpoint (default http://127.0.0.1:5000/rpc; watch and
+              countdown use the same address over a WebSocket, ws://)
   -h, --help  print this help
 ";
 
@@ -37,6 +43,25 @@ async fn main() -> ExitCode {
             },
             _ => words.push(arg),
         }
+    }
+    match words.first().map(String::as_str) {
+        Some("watch") if words.len() == 1 => return watch(&url).await,
+        Some("countdown") => {
+            let (Some(Ok(from)), Some(Ok(interval)), 3) = (
+                words.get(1).map(|w| w.parse::<u64>()),
+                words.get(2).map(|w| w.parse::<u64>()),
+                words.len(),
+            ) else {
+                return usage_error(
+                    "countdown takes FROM and INTERVAL_MS, such as `countdown 5 100`",
+                );
+            };
+            let Some(interval) = IntervalMs::new(interval) else {
+                return usage_error("INTERVAL_MS is at most 60000");
+            };
+            return count_down(&url, from, interval).await;
+        }
+        _ => {}
     }
     let client = match Client::builder(&url).build() {
         Ok(client) => client,
@@ -68,6 +93,58 @@ async fn main() -> ExitCode {
         Err(err) => {
             match err.rpc() {
                 // The server's error object, as it sent it.
+                Some(error) => eprintln!("{}", serde_json::to_string(error).unwrap_or_default()),
+                None => eprintln!("calc-client: {err}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A WebSocket client of the same address.
+fn ws_client(url: &str) -> Result<Client, Error> {
+    Client::builder(&url.replacen("http://", "ws://", 1)).build()
+}
+
+/// Prints each calculation the calculator pushes, until interrupted or disconnected.
+async fn watch(url: &str) -> ExitCode {
+    let outcome = async {
+        let client = ws_client(url)?;
+        // Typed by the calculator's own `results` subscription: its items are `Computed`.
+        let mut results = client.subscribe(results::subscribe()).await?;
+        eprintln!("watching {url} (Ctrl-C to stop)");
+        while let Some(computed) = results.next().await {
+            println!("{}", serde_json::to_string(&computed?).unwrap_or_default());
+        }
+        Ok::<_, Error>(())
+    };
+    finish(outcome.await)
+}
+
+/// Prints a countdown the calculator pushes, to its end.
+async fn count_down(url: &str, from: u64, interval: IntervalMs) -> ExitCode {
+    let outcome = async {
+        let client = ws_client(url)?;
+        let mut numbers = client
+            .subscribe(countdown::subscribe(from, interval))
+            .await?;
+        while let Some(n) = numbers.next().await {
+            let n = n?;
+            println!("{n}");
+            if n == 0 {
+                break; // the calculator ends it after 0; nothing on the wire says so
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    finish(outcome.await)
+}
+
+fn finish(outcome: Result<(), Error>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            match err.rpc() {
                 Some(error) => eprintln!("{}", serde_json::to_string(error).unwrap_or_default()),
                 None => eprintln!("calc-client: {err}"),
             }

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::io;
 use std::task::{Context, Poll};
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use rpc_core::{rpc_method, rpc_subscription, Broadcast, ErrorObject, Router, Sink, State};
@@ -30,10 +31,10 @@ pub struct Calc {
 
 /// One successful calculation, as `subscribe_results` sends it: params by name, whichever
 /// shape the call used.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Computed {
     /// `add`, `subtract`, `multiply` or `divide`.
-    pub method: &'static str,
+    pub method: Cow<'static, str>,
     /// The first operand.
     pub a: i64,
     /// The second operand.
@@ -43,7 +44,7 @@ pub struct Computed {
 }
 
 /// A result: an integer, or `divide`'s float.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Number {
     /// From `add`, `subtract` and `multiply`.
@@ -56,7 +57,7 @@ impl Calc {
     /// Tells the watchers of `subscribe_results`; with none, it costs one atomic load.
     fn computed(&self, method: &'static str, a: i64, b: i64, result: Number) {
         let computed = Computed {
-            method,
+            method: Cow::Borrowed(method),
             a,
             b,
             result,
@@ -120,8 +121,15 @@ pub const MAX_INTERVAL_MS: u64 = 60_000;
 /// A countdown's pause between numbers, in milliseconds: at most [`MAX_INTERVAL_MS`], checked
 /// as the params are read, so that a call asking for more is answered "Invalid params" and
 /// starts nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct IntervalMs(u64);
+
+impl IntervalMs {
+    /// `millis`, if it is at most [`MAX_INTERVAL_MS`].
+    pub fn new(millis: u64) -> Option<Self> {
+        (millis <= MAX_INTERVAL_MS).then_some(Self(millis))
+    }
+}
 
 impl<'de> Deserialize<'de> for IntervalMs {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
