@@ -53,20 +53,34 @@ fn expand(
 ) -> proc_macro2::TokenStream {
     let errors = Errors::default();
     let options = attr::Options::parse(args, subscription, &errors);
-    let Ok(mut func) = syn::parse2::<syn::ItemFn>(input.clone()) else {
-        let attribute = if subscription {
-            "`#[rpc_subscription]` applies to a free `async fn` with a body"
-        } else {
-            "`#[rpc_method]` applies to a free `fn` or `async fn` with a body"
-        };
-        errors.push(syn::Error::new_spanned(&input, attribute));
-        let errors = errors.into_compile_errors();
-        return quote!(#input #errors);
+    let (mut func, declared) = match syn::parse2::<syn::ItemFn>(input.clone()) {
+        Ok(func) => (func, false),
+        // A declaration, without a body: it makes the client stub alone.
+        Err(_) => match syn::parse2::<syn::ForeignItemFn>(input.clone()) {
+            Ok(declaration) => {
+                let (attrs, vis, sig) = (&declaration.attrs, &declaration.vis, &declaration.sig);
+                (syn::parse_quote!(#(#attrs)* #vis #sig {}), true)
+            }
+            Err(_) => {
+                let attribute = if subscription {
+                    "`#[rpc_subscription]` applies to a free `async fn`, with a body or declared without one"
+                } else {
+                    "`#[rpc_method]` applies to a free `fn` or `async fn`, with a body or declared without one"
+                };
+                errors.push(syn::Error::new_spanned(&input, attribute));
+                let errors = errors.into_compile_errors();
+                return quote!(#input #errors);
+            }
+        },
     };
     let method = ast::Method::from_fn(&mut func, &errors);
     valid::check(&func, &method, subscription, &errors);
-    if errors.is_empty() {
+    if errors.is_empty() && declared {
+        expand::declaration(&func, &method, &options, subscription, &errors)
+    } else if errors.is_empty() {
         expand::generate(&func, &method, &options, subscription)
+    } else if declared {
+        errors.into_compile_errors()
     } else {
         // The function still compiles as written, so its callers see no cascade of errors.
         let errors = errors.into_compile_errors();

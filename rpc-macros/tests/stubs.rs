@@ -105,3 +105,38 @@ fn a_subscription_stub_names_its_three_methods() {
         br#"{"jsonrpc":"2.0","method":"subscribe_countdown","params":{"from":5,"interval_ms":100},"id":2}"#
     );
 }
+
+/// A crate that only calls the service declares its methods, without bodies: only the stubs
+/// are generated, and nothing of the server is compiled.
+mod declared {
+    use rpc_core::{rpc_method, rpc_subscription, Sink};
+
+    /// Adds two integers.
+    #[rpc_method]
+    pub fn add(a: i64, b: i64) -> i64;
+
+    /// Divides, by name.
+    #[rpc_method(name = "math.divide")]
+    pub fn divide(#[rpc(rename = "dividend")] a: i64, b: Option<i64>) -> Result<f64, String>;
+
+    /// Counts down.
+    #[rpc_subscription]
+    pub async fn countdown(from: u64, interval_ms: u64, sink: Sink<u64>);
+}
+
+#[test]
+fn declarations_make_the_same_stubs_without_a_body() {
+    let call: TypedCall<_, i64> = declared::add::call(2, 3);
+    assert_eq!(
+        request(&call),
+        request(&add::call(2, 3)),
+        "the same request as the implemented method's stub"
+    );
+    let call: TypedCall<_, f64> = declared::divide::call(6, None);
+    assert_eq!(
+        request(&call),
+        r#"{"jsonrpc":"2.0","method":"math.divide","params":{"dividend":6},"id":1}"#
+    );
+    let sub: rpc_core::TypedSubscription<_, u64> = declared::countdown::subscribe(5, 10);
+    assert_eq!(sub.subscribe_method(), "subscribe_countdown");
+}
