@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn clients(server: &TestServer) -> Vec<Client> {
     let url = server.url("/");
+    #[cfg_attr(not(feature = "http2"), allow(unused_mut))]
     let mut clients = vec![Client::builder(&url).build().unwrap()];
     #[cfg(feature = "http2")]
     clients.push(
@@ -579,4 +580,78 @@ mod websocket {
         assert_eq!(sum, 3);
         server.abort();
     }
+}
+
+/// Records each span's name and fields, in order.
+#[derive(Clone, Default)]
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push_str(&format!(" {}={value}", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut line = span.metadata().name().to_owned();
+        span.record(&mut Fields(&mut line));
+        let mut seen = self.0.lock().unwrap();
+        seen.push(line);
+        tracing::span::Id::from_u64(seen.len() as u64)
+    }
+    fn record(&self, id: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut seen = self.0.lock().unwrap();
+        if let Some(line) = seen.get_mut(id.into_u64() as usize - 1) {
+            values.record(&mut Fields(line));
+        }
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn each_call_runs_in_a_span_with_its_method_id_duration_and_outcome() {
+    let server = TestServer::default().await;
+    let recorder = Recorder::default();
+    let client = Client::builder(&server.url("/")).build().unwrap();
+    {
+        let _guard = tracing::subscriber::set_default(recorder.clone());
+        assert_eq!(client.call(common::add::call(2, 3)).await.unwrap(), 5);
+        client.request::<i64>("nope", ()).await.unwrap_err();
+    }
+    let spans: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.starts_with("rpc_client_call"))
+        .cloned()
+        .collect();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    assert!(
+        spans[0].contains("method=add") && spans[0].contains("id=1"),
+        "{}",
+        spans[0]
+    );
+    assert!(
+        spans[0].contains("micros=") && spans[0].contains("outcome=ok"),
+        "{}",
+        spans[0]
+    );
+    assert!(
+        spans[1].contains("method=nope") && spans[1].contains("Method not found"),
+        "{}",
+        spans[1]
+    );
 }
