@@ -655,3 +655,42 @@ async fn each_call_runs_in_a_span_with_its_method_id_duration_and_outcome() {
         spans[1]
     );
 }
+
+#[tokio::test]
+async fn headers_go_with_every_request_and_an_empty_200_answers_a_notification() {
+    let server = TestServer::default().await;
+    let client = Client::builder(&server.url("/"))
+        .header("x-request-id", "abc-123")
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let seen: serde_json::Value = client.request("context", ()).await.unwrap();
+        assert_eq!(seen["request_id"], "abc-123");
+    }
+    assert!(Client::builder("http://127.0.0.1:1/")
+        .header("bad header", "x")
+        .build()
+        .is_err());
+
+    let (url, quiet) = misbehaving(Answer::Whole("200 OK", "")).await;
+    Client::builder(&url)
+        .build()
+        .unwrap()
+        .notify("add", (1, 2))
+        .await
+        .unwrap();
+    quiet.abort();
+    let (url, refusing) = misbehaving(Answer::Whole(
+        "200 OK",
+        r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#,
+    ))
+    .await;
+    let err = Client::builder(&url)
+        .build()
+        .unwrap()
+        .notify("add", (1, 2))
+        .await
+        .unwrap_err();
+    assert_eq!(err.rpc().unwrap().code(), -32600);
+    refusing.abort();
+}
