@@ -152,11 +152,7 @@ impl Client {
         let outcome = self
             .exchange(Some(id), body)
             .await
-            .and_then(|(status, answer)| {
-                let raw = single_answer(status, &answer, id)?;
-                serde_json::from_str(raw.get())
-                    .map_err(|err| Error::new(Kind::Decode(err.to_string())))
-            });
+            .and_then(|(status, answer)| decode_answer(status, &answer, id));
         trace.end(&outcome);
         outcome
     }
@@ -409,8 +405,19 @@ impl ClientBuilder {
     }
 }
 
-/// The result of the answer to call `id`, or why there is none.
-fn single_answer(status: StatusCode, body: &[u8], id: u64) -> Result<Box<RawValue>, Error> {
+/// The result of the answer to call `id`, decoded as `R` straight from the answer's bytes.
+fn decode_answer<R: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+    id: u64,
+) -> Result<R, Error> {
+    let raw = single_answer(status, body, id)?;
+    serde_json::from_str(raw.get()).map_err(|err| Error::new(Kind::Decode(err.to_string())))
+}
+
+/// The result of the answer to call `id`, as JSON text borrowed from the answer, or why there
+/// is none.
+fn single_answer(status: StatusCode, body: &[u8], id: u64) -> Result<&RawValue, Error> {
     if !status.is_success() {
         return Err(status_error(status, body));
     }
@@ -434,7 +441,7 @@ fn single_answer(status: StatusCode, body: &[u8], id: u64) -> Result<Box<RawValu
             error,
             status: None,
         })),
-        Ok(result) => Ok(result.to_owned()),
+        Ok(result) => Ok(result),
     }
 }
 
