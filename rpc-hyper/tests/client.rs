@@ -694,3 +694,15 @@ async fn headers_go_with_every_request_and_an_empty_200_answers_a_notification()
     assert_eq!(err.rpc().unwrap().code(), -32600);
     refusing.abort();
 }
+
+#[tokio::test]
+async fn a_kept_connection_the_server_closed_meanwhile_is_replaced_unseen() {
+    let server =
+        TestServer::start(|e| e, |s| s.keep_alive_timeout(Duration::from_millis(100))).await;
+    let client = Client::builder(&server.url("/")).build().unwrap();
+    for _ in 0..3 {
+        assert_eq!(client.call(common::add::call(2, 3)).await.unwrap(), 5);
+        // Idle past the server's keep-alive timeout: it closes the connection.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
