@@ -224,12 +224,9 @@ impl Client {
         };
         #[cfg(not(feature = "ws"))]
         let _ = answers;
-        match self.timeout {
-            None => exchange.await,
-            Some(limit) => tokio::time::timeout(limit, exchange)
-                .await
-                .unwrap_or_else(|_| Err(Error::new(Kind::Timeout))),
-        }
+        within(self.timeout, exchange)
+            .await
+            .unwrap_or_else(|| Err(Error::new(Kind::Timeout)))
     }
 
     /// Opens a subscription over the WebSocket (`countdown::subscribe(5, 100)`, generated
@@ -258,12 +255,9 @@ impl Client {
         .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
         let trace = Trace::begin(subscription.subscribe_method(), Some(id));
         let exchange = ws.subscribe(id, body);
-        let (answer, routed) = match self.timeout {
-            None => exchange.await,
-            Some(limit) => tokio::time::timeout(limit, exchange)
-                .await
-                .unwrap_or_else(|_| (Err(Error::new(Kind::Timeout)), None)),
-        };
+        let (answer, routed) = within(self.timeout, exchange)
+            .await
+            .unwrap_or_else(|| (Err(Error::new(Kind::Timeout)), None));
         let outcome = answer.and_then(|frame| {
             let raw = single_answer(StatusCode::OK, &frame, id)?;
             let (items, fell_behind) =
@@ -479,6 +473,25 @@ fn status_error(status: StatusCode, body: &[u8]) -> Error {
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
     Error::new(Kind::Status { status, body: text })
+}
+
+/// Runs `work` within `limit`: `None` past it. The work is pinned where it is made and
+/// polled beside a timer, not moved into a wrapper: the exchange's future is large, and each
+/// move of it is a copy.
+async fn within<F: std::future::Future>(limit: Option<Duration>, work: F) -> Option<F::Output> {
+    use std::future::Future as _;
+    let mut work = std::pin::pin!(work);
+    let Some(limit) = limit else {
+        return Some(work.await);
+    };
+    let mut timer = std::pin::pin!(tokio::time::sleep(limit));
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(output) = work.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(output));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// One call's tracing, made only when a subscriber listens at debug level.
