@@ -706,3 +706,25 @@ async fn a_kept_connection_the_server_closed_meanwhile_is_replaced_unseen() {
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
 }
+
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn over_a_websocket_headers_go_with_the_upgrade_and_a_client_gives_up_in_the_end() {
+    let server = TestServer::default().await;
+    let client = Client::builder(&format!("ws://{}/", server.addr))
+        .header("x-request-id", "ws-1")
+        .build()
+        .unwrap();
+    let seen: serde_json::Value = client.request("context", ()).await.unwrap();
+    assert_eq!(seen["request_id"], "ws-1");
+
+    let nowhere = Client::builder("ws://127.0.0.1:1/")
+        .max_reconnects(1)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = nowhere.request::<i64>("add", (1, 2)).await.unwrap_err();
+    assert!(err.is_closed(), "{err}");
+    let err = nowhere.request::<i64>("add", (1, 2)).await.unwrap_err();
+    assert!(err.is_closed(), "{err}: calls after giving up fail at once");
+}

@@ -49,9 +49,10 @@ pub(crate) fn generate(
             let field = &p.ident;
             let wire_name = p.wire_name();
             if looks_optional(&p.ty) {
+                // The `Option` itself is serialized (its bound is the one checked), when set.
                 quote! {
-                    if let #rt::Some(value) = &self.#field {
-                        #rt::__stub::SerializeMap::serialize_entry(&mut map, #wire_name, value)?;
+                    if #rt::Option::is_some(&self.#field) {
+                        #rt::__stub::SerializeMap::serialize_entry(&mut map, #wire_name, &self.#field)?;
                     }
                 }
             } else {

@@ -140,3 +140,22 @@ fn declarations_make_the_same_stubs_without_a_body() {
     let sub: rpc_core::TypedSubscription<_, u64> = declared::countdown::subscribe(5, 10);
     assert_eq!(sub.subscribe_method(), "subscribe_countdown");
 }
+
+/// A filter the server reads but never writes: not `Serialize`.
+#[derive(serde::Deserialize)]
+struct Filter {
+    name: String,
+}
+
+/// A server method whose optional param cannot be serialized still compiles with the
+/// `client` feature on; only its stub could not be called.
+#[rpc_method]
+fn find(filter: Option<Filter>, #[rpc(rename = "max")] most: u32) -> usize {
+    filter.map_or(0, |f| f.name.len()).min(most as usize)
+}
+
+#[test]
+fn a_server_whose_param_types_are_not_serialize_still_compiles() {
+    let method = find::method::<()>();
+    assert_eq!(method.info().name, "find");
+}

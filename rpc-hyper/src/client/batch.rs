@@ -110,7 +110,10 @@ impl<'c> Batch<'c> {
             return Ok(replies); // nothing to send
         }
         self.body.push(b']');
-        let (status, body) = self.client.exchange(self.first, self.body).await?;
+        let trace = super::Trace::begin("(batch)", self.first);
+        let exchanged = self.client.exchange(self.first, self.body).await;
+        trace.end(&exchanged);
+        let (status, body) = exchanged?;
         if !status.is_success() {
             return Err(super::status_error(status, &body));
         }

@@ -118,7 +118,8 @@ impl Error {
         matches!(&*self.0, Kind::TooLarge(_))
     }
 
-    /// Whether the answer broke the protocol (not JSON, not a response, an unknown id).
+    /// Whether the answer broke the protocol (not JSON, not a response, an unknown id). Over a
+    /// WebSocket an answer for no call waiting is dropped (the call waits for its own).
     pub fn is_protocol(&self) -> bool {
         matches!(&*self.0, Kind::Protocol(_))
     }

@@ -254,7 +254,7 @@ impl Client {
         )
         .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
         let trace = Trace::begin(subscription.subscribe_method(), Some(id));
-        let exchange = ws.subscribe(id, body);
+        let exchange = ws.subscribe(id, body, subscription.unsubscribe_method());
         let (answer, routed) = within(self.timeout, exchange)
             .await
             .unwrap_or_else(|| (Err(Error::new(Kind::Timeout)), None));
@@ -310,15 +310,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the largest answer taken ([`DEFAULT_MAX_RESPONSE_SIZE`] by default); a larger one
-    /// fails the call ([`Error::is_too_large`]) without being read whole.
+    /// Sets the largest answer taken ([`DEFAULT_MAX_RESPONSE_SIZE`] by default). Over HTTP, a
+    /// larger one fails the call ([`Error::is_too_large`]) without being read whole; over a
+    /// WebSocket, a larger message breaks the connection, whose calls in flight fail
+    /// ([`Error::is_closed`]) before the client reconnects.
     #[must_use]
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response_size = bytes;
         self
     }
 
-    /// Adds a header sent with every request, such as `authorization: Bearer …`.
+    /// Adds a header sent with every request, such as `authorization: Bearer …` (over a
+    /// WebSocket, with the upgrade request).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
@@ -372,6 +375,7 @@ impl ClientBuilder {
             {
                 Transport::Ws(ws::Transport::start(ws::Settings {
                     url: self.url,
+                    headers: self.headers,
                     max_response_size: self.max_response_size,
                     max_in_flight: self.max_in_flight,
                     max_reconnects: self.max_reconnects,

@@ -35,6 +35,8 @@ pub struct Subscription<T> {
     items: mpsc::Receiver<Item>,
     fell_behind: Arc<AtomicBool>,
     done: bool,
+    /// Ended with its connection: there is nothing to unsubscribe from.
+    lost: bool,
     item: PhantomData<fn() -> T>,
 }
 
@@ -53,6 +55,7 @@ impl<T: DeserializeOwned> Subscription<T> {
             items,
             fell_behind,
             done: false,
+            lost: false,
             item: PhantomData,
         }
     }
@@ -83,6 +86,7 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             )),
             Poll::Ready(Some(Err(err))) => {
                 self.done = true;
+                self.lost = err.is_closed();
                 Poll::Ready(Some(Err(err)))
             }
             Poll::Ready(None) => {
@@ -103,7 +107,7 @@ impl<T> Drop for Subscription<T> {
     fn drop(&mut self) {
         let Some(ws) = self.client.ws() else { return };
         ws.unroute(&self.id);
-        if self.done {
+        if self.lost {
             return;
         }
         // Unsubscribed without waiting: its answer is dropped when it comes.

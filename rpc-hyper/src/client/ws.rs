@@ -27,7 +27,8 @@ pub(super) type Routed = (mpsc::Receiver<Item>, Arc<AtomicBool>);
 #[derive(Debug)]
 struct Waiter {
     answered: oneshot::Sender<(Answer, Option<Routed>)>,
-    subscribes: bool,
+    /// For a subscribe call: the method that ends it.
+    subscribes: Option<String>,
 }
 
 /// An item of a subscription, as JSON, or the error that ended it.
@@ -44,7 +45,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Sends frames over the connection the driver task keeps.
 #[derive(Debug)]
 pub(crate) struct Transport {
-    outgoing: mpsc::UnboundedSender<Vec<u8>>,
+    /// Frames to write, with the id of the call that waits for their answer, if any.
+    outgoing: mpsc::UnboundedSender<(Option<u64>, Vec<u8>)>,
     shared: Arc<Shared>,
     /// Bounds the calls in flight on the connection.
     in_flight: Arc<Semaphore>,
@@ -69,6 +71,8 @@ struct Route {
 /// The settings the transport needs.
 pub(super) struct Settings {
     pub(super) url: String,
+    /// Sent with the upgrade request.
+    pub(super) headers: http::HeaderMap,
     pub(super) max_response_size: usize,
     pub(super) max_in_flight: usize,
     pub(super) max_reconnects: u32,
@@ -94,20 +98,26 @@ impl Transport {
 
     /// Sends a call's frame and waits for the frame that answers `id`.
     pub(super) async fn call(&self, id: u64, frame: Vec<u8>) -> Answer {
-        self.exchange(id, frame, false).await.0
+        self.exchange(id, frame, None).await.0
     }
 
     /// Sends a subscribe call's frame and waits for its answer, and the route of its items
-    /// when it gave an id.
-    pub(super) async fn subscribe(&self, id: u64, frame: Vec<u8>) -> (Answer, Option<Routed>) {
-        self.exchange(id, frame, true).await
+    /// when it gave an id. Should the caller be gone when the answer comes, the subscription
+    /// is ended with `unsubscribe` at once.
+    pub(super) async fn subscribe(
+        &self,
+        id: u64,
+        frame: Vec<u8>,
+        unsubscribe: &str,
+    ) -> (Answer, Option<Routed>) {
+        self.exchange(id, frame, Some(unsubscribe.to_owned())).await
     }
 
     async fn exchange(
         &self,
         id: u64,
         frame: Vec<u8>,
-        subscribes: bool,
+        subscribes: Option<String>,
     ) -> (Answer, Option<Routed>) {
         let Ok(_slot) = self.in_flight.acquire().await else {
             return (Err(closed("the client is gone")), None);
@@ -122,7 +132,7 @@ impl Transport {
         );
         // Removed however the wait ends (a timeout drops this future).
         let _forget = Forget(&self.shared, id);
-        if self.outgoing.send(frame).is_err() {
+        if self.outgoing.send((Some(id), frame)).is_err() {
             return (Err(closed("the connection gave up reconnecting")), None);
         }
         answer
@@ -133,7 +143,7 @@ impl Transport {
     /// Sends a frame that awaits no answer.
     pub(super) fn send(&self, frame: Vec<u8>) -> Result<(), Error> {
         self.outgoing
-            .send(frame)
+            .send((None, frame))
             .map_err(|_| closed("the connection gave up reconnecting"))
     }
 
@@ -177,12 +187,19 @@ pub(super) fn closed(why: &str) -> Error {
     Error::new(Kind::Closed(why.to_owned()))
 }
 
+/// How long connecting, and writing a frame, may take before the connection counts as lost.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection that lasted less than this before it was lost counts as a failed attempt:
+/// a server that accepts and closes at once is not hammered.
+const SHORT_LIVED: Duration = Duration::from_secs(1);
+
 /// Keeps a connection: connects (again, with backoff, after a loss), writes what callers
 /// send, routes what comes. Ends when every handle to the client is gone, or after
 /// `max_reconnects` failed attempts in a row.
 async fn drive(
     settings: Settings,
-    mut commands: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut commands: mpsc::UnboundedReceiver<(Option<u64>, Vec<u8>)>,
     shared: Arc<Shared>,
 ) {
     let config = WebSocketConfig::default()
@@ -192,54 +209,111 @@ async fn drive(
     let mut failures = 0u32;
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let connected =
-            tokio_tungstenite::connect_async_with_config(&settings.url, Some(config), true).await;
-        let mut ws = match connected {
-            Ok((ws, _)) => ws,
-            Err(err) => {
-                failures += 1;
-                tracing::debug!(error = %err, failures, "the client could not connect");
-                if failures > settings.max_reconnects {
-                    fail_all(&shared, &format!("could not connect: {err}"));
-                    return;
+        if commands.is_closed() {
+            return; // every handle to the client is gone
+        }
+        let connected = match upgrade_request(&settings) {
+            Ok(request) => tokio::time::timeout(
+                IO_TIMEOUT,
+                tokio_tungstenite::connect_async_with_config(request, Some(config), true),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(tokio_tungstenite::tungstenite::Error::Io(
+                    std::io::ErrorKind::TimedOut.into(),
+                ))
+            })
+            .map(|(ws, _)| ws)
+            .map_err(|err| err.to_string()),
+            Err(err) => Err(err),
+        };
+        let lost = match connected {
+            Ok(mut ws) => {
+                shared.connected.send_modify(|count| *count += 1);
+                let since = std::time::Instant::now();
+                let lost = session(&mut ws, &mut commands, &shared).await;
+                let Some(lost) = lost else {
+                    return; // every handle to the client is gone
+                };
+                if since.elapsed() >= SHORT_LIVED {
+                    failures = 0;
+                    backoff = FIRST_BACKOFF;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                continue;
+                lost
             }
+            Err(err) => format!("could not connect: {err}"),
         };
-        failures = 0;
-        backoff = FIRST_BACKOFF;
-        shared.connected.send_modify(|count| *count += 1);
-        let lost = loop {
-            tokio::select! {
-                frame = commands.recv() => match frame {
-                    // Every handle to the client is gone.
-                    None => {
-                        let _ = ws.close(None).await;
-                        return;
-                    }
-                    Some(frame) => {
-                        let Ok(text) = String::from_utf8(frame) else { continue };
-                        if let Err(err) = ws.send(Message::text(text)).await {
-                            break err.to_string();
-                        }
-                    }
-                },
-                message = ws.next() => match message {
-                    Some(Ok(Message::Text(text))) => route(&shared, Bytes::from(text)),
-                    Some(Ok(Message::Binary(data))) => route(&shared, data),
-                    Some(Ok(Message::Close(frame))) => {
-                        break frame.map_or_else(|| "closed".to_owned(), |f| format!("closed: {} {}", u16::from(f.code), f.reason));
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(err)) => break err.to_string(),
-                    None => break "closed".to_owned(),
-                },
-            }
-        };
-        tracing::debug!(why = %lost, "the client's WebSocket was lost; reconnecting");
+        failures += 1;
+        tracing::debug!(why = %lost, failures, "the client's WebSocket is down");
+        if failures > settings.max_reconnects {
+            // No more calls are taken, then every waiting one fails: none is left waiting.
+            commands.close();
+            fail_all(&shared, &format!("gave up reconnecting: {lost}"));
+            return;
+        }
         fail_all(&shared, &lost);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// The upgrade request, with the client's headers.
+fn upgrade_request(settings: &Settings) -> Result<http::Request<()>, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = settings
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|err| err.to_string())?;
+    for (name, value) in &settings.headers {
+        if name != http::header::CONTENT_TYPE {
+            request.headers_mut().append(name, value.clone());
+        }
+    }
+    Ok(request)
+}
+
+/// Runs one connection: what it lost it to, or `None` when every handle to the client is gone.
+async fn session<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    commands: &mut mpsc::UnboundedReceiver<(Option<u64>, Vec<u8>)>,
+    shared: &Shared,
+) -> Option<String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        tokio::select! {
+            frame = commands.recv() => match frame {
+                None => {
+                    let _ = tokio::time::timeout(IO_TIMEOUT, ws.close(None)).await;
+                    return None;
+                }
+                Some((id, frame)) => {
+                    // A call whose caller has gone (failed with a lost connection, or past
+                    // its time) is not sent: it must not run after its caller was told.
+                    if id.is_some_and(|id| !lock(&shared.pending).contains_key(&id)) {
+                        continue;
+                    }
+                    let Ok(text) = String::from_utf8(frame) else { continue };
+                    match tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(text))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(err)) => return Some(err.to_string()),
+                        Err(_) => return Some("the server took no frame in time".to_owned()),
+                    }
+                }
+            },
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(text))) => route(shared, Bytes::from(text), ws).await,
+                Some(Ok(Message::Binary(data))) => route(shared, data, ws).await,
+                Some(Ok(Message::Close(frame))) => {
+                    return Some(frame.map_or_else(|| "closed".to_owned(), |f| format!("closed: {} {}", u16::from(f.code), f.reason)));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => return Some(err.to_string()),
+                None => return Some("closed".to_owned()),
+            },
+        }
     }
 }
 
@@ -276,7 +350,10 @@ struct Note<'a> {
 
 /// Sends a frame where it belongs: an answer to its caller (a batch's to whichever of its
 /// calls is waiting), a notification to its subscription. Anything else is dropped.
-fn route(shared: &Shared, frame: Bytes) {
+async fn route<S>(shared: &Shared, frame: Bytes, ws: &mut tokio_tungstenite::WebSocketStream<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let trimmed = frame.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
         // A batch's answer: it goes to the batch, waiting under one of its ids.
@@ -317,12 +394,20 @@ fn route(shared: &Shared, frame: Bytes) {
             };
             // A subscription's route is made before its caller hears the id: the items that
             // follow the answer in the same read are routed, not lost.
-            let routed = if waiter.subscribes {
-                incoming.result.map(|id| open_route(shared, id.get()))
-            } else {
-                None
-            };
-            let _ = waiter.answered.send((Ok(frame), routed));
+            let subscribed = waiter.subscribes.as_ref().zip(incoming.result);
+            let routed = subscribed.map(|(_, id)| open_route(shared, id.get()));
+            let unsubscribe = subscribed.map(|(method, id)| (method.clone(), id.get().to_owned()));
+            if waiter.answered.send((Ok(frame), routed)).is_err() {
+                // The caller has gone: its subscription is ended, not left pushing.
+                if let Some((method, id)) = unsubscribe {
+                    lock(&shared.subscriptions).remove(id.as_str());
+                    let body = format!(
+                        r#"{{"jsonrpc":"2.0","method":{},"params":[{id}]}}"#,
+                        serde_json::to_string(&method).unwrap_or_default()
+                    );
+                    let _ = tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(body))).await;
+                }
+            }
         }
         (None, Some(note)) => {
             let subscriptions = lock(&shared.subscriptions);
