@@ -1,7 +1,6 @@
 //! The services behind the examples, as library code so that tests can start them too.
 
 pub mod auth;
-pub mod calc_api;
 pub mod calculator;
 pub mod kv;
 pub mod layers;

@@ -1,9 +1,10 @@
-//! The call-only declarations of the calculator (`rpc_examples::calc_api`) against the
+//! The call-only declarations of the calculator (the `rpc-calc-api` crate) against the
 //! calculator itself: each declared stub builds the request the server's own stub builds, and
 //! works against the running calculator.
 
 use rpc_core::{write_request, TypedCall, TypedSubscription};
-use rpc_examples::{calc_api, calculator};
+use rpc_calc_api as calc_api;
+use rpc_examples::calculator;
 use serde::Serialize;
 
 fn request<P: Serialize, R>(call: &TypedCall<P, R>) -> Vec<u8> {

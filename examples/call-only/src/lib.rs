@@ -1,11 +1,17 @@
 //! The calculator's methods declared for a crate that only calls them: signatures without
 //! bodies, from which `#[rpc_method]` and `#[rpc_subscription]` make the client stubs alone
-//! (rpc-core's `client` feature). Such a crate compiles nothing of the server: not its
-//! functions, not its state, not its dependencies.
+//! (rpc-core's `client` feature). This crate compiles nothing of the server: it depends on
+//! `rpc-core` and `serde_json` only, not on the calculator, its state or its dependencies. A
+//! client sends the stubs with any client (`rpc-hyper`'s, with its `client` feature).
 //!
-//! The declarations repeat the server's signatures, so a test (`examples/tests/calc_api.rs`)
-//! checks that each stub here builds the very request the server's own stub builds: a
-//! declaration that drifts from the server fails it.
+//! The declarations repeat the server's signatures, so a test in the examples crate
+//! (`examples/tests/calc_api.rs`) checks that each stub here builds the very request the
+//! server's own stub builds: a declaration that drifts from the server fails it.
+//!
+//! ```
+//! let call = rpc_calc_api::add::call(2, 3);
+//! assert_eq!(call.method(), "add");
+//! ```
 
 use rpc_core::{rpc_method, rpc_subscription, Sink};
 
