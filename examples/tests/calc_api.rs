@@ -2,8 +2,8 @@
 //! calculator itself: each declared stub builds the request the server's own stub builds, and
 //! works against the running calculator.
 
-use rpc_core::{write_request, TypedCall, TypedSubscription};
 use rpc_calc_api as calc_api;
+use rpc_core::{write_request, TypedCall, TypedSubscription};
 use rpc_examples::calculator;
 use serde::Serialize;
 
