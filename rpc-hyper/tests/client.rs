@@ -359,6 +359,27 @@ mod websocket {
     }
 
     #[tokio::test]
+    async fn at_most_max_in_flight_calls_are_on_the_connection_at_once() {
+        let server = TestServer::default().await;
+        let client = Client::builder(&ws_url(&server))
+            .max_in_flight(2)
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let calls = (0..4).map(|_| {
+            let client = client.clone();
+            async move { client.call(common::slow::call(200)).await.unwrap() }
+        });
+        futures_util::future::join_all(calls).await;
+        // Two at a time: two rounds of 200 ms, never one.
+        assert!(
+            started.elapsed() >= Duration::from_millis(390),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
     async fn a_subscription_is_a_stream_and_dropping_it_unsubscribes() {
         let server = TestServer::default().await;
         let client = Client::builder(&ws_url(&server)).build().unwrap();
