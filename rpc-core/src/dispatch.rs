@@ -11,10 +11,10 @@ use crate::call::{panicked, too_large, CallTrace, Guarded};
 use crate::context::EMPTY;
 use crate::layer::Layered;
 use crate::method::Callback;
-use crate::params::Params;
+use crate::push::{refused, unsubscribe};
 use crate::request::{parse_body, Body, Entry};
-use crate::response::{write_end, write_error, write_json, write_result_start};
-use crate::subscription::{RawSink, Refused, Subscription, SubscriptionId};
+use crate::response::{write_end, write_error, write_result_start};
+use crate::subscription::{RawSink, Subscription};
 use crate::{Context, ErrorCode, ErrorObject, Id, NotSync, Router};
 
 /// The most buffer reserved for a batch's answer before it is written.
@@ -22,28 +22,13 @@ const MAX_UP_FRONT: usize = 64 * 1024;
 
 /// What to do with the calls of a body.
 #[derive(Clone, Copy)]
-enum Mode<'e, 'r> {
+pub(crate) enum Mode<'e, 'r> {
     /// Run them; a subscribe call is refused (the transport cannot push).
     Run,
     /// Run none; answer each call that has an id with this error.
     Reject(&'e ErrorObject),
     /// Run them; subscriptions start, into this list, for the transport to drive.
     Push(&'e Mutex<Vec<Subscription<'r>>>),
-}
-
-/// What handling a body over a connection that can push gives: the response, and the
-/// subscriptions its calls started.
-///
-/// The transport writes the response first, then drives the subscriptions (polls them until
-/// they end, on the connection's task or another): no item of a subscription can then come
-/// before the answer that gave its id.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Handled<'r> {
-    /// The response body, or `None` when none is due.
-    pub response: Option<Vec<u8>>,
-    /// The subscriptions started, to be driven once the response is written.
-    pub subscriptions: Vec<Subscription<'r>>,
 }
 
 /// How far handling one call got without waiting.
@@ -123,79 +108,6 @@ impl<S: Send + Sync + 'static> Router<S> {
             .then_some(out)
     }
 
-    /// Handles one request body for a transport that can push (a WebSocket): as
-    /// [`Router::handle_with`], and subscribe calls start subscriptions, returned for the
-    /// transport to drive once it has written the response. The context must carry the
-    /// connection's [`Outbox`](crate::Outbox) ([`Context::with_outbox`]), where the
-    /// subscriptions' notifications wait to be written; without one, subscribe calls are
-    /// answered as over plain HTTP.
-    ///
-    /// ```
-    /// use rpc_core::{rpc_subscription, Context, Note, Outbox, Router, Sink, Taken};
-    /// use std::task::{Context as TaskContext, Poll, Waker};
-    ///
-    /// /// Sends "hello", then ends.
-    /// #[rpc_subscription(notification = "greeting")]
-    /// async fn greet(sink: Sink<&'static str>) {
-    ///     let _ = sink.send("hello").await;
-    /// }
-    ///
-    /// let mut router = Router::new();
-    /// router.register(greet::method())?;
-    /// let outbox = Outbox::default();
-    /// let cx = Context::new().with_outbox(&outbox);
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let call = br#"{"jsonrpc":"2.0","method":"subscribe_greet","id":1}"#;
-    /// let handled = router.handle_push(call, &cx).await;
-    /// let answer = String::from_utf8(handled.response.unwrap()).unwrap();
-    /// assert!(answer.starts_with(r#"{"jsonrpc":"2.0","result":"0x"#));
-    ///
-    /// // The transport has written the answer: now it drives the subscription...
-    /// for subscription in handled.subscriptions {
-    ///     subscription.await;
-    /// }
-    /// // ...and writes out its notifications.
-    /// let mut notes: Vec<Note> = Vec::new();
-    /// let taken = outbox.poll_take(&mut TaskContext::from_waker(Waker::noop()), &mut notes);
-    /// assert_eq!(taken, Poll::Ready(Taken::Notes));
-    /// let text: Vec<u8> = notes[0].parts().concat();
-    /// let text = String::from_utf8(text).unwrap();
-    /// assert!(text.starts_with(r#"{"jsonrpc":"2.0","method":"greeting","params":{"subscription":"0x"#));
-    /// assert!(text.ends_with(r#"","result":"hello"}}"#));
-    /// # });
-    /// # Ok::<(), rpc_core::RegisterError>(())
-    /// ```
-    pub async fn handle_push<'r>(&'r self, body: &[u8], cx: &'r Context<'r>) -> Handled<'r> {
-        let started = Mutex::new(Vec::new());
-        let mut out = Vec::with_capacity(128);
-        let answered = self
-            .handle_into(body, &mut out, cx, Mode::Push(&started))
-            .await;
-        Handled {
-            response: answered.then_some(out),
-            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
-        }
-    }
-
-    /// [`Router::handle_push`] at once, without a future, for a router whose methods are all
-    /// sync ([`Router::is_sync`]; subscription methods count as sync: their calls answer at
-    /// once). With any async method registered, it runs nothing and returns [`NotSync`].
-    pub fn handle_sync_push<'r>(
-        &'r self,
-        body: &[u8],
-        cx: &'r Context<'r>,
-    ) -> Result<Handled<'r>, NotSync> {
-        if !self.is_sync() {
-            return Err(NotSync);
-        }
-        let started = Mutex::new(Vec::new());
-        let response = self.now(body, cx, Mode::Push(&started));
-        Ok(Handled {
-            response,
-            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
-        })
-    }
-
     /// Answers a body without running any of its calls: each call that has an id gets `error`
     /// (malformed bodies and invalid requests get their usual errors). This is the answer a
     /// transport sends when it gives up on a request, for instance at a time limit.
@@ -255,7 +167,12 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Handles a body that cannot wait (its calls are all sync, or none runs) on the spot.
-    fn now<'r>(&'r self, body: &[u8], cx: &'r Context<'r>, mode: Mode<'_, 'r>) -> Option<Vec<u8>> {
+    pub(crate) fn now<'r>(
+        &'r self,
+        body: &[u8],
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
+    ) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         let polled = {
             let handling = std::pin::pin!(self.handle_into(body, &mut out, cx, mode));
@@ -274,7 +191,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Appends the response to `out`; `false` when no response is due (and `out` is unchanged).
-    async fn handle_into<'a, 'r: 'a>(
+    pub(crate) async fn handle_into<'a, 'r: 'a>(
         &'r self,
         body: &'a [u8],
         out: &mut Vec<u8>,
@@ -557,34 +474,6 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
         }
     }
-}
-
-/// The error for a subscription that could not start.
-fn refused(refusal: Refused) -> ErrorObject {
-    match refusal {
-        Refused::TooMany(limit) => ErrorObject::server_error(
-            ErrorCode::TOO_MANY_SUBSCRIPTIONS.code(),
-            "Too many subscriptions",
-        )
-        .with_data(serde_json::json!({ "limit": limit })),
-        Refused::Closed => ErrorObject::internal_error(),
-    }
-}
-
-/// Ends a subscription of the caller's connection, named by its id (by position), if `by` is
-/// its unsubscribe method: `true`, or `false` for an id not alive there (over a transport
-/// that cannot push: none is) or another method's to end.
-fn unsubscribe(
-    cx: &Context<'_>,
-    by: &str,
-    params: Params<'_>,
-    out: &mut Vec<u8>,
-) -> Result<(), ErrorObject> {
-    let (id,): (Cow<'_, str>,) = params.parse()?;
-    let ended = SubscriptionId::parse(&id)
-        .zip(cx.outbox())
-        .is_some_and(|(id, outbox)| outbox.unsubscribe(id, by));
-    write_json(out, &ended)
 }
 
 /// Answers a call with `error` now, unless it is a notification.

@@ -1,0 +1,129 @@
+//! Handling requests for a transport that can push (a WebSocket): the subscriptions the
+//! calls start are handed to the transport with the response.
+
+use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
+
+use crate::dispatch::Mode;
+use crate::params::Params;
+use crate::response::write_json;
+use crate::subscription::{Refused, Subscription, SubscriptionId};
+use crate::{Context, ErrorCode, ErrorObject, NotSync, Router};
+
+/// What handling a body over a connection that can push gives: the response, and the
+/// subscriptions its calls started.
+///
+/// The transport writes the response first, then drives the subscriptions (polls them until
+/// they end, on the connection's task or another): no item of a subscription can then come
+/// before the answer that gave its id.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Handled<'r> {
+    /// The response body, or `None` when none is due.
+    pub response: Option<Vec<u8>>,
+    /// The subscriptions started, to be driven once the response is written.
+    pub subscriptions: Vec<Subscription<'r>>,
+}
+
+impl<S: Send + Sync + 'static> Router<S> {
+    /// Handles one request body for a transport that can push (a WebSocket): as
+    /// [`Router::handle_with`], and subscribe calls start subscriptions, returned for the
+    /// transport to drive once it has written the response. The context must carry the
+    /// connection's [`Outbox`](crate::Outbox) ([`Context::with_outbox`]), where the
+    /// subscriptions' notifications wait to be written; without one, subscribe calls are
+    /// answered as over plain HTTP.
+    ///
+    /// ```
+    /// use rpc_core::{rpc_subscription, Context, Note, Outbox, Router, Sink, Taken};
+    /// use std::task::{Context as TaskContext, Poll, Waker};
+    ///
+    /// /// Sends "hello", then ends.
+    /// #[rpc_subscription(notification = "greeting")]
+    /// async fn greet(sink: Sink<&'static str>) {
+    ///     let _ = sink.send("hello").await;
+    /// }
+    ///
+    /// let mut router = Router::new();
+    /// router.register(greet::method())?;
+    /// let outbox = Outbox::default();
+    /// let cx = Context::new().with_outbox(&outbox);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let call = br#"{"jsonrpc":"2.0","method":"subscribe_greet","id":1}"#;
+    /// let handled = router.handle_push(call, &cx).await;
+    /// let answer = String::from_utf8(handled.response.unwrap()).unwrap();
+    /// assert!(answer.starts_with(r#"{"jsonrpc":"2.0","result":"0x"#));
+    ///
+    /// // The transport has written the answer: now it drives the subscription...
+    /// for subscription in handled.subscriptions {
+    ///     subscription.await;
+    /// }
+    /// // ...and writes out its notifications.
+    /// let mut notes: Vec<Note> = Vec::new();
+    /// let taken = outbox.poll_take(&mut TaskContext::from_waker(Waker::noop()), &mut notes);
+    /// assert_eq!(taken, Poll::Ready(Taken::Notes));
+    /// let text: Vec<u8> = notes[0].parts().concat();
+    /// let text = String::from_utf8(text).unwrap();
+    /// assert!(text.starts_with(r#"{"jsonrpc":"2.0","method":"greeting","params":{"subscription":"0x"#));
+    /// assert!(text.ends_with(r#"","result":"hello"}}"#));
+    /// # });
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    pub async fn handle_push<'r>(&'r self, body: &[u8], cx: &'r Context<'r>) -> Handled<'r> {
+        let started = Mutex::new(Vec::new());
+        let mut out = Vec::with_capacity(128);
+        let answered = self
+            .handle_into(body, &mut out, cx, Mode::Push(&started))
+            .await;
+        Handled {
+            response: answered.then_some(out),
+            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    /// [`Router::handle_push`] at once, without a future, for a router whose methods are all
+    /// sync ([`Router::is_sync`]; subscription methods count as sync: their calls answer at
+    /// once). With any async method registered, it runs nothing and returns [`NotSync`].
+    pub fn handle_sync_push<'r>(
+        &'r self,
+        body: &[u8],
+        cx: &'r Context<'r>,
+    ) -> Result<Handled<'r>, NotSync> {
+        if !self.is_sync() {
+            return Err(NotSync);
+        }
+        let started = Mutex::new(Vec::new());
+        let response = self.now(body, cx, Mode::Push(&started));
+        Ok(Handled {
+            response,
+            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
+        })
+    }
+}
+
+/// The error for a subscription that could not start.
+pub(crate) fn refused(refusal: Refused) -> ErrorObject {
+    match refusal {
+        Refused::TooMany(limit) => ErrorObject::server_error(
+            ErrorCode::TOO_MANY_SUBSCRIPTIONS.code(),
+            "Too many subscriptions",
+        )
+        .with_data(serde_json::json!({ "limit": limit })),
+        Refused::Closed => ErrorObject::internal_error(),
+    }
+}
+
+/// Ends a subscription of the caller's connection, named by its id (by position), if `by` is
+/// its unsubscribe method: `true`, or `false` for an id not alive there (over a transport
+/// that cannot push: none is) or another method's to end.
+pub(crate) fn unsubscribe(
+    cx: &Context<'_>,
+    by: &str,
+    params: Params<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ErrorObject> {
+    let (id,): (Cow<'_, str>,) = params.parse()?;
+    let ended = SubscriptionId::parse(&id)
+        .zip(cx.outbox())
+        .is_some_and(|(id, outbox)| outbox.unsubscribe(id, by));
+    write_json(out, &ended)
+}
