@@ -351,8 +351,13 @@ fn is_cow_str(ty: &Type) -> bool {
 /// text, so that borrowed parameters (`Cow<'_, str>`, `&RawValue`) borrow from it. `Cow`
 /// written without its lifetime (`Cow<str>`) gets it too.
 fn with_lifetime(ty: &Type) -> Type {
-    struct NameLifetimes;
-    impl VisitMut for NameLifetimes {
+    named_lifetimes(ty, "'__de")
+}
+
+/// The type with every elided or `'_` lifetime named `name` (a `Cow` without one gets it too).
+pub(crate) fn named_lifetimes(ty: &Type, name: &str) -> Type {
+    struct NameLifetimes<'n>(&'n str);
+    impl VisitMut for NameLifetimes<'_> {
         fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
             if segment.ident == "Cow" {
                 if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
@@ -361,7 +366,7 @@ fn with_lifetime(ty: &Type) -> Type {
                         .iter()
                         .any(|arg| matches!(arg, syn::GenericArgument::Lifetime(_)));
                     if !has_lifetime {
-                        let lifetime = Lifetime::new("'__de", segment.ident.span());
+                        let lifetime = Lifetime::new(self.0, segment.ident.span());
                         args.args
                             .insert(0, syn::GenericArgument::Lifetime(lifetime));
                     }
@@ -371,122 +376,17 @@ fn with_lifetime(ty: &Type) -> Type {
         }
         fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
             if reference.lifetime.is_none() {
-                reference.lifetime = Some(Lifetime::new("'__de", reference.and_token.span));
+                reference.lifetime = Some(Lifetime::new(self.0, reference.and_token.span));
             }
             syn::visit_mut::visit_type_reference_mut(self, reference);
         }
         fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
             if lifetime.ident == "_" {
-                *lifetime = Lifetime::new("'__de", lifetime.span());
+                *lifetime = Lifetime::new(self.0, lifetime.span());
             }
         }
     }
     let mut ty = ty.clone();
-    NameLifetimes.visit_type_mut(&mut ty);
-    ty
-}
-
-/// A method declared without a body (`fn add(a: i64, b: i64) -> i64;`), for a crate that only
-/// calls it: the client stub alone, beside an empty type of the same name. The declaration's
-/// doc comment goes on the stub.
-pub(crate) fn declaration(
-    func: &ItemFn,
-    method: &Method,
-    options: &Options,
-    subscription: bool,
-    errors: &crate::Errors,
-) -> TokenStream {
-    #[cfg(feature = "client")]
-    {
-        let _ = errors;
-        let krate = options
-            .krate
-            .as_ref()
-            .map_or_else(|| quote!(::rpc_core), |path| quote!(#path));
-        let rt = quote!(#krate::__private);
-        let ident = &method.ident;
-        let vis = &func.vis;
-        let fn_name = {
-            let text = ident.to_string();
-            text.strip_prefix("r#").unwrap_or(&text).to_owned()
-        };
-        let named = |option: &Option<syn::LitStr>, default: String| {
-            option.as_ref().map_or(default, syn::LitStr::value)
-        };
-        let name = if subscription {
-            named(&options.name, format!("subscribe_{fn_name}"))
-        } else {
-            named(&options.name, fn_name.clone())
-        };
-        let names = subscription.then(|| {
-            (
-                named(&options.unsubscribe, format!("unsubscribe_{fn_name}")),
-                named(&options.notification, fn_name.clone()),
-            )
-        });
-        let names = names.as_ref().map(|(u, n)| (u.as_str(), n.as_str()));
-        let stubs = crate::stubs::generate(method, &rt, vis, &name, names);
-        let (items, functions) = (stubs.items, stubs.functions);
-        let doc = &method.doc;
-        let type_doc = format!("The JSON-RPC method `{name}`, declared for calling it.");
-        // The server-side parameters (the sink, `State`, `Ext`, the context) have no part in
-        // the stub; their types are named once all the same, so that the imports a
-        // declaration copied from the implementation are not left unused.
-        let named_types = method
-            .params
-            .iter()
-            .filter(|p| !matches!(p.kind, ParamKind::Wire { .. } | ParamKind::Whole))
-            .map(|p| {
-                let ty = with_static(&p.ty);
-                quote!(const _: ::core::marker::PhantomData<fn() -> #ty> = ::core::marker::PhantomData;)
-            });
-        quote! {
-            #(#named_types)*
-
-            #[doc = #type_doc]
-            #[doc = ""]
-            #[doc = #doc]
-            #[allow(non_camel_case_types, dead_code)]
-            #[derive(Debug)]
-            #vis enum #ident {}
-
-            #items
-
-            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_snake_case)]
-            impl #ident {
-                #functions
-            }
-        }
-    }
-    #[cfg(not(feature = "client"))]
-    {
-        let _ = (method, options, subscription, errors);
-        syn::Error::new_spanned(
-            &func.sig,
-            "a method declared without a body makes only a client stub: turn on rpc-core's `client` feature",
-        )
-        .to_compile_error()
-    }
-}
-
-/// The type with every elided or `'_` lifetime made `'static`, to name it outside a function.
-#[cfg(feature = "client")]
-fn with_static(ty: &Type) -> Type {
-    struct Static;
-    impl VisitMut for Static {
-        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
-            if reference.lifetime.is_none() {
-                reference.lifetime = Some(Lifetime::new("'static", reference.and_token.span));
-            }
-            syn::visit_mut::visit_type_reference_mut(self, reference);
-        }
-        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
-            if lifetime.ident == "_" {
-                *lifetime = Lifetime::new("'static", lifetime.span());
-            }
-        }
-    }
-    let mut ty = ty.clone();
-    Static.visit_type_mut(&mut ty);
+    NameLifetimes(name).visit_type_mut(&mut ty);
     ty
 }

@@ -8,6 +8,7 @@
 
 mod ast;
 mod attr;
+mod declare;
 mod expand;
 #[cfg(feature = "client")]
 mod stubs;
@@ -76,7 +77,7 @@ fn expand(
     let method = ast::Method::from_fn(&mut func, &errors);
     valid::check(&func, &method, subscription, &errors);
     if errors.is_empty() && declared {
-        expand::declaration(&func, &method, &options, subscription, &errors)
+        declare::declaration(&func, &method, &options, subscription, &errors)
     } else if errors.is_empty() {
         expand::generate(&func, &method, &options, subscription)
     } else if declared {

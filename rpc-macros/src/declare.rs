@@ -1,0 +1,96 @@
+//! A method declared without a body: its client stub alone (the `client` feature).
+
+use proc_macro2::TokenStream;
+#[cfg(feature = "client")]
+use quote::quote;
+use syn::ItemFn;
+
+use crate::ast::Method;
+#[cfg(feature = "client")]
+use crate::ast::ParamKind;
+use crate::attr::Options;
+#[cfg(feature = "client")]
+use crate::expand::named_lifetimes;
+
+/// A method declared without a body (`fn add(a: i64, b: i64) -> i64;`), for a crate that only
+/// calls it: the client stub alone, beside an empty type of the same name. The declaration's
+/// doc comment goes on the stub.
+pub(crate) fn declaration(
+    func: &ItemFn,
+    method: &Method,
+    options: &Options,
+    subscription: bool,
+    errors: &crate::Errors,
+) -> TokenStream {
+    #[cfg(feature = "client")]
+    {
+        let _ = errors;
+        let krate = options
+            .krate
+            .as_ref()
+            .map_or_else(|| quote!(::rpc_core), |path| quote!(#path));
+        let rt = quote!(#krate::__private);
+        let ident = &method.ident;
+        let vis = &func.vis;
+        let fn_name = {
+            let text = ident.to_string();
+            text.strip_prefix("r#").unwrap_or(&text).to_owned()
+        };
+        let named = |option: &Option<syn::LitStr>, default: String| {
+            option.as_ref().map_or(default, syn::LitStr::value)
+        };
+        let name = if subscription {
+            named(&options.name, format!("subscribe_{fn_name}"))
+        } else {
+            named(&options.name, fn_name.clone())
+        };
+        let names = subscription.then(|| {
+            (
+                named(&options.unsubscribe, format!("unsubscribe_{fn_name}")),
+                named(&options.notification, fn_name.clone()),
+            )
+        });
+        let names = names.as_ref().map(|(u, n)| (u.as_str(), n.as_str()));
+        let stubs = crate::stubs::generate(method, &rt, vis, &name, names);
+        let (items, functions) = (stubs.items, stubs.functions);
+        let doc = &method.doc;
+        let type_doc = format!("The JSON-RPC method `{name}`, declared for calling it.");
+        // The server-side parameters (the sink, `State`, `Ext`, the context) have no part in
+        // the stub; their types are named once all the same, so that the imports a
+        // declaration copied from the implementation are not left unused.
+        let named_types = method
+            .params
+            .iter()
+            .filter(|p| !matches!(p.kind, ParamKind::Wire { .. } | ParamKind::Whole))
+            .map(|p| {
+                let ty = named_lifetimes(&p.ty, "'static");
+                quote!(const _: ::core::marker::PhantomData<fn() -> #ty> = ::core::marker::PhantomData;)
+            });
+        quote! {
+            #(#named_types)*
+
+            #[doc = #type_doc]
+            #[doc = ""]
+            #[doc = #doc]
+            #[allow(non_camel_case_types, dead_code)]
+            #[derive(Debug)]
+            #vis enum #ident {}
+
+            #items
+
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, non_snake_case)]
+            impl #ident {
+                #functions
+            }
+        }
+    }
+    #[cfg(not(feature = "client"))]
+    {
+        let _ = (method, options, subscription, errors);
+        syn::Error::new_spanned(
+            &func.sig,
+            "a method declared without a body makes only a client stub: turn on rpc-core's `client` feature",
+        )
+        .to_compile_error()
+    }
+}
