@@ -601,6 +601,168 @@ mod websocket {
         assert_eq!(sum, 3);
         server.abort();
     }
+
+    /// The method a request calls.
+    fn method_of(request: &str) -> String {
+        let value: serde_json::Value = serde_json::from_str(request).unwrap();
+        value["method"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn subscription() -> rpc_core::TypedSubscription<(), i64> {
+        rpc_core::TypedSubscription::new("sub", "unsub", "note", ())
+    }
+
+    #[tokio::test]
+    async fn websocket_batches_and_null_ids_reach_the_right_caller() {
+        // `slow` is never answered. A batch's answer carries the waiting `slow` call's id
+        // (1) beside its own: it is still the batch's. A lone `bad` call, or a lone batch
+        // of `bad` calls, is answered with a null-id error: the only caller waiting gets it.
+        let (url, server) = misbehaving(
+            |r| {
+                let invalid = r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#;
+                if r.starts_with('[') {
+                    let calls: Vec<serde_json::Value> = serde_json::from_str(r).unwrap();
+                    if calls[0]["method"] == "bad" {
+                        return vec![invalid.into()];
+                    }
+                    let mut answers = vec![json!({"jsonrpc":"2.0","result":0,"id":1})];
+                    answers.extend(
+                        calls
+                            .iter()
+                            .map(|c| json!({"jsonrpc":"2.0","result":3,"id":c["id"]})),
+                    );
+                    return vec![serde_json::to_string(&answers).unwrap()];
+                }
+                match method_of(r).as_str() {
+                    "bad" => vec![invalid.into()],
+                    _ => vec![],
+                }
+            },
+            None,
+        )
+        .await;
+        let client = Client::builder(&url)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let slow = tokio::spawn({
+            let client = client.clone();
+            async move { client.request::<i64>("slow", ()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut batch = client.batch();
+        let a = batch.request::<i64>("add", (1, 2)).unwrap();
+        let b = batch.request::<i64>("add", (1, 2)).unwrap();
+        let replies = batch.send().await.unwrap();
+        assert_eq!((replies.get(&a).unwrap(), replies.get(&b).unwrap()), (3, 3));
+        slow.abort();
+        let _ = slow.await;
+        // Alone now: the null-id error answers at once, not at the time limit.
+        let started = std::time::Instant::now();
+        let err = client.request::<i64>("bad", ()).await.unwrap_err();
+        assert_eq!(err.rpc().map(|e| e.code()), Some(-32600), "{err:?}");
+        let mut batch = client.batch();
+        let c = batch.request::<i64>("bad", ()).unwrap();
+        let replies = batch.send().await.unwrap();
+        assert_eq!(replies.get(&c).unwrap_err().rpc().unwrap().code(), -32600);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_subscription_left_unread_ends_with_an_error_item_after_its_items() {
+        // 1,024 items fill the client's buffer exactly; then the connection goes. The error
+        // item still comes, after all of them. With 1,100 the subscription falls behind.
+        for (items, closed) in [(1_024, true), (1_100, false)] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("ws://{}/", listener.local_addr().unwrap());
+            let server = tokio::spawn(async move {
+                let (stream, _) = listener.accept().await.unwrap();
+                let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+                let Some(Ok(Message::Text(request))) = ws.next().await else {
+                    return;
+                };
+                let answer = format!(
+                    r#"{{"jsonrpc":"2.0","result":"0x1","id":{}}}"#,
+                    id_of(&request)
+                );
+                let mut frames = vec![answer];
+                frames.extend((0..items).map(|n| {
+                    format!(r#"{{"jsonrpc":"2.0","method":"note","params":{{"subscription":"0x1","result":{n}}}}}"#)
+                }));
+                for frame in frames {
+                    futures_util::SinkExt::send(&mut ws, Message::text(frame))
+                        .await
+                        .unwrap();
+                }
+                if !closed {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            });
+            let client = Client::builder(&url).build().unwrap();
+            let mut sub = client.subscribe(subscription()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            for n in 0..1_024 {
+                let item = tokio::time::timeout(STEP, sub.next()).await.unwrap();
+                assert_eq!(item.unwrap().unwrap(), n);
+            }
+            let end = tokio::time::timeout(STEP, sub.next()).await.unwrap();
+            let err = end.unwrap().unwrap_err();
+            assert_eq!(
+                (err.is_closed(), err.is_protocol()),
+                (closed, !closed),
+                "{err}"
+            );
+            assert!(sub.next().await.is_none());
+            server.abort();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscription_id_given_again_after_a_reconnection_is_the_new_ones() {
+        // Every subscription is "0x1"; `poke` is answered, then "0x1" gets an item; the third
+        // frame on a connection closes it.
+        let (url, server) = misbehaving(
+            |r| {
+                let answer = |result: &str| {
+                    format!(r#"{{"jsonrpc":"2.0","result":{result},"id":{}}}"#, id_of(r))
+                };
+                match method_of(r).as_str() {
+                    "sub" => vec![answer(r#""0x1""#)],
+                    "poke" => vec![
+                        answer("true"),
+                        r#"{"jsonrpc":"2.0","method":"note","params":{"subscription":"0x1","result":7}}"#.into(),
+                    ],
+                    _ => vec![],
+                }
+            },
+            Some(3),
+        )
+        .await;
+        let client = Client::builder(&url)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let mut connections = client.connections();
+        let mut first = client.subscribe(subscription()).await.unwrap();
+        assert!(client.request::<bool>("poke", ()).await.unwrap());
+        assert_eq!(first.next().await.unwrap().unwrap(), 7);
+        let _ = client.request::<bool>("bye", ()).await;
+        tokio::time::timeout(STEP, async {
+            while *connections.borrow_and_update() < 2 {
+                connections.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("reconnected");
+        let mut second = client.subscribe(subscription()).await.unwrap();
+        // The first, dropped unread, neither unroutes the second nor unsubscribes it.
+        drop(first);
+        assert!(client.request::<bool>("poke", ()).await.unwrap());
+        let item = tokio::time::timeout(STEP, second.next()).await.unwrap();
+        assert_eq!(item.unwrap().unwrap(), 7);
+        server.abort();
+    }
 }
 
 /// Records each span's name and fields, in order.

@@ -16,9 +16,8 @@ use super::Client;
 pub struct Batch<'c> {
     client: &'c Client,
     body: Vec<u8>,
-    calls: usize,
-    /// The first call's id: over a WebSocket, the batch's answer is awaited under it.
-    first: Option<u64>,
+    /// The calls' ids, ascending: over a WebSocket, they tell the batch's answer.
+    ids: Vec<u64>,
 }
 
 /// Where a call's answer will be in the [`Replies`]; `R` is its result's type.
@@ -48,8 +47,7 @@ impl<'c> Batch<'c> {
         Self {
             client,
             body: Vec::from(*b"["),
-            calls: 0,
-            first: None,
+            ids: Vec::new(),
         }
     }
 
@@ -61,8 +59,7 @@ impl<'c> Batch<'c> {
     ) -> Result<Slot<R>, Error> {
         let id = self.client.next_id();
         self.push(method, &params, Some(id))?;
-        self.calls += 1;
-        self.first.get_or_insert(id);
+        self.ids.push(id);
         Ok(Slot {
             id,
             result: PhantomData,
@@ -110,14 +107,19 @@ impl<'c> Batch<'c> {
             return Ok(replies); // nothing to send
         }
         self.body.push(b']');
-        let trace = super::Trace::begin("(batch)", self.first);
-        let exchanged = self.client.exchange(self.first, self.body).await;
+        let trace = super::Trace::begin("(batch)", self.ids.first().copied());
+        let awaits = if self.ids.is_empty() {
+            super::Awaits::Nothing
+        } else {
+            super::Awaits::Batch(&self.ids)
+        };
+        let exchanged = self.client.exchange(awaits, self.body).await;
         trace.end(&exchanged);
         let (status, body) = exchanged?;
         if !status.is_success() {
             return Err(super::status_error(status, &body));
         }
-        if self.calls == 0 {
+        if self.ids.is_empty() {
             return super::nothing_due(status, &body).map(|()| replies);
         }
         let items: Vec<&RawValue> = match serde_json::from_slice(&body) {
@@ -186,7 +188,7 @@ impl Replies {
 impl fmt::Debug for Batch<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Batch")
-            .field("calls", &self.calls)
+            .field("calls", &self.ids.len())
             .finish_non_exhaustive()
     }
 }

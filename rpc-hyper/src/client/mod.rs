@@ -60,6 +60,13 @@ pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 10 * 1024 * 1024;
 ///
 /// Each call runs in a `tracing` span (`rpc_client_call`, with its method, id, duration and
 /// outcome) at debug level.
+///
+/// Over a WebSocket (`ws://`, the `ws` feature), answers come in any order and are told apart
+/// by their ids: a call's answer is the object with its id; a batch's is the array that
+/// carries most of its ids. What carries no id of ours goes where it can only belong: an
+/// error with a null id (the server could not read a frame) to the one call or batch waiting,
+/// if one alone waits; an array with no id of ours to the one batch waiting. Otherwise it is
+/// dropped (logged at debug level) and its caller meets the time limit.
 #[derive(Clone, Debug)]
 pub struct Client {
     shared: Arc<Shared>,
@@ -153,7 +160,7 @@ impl Client {
             .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
         let trace = Trace::begin(method, Some(id));
         let outcome = self
-            .exchange(Some(id), body)
+            .exchange(Awaits::Answer(id), body)
             .await
             .and_then(|(status, answer)| decode_answer(status, &answer, id));
         trace.end(&outcome);
@@ -177,7 +184,7 @@ impl Client {
             .map_err(|err| Error::new(Kind::Params(err.to_string())))?;
         let trace = Trace::begin(method, None);
         let outcome = self
-            .exchange(None, body)
+            .exchange(Awaits::Nothing, body)
             .await
             .and_then(|(status, answer)| nothing_due(status, &answer));
         trace.end(&outcome);
@@ -206,27 +213,26 @@ impl Client {
     }
 
     /// Sends a body, within the time limit: the status (a WebSocket's is `200`) and the
-    /// answer's bytes. `answers` is the id whose answer is awaited (a batch's: any of its
-    /// calls'); with none, nothing is awaited over a WebSocket.
+    /// answer's bytes. Over a WebSocket, `awaits` says which answer belongs to the body.
     pub(crate) async fn exchange(
         &self,
-        answers: Option<u64>,
+        awaits: Awaits<'_>,
         body: Vec<u8>,
     ) -> Result<(StatusCode, bytes::Bytes), Error> {
         let exchange = async {
             match &self.shared.transport {
                 Transport::Http(http) => http.post(body).await,
                 #[cfg(feature = "ws")]
-                Transport::Ws(ws) => match answers {
-                    Some(id) => ws.call(id, body).await.map(|frame| (StatusCode::OK, frame)),
-                    None => ws
-                        .send(body)
-                        .map(|()| (StatusCode::OK, bytes::Bytes::new())),
-                },
+                Transport::Ws(ws) => match awaits {
+                    Awaits::Answer(id) => ws.call(id, body).await,
+                    Awaits::Batch(ids) => ws.batch(ids, body).await,
+                    Awaits::Nothing => ws.send(body).map(|()| bytes::Bytes::new()),
+                }
+                .map(|frame| (StatusCode::OK, frame)),
             }
         };
         #[cfg(not(feature = "ws"))]
-        let _ = answers;
+        let _ = awaits;
         within(self.timeout, exchange)
             .await
             .unwrap_or_else(|| Err(Error::new(Kind::Timeout)))
@@ -263,14 +269,14 @@ impl Client {
             .unwrap_or_else(|| (Err(Error::new(Kind::Timeout)), None));
         let outcome = answer.and_then(|frame| {
             let raw = single_answer(StatusCode::OK, &frame, id)?;
-            let (items, fell_behind) =
+            let (items, ending) =
                 routed.ok_or_else(|| Error::protocol("a subscription without an id"))?;
             Ok(Subscription::new(
                 self.clone(),
                 raw.get().into(),
                 subscription.unsubscribe_method().to_owned(),
                 items,
-                fell_behind,
+                ending,
             ))
         });
         trace.end(&outcome);
@@ -404,4 +410,15 @@ impl ClientBuilder {
             timeout: self.timeout,
         })
     }
+}
+
+/// Which answer a body awaits: over a WebSocket, answers are told apart by their ids.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Awaits<'a> {
+    /// A notification, or a batch of them: none.
+    Nothing,
+    /// The call with this id.
+    Answer(u64),
+    /// A batch of these calls (ids ascending): an array.
+    Batch(&'a [u64]),
 }

@@ -3,16 +3,16 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::error::{Error, Kind};
-use super::ws::Item;
+use super::ws::{closed, End, Ending};
 use super::Client;
 
 /// The items of a subscription ([`Client::subscribe`]), decoded as `T`, as a `Stream` (or with
@@ -32,11 +32,9 @@ pub struct Subscription<T> {
     /// The id's JSON text, as the server gave it.
     id: Box<str>,
     unsubscribe: String,
-    items: mpsc::Receiver<Item>,
-    fell_behind: Arc<AtomicBool>,
+    items: mpsc::Receiver<Box<RawValue>>,
+    ending: Arc<Ending>,
     done: bool,
-    /// Ended with its connection: there is nothing to unsubscribe from.
-    lost: bool,
     item: PhantomData<fn() -> T>,
 }
 
@@ -45,17 +43,16 @@ impl<T: DeserializeOwned> Subscription<T> {
         client: Client,
         id: Box<str>,
         unsubscribe: String,
-        items: mpsc::Receiver<Item>,
-        fell_behind: Arc<AtomicBool>,
+        items: mpsc::Receiver<Box<RawValue>>,
+        ending: Arc<Ending>,
     ) -> Self {
         Self {
             client,
             id,
             unsubscribe,
             items,
-            fell_behind,
+            ending,
             done: false,
-            lost: false,
             item: PhantomData,
         }
     }
@@ -80,24 +77,21 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
         }
         match self.items.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(raw))) => Poll::Ready(Some(
+            Poll::Ready(Some(raw)) => Poll::Ready(Some(
                 serde_json::from_str(raw.get())
                     .map_err(|err| Error::new(Kind::Decode(err.to_string()))),
             )),
-            Poll::Ready(Some(Err(err))) => {
-                self.done = true;
-                self.lost = err.is_closed();
-                Poll::Ready(Some(Err(err)))
-            }
+            // The route ended: the items before its end were all taken; now its reason.
             Poll::Ready(None) => {
                 self.done = true;
-                if self.fell_behind.load(Ordering::Relaxed) {
-                    Poll::Ready(Some(Err(Error::protocol(
-                        "the subscription fell behind: 1,024 items were not taken",
-                    ))))
-                } else {
-                    Poll::Ready(None)
-                }
+                Poll::Ready(self.ending.why().map(|why| {
+                    Err(match why {
+                        End::Lost(why) => closed(why),
+                        End::FellBehind => Error::protocol(
+                            "the subscription fell behind: 1,024 items were not taken",
+                        ),
+                    })
+                }))
             }
         }
     }
@@ -106,10 +100,6 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
 impl<T> Drop for Subscription<T> {
     fn drop(&mut self) {
         let Some(ws) = self.client.ws() else { return };
-        ws.unroute(&self.id);
-        if self.lost {
-            return;
-        }
         // Unsubscribed without waiting: its answer is dropped when it comes.
         let id = self.client.next_id();
         let frame = format!(
@@ -117,7 +107,7 @@ impl<T> Drop for Subscription<T> {
             serde_json::to_string(&self.unsubscribe).unwrap_or_default(),
             self.id
         );
-        let _ = ws.send(frame.into_bytes());
+        ws.unsubscribe(&self.id, &self.ending, frame.into_bytes());
     }
 }
 

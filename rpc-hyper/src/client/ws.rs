@@ -2,8 +2,7 @@
 //! id, subscriptions routed by their id, and reconnection with backoff.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,8 +18,34 @@ use super::error::{Error, Kind};
 /// An answer frame's bytes, or why none came.
 pub(super) type Answer = Result<Bytes, Error>;
 
-/// A subscription's items as they come, and whether it fell behind.
-pub(super) type Routed = (mpsc::Receiver<Item>, Arc<AtomicBool>);
+/// A subscription's items as they come, and how its route ended.
+pub(super) type Routed = (mpsc::Receiver<Box<RawValue>>, Arc<Ending>);
+
+/// How a subscription's route ends, kept beside its channel (a full buffer cannot lose it).
+/// Its address tells a route from a later one under the same id, which a server may give
+/// again after a reconnection.
+#[derive(Debug)]
+pub(super) struct Ending {
+    why: OnceLock<End>,
+    /// The connection the subscription lives on (the count of [`Transport::connections`]).
+    connection: u64,
+}
+
+/// Why a subscription's route ended.
+#[derive(Debug)]
+pub(super) enum End {
+    /// The connection was lost: nothing is left to unsubscribe from.
+    Lost(String),
+    /// The application left [`SUBSCRIPTION_BUFFER`] items untaken.
+    FellBehind,
+}
+
+impl Ending {
+    /// Why the route ended, once it has.
+    pub(super) fn why(&self) -> Option<&End> {
+        self.why.get()
+    }
+}
 
 /// A caller waiting for its answer; a subscribe call gets its items' route made before the
 /// answer is handed over, so that no item that follows the answer is missed.
@@ -29,10 +54,20 @@ struct Waiter {
     answered: oneshot::Sender<(Answer, Option<Routed>)>,
     /// For a subscribe call: the method that ends it.
     subscribes: Option<String>,
+    /// For a batch: the ids of its calls, ascending; only an array answers it.
+    batch: Option<Box<[u64]>>,
 }
 
-/// An item of a subscription, as JSON, or the error that ended it.
-pub(super) type Item = Result<Box<RawValue>, Error>;
+/// What the driver is asked to write.
+#[derive(Debug)]
+enum Command {
+    /// A call's frame: written only while its caller still waits.
+    Call(u64, Vec<u8>),
+    /// A frame that awaits no answer.
+    Send(Vec<u8>),
+    /// An unsubscribe frame: written only on the connection the subscription lives on.
+    Unsubscribe { connection: u64, frame: Vec<u8> },
+}
 
 /// How many items of one subscription wait for the application before it counts as fallen
 /// behind.
@@ -45,8 +80,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Sends frames over the connection the driver task keeps.
 #[derive(Debug)]
 pub(crate) struct Transport {
-    /// Frames to write, with the id of the call that waits for their answer, if any.
-    outgoing: mpsc::UnboundedSender<(Option<u64>, Vec<u8>)>,
+    /// Frames to write.
+    outgoing: mpsc::UnboundedSender<Command>,
     shared: Arc<Shared>,
     /// Bounds the calls in flight on the connection.
     in_flight: Arc<Semaphore>,
@@ -64,8 +99,16 @@ struct Shared {
 
 #[derive(Debug)]
 struct Route {
-    items: mpsc::Sender<Item>,
-    fell_behind: Arc<AtomicBool>,
+    items: mpsc::Sender<Box<RawValue>>,
+    ending: Arc<Ending>,
+}
+
+impl Route {
+    /// Ends the route with `why`; its stream tells the application once the items before it
+    /// are taken.
+    fn end(self, why: End) {
+        let _ = self.ending.why.set(why);
+    }
 }
 
 /// The settings the transport needs.
@@ -98,7 +141,17 @@ impl Transport {
 
     /// Sends a call's frame and waits for the frame that answers `id`.
     pub(super) async fn call(&self, id: u64, frame: Vec<u8>) -> Answer {
-        self.exchange(id, frame, None).await.0
+        self.exchange(id, frame, None, None).await.0
+    }
+
+    /// Sends a batch's frame and waits for the array that answers it: the one that carries
+    /// the most of its `ids` (ascending), or, when no array carries any, the only one that
+    /// comes while this is the only batch waiting.
+    pub(super) async fn batch(&self, ids: &[u64], frame: Vec<u8>) -> Answer {
+        let Some(&first) = ids.first() else {
+            return self.send(frame).map(|()| Bytes::new());
+        };
+        self.exchange(first, frame, None, Some(ids.into())).await.0
     }
 
     /// Sends a subscribe call's frame and waits for its answer, and the route of its items
@@ -110,7 +163,8 @@ impl Transport {
         frame: Vec<u8>,
         unsubscribe: &str,
     ) -> (Answer, Option<Routed>) {
-        self.exchange(id, frame, Some(unsubscribe.to_owned())).await
+        self.exchange(id, frame, Some(unsubscribe.to_owned()), None)
+            .await
     }
 
     async fn exchange(
@@ -118,6 +172,7 @@ impl Transport {
         id: u64,
         frame: Vec<u8>,
         subscribes: Option<String>,
+        batch: Option<Box<[u64]>>,
     ) -> (Answer, Option<Routed>) {
         let Ok(_slot) = self.in_flight.acquire().await else {
             return (Err(closed("the client is gone")), None);
@@ -128,11 +183,12 @@ impl Transport {
             Waiter {
                 answered,
                 subscribes,
+                batch,
             },
         );
         // Removed however the wait ends (a timeout drops this future).
         let _forget = Forget(&self.shared, id);
-        if self.outgoing.send((Some(id), frame)).is_err() {
+        if self.outgoing.send(Command::Call(id, frame)).is_err() {
             return (Err(closed("the connection gave up reconnecting")), None);
         }
         answer
@@ -143,13 +199,30 @@ impl Transport {
     /// Sends a frame that awaits no answer.
     pub(super) fn send(&self, frame: Vec<u8>) -> Result<(), Error> {
         self.outgoing
-            .send((None, frame))
+            .send(Command::Send(frame))
             .map_err(|_| closed("the connection gave up reconnecting"))
     }
 
-    /// Stops routing the items of subscription `id`.
-    pub(super) fn unroute(&self, id: &str) {
-        lock(&self.shared.subscriptions).remove(id);
+    /// Stops routing the items of subscription `id` (the route `ending` belongs to, not a
+    /// later one under the same id) and, unless its connection was lost, sends `frame` to
+    /// end it on the server: on its own connection only, never on a later one.
+    pub(super) fn unsubscribe(&self, id: &str, ending: &Arc<Ending>, frame: Vec<u8>) {
+        {
+            let mut subscriptions = lock(&self.shared.subscriptions);
+            if subscriptions
+                .get(id)
+                .is_some_and(|route| Arc::ptr_eq(&route.ending, ending))
+            {
+                subscriptions.remove(id);
+            }
+        }
+        if matches!(ending.why(), Some(End::Lost(_))) {
+            return;
+        }
+        let _ = self.outgoing.send(Command::Unsubscribe {
+            connection: ending.connection,
+            frame,
+        });
     }
 
     /// A receiver of the count of connections made (1 at the first; each reconnection adds 1).
@@ -161,13 +234,20 @@ impl Transport {
 /// Routes the items of subscription `id` (its JSON text) to a new receiver.
 fn open_route(shared: &Shared, id: &str) -> Routed {
     let (items, received) = mpsc::channel(SUBSCRIPTION_BUFFER);
-    let fell_behind = Arc::new(AtomicBool::new(false));
+    let ending = Arc::new(Ending {
+        why: OnceLock::new(),
+        connection: *shared.connected.borrow(),
+    });
     let route = Route {
         items,
-        fell_behind: Arc::clone(&fell_behind),
+        ending: Arc::clone(&ending),
     };
-    lock(&shared.subscriptions).insert(id.into(), route);
-    (received, fell_behind)
+    if let Some(earlier) = lock(&shared.subscriptions).insert(id.into(), route) {
+        earlier.end(End::Lost(
+            "the server gave its id to a new subscription".into(),
+        ));
+    }
+    (received, ending)
 }
 
 /// Forgets a pending call when its wait ends, answered or not.
@@ -199,7 +279,7 @@ const SHORT_LIVED: Duration = Duration::from_secs(1);
 /// `max_reconnects` failed attempts in a row.
 async fn drive(
     settings: Settings,
-    mut commands: mpsc::UnboundedReceiver<(Option<u64>, Vec<u8>)>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
     shared: Arc<Shared>,
 ) {
     let config = WebSocketConfig::default()
@@ -276,12 +356,13 @@ fn upgrade_request(settings: &Settings) -> Result<http::Request<()>, String> {
 /// Runs one connection: what it lost it to, or `None` when every handle to the client is gone.
 async fn session<S>(
     ws: &mut tokio_tungstenite::WebSocketStream<S>,
-    commands: &mut mpsc::UnboundedReceiver<(Option<u64>, Vec<u8>)>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
     shared: &Shared,
 ) -> Option<String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    let connection = *shared.connected.borrow();
     loop {
         tokio::select! {
             frame = commands.recv() => match frame {
@@ -289,12 +370,22 @@ where
                     let _ = tokio::time::timeout(IO_TIMEOUT, ws.close(None)).await;
                     return None;
                 }
-                Some((id, frame)) => {
-                    // A call whose caller has gone (failed with a lost connection, or past
-                    // its time) is not sent: it must not run after its caller was told.
-                    if id.is_some_and(|id| !lock(&shared.pending).contains_key(&id)) {
-                        continue;
-                    }
+                Some(command) => {
+                    let frame = match command {
+                        // A call whose caller has gone (failed with a lost connection, or
+                        // past its time) is not sent: it must not run after its caller was
+                        // told.
+                        Command::Call(id, _) if !lock(&shared.pending).contains_key(&id) => {
+                            continue
+                        }
+                        // Another connection's subscription id may now name another one.
+                        Command::Unsubscribe { connection: on, .. } if on != connection => {
+                            continue
+                        }
+                        Command::Call(_, frame)
+                        | Command::Send(frame)
+                        | Command::Unsubscribe { frame, .. } => frame,
+                    };
                     let Ok(text) = String::from_utf8(frame) else { continue };
                     match tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(text))).await {
                         Ok(Ok(())) => {}
@@ -325,7 +416,7 @@ fn fail_all(shared: &Shared, why: &str) {
     }
     let subscriptions = std::mem::take(&mut *lock(&shared.subscriptions));
     for (_, route) in subscriptions {
-        let _ = route.items.try_send(Err(closed(why)));
+        route.end(End::Lost(why.to_owned()));
     }
 }
 
@@ -336,6 +427,8 @@ struct Incoming<'a> {
     id: Option<&'a RawValue>,
     #[serde(borrow)]
     result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
     #[serde(borrow)]
     params: Option<Note<'a>>,
 }
@@ -356,22 +449,37 @@ where
 {
     let trimmed = frame.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
-        // A batch's answer: it goes to the batch, waiting under one of its ids.
         let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(&frame) else {
+            tracing::debug!("the client dropped a frame that is not JSON");
             return;
         };
-        let ids = items.iter().filter_map(|item| {
-            let incoming: Incoming<'_> = serde_json::from_str(item.get()).ok()?;
-            incoming.id?.get().parse::<u64>().ok()
-        });
+        let ids: Vec<u64> = items
+            .iter()
+            .filter_map(|item| {
+                let incoming: Incoming<'_> = serde_json::from_str(item.get()).ok()?;
+                incoming.id?.get().parse::<u64>().ok()
+            })
+            .collect();
         let mut pending = lock(&shared.pending);
-        for id in ids {
-            if let Some(waiter) = pending.remove(&id) {
-                drop(pending);
-                let _ = waiter.answered.send((Ok(frame), None));
-                return;
-            }
-        }
+        // The batch that sent most of the ids in the answer; failing that, the only batch.
+        let carried = |batch: &[u64]| {
+            ids.iter()
+                .filter(|id| batch.binary_search(id).is_ok())
+                .count()
+        };
+        let best = pending
+            .iter()
+            .filter_map(|(key, waiter)| Some((carried(waiter.batch.as_deref()?), *key)))
+            .max()
+            .filter(|&(count, _)| count > 0)
+            .map(|(_, key)| key)
+            .or_else(|| sole(&pending, |waiter| waiter.batch.is_some()));
+        let Some(waiter) = best.and_then(|key| pending.remove(&key)) else {
+            tracing::debug!("the client dropped a batch answer for no batch waiting");
+            return;
+        };
+        drop(pending);
+        let _ = waiter.answered.send((Ok(frame), None));
         return;
     }
     let Ok(incoming) = serde_json::from_slice::<Incoming<'_>>(&frame) else {
@@ -379,6 +487,18 @@ where
         return;
     };
     match (incoming.id, incoming.params) {
+        // A null id reads as none.
+        (None, None) if incoming.error.is_some() => {
+            // The server could not read a frame: the error is the only waiting caller's, if
+            // one alone waits; otherwise no one can tell whose it is.
+            let mut pending = lock(&shared.pending);
+            let Some(waiter) = sole(&pending, |_| true).and_then(|key| pending.remove(&key)) else {
+                tracing::debug!("the client dropped an answer with a null id");
+                return;
+            };
+            drop(pending);
+            let _ = waiter.answered.send((Ok(frame), None));
+        }
         (Some(id), _) => {
             let Ok(id) = id.get().parse::<u64>() else {
                 tracing::debug!(
@@ -418,13 +538,23 @@ where
                 );
                 return;
             };
-            if route.items.try_send(Ok(note.result.to_owned())).is_err() {
+            if route.items.try_send(note.result.to_owned()).is_err() {
                 // The application does not keep up: the subscription ends, with an error.
-                route.fell_behind.store(true, Ordering::Relaxed);
                 drop(subscriptions);
-                lock(&shared.subscriptions).remove(note.subscription.get());
+                if let Some(route) = lock(&shared.subscriptions).remove(note.subscription.get()) {
+                    route.end(End::FellBehind);
+                }
             }
         }
         (None, None) => tracing::debug!("the client dropped a frame it did not expect"),
+    }
+}
+
+/// The key of the only waiter that `fits`, if exactly one does.
+fn sole(pending: &HashMap<u64, Waiter>, fits: impl Fn(&Waiter) -> bool) -> Option<u64> {
+    let mut fitting = pending.iter().filter(|(_, waiter)| fits(waiter));
+    match (fitting.next(), fitting.next()) {
+        (Some((&key, _)), None) => Some(key),
+        _ => None,
     }
 }
