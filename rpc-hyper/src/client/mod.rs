@@ -412,8 +412,10 @@ impl ClientBuilder {
     }
 }
 
-/// Which answer a body awaits: over a WebSocket, answers are told apart by their ids.
+/// Which answer a body awaits: over a WebSocket, answers are told apart by their ids (over
+/// HTTP, the answer is the response's body).
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "ws"), allow(dead_code))]
 pub(crate) enum Awaits<'a> {
     /// A notification, or a batch of them: none.
     Nothing,
