@@ -303,6 +303,99 @@ async fn batch_answers_with_wrong_and_duplicate_ids_fail_only_their_entries() {
     server.abort();
 }
 
+/// Over h2c, a server that misbehaves in each way gets the same documented errors as over
+/// HTTP/1.1, on one multiplexed connection that stays usable.
+#[cfg(feature = "http2")]
+#[tokio::test]
+async fn a_misbehaving_h2c_server_gets_the_documented_error_every_time() {
+    use http_body_util::{BodyExt, StreamBody};
+    use hyper::body::Frame;
+
+    type Body = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+    /// The answer to a request whose path names the case.
+    fn answer(case: &str) -> hyper::Response<Body> {
+        let whole = |status: u16, body: &'static str| {
+            let body = http_body_util::Full::new(bytes::Bytes::from_static(body.as_bytes()));
+            let mut response = hyper::Response::new(body.map_err(|never| match never {}).boxed());
+            *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+            response
+        };
+        match case {
+            "/garbage" => whole(200, "not json!"),
+            "/wrong-id" => whole(200, r#"{"jsonrpc":"2.0","result":1,"id":99}"#),
+            "/empty" => whole(200, ""),
+            "/error-500" => whole(
+                500,
+                r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"overloaded"},"id":null}"#,
+            ),
+            "/busy" => whole(503, "busy"),
+            "/huge" => {
+                let chunks = futures_util::stream::iter(
+                    (0..64).map(|_| Ok(Frame::data(bytes::Bytes::from(vec![b'['; 64 * 1024])))),
+                );
+                hyper::Response::new(StreamBody::new(chunks).boxed())
+            }
+            _ => {
+                // Part of an answer, then the stream is reset.
+                let chunks = futures_util::stream::iter([
+                    Ok(Frame::data(bytes::Bytes::from_static(b"{\"jsonrpc\":"))),
+                    Err(std::io::Error::other("reset")),
+                ]);
+                hyper::Response::new(StreamBody::new(chunks).boxed())
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(
+                hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper::service::service_fn(|request: hyper::Request<_>| async move {
+                            if request.uri().path() == "/silent" {
+                                tokio::time::sleep(Duration::from_secs(30)).await;
+                            }
+                            Ok::<_, std::convert::Infallible>(answer(request.uri().path()))
+                        }),
+                    ),
+            );
+        }
+    });
+    let cases: [(&str, Check); 8] = [
+        ("/garbage", |e| e.is_protocol()),
+        ("/wrong-id", |e| e.is_protocol()),
+        ("/empty", |e| e.is_protocol()),
+        ("/error-500", |e| {
+            e.rpc().is_some_and(|o| o.code() == -32000)
+                && e.status().map(|s| s.as_u16()) == Some(500)
+        }),
+        ("/busy", |e| {
+            e.status().map(|s| s.as_u16()) == Some(503) && e.rpc().is_none()
+        }),
+        ("/huge", |e| e.is_too_large()),
+        ("/reset", |e| e.is_transport()),
+        ("/silent", |e| e.is_timeout()),
+    ];
+    for (path, expected) in cases {
+        let client = Client::builder(&format!("http://{addr}{path}"))
+            .http2_prior_knowledge()
+            .max_response_size(1 << 20)
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        for _ in 0..2 {
+            let err = client.request::<i64>("add", (1, 2)).await.unwrap_err();
+            assert!(expected(&err), "{path}: {err:?}");
+        }
+    }
+    server.abort();
+}
+
 #[cfg(feature = "ws")]
 mod websocket {
     use super::*;
