@@ -40,7 +40,7 @@
 //! | (none) | | the HTTP/1.1 server: [`serve`], [`RpcService`] | hyper (`http1`, `server`), hyper-util (`tokio`), tokio, tracing, tower-service |
 //! | `http2` | off | h2c with prior knowledge, on the same port as HTTP/1.1 | hyper's `http2`: h2, indexmap, hashbrown, tokio-util and a few more |
 //! | `ws` | off | WebSocket on the RPC path, on the same port (see [WebSocket](#websocket)); with `client`, the client's WebSocket transport | tokio-tungstenite (without TLS), futures-util, sha1 and a few more |
-//! | `client` | off | the client (see the `client` module): calls, notifications, batches over HTTP/1.1 or h2c, and with `ws` over a WebSocket with subscriptions; rpc-core's `client` (the typed stubs) | serde, serde_json, hyper's client side (want, try-lock) |
+//! | `client` | off | the client (see the `client` module): calls, notifications, batches over HTTP/1.1 or h2c, and with `ws` over a WebSocket with subscriptions; rpc-core's `client` (the typed stubs) | serde, serde_json; hyper's client side (want, try-lock), which h2c uses (HTTP/1.1 is the client's own exchange, on httparse, hyper's parser) |
 //!
 //! Why `http2` is off: the clients of JSON-RPC services (curl, browsers, Python's requests,
 //! Ethereum libraries, most Rust HTTP clients over `http://`) speak HTTP/1.1 to a cleartext

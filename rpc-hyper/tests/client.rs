@@ -1004,3 +1004,21 @@ async fn over_a_websocket_headers_go_with_the_upgrade_and_a_client_gives_up_in_t
     let err = nowhere.request::<i64>("add", (1, 2)).await.unwrap_err();
     assert!(err.is_closed(), "{err}: calls after giving up fail at once");
 }
+
+#[tokio::test]
+async fn a_body_over_the_servers_limit_gets_its_413() {
+    let server = TestServer::start(|e| e.max_body_size(64 * 1024), |s| s).await;
+    for client in clients(&server) {
+        for size in [100 * 1024, 8 << 20] {
+            let big = "x".repeat(size);
+            let err = client.request::<i64>("echo", (big,)).await.unwrap_err();
+            assert_eq!(
+                err.status().map(|s| s.as_u16()),
+                Some(413),
+                "{size}: {err:?}"
+            );
+            // The client goes on.
+            assert_eq!(client.call(common::add::call(2, 3)).await.unwrap(), 5);
+        }
+    }
+}

@@ -1,26 +1,24 @@
-//! The HTTP transport of the client: connections of its own, kept alive and reused (HTTP/1.1),
-//! or one multiplexed connection (h2c), on hyper's client connections.
+//! The HTTP transport of the client: connections of its own, kept alive and reused (HTTP/1.1,
+//! [`h1`](super::h1)), or one multiplexed connection (h2c, on hyper's client connection).
 //!
 //! A small pool of our own rather than hyper-util's general one: the client talks to one
 //! origin, so there is no pool key, no per-request URI work and no idle timer; an HTTP/1.1
 //! connection goes back to the pool once its answer is read.
 
-use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HOST};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::uri::PathAndQuery;
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use tokio::net::TcpStream;
 
-use super::error::{Error, Kind};
+use super::error::Error;
+use super::h1::Conn;
 
-/// A request's body: the bytes `write_request` wrote, sent as they are.
-type Body = Full<Cursor<Vec<u8>>>;
+/// A request's body over h2c: the bytes `write_request` wrote, sent as they are.
+#[cfg(feature = "http2")]
+type Body = http_body_util::Full<std::io::Cursor<Vec<u8>>>;
 
 /// The shared h2c connection, made at the first call.
 #[cfg(feature = "http2")]
@@ -33,12 +31,18 @@ const MAX_IDLE: usize = 64;
 pub(super) struct Transport {
     /// `host:port`, to connect to.
     addr: String,
+    /// The path and headers of every request over h2c.
+    #[cfg(feature = "http2")]
     path: PathAndQuery,
-    /// The headers of every request: `Host`, `Content-Type`, and the caller's.
+    /// `Host`, `Content-Type`, and the caller's.
+    #[cfg(feature = "http2")]
     headers: HeaderMap,
+    /// An HTTP/1.1 request's head up to its `Content-Length` value: the request line and the
+    /// headers, written once.
+    head: Box<[u8]>,
     max_response_size: usize,
     /// Idle HTTP/1.1 connections, the most recently used last.
-    idle: Mutex<Vec<http1::SendRequest<Body>>>,
+    idle: Mutex<Vec<Conn>>,
     #[cfg(feature = "http2")]
     h2: Option<H2>,
 }
@@ -47,7 +51,7 @@ impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("addr", &self.addr)
-            .field("path", &self.path)
+            // Not the head: it holds the caller's headers, a bearer token among them.
             .finish_non_exhaustive()
     }
 }
@@ -85,10 +89,23 @@ impl Transport {
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
         #[cfg(not(feature = "http2"))]
         let _ = http2;
+        let mut head = format!("POST {path} HTTP/1.1\r\n").into_bytes();
+        for (name, value) in &headers {
+            if name != CONTENT_LENGTH {
+                head.extend_from_slice(name.as_str().as_bytes());
+                head.extend_from_slice(b": ");
+                head.extend_from_slice(value.as_bytes());
+                head.extend_from_slice(b"\r\n");
+            }
+        }
+        head.extend_from_slice(b"content-length: ");
         Ok(Self {
             addr,
+            #[cfg(feature = "http2")]
             path,
+            #[cfg(feature = "http2")]
             headers,
+            head: head.into_boxed_slice(),
             max_response_size,
             idle: Mutex::new(Vec::new()),
             #[cfg(feature = "http2")]
@@ -102,51 +119,50 @@ impl Transport {
         if let Some(h2) = &self.h2 {
             return self.post_h2(h2, body).await;
         }
-        let mut request = self.request(body);
-        // A kept connection the server closed meanwhile gives the request back unsent: then,
-        // and only then, it goes again on a fresh connection.
+        // A kept connection the server had closed takes nothing: then, and only then, the
+        // request goes again, on a fresh connection.
         loop {
-            let (mut sender, reused) = match self.take_idle() {
-                Some(sender) => (sender, true),
+            let (mut conn, reused) = match self.take_idle() {
+                Some(conn) => (conn, true),
                 None => (self.connect().await?, false),
             };
-            if sender.ready().await.is_err() {
-                if reused {
-                    continue;
-                }
-                return Err(Error::transport("the connection closed at once"));
-            }
-            let response = match sender.try_send_request(request).await {
-                Ok(response) => response,
-                Err(mut err) => match err.take_message() {
-                    Some(unsent) if reused => {
-                        request = unsent;
-                        continue;
+            match conn.send(&self.head, &body).await {
+                Ok(true) => {}
+                Ok(false) if reused => continue,
+                Ok(false) => return Err(Error::transport("the connection closed at once")),
+                // A server may answer before it has read the whole request (a 413 for a body
+                // over its limit) and close: that answer, when it came, is the one to give.
+                Err(err) => {
+                    return match conn.receive(self.max_response_size).await {
+                        Ok(answer) => Ok((answer.status, answer.body)),
+                        Err(_) => Err(Error::transport(err)),
                     }
-                    _ => return Err(Error::transport(err.into_error())),
-                },
-            };
-            let answer = self.read(response).await;
-            if answer.is_ok() {
-                self.keep(sender);
+                }
             }
-            return answer;
+            let answer = conn.receive(self.max_response_size).await?;
+            if answer.reusable {
+                self.keep(conn);
+            }
+            return Ok((answer.status, answer.body));
         }
     }
 
-    fn request(&self, body: Vec<u8>) -> Request<Body> {
+    #[cfg(feature = "http2")]
+    fn request(&self, body: Vec<u8>) -> http::Request<Body> {
         // The body goes as it was written: no copy, no conversion.
-        let mut request = Request::new(Full::new(Cursor::new(body)));
-        *request.method_mut() = Method::POST;
+        let mut request = http::Request::new(http_body_util::Full::new(std::io::Cursor::new(body)));
+        *request.method_mut() = http::Method::POST;
         *request.uri_mut() = Uri::from(self.path.clone());
         *request.headers_mut() = self.headers.clone();
         request
     }
 
+    #[cfg(feature = "http2")]
     async fn read(
         &self,
         response: http::Response<hyper::body::Incoming>,
     ) -> Result<(StatusCode, Bytes), Error> {
+        use http_body_util::BodyExt;
         let status = response.status();
         let mut body = response.into_body();
         // An answer in one frame is kept as it came; one in many is gathered, up to the limit.
@@ -158,7 +174,9 @@ impl Transport {
             };
             let len = first.as_ref().map_or(0, Bytes::len) + gathered.len() + data.len();
             if len > self.max_response_size {
-                return Err(Error::new(Kind::TooLarge(self.max_response_size)));
+                return Err(Error::new(super::error::Kind::TooLarge(
+                    self.max_response_size,
+                )));
             }
             match first.take() {
                 None if gathered.is_empty() => first = Some(data),
@@ -172,42 +190,34 @@ impl Transport {
         Ok((status, first.unwrap_or_else(|| Bytes::from(gathered))))
     }
 
-    fn take_idle(&self) -> Option<http1::SendRequest<Body>> {
+    fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+        while let Some(conn) = idle.pop() {
+            if !conn.is_closed() {
+                return Some(conn);
             }
         }
         None
     }
 
-    fn keep(&self, sender: http1::SendRequest<Body>) {
+    fn keep(&self, conn: Conn) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE && !sender.is_closed() {
-            idle.push(sender);
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
         }
     }
 
-    async fn stream(&self) -> Result<TokioIo<TcpStream>, Error> {
+    async fn stream(&self) -> Result<TcpStream, Error> {
         let stream = TcpStream::connect(&self.addr)
             .await
             .map_err(Error::transport)?;
         stream.set_nodelay(true).map_err(Error::transport)?;
-        Ok(TokioIo::new(stream))
+        Ok(stream)
     }
 
-    /// A new HTTP/1.1 connection, its task spawned.
-    async fn connect(&self) -> Result<http1::SendRequest<Body>, Error> {
-        let (sender, connection) = http1::handshake(self.stream().await?)
-            .await
-            .map_err(Error::transport)?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "a client connection ended");
-            }
-        });
-        Ok(sender)
+    /// A new HTTP/1.1 connection.
+    async fn connect(&self) -> Result<Conn, Error> {
+        Ok(Conn::new(self.stream().await?))
     }
 
     #[cfg(feature = "http2")]
@@ -219,7 +229,7 @@ impl Transport {
                 None => {
                     let (sender, connection) = hyper::client::conn::http2::handshake(
                         hyper_util::rt::TokioExecutor::new(),
-                        self.stream().await?,
+                        hyper_util::rt::TokioIo::new(self.stream().await?),
                     )
                     .await
                     .map_err(Error::transport)?;

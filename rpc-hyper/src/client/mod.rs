@@ -2,6 +2,13 @@
 //! over HTTP/1.1 (kept-alive connections, pooled) or h2c, typed by the stubs the attributes
 //! generate or by the caller.
 //!
+//! Over HTTP/1.1 each call is one write and, as a rule, one read, on a connection the calling
+//! task holds for the exchange: the client's own small HTTP/1.1 exchange (answers parsed by
+//! `httparse`, hyper's parser) rather than hyper's client connection, whose task and channels
+//! were most of the client's CPU per call. It reads every framing a server may use (a length,
+//! chunks, the close) and skips informational answers; a connection is kept only when the
+//! server keeps it. h2c runs on hyper's client connection.
+//!
 //! ```no_run
 //! # async fn f() -> Result<(), rpc_hyper::client::Error> {
 //! use rpc_hyper::Client;
@@ -18,6 +25,7 @@
 mod answer;
 mod batch;
 mod error;
+mod h1;
 mod http;
 #[cfg(feature = "ws")]
 mod subscription;

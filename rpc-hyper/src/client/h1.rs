@@ -1,0 +1,406 @@
+//! The client's HTTP/1.1 exchange, written for the one thing it does: POST a JSON body to one
+//! URL and read the answer, on a connection the caller's task owns for the exchange.
+//!
+//! hyper's client connection runs on a task of its own and hands each request and answer
+//! across channels; for a request that is one write and an answer that is usually one read,
+//! that hand-over was most of the client's own CPU per call. Here the request goes out in one
+//! vectored write, and the answer is read into the connection's buffer and parsed with
+//! `httparse` (hyper's own parser) in place.
+//!
+//! What it reads: a status line and headers (up to [`MAX_HEAD`] bytes and [`MAX_HEADERS`]
+//! headers), informational (1xx) answers skipped, then a body by `Content-Length`, by
+//! `Transfer-Encoding: chunked` (extensions and trailers skipped), or up to the close. A
+//! connection goes back to the pool only when its answer was read whole and the server did
+//! not ask to close it (`Connection: close`, or HTTP/1.0 without `keep-alive`).
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use http::StatusCode;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::error::{Error, Kind};
+
+/// The longest status line and headers taken.
+pub(super) const MAX_HEAD: usize = 64 * 1024;
+
+/// The most headers an answer may have.
+pub(super) const MAX_HEADERS: usize = 64;
+
+/// The most informational (1xx) answers taken before the answer.
+const MAX_INFORMATIONAL: usize = 16;
+
+/// The longest chunk-size line (with extensions) or trailer line taken.
+const MAX_LINE: usize = 4 * 1024;
+
+/// The read buffer each connection starts with; it grows for a long head, and a long body is
+/// read straight into a buffer of its own.
+const BUFFER: usize = 8 * 1024;
+
+/// One kept-alive connection and what it has read but not used yet.
+#[derive(Debug)]
+pub(super) struct Conn {
+    io: TcpStream,
+    /// Zeroed once, so reads go into initialized memory; `buf[start..end]` is unread.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// An answer read whole: its status and body, and whether the connection may carry another
+/// exchange.
+#[derive(Debug)]
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    pub(super) body: Bytes,
+    pub(super) reusable: bool,
+}
+
+/// How the body of an answer is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Empty,
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+impl Conn {
+    pub(super) fn new(io: TcpStream) -> Self {
+        Self {
+            io,
+            buf: vec![0; BUFFER],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Whether the server closed the connection (or sent something unasked) while it was
+    /// idle. Costs no system call unless the socket has shown readiness since its last read.
+    pub(super) fn is_closed(&self) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.io.poll_read_ready(&mut cx) {
+            Poll::Pending => false,
+            Poll::Ready(Err(_)) => true,
+            Poll::Ready(Ok(())) => {
+                let mut probe = [0u8; 1];
+                !matches!(self.io.try_read(&mut probe), Err(err) if err.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    /// Writes `head`, then `Content-Length` and `body`, in as few writes as the socket takes
+    /// (one, as a rule). `Ok(false)`: nothing was written because the connection was closed.
+    pub(super) async fn send(&mut self, head: &[u8], body: &[u8]) -> io::Result<bool> {
+        let mut length = [0u8; 24];
+        let length = content_length(&mut length, body.len());
+        let mut slices = [IoSlice::new(head), IoSlice::new(length), IoSlice::new(body)];
+        let mut slices = &mut slices[..];
+        let mut written_any = false;
+        while !slices.is_empty() {
+            let written =
+                poll_fn(|cx| Pin::new(&mut self.io).poll_write_vectored(cx, slices)).await;
+            match written {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    written_any = true;
+                    IoSlice::advance_slices(&mut slices, n);
+                }
+                Err(err) if !written_any && is_gone(&err) => return Ok(false),
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads the answer, its body up to `max` bytes.
+    pub(super) async fn receive(&mut self, max: usize) -> Result<Answer, Error> {
+        let mut informational = 0;
+        let (status, framing, keep_alive) = loop {
+            let head = self.head().await?;
+            // 1xx answers are followed by the real one (101 is not asked for, so not taken).
+            if !head.0.is_informational() || head.0 == StatusCode::SWITCHING_PROTOCOLS {
+                break head;
+            }
+            informational += 1;
+            if informational > MAX_INFORMATIONAL {
+                return Err(Error::protocol("too many informational (1xx) answers"));
+            }
+        };
+        let body = match framing {
+            Framing::Empty => Bytes::new(),
+            Framing::Length(len) => self.exactly(len, max).await?,
+            Framing::Chunked => self.chunked(max).await?,
+            Framing::UntilClose => self.until_close(max).await?,
+        };
+        Ok(Answer {
+            status,
+            body,
+            reusable: keep_alive
+                && framing != Framing::UntilClose
+                && status != StatusCode::SWITCHING_PROTOCOLS
+                && self.start == self.end,
+        })
+    }
+
+    /// The status line and headers: the status, the body's framing, and whether the server
+    /// keeps the connection open.
+    async fn head(&mut self) -> Result<(StatusCode, Framing, bool), Error> {
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut response = httparse::Response::new(&mut headers);
+            match response.parse(&self.buf[self.start..self.end]) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let head = read_head(&response)?;
+                    self.start += len;
+                    return Ok(head);
+                }
+                Ok(httparse::Status::Partial) if self.end - self.start < MAX_HEAD => {}
+                Ok(httparse::Status::Partial) => {
+                    return Err(Error::protocol("an answer's head is too long"))
+                }
+                Err(err) => return Err(Error::protocol(format!("not an HTTP answer: {err}"))),
+            }
+            if self.fill(MAX_HEAD).await? == 0 {
+                return Err(Error::transport(if self.start == self.end {
+                    "the server closed the connection without an answer"
+                } else {
+                    "the server closed the connection mid-answer"
+                }));
+            }
+        }
+    }
+
+    /// A body of `len` bytes.
+    async fn exactly(&mut self, len: usize, max: usize) -> Result<Bytes, Error> {
+        if len > max {
+            return Err(Error::new(Kind::TooLarge(max)));
+        }
+        let have = self.end - self.start;
+        if have >= len {
+            let body = Bytes::copy_from_slice(&self.buf[self.start..self.start + len]);
+            self.start += len;
+            return Ok(body);
+        }
+        // Longer than what came with the head: read the rest straight into its own buffer.
+        let mut body = vec![0; len];
+        body[..have].copy_from_slice(&self.buf[self.start..self.end]);
+        (self.start, self.end) = (0, 0);
+        let mut filled = have;
+        while filled < len {
+            let n = read(&mut self.io, &mut body[filled..]).await?;
+            if n == 0 {
+                return Err(mid_answer());
+            }
+            filled += n;
+        }
+        Ok(Bytes::from(body))
+    }
+
+    /// A chunked body, gathered.
+    async fn chunked(&mut self, max: usize) -> Result<Bytes, Error> {
+        let mut body = Vec::new();
+        loop {
+            let size = chunk_size(self.line().await?)?;
+            if size == 0 {
+                break;
+            }
+            if size > max - body.len() {
+                return Err(Error::new(Kind::TooLarge(max)));
+            }
+            let mut left = size;
+            while left > 0 {
+                if self.start == self.end && self.fill(BUFFER).await? == 0 {
+                    return Err(mid_answer());
+                }
+                let take = left.min(self.end - self.start);
+                body.extend_from_slice(&self.buf[self.start..self.start + take]);
+                self.start += take;
+                left -= take;
+            }
+            if !self.line().await?.is_empty() {
+                return Err(Error::protocol("a chunk longer than its size"));
+            }
+        }
+        // Trailers, each skipped, up to the empty line.
+        for _ in 0..=MAX_HEADERS {
+            if self.line().await?.is_empty() {
+                return Ok(Bytes::from(body));
+            }
+        }
+        Err(Error::protocol("too many trailers"))
+    }
+
+    /// A body that ends with the connection.
+    async fn until_close(&mut self, max: usize) -> Result<Bytes, Error> {
+        while self.fill(max.saturating_add(1)).await? > 0 {
+            if self.end - self.start > max {
+                return Err(Error::new(Kind::TooLarge(max)));
+            }
+        }
+        let body = Bytes::copy_from_slice(&self.buf[self.start..self.end]);
+        self.start = self.end;
+        Ok(body)
+    }
+
+    /// The next line (without its CRLF), consumed.
+    async fn line(&mut self) -> Result<&[u8], Error> {
+        loop {
+            let unread = &self.buf[self.start..self.end];
+            if let Some(at) = unread.windows(2).position(|pair| pair == b"\r\n") {
+                let line = self.start..self.start + at;
+                self.start += at + 2;
+                return Ok(&self.buf[line]);
+            }
+            if unread.len() > MAX_LINE {
+                return Err(Error::protocol("a chunk line is too long"));
+            }
+            if self.fill(MAX_LINE + 2).await? == 0 {
+                return Err(mid_answer());
+            }
+        }
+    }
+
+    /// Reads more into the buffer, which may hold up to `limit` unread bytes (it grows to
+    /// that, no further): how many bytes came, 0 at the end of the stream.
+    async fn fill(&mut self, limit: usize) -> Result<usize, Error> {
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, self.end - self.start);
+            } else if self.buf.len() < limit {
+                let grown = (self.buf.len() * 2).min(limit).max(self.buf.len() + 1);
+                self.buf.resize(grown, 0);
+            } else {
+                return Err(Error::protocol("an answer's line or head is too long"));
+            }
+        }
+        let n = read(&mut self.io, &mut self.buf[self.end..]).await?;
+        self.end += n;
+        Ok(n)
+    }
+}
+
+/// One read into `into`: how many bytes came (0 at the end of the stream).
+async fn read(io: &mut TcpStream, into: &mut [u8]) -> Result<usize, Error> {
+    let mut into = ReadBuf::new(into);
+    poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut into))
+        .await
+        .map_err(Error::transport)?;
+    Ok(into.filled().len())
+}
+
+/// The status, the body's framing and whether the connection stays open, from a parsed head.
+fn read_head(response: &httparse::Response<'_, '_>) -> Result<(StatusCode, Framing, bool), Error> {
+    let status = response
+        .code
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or_else(|| Error::protocol("an answer without a valid status"))?;
+    let mut length: Option<usize> = None;
+    let mut chunked = false;
+    let mut close = response.version == Some(0); // HTTP/1.0 closes unless told otherwise
+    for header in response.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let digits = header.value.trim_ascii();
+            let value = (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+                .then(|| std::str::from_utf8(digits).ok()?.parse::<usize>().ok())
+                .flatten()
+                .ok_or_else(|| Error::protocol("an invalid Content-Length"))?;
+            if length.is_some_and(|seen| seen != value) {
+                return Err(Error::protocol("two different Content-Lengths"));
+            }
+            length = Some(value);
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked is the last coding when it is there at all.
+            chunked = tokens(header.value)
+                .last()
+                .is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked"));
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            for token in tokens(header.value) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    close = false;
+                }
+            }
+        }
+    }
+    let framing = if status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        Framing::Empty
+    } else if chunked {
+        Framing::Chunked // it wins over a Content-Length (RFC 9112, 6.3)
+    } else if let Some(len) = length {
+        Framing::Length(len)
+    } else {
+        Framing::UntilClose
+    };
+    // A body that both declares a length and is chunked is read, but its connection not kept.
+    let keep_alive = !(close || (chunked && length.is_some()));
+    Ok((status, framing, keep_alive))
+}
+
+/// The comma-separated tokens of a header value, trimmed.
+fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&byte| byte == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|token| !token.is_empty())
+}
+
+/// The size of a chunk from its line (`hex[;extensions]`).
+fn chunk_size(line: &[u8]) -> Result<usize, Error> {
+    let digits = line
+        .split(|&byte| byte == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    if digits.is_empty() || digits.len() > 15 {
+        return Err(Error::protocol("an invalid chunk size"));
+    }
+    digits.iter().try_fold(0usize, |size, &digit| {
+        let value = char::from(digit)
+            .to_digit(16)
+            .ok_or_else(|| Error::protocol("an invalid chunk size"))?;
+        Ok(size * 16 + value as usize)
+    })
+}
+
+/// `{len}\r\n\r\n`, the end of the head, written into `buf`.
+fn content_length(buf: &mut [u8; 24], len: usize) -> &[u8] {
+    let mut at = buf.len() - 4;
+    buf[at..].copy_from_slice(b"\r\n\r\n");
+    let mut rest = len;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &buf[at..]
+}
+
+/// A write error that means the server had closed the connection before the request.
+fn is_gone(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
+fn mid_answer() -> Error {
+    Error::transport("the server closed the connection mid-answer")
+}
