@@ -399,6 +399,8 @@ async fn a_misbehaving_h2c_server_gets_the_documented_error_every_time() {
 #[cfg(feature = "ws")]
 mod websocket {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
 
@@ -814,12 +816,16 @@ mod websocket {
     #[tokio::test]
     async fn a_subscription_id_given_again_after_a_reconnection_is_the_new_ones() {
         // Every subscription is "0x1"; `poke` is answered, then "0x1" gets an item; the third
-        // frame on a connection closes it.
+        // frame on a connection closes it. Unsubscribe frames are counted.
+        static UNSUBSCRIBED: AtomicUsize = AtomicUsize::new(0);
         let (url, server) = misbehaving(
             |r| {
                 let answer = |result: &str| {
                     format!(r#"{{"jsonrpc":"2.0","result":{result},"id":{}}}"#, id_of(r))
                 };
+                if method_of(r) == "unsub" {
+                    UNSUBSCRIBED.fetch_add(1, Ordering::SeqCst);
+                }
                 match method_of(r).as_str() {
                     "sub" => vec![answer(r#""0x1""#)],
                     "poke" => vec![
@@ -854,6 +860,7 @@ mod websocket {
         assert!(client.request::<bool>("poke", ()).await.unwrap());
         let item = tokio::time::timeout(STEP, second.next()).await.unwrap();
         assert_eq!(item.unwrap().unwrap(), 7);
+        assert_eq!(UNSUBSCRIBED.load(Ordering::SeqCst), 0);
         server.abort();
     }
 }

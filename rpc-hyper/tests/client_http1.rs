@@ -100,7 +100,7 @@ fn chunked(body: &str, size: usize) -> String {
 #[tokio::test]
 async fn every_framing_in_any_pieces_gives_the_answer() {
     type Answer = fn(usize) -> Vec<u8>;
-    let framings: [(&str, Answer, bool); 5] = [
+    let framings: [(&str, Answer, bool); 6] = [
         (
             "length",
             |_| {
@@ -146,6 +146,14 @@ async fn every_framing_in_any_pieces_gives_the_answer() {
             |_| format!("HTTP/1.0 200 OK\r\n\r\n{ANSWER}").into_bytes(),
             true,
         ),
+        // A coding other than chunked, last: up to the close, whatever the length says.
+        (
+            "a coding, up to the close",
+            |_| {
+                format!("HTTP/1.1 200 OK\r\ntransfer-encoding: identity\r\ncontent-length: 5\r\n\r\n{ANSWER}").into_bytes()
+            },
+            true,
+        ),
     ];
     for (name, answer, close) in framings {
         for piece in [1, 3, 16, 4096] {
@@ -183,13 +191,14 @@ async fn a_connection_is_kept_only_when_the_server_keeps_it() {
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "kept alive");
     server.abort();
 
-    // `Connection: close` (the server closes after it), and HTTP/1.0 without keep-alive.
+    // `Connection: close`, and HTTP/1.0 without keep-alive: the server leaves the socket
+    // open, so only the client's reading of the head keeps it from reusing the connection.
     for version in ["HTTP/1.1 200 OK\r\nconnection: close", "HTTP/1.0 200 OK"] {
         let answer = move |n: usize| {
             let body = format!(r#"{{"jsonrpc":"2.0","result":3,"id":{}}}"#, n + 1);
             format!("{version}\r\ncontent-length: {}\r\n\r\n{body}", body.len()).into_bytes()
         };
-        let (url, accepted, server) = raw_server(answer, 4096, true).await;
+        let (url, accepted, server) = raw_server(answer, 4096, false).await;
         let client = Client::builder(&url).build().unwrap();
         for _ in 0..3 {
             assert_eq!(client.request::<i64>("add", (1, 2)).await.unwrap(), 3);
@@ -258,6 +267,16 @@ async fn a_malformed_answer_gets_the_documented_error_and_the_client_goes_on() {
                 "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{}",
                 ("80000\r\n".to_owned() + &"a".repeat(0x80000) + "\r\n").repeat(3)
             ),
+            |e| e.is_too_large(),
+        ),
+        (
+            "up to the close, past the limit",
+            format!("HTTP/1.0 200 OK\r\n\r\n{}", "a".repeat((1 << 20) + 10)),
+            |e| e.is_too_large(),
+        ),
+        (
+            "a chunk size past any length",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nfffffffffffffff\r\n".into(),
             |e| e.is_too_large(),
         ),
         ("nothing", String::new(), |e| e.is_transport()),

@@ -186,12 +186,16 @@ impl Conn {
             self.start += len;
             return Ok(body);
         }
-        // Longer than what came with the head: read the rest straight into its own buffer.
-        let mut body = vec![0; len];
+        // Longer than what came with the head: read the rest straight into its own buffer,
+        // grown as it comes (a declared length alone does not make it allocate).
+        let mut body = vec![0; len.min(have.max(BUFFER) * 2)];
         body[..have].copy_from_slice(&self.buf[self.start..self.end]);
         (self.start, self.end) = (0, 0);
         let mut filled = have;
         while filled < len {
+            if filled == body.len() {
+                body.resize(body.len().saturating_mul(2).min(len), 0);
+            }
             let n = read(&mut self.io, &mut body[filled..]).await?;
             if n == 0 {
                 return Err(mid_answer());
@@ -237,9 +241,13 @@ impl Conn {
 
     /// A body that ends with the connection.
     async fn until_close(&mut self, max: usize) -> Result<Bytes, Error> {
-        while self.fill(max.saturating_add(1)).await? > 0 {
+        loop {
+            // What came with the head counts too.
             if self.end - self.start > max {
                 return Err(Error::new(Kind::TooLarge(max)));
+            }
+            if self.fill(max.saturating_add(1)).await? == 0 {
+                break;
             }
         }
         let body = Bytes::copy_from_slice(&self.buf[self.start..self.end]);
@@ -304,7 +312,8 @@ fn read_head(response: &httparse::Response<'_, '_>) -> Result<(StatusCode, Frami
         .and_then(|code| StatusCode::from_u16(code).ok())
         .ok_or_else(|| Error::protocol("an answer without a valid status"))?;
     let mut length: Option<usize> = None;
-    let mut chunked = false;
+    // The final transfer coding, once a Transfer-Encoding header names one: chunked or not.
+    let mut chunked: Option<bool> = None;
     let mut close = response.version == Some(0); // HTTP/1.0 closes unless told otherwise
     for header in response.headers.iter() {
         if header.name.eq_ignore_ascii_case("content-length") {
@@ -319,9 +328,9 @@ fn read_head(response: &httparse::Response<'_, '_>) -> Result<(StatusCode, Frami
             length = Some(value);
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
             // Chunked is the last coding when it is there at all.
-            chunked = tokens(header.value)
-                .last()
-                .is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked"));
+            if let Some(last) = tokens(header.value).last() {
+                chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+            }
         } else if header.name.eq_ignore_ascii_case("connection") {
             for token in tokens(header.value) {
                 if token.eq_ignore_ascii_case(b"close") {
@@ -337,15 +346,21 @@ fn read_head(response: &httparse::Response<'_, '_>) -> Result<(StatusCode, Frami
         || status == StatusCode::NOT_MODIFIED
     {
         Framing::Empty
-    } else if chunked {
-        Framing::Chunked // it wins over a Content-Length (RFC 9112, 6.3)
+    } else if let Some(chunked) = chunked {
+        // A transfer coding wins over a Content-Length; a body not chunked last ends with
+        // the connection (RFC 9112, 6.3).
+        if chunked {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        }
     } else if let Some(len) = length {
         Framing::Length(len)
     } else {
         Framing::UntilClose
     };
-    // A body that both declares a length and is chunked is read, but its connection not kept.
-    let keep_alive = !(close || (chunked && length.is_some()));
+    // A body that both declares a length and a coding is read, but its connection not kept.
+    let keep_alive = !(close || (chunked.is_some() && length.is_some()));
     Ok((status, framing, keep_alive))
 }
 
@@ -368,10 +383,10 @@ fn chunk_size(line: &[u8]) -> Result<usize, Error> {
         return Err(Error::protocol("an invalid chunk size"));
     }
     digits.iter().try_fold(0usize, |size, &digit| {
-        let value = char::from(digit)
+        char::from(digit)
             .to_digit(16)
-            .ok_or_else(|| Error::protocol("an invalid chunk size"))?;
-        Ok(size * 16 + value as usize)
+            .and_then(|value| size.checked_mul(16)?.checked_add(value as usize))
+            .ok_or_else(|| Error::protocol("an invalid chunk size"))
     })
 }
 

@@ -73,8 +73,12 @@ pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 10 * 1024 * 1024;
 /// by their ids: a call's answer is the object with its id; a batch's is the array that
 /// carries most of its ids. What carries no id of ours goes where it can only belong: an
 /// error with a null id (the server could not read a frame) to the one call or batch waiting,
-/// if one alone waits; an array with no id of ours to the one batch waiting. Otherwise it is
-/// dropped (logged at debug level) and its caller meets the time limit.
+/// if one alone waits; an array whose entries carry no id at all to the one batch waiting.
+/// Otherwise it is dropped (logged at debug level) and its caller meets the time limit.
+///
+/// Over HTTP/1.1 the request is written whole before the answer is read: a server that
+/// answers early (a 413 for a body over its limit) is heard once it reads the rest or closes
+/// the connection, as servers do.
 #[derive(Clone, Debug)]
 pub struct Client {
     shared: Arc<Shared>,

@@ -441,8 +441,8 @@ struct Note<'a> {
     result: &'a RawValue,
 }
 
-/// Sends a frame where it belongs: an answer to its caller (a batch's to whichever of its
-/// calls is waiting), a notification to its subscription. Anything else is dropped.
+/// Sends a frame where it belongs: an answer to its caller (a batch's to the waiting batch
+/// that sent most of its ids), a notification to its subscription. Anything else is dropped.
 async fn route<S>(shared: &Shared, frame: Bytes, ws: &mut tokio_tungstenite::WebSocketStream<S>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -461,7 +461,8 @@ where
             })
             .collect();
         let mut pending = lock(&shared.pending);
-        // The batch that sent most of the ids in the answer; failing that, the only batch.
+        // The batch that sent most of the ids in the answer; an answer without any id (a
+        // server that could not tell them) goes to the only batch waiting.
         let carried = |batch: &[u64]| {
             ids.iter()
                 .filter(|id| batch.binary_search(id).is_ok())
@@ -473,7 +474,11 @@ where
             .max()
             .filter(|&(count, _)| count > 0)
             .map(|(_, key)| key)
-            .or_else(|| sole(&pending, |waiter| waiter.batch.is_some()));
+            .or_else(|| {
+                ids.is_empty()
+                    .then(|| sole(&pending, |waiter| waiter.batch.is_some()))
+                    .flatten()
+            });
         let Some(waiter) = best.and_then(|key| pending.remove(&key)) else {
             tracing::debug!("the client dropped a batch answer for no batch waiting");
             return;
