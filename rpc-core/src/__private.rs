@@ -376,3 +376,49 @@ impl ValueTag {
         outcome_json(Ok(value))
     }
 }
+
+/// Probes a type for its schema (the `openrpc` feature): generated code calls
+/// `(&SchemaProbe::<T>::NEW).__rpc_schema()`, and method resolution picks [`KnownSchema`]
+/// when `T: JsonSchema`, falling back to [`UnknownSchema`] (no schema, the empty one in the
+/// document) by auto-reference. A type without a schema never fails the build.
+#[cfg(feature = "openrpc")]
+pub struct SchemaProbe<T: ?Sized>(std::marker::PhantomData<*const T>);
+
+#[cfg(feature = "openrpc")]
+impl<T: ?Sized> SchemaProbe<T> {
+    /// The probe.
+    pub const NEW: Self = Self(std::marker::PhantomData);
+}
+
+#[cfg(feature = "openrpc")]
+impl<T: ?Sized> fmt::Debug for SchemaProbe<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SchemaProbe")
+    }
+}
+
+/// A type with a schema.
+#[cfg(feature = "openrpc")]
+pub trait KnownSchema {
+    /// How its schema is made.
+    fn __rpc_schema(&self) -> Option<crate::openrpc::TypeSchema>;
+}
+
+#[cfg(feature = "openrpc")]
+impl<T: ?Sized + schemars::JsonSchema> KnownSchema for SchemaProbe<T> {
+    fn __rpc_schema(&self) -> Option<crate::openrpc::TypeSchema> {
+        Some(crate::openrpc::TypeSchema::of::<T>())
+    }
+}
+
+/// A type without one.
+#[cfg(feature = "openrpc")]
+pub trait UnknownSchema {
+    /// None.
+    fn __rpc_schema(&self) -> Option<crate::openrpc::TypeSchema> {
+        None
+    }
+}
+
+#[cfg(feature = "openrpc")]
+impl<T: ?Sized> UnknownSchema for &SchemaProbe<T> {}

@@ -330,42 +330,6 @@ impl<S: Send + Sync + 'static> Router<S> {
         let name = &*method.info.name;
         let trace = CallTrace::begin(name, request.id.as_ref());
         match &method.callback {
-            Callback::Sync(_) | Callback::Unsubscribe => {
-                let mark = out.len();
-                write_result_start(out);
-                let result_at = out.len();
-                let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let mut outcome = catch_unwind(AssertUnwindSafe(|| match &method.callback {
-                    Callback::Sync(call) => call(self.state(), cx, request.params, out),
-                    _ => unsubscribe(cx, name, request.params, out),
-                }))
-                .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
-                drop(entered);
-                let len = out.len().saturating_sub(result_at);
-                if outcome.is_ok() && len > cx.max_result_len() {
-                    outcome = Err(too_large(name, len, cx.max_result_len()));
-                }
-                if let Some(trace) = trace {
-                    trace.end(outcome.as_ref().err());
-                }
-                let result = outcome
-                    .as_ref()
-                    .map(|()| out.get(result_at..).unwrap_or_default());
-                if let Some(replaced) = Layered::finish(layered.as_ref(), result) {
-                    outcome = Err(replaced);
-                }
-                match (&request.id, outcome) {
-                    (None, _) => out.truncate(mark),
-                    (Some(id), Ok(())) => write_end(out, Some(id)),
-                    (Some(id), Err(error)) => {
-                        out.truncate(mark);
-                        write_error(out, Some(id), &error);
-                    }
-                }
-                Started::Done {
-                    answered: request.id.is_some(),
-                }
-            }
             Callback::Async(call) => {
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
                 let started =
@@ -470,6 +434,45 @@ impl<S: Send + Sync + 'static> Router<S> {
                             answered: request.id.is_some(),
                         }
                     }
+                }
+            }
+            // Sync methods, and the built-in sync ones (unsubscribe, discovery).
+            _ => {
+                let mark = out.len();
+                write_result_start(out);
+                let result_at = out.len();
+                let entered = trace.as_ref().map(|trace| trace.span.enter());
+                let mut outcome = catch_unwind(AssertUnwindSafe(|| match &method.callback {
+                    Callback::Sync(call) => call(self.state(), cx, request.params, out),
+                    #[cfg(feature = "openrpc")]
+                    Callback::Discover => self.write_document(request.params, out),
+                    _ => unsubscribe(cx, name, request.params, out),
+                }))
+                .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                drop(entered);
+                let len = out.len().saturating_sub(result_at);
+                if outcome.is_ok() && len > cx.max_result_len() {
+                    outcome = Err(too_large(name, len, cx.max_result_len()));
+                }
+                if let Some(trace) = trace {
+                    trace.end(outcome.as_ref().err());
+                }
+                let result = outcome
+                    .as_ref()
+                    .map(|()| out.get(result_at..).unwrap_or_default());
+                if let Some(replaced) = Layered::finish(layered.as_ref(), result) {
+                    outcome = Err(replaced);
+                }
+                match (&request.id, outcome) {
+                    (None, _) => out.truncate(mark),
+                    (Some(id), Ok(())) => write_end(out, Some(id)),
+                    (Some(id), Err(error)) => {
+                        out.truncate(mark);
+                        write_error(out, Some(id), &error);
+                    }
+                }
+                Started::Done {
+                    answered: request.id.is_some(),
                 }
             }
         }

@@ -64,6 +64,7 @@
 //! |---|---|---|
 //! | `macros` | on | the [`rpc_method`] attribute (the `rpc-macros` crate, built with `syn`) |
 //! | `client` | off | what a client needs: `TypedCall`, `TypedSubscription`, `write_request`; with `macros`, the attributes also generate typed stubs (`add::call(2, 3)`, `countdown::subscribe(5, 100)`) |
+//! | `openrpc` | off | discovery: the OpenRPC document of a router's methods ([`Router::openrpc`], `rpc.discover` with [`Router::discover`]; see the `openrpc` module), with the JSON Schemas of their types (schemars); with `macros`, the attributes record each type's schema |
 //!
 //! Without `macros`, methods are built by hand with [`Method::new_sync`] and
 //! [`Method::new_async`]. The transports and their features are `rpc-hyper`'s (see its
@@ -89,6 +90,8 @@ mod error;
 mod id;
 mod layer;
 mod method;
+#[cfg(feature = "openrpc")]
+pub mod openrpc;
 mod params;
 mod push;
 mod request;
@@ -120,6 +123,11 @@ pub use subscription::{
     SubscriptionId, SubscriptionInfo, Taken, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES,
     DEFAULT_MAX_SUBSCRIPTIONS,
 };
+
+/// The JSON Schema generator the `openrpc` feature describes types with: derive its
+/// `JsonSchema` on your own types (schemars 1.x; with its `derive` feature in your manifest).
+#[cfg(feature = "openrpc")]
+pub use schemars;
 
 #[cfg(feature = "macros")]
 #[doc = include_str!("docs/rpc_method.md")]

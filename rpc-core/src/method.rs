@@ -41,6 +41,9 @@ pub(crate) enum Callback<S> {
     Subscribe(Box<SubscribeFn<S>>),
     /// Ends one: the method every subscription's `unsubscribe` name is registered as.
     Unsubscribe,
+    /// Answers with the router's OpenRPC document: `rpc.discover`.
+    #[cfg(feature = "openrpc")]
+    Discover,
 }
 
 /// A named method, ready to be registered on a [`Router`](crate::Router) whose state is `S`.
@@ -240,18 +243,38 @@ impl<S: Send + Sync + 'static> Method<S> {
             notification: notification.into(),
             unsubscribe: unsubscribe.into(),
             item: None,
+            #[cfg(feature = "openrpc")]
+            item_schema: None,
         });
         method
     }
 }
 
 impl<S> Method<S> {
+    /// `rpc.discover`: the router's OpenRPC document.
+    #[cfg(feature = "openrpc")]
+    pub(crate) fn discoverer() -> Self {
+        Self::with_callback(crate::openrpc::DISCOVER, false, Callback::Discover)
+            .doc("Returns the OpenRPC document of this service: every method, its params, result and errors, with their JSON Schemas.")
+            .result_type("OpenRPC document")
+    }
+
     /// The method that ends subscriptions, under `name`.
     pub(crate) fn unsubscriber(name: Cow<'static, str>) -> Self {
-        Self::with_callback(name, false, Callback::Unsubscribe)
+        let method = Self::with_callback(name, false, Callback::Unsubscribe)
             .doc("Ends a subscription of the caller's connection: `true`, or `false` for an id that is not alive there.")
             .param(ParamInfo::new("subscription", "SubscriptionId"))
-            .result_type("bool")
+            .result_type("bool");
+        #[cfg(feature = "openrpc")]
+        let method = {
+            use crate::openrpc::TypeSchema;
+            let mut method = method.result_schema(TypeSchema::of::<bool>());
+            if let Some(param) = method.info.params.first_mut() {
+                param.schema = Some(TypeSchema::of::<String>());
+            }
+            method
+        };
+        method
     }
 
     fn with_callback(
@@ -268,6 +291,9 @@ impl<S> Method<S> {
                 is_async,
                 aliases: Vec::new(),
                 subscription: None,
+                errors: Vec::new(),
+                #[cfg(feature = "openrpc")]
+                result_schema: None,
             },
             callback,
         }
@@ -291,6 +317,33 @@ impl<S> Method<S> {
     #[must_use]
     pub fn result_type(mut self, ty: impl Into<Cow<'static, str>>) -> Self {
         self.info.result = Some(ty.into());
+        self
+    }
+
+    /// Declares an application error the method may answer with (listed in the OpenRPC
+    /// document's `errors`).
+    #[must_use]
+    pub fn error(mut self, code: i32, message: impl Into<Cow<'static, str>>) -> Self {
+        self.info.errors.push((code, message.into()));
+        self
+    }
+
+    /// Sets the schema of the result (the `openrpc` feature).
+    #[cfg(feature = "openrpc")]
+    #[must_use]
+    pub fn result_schema(mut self, schema: impl Into<Option<crate::openrpc::TypeSchema>>) -> Self {
+        self.info.result_schema = schema.into();
+        self
+    }
+
+    /// Sets the schema of a subscription's items (the `openrpc` feature; nothing for other
+    /// methods).
+    #[cfg(feature = "openrpc")]
+    #[must_use]
+    pub fn item_schema(mut self, schema: impl Into<Option<crate::openrpc::TypeSchema>>) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.item_schema = schema.into();
+        }
         self
     }
 
@@ -342,6 +395,11 @@ pub struct MethodInfo {
     pub aliases: Vec<Cow<'static, str>>,
     /// For a subscription method: its notifications and its unsubscribe method.
     pub subscription: Option<SubscriptionInfo>,
+    /// The application errors it declares: code and message ([`Method::error`]).
+    pub errors: Vec<(i32, Cow<'static, str>)>,
+    /// How its result's schema is made (the `openrpc` feature), when known.
+    #[cfg(feature = "openrpc")]
+    pub result_schema: Option<crate::openrpc::TypeSchema>,
 }
 
 impl MethodInfo {
@@ -364,6 +422,10 @@ pub struct ParamInfo {
     /// Whether it stands for the whole params (`#[rpc(params)]`): its type's fields are the
     /// parameters on the wire, by name or by position.
     pub whole: bool,
+    /// How its schema is made (the `openrpc` feature), when known: for an optional one, the
+    /// schema of the type inside the `Option`.
+    #[cfg(feature = "openrpc")]
+    pub schema: Option<crate::openrpc::TypeSchema>,
 }
 
 impl ParamInfo {
@@ -374,7 +436,25 @@ impl ParamInfo {
             ty: ty.into(),
             optional: false,
             whole: false,
+            #[cfg(feature = "openrpc")]
+            schema: None,
         }
+    }
+
+    /// Sets how its schema is made (the `openrpc` feature).
+    ///
+    /// ```
+    /// use rpc_core::openrpc::TypeSchema;
+    /// use rpc_core::ParamInfo;
+    ///
+    /// let param = ParamInfo::new("a", "i64").schema(TypeSchema::of::<i64>());
+    /// assert!(param.schema.is_some());
+    /// ```
+    #[cfg(feature = "openrpc")]
+    #[must_use]
+    pub fn schema(mut self, schema: impl Into<Option<crate::openrpc::TypeSchema>>) -> Self {
+        self.schema = schema.into();
+        self
     }
 
     /// Marks the parameter as optional.

@@ -57,6 +57,9 @@ pub struct Router<S = ()> {
     subscription_methods: usize,
     /// Per-call middleware, outermost first.
     pub(crate) layers: Vec<Box<dyn CallLayer>>,
+    /// `rpc.discover`'s document, once served (the `openrpc` feature).
+    #[cfg(feature = "openrpc")]
+    pub(crate) discovery: Option<Box<crate::openrpc::Discovery>>,
 }
 
 impl Router<()> {
@@ -83,6 +86,8 @@ impl<S: Send + Sync + 'static> Router<S> {
             async_methods: 0,
             subscription_methods: 0,
             layers: Vec::new(),
+            #[cfg(feature = "openrpc")]
+            discovery: None,
         }
     }
 
@@ -131,9 +136,11 @@ impl<S: Send + Sync + 'static> Router<S> {
         match method.callback {
             Callback::Async(_) => self.async_methods += 1,
             Callback::Subscribe(_) => self.subscription_methods += 1,
-            Callback::Sync(_) | Callback::Unsubscribe => {}
+            _ => {}
         }
         self.methods.push(method);
+        #[cfg(feature = "openrpc")]
+        self.forget_document();
     }
 
     /// Gives the method registered as `existing` a second name, `alias`: calls by either
@@ -168,6 +175,8 @@ impl<S: Send + Sync + 'static> Router<S> {
         if let Some(method) = self.methods.get_mut(index) {
             method.info.aliases.push(alias);
         }
+        #[cfg(feature = "openrpc")]
+        self.forget_document();
         Ok(self)
     }
 }

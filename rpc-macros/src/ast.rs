@@ -249,6 +249,20 @@ pub(crate) fn looks_optional(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
+/// The `T` of an `Option<T>` written so.
+#[cfg_attr(not(feature = "openrpc"), allow(dead_code))]
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last().filter(|s| s.ident == "Option")?;
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
 /// The type as a person would write it: `Option<i64>`, not `Option < i64 >`.
 pub(crate) fn type_name(ty: &Type) -> String {
     let mut name = quote::ToTokens::to_token_stream(ty).to_string();

@@ -19,10 +19,13 @@ pub(crate) struct Options {
     pub(crate) unsubscribe: Option<LitStr>,
     /// A subscription's `notification = "..."`: the name of its notifications.
     pub(crate) notification: Option<LitStr>,
+    /// `errors(4040 = "no such key", ...)`: the application errors it declares, as the code
+    /// (tokens, a sign included) and the message.
+    pub(crate) errors: Vec<(TokenStream, LitStr)>,
 }
 
-const METHOD_OPTIONS: &str = "`name`, `crate`";
-const SUBSCRIPTION_OPTIONS: &str = "`name`, `unsubscribe`, `notification`, `crate`";
+const METHOD_OPTIONS: &str = "`name`, `crate`, `errors`";
+const SUBSCRIPTION_OPTIONS: &str = "`name`, `unsubscribe`, `notification`, `crate`, `errors`";
 const PARAM_OPTIONS: &str = "`rename`, `params`";
 
 impl Options {
@@ -55,6 +58,16 @@ impl Options {
                         errors.push(syn::Error::new_spanned(&name, what));
                     }
                     set_once(slot, name, &key, errors);
+                }
+            } else if key.is_ident("errors") {
+                match value {
+                    Some(Expr::Verbatim(list)) => {
+                        declared_errors(list, &mut options.errors, errors)
+                    }
+                    _ => errors.push(syn::Error::new_spanned(
+                        &key,
+                        "expected `errors(CODE = \"message\", ...)`",
+                    )),
                 }
             } else if key.is_ident("crate") {
                 if let Some(path) = string_value(&key, value.as_ref(), errors) {
@@ -149,6 +162,10 @@ fn name_values(
                 None
             }
             Meta::Path(path) => Some((path, None)),
+            // The one list option; its tokens are read by `declared_errors`.
+            Meta::List(list) if list.path.is_ident("errors") && is_known(&list.path, expected) => {
+                Some((list.path, Some(Expr::Verbatim(list.tokens))))
+            }
             other => {
                 let path = other.path().clone();
                 errors.push(syn::Error::new_spanned(
@@ -208,5 +225,70 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: &syn::Path, errors: &Errors)
         ));
     } else {
         *slot = Some(value);
+    }
+}
+
+/// One `CODE = "message"` of `errors(...)`.
+struct DeclaredError {
+    code: TokenStream,
+    value: i64,
+    message: LitStr,
+}
+
+impl syn::parse::Parse for DeclaredError {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let minus: Option<Token![-]> = input.parse()?;
+        let digits: syn::LitInt = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let message: LitStr = input.parse()?;
+        let magnitude = digits.base10_parse::<i64>()?;
+        let value = if minus.is_some() {
+            -magnitude
+        } else {
+            magnitude
+        };
+        let code = quote::quote!(#minus #digits);
+        Ok(Self {
+            code,
+            value,
+            message,
+        })
+    }
+}
+
+/// Reads `errors(4040 = "no such key", -32001 = "busy")`: codes that fit an `i32`, each once,
+/// with a message that is not empty.
+fn declared_errors(list: TokenStream, into: &mut Vec<(TokenStream, LitStr)>, errors: &Errors) {
+    let declared = match Punctuated::<DeclaredError, Token![,]>::parse_terminated.parse2(list) {
+        Ok(declared) => declared,
+        Err(err) => {
+            errors.push(syn::Error::new(
+                err.span(),
+                format!("{err}: expected `errors(CODE = \"message\", ...)`"),
+            ));
+            return;
+        }
+    };
+    let mut seen = Vec::new();
+    for error in declared {
+        if i32::try_from(error.value).is_err() {
+            errors.push(syn::Error::new_spanned(
+                &error.code,
+                "an error code must fit an i32",
+            ));
+        } else if seen.contains(&error.value) {
+            errors.push(syn::Error::new_spanned(
+                &error.code,
+                format!("error code {} is declared twice", error.value),
+            ));
+        } else if error.message.value().is_empty() {
+            errors.push(syn::Error::new_spanned(
+                &error.message,
+                "an error message must not be empty",
+            ));
+        } else {
+            seen.push(error.value);
+            into.push((error.code, error.message));
+        }
     }
 }

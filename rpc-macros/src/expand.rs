@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{ItemFn, Lifetime, Type};
 
-use crate::ast::{looks_optional, type_name, Method, ParamKind};
+use crate::ast::{looks_optional, option_inner, type_name, Method, ParamKind};
 use crate::attr::Options;
 
 /// Emits the user's function unchanged, and beside it a type of the same name (types and
@@ -204,15 +204,24 @@ pub(crate) fn generate(
             let wire_name = p.wire_name();
             let ty = type_name(&p.ty);
             let optional = looks_optional(&p.ty).then(|| quote!(.optional()));
-            quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional))
+            let schema = crate::schema::of(option_inner(&p.ty).unwrap_or(&p.ty), &rt)
+                .map(|schema| quote!(.schema(#schema)));
+            quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional #schema))
         })
         .collect();
     if let Some(whole) = method.whole() {
         let text = whole.ident.to_string();
         let name = text.strip_prefix("r#").unwrap_or(&text);
         let ty = type_name(&whole.ty);
-        param_infos.push(quote!(.param(#rt::ParamInfo::new(#name, #ty).whole())));
+        let schema = crate::schema::of(&whole.ty, &rt).map(|schema| quote!(.schema(#schema)));
+        param_infos.push(quote!(.param(#rt::ParamInfo::new(#name, #ty).whole() #schema)));
     }
+    let schemas = crate::schema::method(method, subscription, &rt);
+    let schema_traits = crate::schema::traits(&rt);
+    let declared_errors = options
+        .errors
+        .iter()
+        .map(|(code, message)| quote!(.error(#code, #message)));
     let result_type = if subscription {
         "SubscriptionId".to_owned()
     } else {
@@ -263,6 +272,7 @@ pub(crate) fn generate(
             {
                 #[allow(unused_imports)]
                 use #rt::{ResultKind as _, ValueKind as _};
+                #schema_traits
 
                 struct __RpcParams<'__de> {
                     #(#fields: #field_types,)*
@@ -312,6 +322,8 @@ pub(crate) fn generate(
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)
+                #schemas
+                #(#declared_errors)*
             }
 
             #stub_functions

@@ -108,6 +108,9 @@ pub struct SubscriptionInfo {
     pub unsubscribe: std::borrow::Cow<'static, str>,
     /// The name of its items' type, when known.
     pub item: Option<std::borrow::Cow<'static, str>>,
+    /// How its items' schema is made (the `openrpc` feature), when known.
+    #[cfg(feature = "openrpc")]
+    pub item_schema: Option<crate::openrpc::TypeSchema>,
 }
 
 /// A started subscription: the method's future, for its transport to drive.
