@@ -5,11 +5,13 @@
 # that does nothing, each against the plain macro `add`.
 #
 # Usage: scripts/instructions.sh [N]   (default 20000 calls; batches run N/100 times)
+#        FEATURES=openrpc scripts/instructions.sh   (the same, with rpc-core's features: with
+#        `openrpc`, every router also serves `rpc.discover`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
 command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
-cargo build --release -q -p rpc-core --example instructions
+cargo build --release -q -p rpc-core --features "${FEATURES:-}" --example instructions
 BIN=target/release/examples/instructions
 
 count() { # who shape n -> instructions

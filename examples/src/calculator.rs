@@ -11,8 +11,10 @@ use std::task::{Context, Poll};
 use std::borrow::Cow;
 use std::time::Duration;
 
+use rpc_core::openrpc::{Document, Info};
 use rpc_core::{rpc_method, rpc_subscription, Broadcast, ErrorObject, Router, Sink, State};
 use rpc_hyper::{ResponseBody, ResponseFuture, RpcService};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -31,7 +33,7 @@ pub struct Calc {
 
 /// One successful calculation, as `subscribe_results` sends it: params by name, whichever
 /// shape the call used.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Computed {
     /// `add`, `subtract`, `multiply` or `divide`.
     pub method: Cow<'static, str>,
@@ -44,7 +46,7 @@ pub struct Computed {
 }
 
 /// A result: an integer, or `divide`'s float.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Number {
     /// From `add`, `subtract` and `multiply`.
@@ -131,6 +133,26 @@ impl IntervalMs {
     }
 }
 
+/// An integer from 0 to [`MAX_INTERVAL_MS`], as its `Deserialize` checks.
+impl JsonSchema for IntervalMs {
+    fn schema_name() -> Cow<'static, str> {
+        "IntervalMs".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Milliseconds between two numbers: 0 (as fast as the client reads) to 60000.",
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_INTERVAL_MS,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntervalMs {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let millis = u64::deserialize(deserializer)?;
@@ -184,8 +206,23 @@ pub fn router() -> Router<Calc> {
         .and_then(|r| r.register(divide::method()))
         .and_then(|r| r.register(countdown::method()))
         .and_then(|r| r.register(results::method()))
+        .and_then(|r| r.discover(info()))
         .expect("distinct names");
     router
+}
+
+/// What the calculator's OpenRPC document says of it (`rpc.discover`).
+pub fn info() -> Info {
+    Info::new("Calculator", "1.0.0").description(
+        "The tutorial's calculator: four methods over 64-bit integers, a countdown and a feed of \
+         everyone's results (subscriptions, over a WebSocket).",
+    )
+}
+
+/// The calculator's OpenRPC document, as `rpc.discover` answers it; the repository keeps it
+/// in `examples/calculator.openrpc.json`, and a test fails when the two differ.
+pub fn openrpc() -> Document {
+    router().openrpc(&info())
 }
 
 /// The HTTP app: `GET /` greets, `POST /rpc` is JSON-RPC, anything else is 404.

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use rpc_core::openrpc::Info;
 use rpc_core::{rpc_method, ErrorObject, Ext, Methods, Router, State};
 use rpc_hyper::RpcService;
 use serde_json::json;
@@ -81,7 +82,7 @@ impl From<KvError> for ErrorObject {
 
 /// Stores `value` under `key`, returning the value it replaced. Async: it waits as a write
 /// to a disk or a database would.
-#[rpc_method]
+#[rpc_method(errors(4000 = "empty key", 4130 = "value too large"))]
 async fn set(
     store: State<'_, Store>,
     caller: Ext<'_, Identity>,
@@ -99,7 +100,7 @@ async fn set(
 }
 
 /// The value under `key`.
-#[rpc_method]
+#[rpc_method(errors(4040 = "no such key"))]
 fn get(store: State<'_, Store>, caller: Ext<'_, Identity>, key: String) -> Result<String, KvError> {
     store
         .with(&caller, |keys| keys.get(&key).cloned())
@@ -107,7 +108,7 @@ fn get(store: State<'_, Store>, caller: Ext<'_, Identity>, key: String) -> Resul
 }
 
 /// Removes `key`, returning its value.
-#[rpc_method]
+#[rpc_method(errors(4040 = "no such key"))]
 fn delete(
     store: State<'_, Store>,
     caller: Ext<'_, Identity>,
@@ -154,13 +155,16 @@ pub fn methods() -> Methods<Store> {
 /// refusals too), the access rules and the rate limits.
 pub fn router() -> Router<Store> {
     let mut router = Router::with_state(Store::default());
-    router.nest("kv.", methods()).expect("free names");
+    router
+        .nest("kv.", methods())
+        .and_then(|r| r.discover(info()))
+        .expect("free names");
     router
         .layer(CallLog)
         .layer(
             AccessControl::new()
-                .allow("alice", &["kv.*"])
-                .allow("bob", &["kv.get", "kv.list"]),
+                .allow("alice", &["kv.*", "rpc.discover"])
+                .allow("bob", &["kv.get", "kv.list", "rpc.discover"]),
         )
         .layer(
             RateLimit::new()
@@ -168,6 +172,12 @@ pub fn router() -> Router<Store> {
                 .limit("kv.list", 3, Duration::from_secs(10)),
         );
     router
+}
+
+/// What the service's OpenRPC document says of it (`rpc.discover`).
+pub fn info() -> Info {
+    Info::new("Key-value store", "1.0.0")
+        .description("Each caller's own keys and values, behind a bearer token.")
 }
 
 /// Serves the service on `listener` behind bearer-token authentication with the demo users,

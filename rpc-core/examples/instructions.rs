@@ -80,6 +80,12 @@ fn main() {
         _ => router.register(add::method()).map(drop),
     }
     .expect("one registration");
+    // Built with the `openrpc` feature, the router serves `rpc.discover` too: the other
+    // calls must not pay for it.
+    #[cfg(feature = "openrpc")]
+    router
+        .discover(rpc_core::openrpc::Info::new("instructions", "1"))
+        .expect("discovery");
     let mut extensions = Extensions::new();
     extensions.insert(Caller(0));
     let cx = Context::new().with_extensions(&extensions);

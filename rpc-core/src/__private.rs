@@ -377,48 +377,51 @@ impl ValueTag {
     }
 }
 
-/// Probes a type for its schema (the `openrpc` feature): generated code calls
-/// `(&SchemaProbe::<T>::NEW).__rpc_schema()`, and method resolution picks [`KnownSchema`]
-/// when `T: JsonSchema`, falling back to [`UnknownSchema`] (no schema, the empty one in the
-/// document) by auto-reference. A type without a schema never fails the build.
-#[cfg(feature = "openrpc")]
+/// Probes a type for its schema: generated code calls `(&SchemaProbe::<T>::NEW).__rpc_schema()`,
+/// and method resolution picks [`KnownSchema`] when `T: JsonSchema` (with the `openrpc`
+/// feature), falling back to [`UnknownSchema`] (no schema: the empty one in the document) by
+/// auto-reference. A type without a schema never fails the build, and neither does the
+/// attribute's `openrpc` code meeting an rpc-core built without the feature.
 pub struct SchemaProbe<T: ?Sized>(std::marker::PhantomData<*const T>);
 
-#[cfg(feature = "openrpc")]
 impl<T: ?Sized> SchemaProbe<T> {
     /// The probe.
     pub const NEW: Self = Self(std::marker::PhantomData);
 }
 
-#[cfg(feature = "openrpc")]
 impl<T: ?Sized> fmt::Debug for SchemaProbe<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SchemaProbe")
     }
 }
 
-/// A type with a schema.
+/// A type's schema, if known: `TypeSchema` with the `openrpc` feature, never anything without.
 #[cfg(feature = "openrpc")]
+pub type MaybeSchema = Option<crate::openrpc::TypeSchema>;
+
+/// A type's schema, if known: `TypeSchema` with the `openrpc` feature, never anything without.
+#[cfg(not(feature = "openrpc"))]
+pub type MaybeSchema = Option<std::convert::Infallible>;
+
+/// A type with a schema.
 pub trait KnownSchema {
     /// How its schema is made.
-    fn __rpc_schema(&self) -> Option<crate::openrpc::TypeSchema>;
+    fn __rpc_schema(&self) -> MaybeSchema;
 }
 
 #[cfg(feature = "openrpc")]
 impl<T: ?Sized + schemars::JsonSchema> KnownSchema for SchemaProbe<T> {
-    fn __rpc_schema(&self) -> Option<crate::openrpc::TypeSchema> {
+    fn __rpc_schema(&self) -> MaybeSchema {
         Some(crate::openrpc::TypeSchema::of::<T>())
     }
 }
 
 /// A type without one.
-#[cfg(feature = "openrpc")]
 pub trait UnknownSchema {
     /// None.
-    fn __rpc_schema(&self) -> Option<crate::openrpc::TypeSchema> {
+    fn __rpc_schema(&self) -> MaybeSchema {
         None
     }
 }
 
-#[cfg(feature = "openrpc")]
 impl<T: ?Sized> UnknownSchema for &SchemaProbe<T> {}

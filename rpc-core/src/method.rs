@@ -347,6 +347,32 @@ impl<S> Method<S> {
         self
     }
 
+    /// Sets the result's schema if known and the `openrpc` feature is on (the attribute's).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __result_schema(self, schema: crate::__private::MaybeSchema) -> Self {
+        #[cfg(feature = "openrpc")]
+        return self.result_schema(schema);
+        #[cfg(not(feature = "openrpc"))]
+        {
+            let _ = schema;
+            self
+        }
+    }
+
+    /// Sets the items' schema if known and the `openrpc` feature is on (the attribute's).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __item_schema(self, schema: crate::__private::MaybeSchema) -> Self {
+        #[cfg(feature = "openrpc")]
+        return self.item_schema(schema);
+        #[cfg(not(feature = "openrpc"))]
+        {
+            let _ = schema;
+            self
+        }
+    }
+
     /// Sets the name of a subscription's items' type (nothing for other methods).
     #[must_use]
     pub fn item_type(mut self, ty: impl Into<Cow<'static, str>>) -> Self {
@@ -438,6 +464,19 @@ impl ParamInfo {
             whole: false,
             #[cfg(feature = "openrpc")]
             schema: None,
+        }
+    }
+
+    /// Sets its schema if known and the `openrpc` feature is on (the attribute's).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __schema(self, schema: crate::__private::MaybeSchema) -> Self {
+        #[cfg(feature = "openrpc")]
+        return self.schema(schema);
+        #[cfg(not(feature = "openrpc"))]
+        {
+            let _ = schema;
+            self
         }
     }
 

@@ -222,9 +222,18 @@ impl<S> Router<S> {
         self.lookup(name).map(Method::info)
     }
 
-    /// The methods, in registration order; the state and layers are dropped.
+    /// The methods, in registration order; the state and layers are dropped, and so is
+    /// `rpc.discover`, which describes this router alone.
     pub(crate) fn into_methods(self) -> Vec<Method<S>> {
-        self.methods
+        #[cfg(feature = "openrpc")]
+        let methods = {
+            let mut methods = self.methods;
+            methods.retain(|method| !matches!(method.callback, Callback::Discover));
+            methods
+        };
+        #[cfg(not(feature = "openrpc"))]
+        let methods = self.methods;
+        methods
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<&Method<S>> {

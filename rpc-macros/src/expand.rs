@@ -205,7 +205,7 @@ pub(crate) fn generate(
             let ty = type_name(&p.ty);
             let optional = looks_optional(&p.ty).then(|| quote!(.optional()));
             let schema = crate::schema::of(option_inner(&p.ty).unwrap_or(&p.ty), &rt)
-                .map(|schema| quote!(.schema(#schema)));
+                .map(|schema| quote!(.__schema(#schema)));
             quote!(.param(#rt::ParamInfo::new(#wire_name, #ty) #optional #schema))
         })
         .collect();
@@ -213,7 +213,7 @@ pub(crate) fn generate(
         let text = whole.ident.to_string();
         let name = text.strip_prefix("r#").unwrap_or(&text);
         let ty = type_name(&whole.ty);
-        let schema = crate::schema::of(&whole.ty, &rt).map(|schema| quote!(.schema(#schema)));
+        let schema = crate::schema::of(&whole.ty, &rt).map(|schema| quote!(.__schema(#schema)));
         param_infos.push(quote!(.param(#rt::ParamInfo::new(#name, #ty).whole() #schema)));
     }
     let schemas = crate::schema::method(method, subscription, &rt);

@@ -35,11 +35,11 @@ pub(crate) fn method(method: &Method, subscription: bool, rt: &TokenStream) -> T
                 ParamKind::Sink { item } => of(item, rt),
                 _ => None,
             });
-            return item.map_or_else(TokenStream::new, |item| quote!(.item_schema(#item)));
+            return item.map_or_else(TokenStream::new, |item| quote!(.__item_schema(#item)));
         }
         let unit: Type = syn::parse_quote!(());
         let output = method.output.as_ref().map_or(&unit, ok_type);
-        of(output, rt).map_or_else(TokenStream::new, |schema| quote!(.result_schema(#schema)))
+        of(output, rt).map_or_else(TokenStream::new, |schema| quote!(.__result_schema(#schema)))
     }
     #[cfg(not(feature = "openrpc"))]
     {
