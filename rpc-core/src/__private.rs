@@ -389,6 +389,14 @@ impl<T: ?Sized> SchemaProbe<T> {
     pub const NEW: Self = Self(std::marker::PhantomData);
 }
 
+impl<T: ?Sized> Clone for SchemaProbe<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for SchemaProbe<T> {}
+
 impl<T: ?Sized> fmt::Debug for SchemaProbe<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SchemaProbe")
@@ -425,3 +433,57 @@ pub trait UnknownSchema {
 }
 
 impl<T: ?Sized> UnknownSchema for &SchemaProbe<T> {}
+
+/// Probes a method's return type for its result's schema, by type as [`Wrap`] does for the
+/// value (a `Result` alias is seen through): generated code calls
+/// `(&&&SchemaProbe::<R>::NEW).__rpc_result_schema()`. Each level takes `self` by value, so
+/// method resolution tries them in order: a `Result` whose `Ok` type has a schema, any other
+/// `Result` (none: the error is not the result), a type with a schema, then none.
+pub trait OkSchema {
+    /// The `Ok` type's schema.
+    fn __rpc_result_schema(self) -> MaybeSchema;
+}
+
+#[cfg(feature = "openrpc")]
+impl<T: schemars::JsonSchema, E> OkSchema for &&&SchemaProbe<Result<T, E>> {
+    fn __rpc_result_schema(self) -> MaybeSchema {
+        Some(crate::openrpc::TypeSchema::of::<T>())
+    }
+}
+
+/// A `Result` whose `Ok` type has no schema.
+pub trait OkWithoutSchema {
+    /// None.
+    fn __rpc_result_schema(self) -> MaybeSchema;
+}
+
+impl<T, E> OkWithoutSchema for &&SchemaProbe<Result<T, E>> {
+    fn __rpc_result_schema(self) -> MaybeSchema {
+        None
+    }
+}
+
+/// A plain return type with a schema.
+pub trait ValueSchema {
+    /// Its schema.
+    fn __rpc_result_schema(self) -> MaybeSchema;
+}
+
+#[cfg(feature = "openrpc")]
+impl<T: ?Sized + schemars::JsonSchema> ValueSchema for &SchemaProbe<T> {
+    fn __rpc_result_schema(self) -> MaybeSchema {
+        Some(crate::openrpc::TypeSchema::of::<T>())
+    }
+}
+
+/// A plain return type without one.
+pub trait ValueWithoutSchema {
+    /// None.
+    fn __rpc_result_schema(self) -> MaybeSchema;
+}
+
+impl<T: ?Sized> ValueWithoutSchema for SchemaProbe<T> {
+    fn __rpc_result_schema(self) -> MaybeSchema {
+        None
+    }
+}

@@ -17,6 +17,24 @@ use crate::response::{write_end, write_error, write_result_start};
 use crate::subscription::{RawSink, Subscription};
 use crate::{Context, ErrorCode, ErrorObject, Id, NotSync, Router};
 
+/// The callbacks that answer at once: sync methods, and the built-in ones (unsubscribe, and
+/// with the `openrpc` feature, discovery), as a pattern.
+#[cfg(not(feature = "openrpc"))]
+macro_rules! sync_callbacks {
+    () => {
+        Callback::Sync(_) | Callback::Unsubscribe
+    };
+}
+
+/// The callbacks that answer at once: sync methods, and the built-in ones (unsubscribe, and
+/// with the `openrpc` feature, discovery), as a pattern.
+#[cfg(feature = "openrpc")]
+macro_rules! sync_callbacks {
+    () => {
+        Callback::Sync(_) | Callback::Unsubscribe | Callback::Discover
+    };
+}
+
 /// The most buffer reserved for a batch's answer before it is written.
 const MAX_UP_FRONT: usize = 64 * 1024;
 
@@ -436,8 +454,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                     }
                 }
             }
-            // Sync methods, and the built-in sync ones (unsubscribe, discovery).
-            _ => {
+            sync_callbacks!() => {
                 let mark = out.len();
                 write_result_start(out);
                 let result_at = out.len();

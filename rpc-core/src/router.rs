@@ -304,6 +304,9 @@ pub(crate) fn unsubscriber_for<S>(
 
 /// Refuses a name the specification reserves: those beginning with `rpc.`.
 pub(crate) fn check_allowed(name: &str) -> Result<(), RegisterError> {
+    if name.is_empty() {
+        return Err(RegisterError::new(name, Refusal::Empty));
+    }
     if name.starts_with("rpc.") {
         return Err(RegisterError::new(name, Refusal::Reserved));
     }
@@ -324,6 +327,7 @@ impl fmt::Display for RegisterError {
         match self.why {
             Refusal::Duplicate => write!(f, "a method named `{}` is registered already", self.name),
             Refusal::Unknown => write!(f, "no method named `{}` to give another name", self.name),
+            Refusal::Empty => write!(f, "a method name must not be empty"),
             Refusal::Reserved => write!(
                 f,
                 "method names beginning with `rpc.` are reserved: `{}`",
@@ -338,6 +342,7 @@ impl std::error::Error for RegisterError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
     Duplicate,
+    Empty,
     Reserved,
     Unknown,
 }
@@ -363,5 +368,11 @@ impl RegisterError {
     /// method's).
     pub fn is_unknown(&self) -> bool {
         self.why == Refusal::Unknown
+    }
+
+    /// Whether the name was empty: a method needs a name to be called by (and to be
+    /// described: OpenRPC requires one).
+    pub fn is_empty_name(&self) -> bool {
+        self.why == Refusal::Empty
     }
 }

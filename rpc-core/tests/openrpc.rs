@@ -3,7 +3,8 @@
 use rpc_core::openrpc::{Info, TypeSchema};
 use rpc_core::schemars::JsonSchema;
 use rpc_core::{
-    rpc_method, rpc_subscription, ErrorObject, Method, ParamInfo, Params, Router, Sink,
+    rpc_method, rpc_subscription, Context, ErrorObject, Ext, Method, ParamInfo, Params, Router,
+    Sink, State,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -206,6 +207,121 @@ fn whole_params_are_listed_by_name() {
         .collect();
     assert_eq!(names, ["x", "y"]);
     assert_eq!(place["params"][0]["required"], true);
+
+    // Required fields come first, whatever the alphabet says; a tuple goes by position.
+    #[derive(Deserialize, JsonSchema)]
+    #[schemars(crate = "rpc_core::schemars")]
+    struct Filter {
+        after: Option<u32>,
+        key: String,
+    }
+    #[derive(Deserialize, JsonSchema)]
+    #[schemars(crate = "rpc_core::schemars")]
+    struct Pair(i64, String);
+
+    #[rpc_method]
+    fn filter(#[rpc(params)] query: Filter) -> bool {
+        query.after.is_some() || query.key.is_empty()
+    }
+    #[rpc_method]
+    fn pair(#[rpc(params)] both: Pair) -> String {
+        format!("{}{}", both.0, both.1)
+    }
+    let mut router = Router::new();
+    router
+        .register(filter::method())
+        .and_then(|r| r.register(pair::method()))
+        .unwrap();
+    let document = router.openrpc(&Info::new("t", "1")).to_value();
+    assert_eq!(
+        method(&document, "filter")["params"],
+        json!([
+            {"name": "key", "required": true, "schema": {"type": "string"}},
+            {"name": "after", "required": false, "schema": {"type": ["integer", "null"], "format": "uint32", "minimum": 0}},
+        ])
+    );
+    let pair = method(&document, "pair");
+    assert_eq!(pair["paramStructure"], "by-position");
+    assert_eq!(pair["params"][0]["name"], "both0");
+    assert_eq!(pair["params"][1]["schema"], json!({"type": "string"}));
+}
+
+#[test]
+fn results_are_described_by_type_as_they_are_written() {
+    /// A count whose default makes it optional on the way in, never on the way out.
+    #[derive(Deserialize, Serialize, JsonSchema)]
+    #[schemars(crate = "rpc_core::schemars")]
+    struct Tally {
+        name: String,
+        #[serde(default)]
+        count: u32,
+    }
+    type Answer<T> = Result<T, ErrorObject>;
+
+    #[rpc_method]
+    fn bump(tally: Tally) -> Answer<Tally> {
+        Ok(Tally {
+            count: tally.count + 1,
+            ..tally
+        })
+    }
+    #[rpc_method]
+    fn opaque() -> impl Serialize {
+        1
+    }
+
+    let mut router = Router::new();
+    router
+        .register(bump::method())
+        .and_then(|r| r.register(opaque::method()))
+        .unwrap();
+    let document = router.openrpc(&Info::new("t", "1")).to_value();
+    let bump = method(&document, "bump");
+    // The alias is seen through; the output side of `Tally` differs, so it has its own name.
+    assert_eq!(
+        bump["params"][0]["schema"],
+        json!({"$ref": "#/components/schemas/Tally"})
+    );
+    assert_eq!(
+        bump["result"]["schema"],
+        json!({"$ref": "#/components/schemas/TallyOutput"})
+    );
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["Tally"]["required"], json!(["name"]));
+    assert_eq!(schemas["TallyOutput"]["required"], json!(["name", "count"]));
+    // `impl Serialize` cannot be named: the empty schema.
+    assert_eq!(method(&document, "opaque")["result"]["schema"], json!({}));
+}
+
+#[test]
+fn server_side_params_are_left_out_and_unknown_types_are_anything() {
+    struct Caller;
+    #[derive(Deserialize, Serialize)]
+    struct Opaque(u8);
+
+    #[rpc_method]
+    fn who(
+        _state: State<'_, u32>,
+        _caller: Option<Ext<'_, Caller>>,
+        _cx: &Context<'_>,
+        tags: Vec<Opaque>,
+        raw: serde_json::Value,
+    ) -> usize {
+        tags.len() + usize::from(raw.is_null())
+    }
+
+    let mut router = Router::with_state(0u32);
+    router.register(who::method()).unwrap();
+    let document = router.openrpc(&Info::new("t", "1")).to_value();
+    assert_eq!(
+        document["methods"][0]["params"],
+        json!([
+            // `Vec<Opaque>` has no schema because `Opaque` has none.
+            {"name": "tags", "required": true, "schema": {}},
+            // `Value` is anything: `{}` rather than the schema `true`.
+            {"name": "raw", "required": true, "schema": {}},
+        ])
+    );
 }
 
 #[test]
@@ -326,6 +442,7 @@ async fn the_document_follows_the_methods_registered_after_discovery() {
     assert_eq!(methods[1]["name"], "middle");
     router.alias("mid", "middle").unwrap();
     let after_alias = call(&router, body).await["result"].clone();
+    assert_eq!(after_alias["methods"][1]["x-aliases"], json!(["mid"]));
     assert_eq!(after_alias, router.openrpc(&Info::new("t", "1")).to_value());
 }
 
@@ -336,6 +453,9 @@ fn rpc_discover_is_the_only_rpc_name_and_is_served_once() {
         Ok::<_, ErrorObject>(())
     });
     assert!(router.register(taken).unwrap_err().is_reserved());
+    // A method needs a name, to be called and to be described.
+    let nameless = Method::new_sync("", |_: &(), _: Params<'_>| Ok::<_, ErrorObject>(()));
+    assert!(router.register(nameless).unwrap_err().is_empty_name());
     router.discover(Info::new("t", "1")).unwrap();
     assert!(router
         .discover(Info::new("t", "1"))

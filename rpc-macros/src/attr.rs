@@ -239,6 +239,12 @@ impl syn::parse::Parse for DeclaredError {
     fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
         let minus: Option<Token![-]> = input.parse()?;
         let digits: syn::LitInt = input.parse()?;
+        if !digits.suffix().is_empty() {
+            return Err(syn::Error::new_spanned(
+                &digits,
+                "an error code is a plain integer, without a type suffix",
+            ));
+        }
         input.parse::<Token![=]>()?;
         let message: LitStr = input.parse()?;
         let magnitude = digits.base10_parse::<i64>()?;

@@ -38,8 +38,13 @@ pub(crate) fn method(method: &Method, subscription: bool, rt: &TokenStream) -> T
             return item.map_or_else(TokenStream::new, |item| quote!(.__item_schema(#item)));
         }
         let unit: Type = syn::parse_quote!(());
-        let output = method.output.as_ref().map_or(&unit, ok_type);
-        of(output, rt).map_or_else(TokenStream::new, |schema| quote!(.__result_schema(#schema)))
+        let output = method.output.as_ref().unwrap_or(&unit);
+        if names_impl_trait(output) {
+            return TokenStream::new(); // it cannot be named outside the function
+        }
+        // By type, not by syntax: a `Result` under any name is seen through.
+        let output = crate::expand::named_lifetimes(output, "'static");
+        quote!(.__result_schema((&&&#rt::SchemaProbe::<#output>::NEW).__rpc_result_schema()))
     }
     #[cfg(not(feature = "openrpc"))]
     {
@@ -55,33 +60,16 @@ pub(crate) fn traits(rt: &TokenStream) -> TokenStream {
         quote! {
             #[allow(unused_imports)]
             use #rt::{KnownSchema as _, UnknownSchema as _};
+            #[allow(unused_imports)]
+            use #rt::{
+                OkSchema as _, OkWithoutSchema as _, ValueSchema as _, ValueWithoutSchema as _,
+            };
         }
     }
     #[cfg(not(feature = "openrpc"))]
     {
         let _ = rt;
         TokenStream::new()
-    }
-}
-
-/// The `Ok` type of a `Result` written so (under any path, an alias named `Result` too); the
-/// type itself otherwise.
-#[cfg(feature = "openrpc")]
-fn ok_type(ty: &Type) -> &Type {
-    let Type::Path(path) = ty else { return ty };
-    let Some(last) = path.path.segments.last().filter(|s| s.ident == "Result") else {
-        return ty;
-    };
-    match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) => args
-            .args
-            .iter()
-            .find_map(|arg| match arg {
-                syn::GenericArgument::Type(ok) => Some(ok),
-                _ => None,
-            })
-            .unwrap_or(ty),
-        _ => ty,
     }
 }
 

@@ -15,4 +15,7 @@ fn not_a_code() {}
 #[rpc_method(errors = "4040")]
 fn not_a_list() {}
 
+#[rpc_method(errors(4040u16 = "typed"))]
+fn suffixed() {}
+
 fn main() {}
