@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::method::Callback;
-use crate::method::MethodInfo;
 use crate::router::{check_allowed, unsubscriber_for, Refusal};
+use crate::MethodInfo;
 use crate::{Method, RegisterError, Router};
 
 /// Methods without a router: a module of a service, built on its own and then merged into a

@@ -88,6 +88,7 @@ mod context;
 mod dispatch;
 mod error;
 mod id;
+mod info;
 mod layer;
 mod method;
 #[cfg(feature = "openrpc")]
@@ -110,8 +111,9 @@ pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, Version};
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
+pub use info::{MethodInfo, ParamInfo};
 pub use layer::{Call, CallLayer, Outcome};
-pub use method::{BoxFuture, Method, MethodInfo, ParamInfo};
+pub use method::{BoxFuture, Method};
 pub use params::Params;
 pub use push::Handled;
 pub use request::Request;

@@ -6,7 +6,8 @@ use std::fmt;
 use rustc_hash::FxHashMap;
 
 use crate::layer::CallLayer;
-use crate::method::{Callback, Method, MethodInfo};
+use crate::method::{Callback, Method};
+use crate::MethodInfo;
 
 /// The longest batch a router answers by default: 1,000 calls.
 pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;

@@ -7,18 +7,17 @@
 //! `components/schemas` together; a type whose two schemas differ gets a second name for its
 //! output side (`PointOutput`).
 
-use std::collections::HashMap;
-
 use schemars::generate::SchemaSettings;
 use schemars::{Schema, SchemaGenerator};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use super::refs::{decode_pointer, merge_outputs, rename_refs};
 use super::{Info, TypeSchema, DISCOVER, OPENRPC_VERSION};
 use crate::{MethodInfo, ParamInfo};
 
 /// Where shared schemas are defined in the document.
-const COMPONENTS: &str = "#/components/schemas/";
+pub(super) const COMPONENTS: &str = "#/components/schemas/";
 
 /// An OpenRPC document ([`Router::openrpc`](crate::Router::openrpc)): serialize it (its
 /// fields in the order the specification lists them), or take it as JSON with
@@ -310,32 +309,6 @@ fn resolve(schema: &Value, generator: &mut SchemaGenerator) -> Option<Value> {
     Some(definition.to_value())
 }
 
-/// A JSON pointer token as written in a URI fragment: percent-escapes, then `~1` and `~0`.
-fn decode_pointer(token: &str) -> String {
-    let bytes = token.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let escaped = (bytes[at] == b'%')
-            .then(|| token.get(at + 1..at + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                at += 3;
-            }
-            None => {
-                decoded.push(bytes[at]);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded)
-        .replace("~1", "/")
-        .replace("~0", "~")
-}
-
 /// The first paragraph of a doc comment, on one line.
 fn summary(doc: &str) -> String {
     let paragraph = doc.split("\n\n").next().unwrap_or(doc);
@@ -355,60 +328,5 @@ fn schema_of(schema: Option<TypeSchema>, generator: &mut SchemaGenerator) -> Val
     match schema.to_value() {
         Value::Bool(true) => json!({}),
         schema => schema,
-    }
-}
-
-/// Adds the output side's definitions to `schemas`: one the input side has, alike, is shared;
-/// one that differs under the same name is renamed (`NameOutput`). Returns the renames, which
-/// the output side's references must follow.
-fn merge_outputs(
-    schemas: &mut Map<String, Value>,
-    outputs: Map<String, Value>,
-) -> HashMap<String, String> {
-    let mut renamed = HashMap::new();
-    for name in outputs.keys() {
-        if schemas
-            .get(name)
-            .is_some_and(|input| Some(input) != outputs.get(name))
-        {
-            let mut new = format!("{name}Output");
-            let mut n = 2;
-            while schemas.contains_key(&new) || outputs.contains_key(&new) {
-                new = format!("{name}Output{n}");
-                n += 1;
-            }
-            renamed.insert(name.clone(), new);
-        }
-    }
-    for (name, mut schema) in outputs {
-        if !renamed.is_empty() {
-            rename_refs(&mut schema, &renamed);
-        }
-        let name = renamed.get(&name).cloned().unwrap_or(name);
-        schemas.entry(name).or_insert(schema);
-    }
-    renamed
-}
-
-/// Points the references to renamed definitions at their new names.
-fn rename_refs(schema: &mut Value, renamed: &HashMap<String, String>) {
-    match schema {
-        Value::Object(object) => {
-            for (key, value) in object.iter_mut() {
-                if key == "$ref" {
-                    if let Some(new) = value
-                        .as_str()
-                        .and_then(|reference| reference.strip_prefix(COMPONENTS))
-                        .and_then(|name| renamed.get(&decode_pointer(name)))
-                    {
-                        *value = Value::String(format!("{COMPONENTS}{new}"));
-                    }
-                } else {
-                    rename_refs(value, renamed);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| rename_refs(item, renamed)),
-        _ => {}
     }
 }

@@ -41,7 +41,7 @@
 //! tuples come out as draft-07 `items` arrays, recursive types as references to themselves.
 //!
 //! A type without a `JsonSchema` implementation does not stop the build: its schema is the
-//! empty one (anything), as for methods built by hand without [`ParamInfo::schema`]. That
+//! empty one (anything), as for methods built by hand without [`ParamInfo::schema`](crate::ParamInfo::schema). That
 //! keeps a workspace building when one of its crates turns the feature on.
 //!
 //! # What each method says
@@ -68,6 +68,7 @@ use crate::router::Refusal;
 use crate::{ErrorObject, Method, Params, RegisterError, Router};
 
 mod document;
+mod refs;
 
 use document::document;
 pub use document::Document;
@@ -124,6 +125,25 @@ impl<S> Router<S> {
         });
         out.extend_from_slice(document.get().as_bytes());
         Ok(())
+    }
+}
+
+impl<S> Method<S> {
+    /// Sets the schema of the result (the `openrpc` feature).
+    #[must_use]
+    pub fn result_schema(mut self, schema: impl Into<Option<TypeSchema>>) -> Self {
+        self.info.result_schema = schema.into();
+        self
+    }
+
+    /// Sets the schema of a subscription's items (the `openrpc` feature; nothing for other
+    /// methods).
+    #[must_use]
+    pub fn item_schema(mut self, schema: impl Into<Option<TypeSchema>>) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.item_schema = schema.into();
+        }
+        self
     }
 }
 

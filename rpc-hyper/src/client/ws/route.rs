@@ -1,0 +1,180 @@
+//! Where each frame from the server goes: an answer to the caller waiting for it (a batch's
+//! to the batch that sent most of its ids), a notification to its subscription.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use futures_util::SinkExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{lock, End, Ending, Route, Routed, Shared, Waiter, IO_TIMEOUT, SUBSCRIPTION_BUFFER};
+
+/// Routes the items of subscription `id` (its JSON text) to a new receiver.
+fn open_route(shared: &Shared, id: &str) -> Routed {
+    let (items, received) = mpsc::channel(SUBSCRIPTION_BUFFER);
+    let ending = Arc::new(Ending {
+        why: OnceLock::new(),
+        connection: *shared.connected.borrow(),
+    });
+    let route = Route {
+        items,
+        ending: Arc::clone(&ending),
+    };
+    if let Some(earlier) = lock(&shared.subscriptions).insert(id.into(), route) {
+        earlier.end(End::Lost(
+            "the server gave its id to a new subscription".into(),
+        ));
+    }
+    (received, ending)
+}
+
+/// What a frame from the server holds, read without decoding its result.
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+    #[serde(borrow)]
+    params: Option<Note<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Note<'a> {
+    #[serde(borrow)]
+    subscription: &'a RawValue,
+    #[serde(borrow)]
+    result: &'a RawValue,
+}
+
+/// Sends a frame where it belongs: an answer to its caller (a batch's to the waiting batch
+/// that sent most of its ids), a notification to its subscription. Anything else is dropped.
+pub(super) async fn route<S>(
+    shared: &Shared,
+    frame: Bytes,
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let trimmed = frame.trim_ascii_start();
+    if trimmed.first() == Some(&b'[') {
+        let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(&frame) else {
+            tracing::debug!("the client dropped a frame that is not JSON");
+            return;
+        };
+        let ids: Vec<u64> = items
+            .iter()
+            .filter_map(|item| {
+                let incoming: Incoming<'_> = serde_json::from_str(item.get()).ok()?;
+                incoming.id?.get().parse::<u64>().ok()
+            })
+            .collect();
+        let mut pending = lock(&shared.pending);
+        // The batch that sent most of the ids in the answer; an answer without any id (a
+        // server that could not tell them) goes to the only batch waiting.
+        let carried = |batch: &[u64]| {
+            ids.iter()
+                .filter(|id| batch.binary_search(id).is_ok())
+                .count()
+        };
+        let best = pending
+            .iter()
+            .filter_map(|(key, waiter)| Some((carried(waiter.batch.as_deref()?), *key)))
+            .max()
+            .filter(|&(count, _)| count > 0)
+            .map(|(_, key)| key)
+            .or_else(|| {
+                ids.is_empty()
+                    .then(|| sole(&pending, |waiter| waiter.batch.is_some()))
+                    .flatten()
+            });
+        let Some(waiter) = best.and_then(|key| pending.remove(&key)) else {
+            tracing::debug!("the client dropped a batch answer for no batch waiting");
+            return;
+        };
+        drop(pending);
+        let _ = waiter.answered.send((Ok(frame), None));
+        return;
+    }
+    let Ok(incoming) = serde_json::from_slice::<Incoming<'_>>(&frame) else {
+        tracing::debug!("the client dropped a frame that is not JSON-RPC");
+        return;
+    };
+    match (incoming.id, incoming.params) {
+        // A null id reads as none.
+        (None, None) if incoming.error.is_some() => {
+            // The server could not read a frame: the error is the only waiting caller's, if
+            // one alone waits; otherwise no one can tell whose it is.
+            let mut pending = lock(&shared.pending);
+            let Some(waiter) = sole(&pending, |_| true).and_then(|key| pending.remove(&key)) else {
+                tracing::debug!("the client dropped an answer with a null id");
+                return;
+            };
+            drop(pending);
+            let _ = waiter.answered.send((Ok(frame), None));
+        }
+        (Some(id), _) => {
+            let Ok(id) = id.get().parse::<u64>() else {
+                tracing::debug!(
+                    id = id.get(),
+                    "the client dropped an answer for no call of its own"
+                );
+                return;
+            };
+            let waiter = lock(&shared.pending).remove(&id);
+            let Some(waiter) = waiter else {
+                tracing::debug!(id, "the client dropped an answer for no call waiting");
+                return;
+            };
+            // A subscription's route is made before its caller hears the id: the items that
+            // follow the answer in the same read are routed, not lost.
+            let subscribed = waiter.subscribes.as_ref().zip(incoming.result);
+            let routed = subscribed.map(|(_, id)| open_route(shared, id.get()));
+            let unsubscribe = subscribed.map(|(method, id)| (method.clone(), id.get().to_owned()));
+            if waiter.answered.send((Ok(frame), routed)).is_err() {
+                // The caller has gone: its subscription is ended, not left pushing.
+                if let Some((method, id)) = unsubscribe {
+                    lock(&shared.subscriptions).remove(id.as_str());
+                    let body = format!(
+                        r#"{{"jsonrpc":"2.0","method":{},"params":[{id}]}}"#,
+                        serde_json::to_string(&method).unwrap_or_default()
+                    );
+                    let _ = tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(body))).await;
+                }
+            }
+        }
+        (None, Some(note)) => {
+            let subscriptions = lock(&shared.subscriptions);
+            let Some(route) = subscriptions.get(note.subscription.get()) else {
+                tracing::debug!(
+                    subscription = note.subscription.get(),
+                    "an item for no subscription of the client's"
+                );
+                return;
+            };
+            if route.items.try_send(note.result.to_owned()).is_err() {
+                // The application does not keep up: the subscription ends, with an error.
+                drop(subscriptions);
+                if let Some(route) = lock(&shared.subscriptions).remove(note.subscription.get()) {
+                    route.end(End::FellBehind);
+                }
+            }
+        }
+        (None, None) => tracing::debug!("the client dropped a frame it did not expect"),
+    }
+}
+
+/// The key of the only waiter that `fits`, if exactly one does.
+fn sole(pending: &HashMap<u64, Waiter>, fits: impl Fn(&Waiter) -> bool) -> Option<u64> {
+    let mut fitting = pending.iter().filter(|(_, waiter)| fits(waiter));
+    match (fitting.next(), fitting.next()) {
+        (Some((&key, _)), None) => Some(key),
+        _ => None,
+    }
+}
