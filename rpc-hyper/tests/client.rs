@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use rpc_hyper::Client;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 fn clients(server: &TestServer) -> Vec<Client> {
     let url = server.url("/");
@@ -156,31 +156,8 @@ async fn misbehaving(answer: Answer) -> (String, tokio::task::JoinHandle<()>) {
                 return;
             };
             tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                // Read the head and the body (by its Content-Length).
-                loop {
-                    let Ok(n) = stream.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen);
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|line| {
-                                let line = line.to_ascii_lowercase();
-                                let value = line.strip_prefix("content-length: ")?;
-                                value.trim().parse::<usize>().ok()
-                            })
-                            .unwrap_or(0);
-                        if seen.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
+                if !read_request(&mut stream).await {
+                    return;
                 }
                 let head = |status: &str, len: usize| {
                     format!("HTTP/1.1 {status}\r\ncontent-length: {len}\r\n\r\n")

@@ -2,12 +2,15 @@
 //! chunks with extensions and trailers, the close), informational answers, and the ways an
 //! answer can be malformed, each against a raw server that writes exactly the bytes given.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::read_request;
 use rpc_hyper::Client;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 /// The answer to `add(1, 2)` with the client's first id.
 const ANSWER: &str = r#"{"jsonrpc":"2.0","result":3,"id":1}"#;
@@ -55,34 +58,6 @@ async fn raw_server(
         }
     });
     (url, accepted, task)
-}
-
-/// Reads one request's head and body (by its Content-Length); false at the end of the stream.
-async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let Ok(n) = stream.read(&mut buf).await else {
-            return false;
-        };
-        if n == 0 {
-            return false;
-        }
-        seen.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&seen);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let len = text[..end]
-                .lines()
-                .find_map(|line| {
-                    let value = line.to_ascii_lowercase();
-                    value.strip_prefix("content-length: ")?.trim().parse().ok()
-                })
-                .unwrap_or(0usize);
-            if seen.len() >= end + 4 + len {
-                return true;
-            }
-        }
-    }
 }
 
 /// `body` in chunks of `size`, with an extension on the first and a trailer at the end.

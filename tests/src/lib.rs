@@ -253,3 +253,20 @@ pub async fn run_python(modules: &str, script: &str, args: &[&str]) -> Option<St
     );
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// Runs `command` with `sh -c`, within [`STEP`]: its output.
+///
+/// # Panics
+/// When the shell cannot run, or the command takes longer.
+pub async fn shell(command: &str) -> std::process::Output {
+    tokio::time::timeout(
+        STEP,
+        tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("`{command}` did not finish"))
+    .unwrap_or_else(|err| panic!("`{command}` did not run: {err}"))
+}

@@ -3,7 +3,7 @@
 //! exactly what the README says it prints.
 
 use rpc_tests::{
-    client, console_session, readme_block, run_python, send, shell_words, Calculator, README, STEP,
+    client, console_session, readme_block, run_python, send, shell, shell_words, Calculator, README,
 };
 
 const README_URL: &str = "http://127.0.0.1:5000";
@@ -55,16 +55,7 @@ async fn the_curl_commands_run_as_written_where_curl_is_installed() {
     let calculator = Calculator::start().await;
     for (command, expected) in curl_session() {
         let command = command.replace(README_URL, &calculator.url(""));
-        let output = tokio::time::timeout(
-            STEP,
-            tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(&command)
-                .output(),
-        )
-        .await
-        .expect("curl finishes")
-        .expect("curl runs");
+        let output = shell(&command).await;
         assert!(output.status.success(), "`{command}` failed");
         assert_eq!(
             String::from_utf8_lossy(&output.stdout).trim(),
@@ -120,16 +111,7 @@ async fn the_discovery_session_prints_what_the_readme_shows() {
     };
     if has("curl") && has("python3") {
         let command = command.replace(README_URL, &calculator.url(""));
-        let output = tokio::time::timeout(
-            STEP,
-            tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(&command)
-                .output(),
-        )
-        .await
-        .expect("the pipeline finishes")
-        .expect("the pipeline runs");
+        let output = shell(&command).await;
         assert_eq!(
             String::from_utf8_lossy(&output.stdout).trim_end(),
             expected.trim_end()

@@ -424,3 +424,31 @@ pub async fn connect(addr: SocketAddr) -> TcpStream {
         .expect("connected in time")
         .unwrap()
 }
+
+/// Reads one request's head and body (by its Content-Length); false at the end of the stream.
+pub async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let Ok(n) = stream.read(&mut buf).await else {
+            return false;
+        };
+        if n == 0 {
+            return false;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&seen);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let value = line.to_ascii_lowercase();
+                    value.strip_prefix("content-length: ")?.trim().parse().ok()
+                })
+                .unwrap_or(0usize);
+            if seen.len() >= end + 4 + len {
+                return true;
+            }
+        }
+    }
+}
