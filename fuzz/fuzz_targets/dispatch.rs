@@ -26,6 +26,9 @@ static ROUTER: LazyLock<Router> = LazyLock::new(|| {
     router.register(add::method()).unwrap();
     router.register(echo::method()).unwrap();
     router
+        .discover(rpc_core::openrpc::Info::new("fuzz", "1"))
+        .unwrap();
+    router
 });
 
 fuzz_target!(|data: &[u8]| {
