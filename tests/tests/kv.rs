@@ -188,3 +188,46 @@ async fn values_over_the_limit_and_listing_limits_are_answered_as_documented() {
     stop.send(()).ok();
     server.await.unwrap().unwrap();
 }
+
+/// `rpc.discover` is behind the token like every call, and open to every user; the document
+/// names the module's methods, their declared errors, and not the server-side params.
+#[tokio::test]
+async fn every_user_may_discover_the_service_and_no_one_without_a_token() {
+    let (url, stop, server) = start().await;
+    let http = client(false);
+    let discover = r#"{"jsonrpc":"2.0","method":"rpc.discover","id":1}"#;
+    for token in ["alice-token", "bob-token"] {
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", &*format!("Bearer {token}")),
+        ];
+        let (_, answer) = send_with(&http, "POST", &url, &headers, discover).await;
+        let document = &serde_json::from_str::<Value>(&answer).unwrap()["result"];
+        assert_eq!(document["info"]["title"], "Key-value store", "{token}");
+        let get = document["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "kv.get")
+            .expect("kv.get is described");
+        assert_eq!(
+            get["params"],
+            json!([{"name": "key", "required": true, "schema": {"type": "string"}}])
+        );
+        assert_eq!(
+            get["errors"],
+            json!([{"code": 4040, "message": "no such key"}])
+        );
+    }
+    let (status, _) = send_with(
+        &http,
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        discover,
+    )
+    .await;
+    assert_eq!(status, 401);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
