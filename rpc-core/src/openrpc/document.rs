@@ -178,7 +178,19 @@ fn describe(method: &MethodInfo, generators: &mut Generators) -> MethodObject {
         },
         None if method.name == DISCOVER => Descriptor {
             description: Some("This document: an OpenRPC 1.3.2 document (https://meta.open-rpc.org/)."),
-            ..Descriptor::new("OpenRPC Schema", json!({ "type": "object" }))
+            ..Descriptor::new(
+                "OpenRPC Schema",
+                json!({
+                    "type": "object",
+                    "required": ["openrpc", "info", "methods"],
+                    "properties": {
+                        "openrpc": { "type": "string" },
+                        "info": { "type": "object", "properties": {} },
+                        "methods": { "type": "array", "items": { "type": "object", "properties": {} } },
+                        "components": { "type": "object", "properties": {} },
+                    },
+                }),
+            )
         },
         None => Descriptor::new(
             "result",
