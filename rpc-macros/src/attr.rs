@@ -87,6 +87,48 @@ impl Options {
     }
 }
 
+/// The wire names a function's method goes by, its options applied.
+pub(crate) struct Names {
+    /// The method's name (a subscription's: the one that starts it).
+    pub(crate) name: String,
+    /// For a subscription: the names of its unsubscribe method and of its notifications.
+    pub(crate) subscription: Option<(String, String)>,
+}
+
+impl Options {
+    /// The path of rpc-core's runtime support: `crate = "..."`'s, or `::rpc_core`'s.
+    pub(crate) fn runtime(&self) -> TokenStream {
+        let krate = self
+            .krate
+            .as_ref()
+            .map_or_else(|| quote::quote!(::rpc_core), |path| quote::quote!(#path));
+        quote::quote!(#krate::__private)
+    }
+
+    /// The wire names of the function `ident`: the options', or the defaults (`f`; for a
+    /// subscription `subscribe_f`, `unsubscribe_f` and notifications named `f`).
+    pub(crate) fn names(&self, ident: &syn::Ident, subscription: bool) -> Names {
+        let text = ident.to_string();
+        let base = text.strip_prefix("r#").unwrap_or(&text);
+        let named = |option: &Option<LitStr>, default: String| {
+            option.as_ref().map_or(default, LitStr::value)
+        };
+        if !subscription {
+            return Names {
+                name: named(&self.name, base.to_owned()),
+                subscription: None,
+            };
+        }
+        Names {
+            name: named(&self.name, format!("subscribe_{base}")),
+            subscription: Some((
+                named(&self.unsubscribe, format!("unsubscribe_{base}")),
+                named(&self.notification, base.to_owned()),
+            )),
+        }
+    }
+}
+
 /// The options of `#[rpc(...)]` on a parameter.
 #[derive(Default)]
 pub(crate) struct ParamOptions {

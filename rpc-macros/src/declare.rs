@@ -25,33 +25,16 @@ pub(crate) fn declaration(
     #[cfg(feature = "client")]
     {
         let _ = errors;
-        let krate = options
-            .krate
-            .as_ref()
-            .map_or_else(|| quote!(::rpc_core), |path| quote!(#path));
-        let rt = quote!(#krate::__private);
+        let rt = options.runtime();
         let ident = &method.ident;
         let vis = &func.vis;
-        let fn_name = {
-            let text = ident.to_string();
-            text.strip_prefix("r#").unwrap_or(&text).to_owned()
-        };
-        let named = |option: &Option<syn::LitStr>, default: String| {
-            option.as_ref().map_or(default, syn::LitStr::value)
-        };
-        let name = if subscription {
-            named(&options.name, format!("subscribe_{fn_name}"))
-        } else {
-            named(&options.name, fn_name.clone())
-        };
-        let names = subscription.then(|| {
-            (
-                named(&options.unsubscribe, format!("unsubscribe_{fn_name}")),
-                named(&options.notification, fn_name.clone()),
-            )
-        });
-        let names = names.as_ref().map(|(u, n)| (u.as_str(), n.as_str()));
-        let stubs = crate::stubs::generate(method, &rt, vis, &name, names);
+        let names = options.names(ident, subscription);
+        let name = &names.name;
+        let pushes = names
+            .subscription
+            .as_ref()
+            .map(|(u, n)| (u.as_str(), n.as_str()));
+        let stubs = crate::stubs::generate(method, &rt, vis, name, pushes);
         let (items, functions) = (stubs.items, stubs.functions);
         let doc = &method.doc;
         let type_doc = format!("The JSON-RPC method `{name}`, declared for calling it.");

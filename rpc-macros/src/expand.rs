@@ -17,25 +17,15 @@ pub(crate) fn generate(
     options: &Options,
     subscription: bool,
 ) -> TokenStream {
-    let krate = options
-        .krate
-        .as_ref()
-        .map_or_else(|| quote!(::rpc_core), |path| quote!(#path));
-    let rt = quote!(#krate::__private);
+    let rt = options.runtime();
     let ident = &method.ident;
     let vis = &func.vis;
-    let fn_name = {
-        let text = ident.to_string();
-        text.strip_prefix("r#").unwrap_or(&text).to_owned()
-    };
-    let named = |option: &Option<syn::LitStr>, default: String| {
-        option.as_ref().map_or(default, syn::LitStr::value)
-    };
-    let name = if subscription {
-        named(&options.name, format!("subscribe_{fn_name}"))
-    } else {
-        named(&options.name, fn_name.clone())
-    };
+    let names = options.names(ident, subscription);
+    let name = &names.name;
+    let pushes = names
+        .subscription
+        .as_ref()
+        .map(|(u, n)| (u.as_str(), n.as_str()));
 
     let wire: Vec<_> = method
         .params
@@ -120,8 +110,7 @@ pub(crate) fn generate(
     let json = quote_spanned!(output_at=> #kind.__rpc_json(__rpc_value));
 
     let call = if subscription {
-        let notification = named(&options.notification, fn_name.clone());
-        let unsubscribe = named(&options.unsubscribe, format!("unsubscribe_{fn_name}"));
+        let (unsubscribe, notification) = pushes.unwrap_or_default();
         let item = method
             .sinks()
             .find_map(|p| match &p.kind {
@@ -236,16 +225,7 @@ pub(crate) fn generate(
     );
     let marker = format_ident!("__rpc_marker", span = Span::call_site());
     #[cfg(feature = "client")]
-    let stubs = {
-        let names = subscription.then(|| {
-            (
-                named(&options.unsubscribe, format!("unsubscribe_{fn_name}")),
-                named(&options.notification, fn_name.clone()),
-            )
-        });
-        let names = names.as_ref().map(|(u, n)| (u.as_str(), n.as_str()));
-        crate::stubs::generate(method, &rt, vis, &name, names)
-    };
+    let stubs = crate::stubs::generate(method, &rt, vis, name, pushes);
     #[cfg(feature = "client")]
     let (stub_items, stub_functions) = (stubs.items, stubs.functions);
     #[cfg(not(feature = "client"))]
