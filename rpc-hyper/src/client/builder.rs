@@ -1,0 +1,146 @@
+//! Building a client: its settings, each with a documented default.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::error::Error;
+use super::{http, Client, Shared, Transport, DEFAULT_CLIENT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE};
+#[cfg(feature = "ws")]
+use super::{ws, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RECONNECTS};
+
+/// Builds a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    url: String,
+    timeout: Option<Duration>,
+    max_response_size: usize,
+    headers: HeaderMap,
+    http2: bool,
+    #[cfg(feature = "ws")]
+    max_in_flight: usize,
+    #[cfg(feature = "ws")]
+    max_reconnects: u32,
+    error: Option<Error>,
+}
+
+impl Client {
+    /// A client of the server at `url` (`http://host:port/path`).
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_owned(),
+            timeout: Some(DEFAULT_CLIENT_TIMEOUT),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            headers: HeaderMap::new(),
+            http2: false,
+            #[cfg(feature = "ws")]
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            #[cfg(feature = "ws")]
+            max_reconnects: DEFAULT_MAX_RECONNECTS,
+            error: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Sets the time limit of each call ([`DEFAULT_CLIENT_TIMEOUT`] by default; `None`: none).
+    #[must_use]
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Sets the largest answer taken ([`DEFAULT_MAX_RESPONSE_SIZE`] by default). Over HTTP, a
+    /// larger one fails the call ([`Error::is_too_large`]) without being read whole; over a
+    /// WebSocket, a larger message breaks the connection, whose calls in flight fail
+    /// ([`Error::is_closed`]) before the client reconnects.
+    #[must_use]
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// Adds a header sent with every request, such as `authorization: Bearer …` (over a
+    /// WebSocket, with the upgrade request).
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            _ => {
+                self.error = Some(Error::protocol(format!("not a valid header: {name}")));
+            }
+        }
+        self
+    }
+
+    /// Speaks HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1: one
+    /// connection carries every call at once.
+    #[cfg(feature = "http2")]
+    #[must_use]
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2 = true;
+        self
+    }
+
+    /// Sets how many calls one WebSocket connection carries at once
+    /// ([`DEFAULT_MAX_IN_FLIGHT`] by default); more wait for a slot.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.max_in_flight = calls.max(1);
+        self
+    }
+
+    /// Sets how many failed attempts in a row the WebSocket client makes to reconnect before
+    /// it gives up ([`DEFAULT_MAX_RECONNECTS`] by default); calls then fail
+    /// ([`Error::is_closed`]).
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn max_reconnects(mut self, attempts: u32) -> Self {
+        self.max_reconnects = attempts;
+        self
+    }
+
+    /// The client. Over HTTP nothing is connected yet: the first call connects. A `ws://`
+    /// URL (the `ws` feature) starts connecting at once, on a task of the current tokio
+    /// runtime; calls made meanwhile wait for the connection.
+    pub fn build(self) -> Result<Client, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let transport = if self.url.starts_with("ws://") {
+            #[cfg(feature = "ws")]
+            {
+                Transport::Ws(ws::Transport::start(ws::Settings {
+                    url: self.url,
+                    headers: self.headers,
+                    max_response_size: self.max_response_size,
+                    max_in_flight: self.max_in_flight,
+                    max_reconnects: self.max_reconnects,
+                }))
+            }
+            #[cfg(not(feature = "ws"))]
+            return Err(Error::transport(
+                "a ws:// URL needs rpc-hyper's `ws` feature",
+            ));
+        } else {
+            Transport::Http(http::Transport::new(
+                &self.url,
+                self.headers,
+                self.max_response_size,
+                self.http2,
+            )?)
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                transport,
+                next_id: AtomicU64::new(1),
+            }),
+            timeout: self.timeout,
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! The driver task: keeps the connection (connecting again with backoff after a loss),
+//! writes what callers send, and hands what comes to the router of frames.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::route::route;
+use super::{closed, lock, Command, End, Settings, Shared, IO_TIMEOUT};
+
+/// The first wait before reconnecting; it doubles, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A connection that lasted less than this before it was lost counts as a failed attempt:
+/// a server that accepts and closes at once is not hammered.
+const SHORT_LIVED: Duration = Duration::from_secs(1);
+
+/// Keeps a connection: connects (again, with backoff, after a loss), writes what callers
+/// send, routes what comes. Ends when every handle to the client is gone, or after
+/// `max_reconnects` failed attempts in a row.
+pub(super) async fn drive(
+    settings: Settings,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    shared: Arc<Shared>,
+) {
+    let config = WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
+        .max_message_size(Some(settings.max_response_size))
+        .max_frame_size(Some(settings.max_response_size));
+    let mut failures = 0u32;
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        if commands.is_closed() {
+            return; // every handle to the client is gone
+        }
+        let connected = match upgrade_request(&settings) {
+            Ok(request) => tokio::time::timeout(
+                IO_TIMEOUT,
+                tokio_tungstenite::connect_async_with_config(request, Some(config), true),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(tokio_tungstenite::tungstenite::Error::Io(
+                    std::io::ErrorKind::TimedOut.into(),
+                ))
+            })
+            .map(|(ws, _)| ws)
+            .map_err(|err| err.to_string()),
+            Err(err) => Err(err),
+        };
+        let lost = match connected {
+            Ok(mut ws) => {
+                shared.connected.send_modify(|count| *count += 1);
+                let since = std::time::Instant::now();
+                let lost = session(&mut ws, &mut commands, &shared).await;
+                let Some(lost) = lost else {
+                    return; // every handle to the client is gone
+                };
+                if since.elapsed() >= SHORT_LIVED {
+                    failures = 0;
+                    backoff = FIRST_BACKOFF;
+                }
+                lost
+            }
+            Err(err) => format!("could not connect: {err}"),
+        };
+        failures += 1;
+        tracing::debug!(why = %lost, failures, "the client's WebSocket is down");
+        if failures > settings.max_reconnects {
+            // No more calls are taken, then every waiting one fails: none is left waiting.
+            commands.close();
+            fail_all(&shared, &format!("gave up reconnecting: {lost}"));
+            return;
+        }
+        fail_all(&shared, &lost);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// The upgrade request, with the client's headers.
+fn upgrade_request(settings: &Settings) -> Result<http::Request<()>, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = settings
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|err| err.to_string())?;
+    for (name, value) in &settings.headers {
+        if name != http::header::CONTENT_TYPE {
+            request.headers_mut().append(name, value.clone());
+        }
+    }
+    Ok(request)
+}
+
+/// Runs one connection: what it lost it to, or `None` when every handle to the client is gone.
+async fn session<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    shared: &Shared,
+) -> Option<String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let connection = *shared.connected.borrow();
+    loop {
+        tokio::select! {
+            frame = commands.recv() => match frame {
+                None => {
+                    let _ = tokio::time::timeout(IO_TIMEOUT, ws.close(None)).await;
+                    return None;
+                }
+                Some(command) => {
+                    let frame = match command {
+                        // A call whose caller has gone (failed with a lost connection, or
+                        // past its time) is not sent: it must not run after its caller was
+                        // told.
+                        Command::Call(id, _) if !lock(&shared.pending).contains_key(&id) => {
+                            continue
+                        }
+                        // Another connection's subscription id may now name another one.
+                        Command::Unsubscribe { connection: on, .. } if on != connection => {
+                            continue
+                        }
+                        Command::Call(_, frame)
+                        | Command::Send(frame)
+                        | Command::Unsubscribe { frame, .. } => frame,
+                    };
+                    let Ok(text) = String::from_utf8(frame) else { continue };
+                    match tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(text))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(err)) => return Some(err.to_string()),
+                        Err(_) => return Some("the server took no frame in time".to_owned()),
+                    }
+                }
+            },
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(text))) => route(shared, Bytes::from(text), ws).await,
+                Some(Ok(Message::Binary(data))) => route(shared, data, ws).await,
+                Some(Ok(Message::Close(frame))) => {
+                    return Some(frame.map_or_else(|| "closed".to_owned(), |f| format!("closed: {} {}", u16::from(f.code), f.reason)));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => return Some(err.to_string()),
+                None => return Some("closed".to_owned()),
+            },
+        }
+    }
+}
+
+/// Fails every call in flight and ends every subscription with an error item.
+fn fail_all(shared: &Shared, why: &str) {
+    let pending = std::mem::take(&mut *lock(&shared.pending));
+    for (_, waiter) in pending {
+        let _ = waiter.answered.send((Err(closed(why)), None));
+    }
+    let subscriptions = std::mem::take(&mut *lock(&shared.subscriptions));
+    for (_, route) in subscriptions {
+        route.end(End::Lost(why.to_owned()));
+    }
+}
