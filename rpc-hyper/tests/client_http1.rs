@@ -276,3 +276,59 @@ async fn a_malformed_answer_gets_the_documented_error_and_the_client_goes_on() {
         server.abort();
     }
 }
+
+/// A server that answers 413 after the head, then neither reads nor closes: the client stops
+/// writing and takes the answer, well before its time limit, and does not reuse the
+/// connection it left half-written.
+#[tokio::test]
+async fn an_answer_before_the_whole_body_is_taken_though_the_server_neither_reads_nor_closes() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let server = tokio::spawn({
+        let accepted = Arc::clone(&accepted);
+        async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                accepted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut head = [0u8; 1024];
+                    let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut head).await;
+                    let body = r#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"too large"},"id":null}"#;
+                    let answer = format!(
+                        "HTTP/1.1 413 Payload Too Large\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(answer.as_bytes()).await;
+                    tokio::time::sleep(Duration::from_secs(30)).await; // neither reads nor closes
+                });
+            }
+        }
+    });
+    let client = Client::builder(&url)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        let err = client
+            .request::<i64>("echo", ("x".repeat(16 << 20),))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(413), "{err:?}");
+        assert_eq!(err.rpc().map(|e| e.code()), Some(-32600));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "a half-written connection is not reused"
+    );
+    server.abort();
+}

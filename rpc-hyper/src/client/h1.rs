@@ -55,6 +55,17 @@ pub(super) struct Conn {
     end: usize,
 }
 
+/// How much of a request went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sent {
+    /// All of it.
+    All,
+    /// None: the connection was closed (a kept one the server closed meanwhile).
+    Nothing,
+    /// Some: the server answered before taking the rest. The connection is not reused.
+    Partly,
+}
+
 /// An answer read whole: its status and body, and whether the connection may carry another
 /// exchange.
 #[derive(Debug)]
@@ -89,27 +100,43 @@ impl Conn {
     }
 
     /// Writes `head`, then `Content-Length` and `body`, in as few writes as the socket takes
-    /// (one, as a rule). `Ok(false)`: nothing was written because the connection was closed.
-    pub(super) async fn send(&mut self, head: &[u8], body: &[u8]) -> io::Result<bool> {
+    /// (one, as a rule). While the socket takes no more, an answer the server sends before it
+    /// has read the whole request (a 413 for a body over its limit) stops the writing: it is
+    /// the answer to read.
+    pub(super) async fn send(&mut self, head: &[u8], body: &[u8]) -> io::Result<Sent> {
         let mut length = [0u8; 24];
         let length = content_length(&mut length, body.len());
         let mut slices = [IoSlice::new(head), IoSlice::new(length), IoSlice::new(body)];
         let mut slices = &mut slices[..];
         let mut written_any = false;
         while !slices.is_empty() {
-            let written =
-                poll_fn(|cx| Pin::new(&mut self.io).poll_write_vectored(cx, slices)).await;
+            let written = poll_fn(|cx| {
+                match Pin::new(&mut self.io).poll_write_vectored(cx, slices) {
+                    Poll::Pending if written_any => {
+                        // Bytes (or the end) to read while the request is not all written:
+                        // the server answered, or gave up. Peeked, so nothing is taken.
+                        let mut probe = [0u8; 1];
+                        self.io
+                            .poll_peek(cx, &mut ReadBuf::new(&mut probe))
+                            .map(|peeked| peeked.map(|_| None))
+                    }
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(written) => Poll::Ready(written.map(Some)),
+                }
+            })
+            .await;
             match written {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
+                Ok(None) => return Ok(Sent::Partly),
+                Ok(Some(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(Some(n)) => {
                     written_any = true;
                     IoSlice::advance_slices(&mut slices, n);
                 }
-                Err(err) if !written_any && is_gone(&err) => return Ok(false),
+                Err(err) if !written_any && is_gone(&err) => return Ok(Sent::Nothing),
                 Err(err) => return Err(err),
             }
         }
-        Ok(true)
+        Ok(Sent::All)
     }
 
     /// Reads the answer, its body up to `max` bytes.

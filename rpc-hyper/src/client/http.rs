@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use tokio::net::TcpStream;
 
 use super::error::Error;
-use super::h1::Conn;
+use super::h1::{Conn, Sent};
 
 /// A request's body over h2c: the bytes `write_request` wrote, sent as they are.
 #[cfg(feature = "http2")]
@@ -126,10 +126,10 @@ impl Transport {
                 Some(conn) => (conn, true),
                 None => (self.connect().await?, false),
             };
-            match conn.send(&self.head, &body).await {
-                Ok(true) => {}
-                Ok(false) if reused => continue,
-                Ok(false) => return Err(Error::transport("the connection closed at once")),
+            let sent = match conn.send(&self.head, &body).await {
+                Ok(Sent::Nothing) if reused => continue,
+                Ok(Sent::Nothing) => return Err(Error::transport("the connection closed at once")),
+                Ok(sent) => sent,
                 // A server may answer before it has read the whole request (a 413 for a body
                 // over its limit) and close: that answer, when it came, is the one to give.
                 Err(err) => {
@@ -138,9 +138,9 @@ impl Transport {
                         Err(_) => Err(Error::transport(err)),
                     }
                 }
-            }
+            };
             let answer = conn.receive(self.max_response_size).await?;
-            if answer.reusable {
+            if answer.reusable && sent == Sent::All {
                 self.keep(conn);
             }
             return Ok((answer.status, answer.body));

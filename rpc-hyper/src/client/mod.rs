@@ -78,9 +78,9 @@ pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 10 * 1024 * 1024;
 /// if one alone waits; an array whose entries carry no id at all to the one batch waiting.
 /// Otherwise it is dropped (logged at debug level) and its caller meets the time limit.
 ///
-/// Over HTTP/1.1 the request is written whole before the answer is read: a server that
-/// answers early (a 413 for a body over its limit) is heard once it reads the rest or closes
-/// the connection, as servers do.
+/// Over HTTP/1.1, a server that answers before it has read the whole request (a 413 for a
+/// body over its limit) is heard at once: the client stops writing, takes the answer, and
+/// does not reuse that connection.
 #[derive(Clone, Debug)]
 pub struct Client {
     shared: Arc<Shared>,
