@@ -40,9 +40,15 @@
 //! under `components/schemas` and referenced as `{"$ref": "#/components/schemas/Name"}`;
 //! tuples come out as draft-07 `items` arrays, recursive types as references to themselves.
 //!
+//! Params are described as the server reads them (schemars' deserialize contract), results
+//! and subscription items as it writes them (the serialize contract): a `#[serde(default)]`
+//! field is optional in a param, always there in a result. A type whose two descriptions
+//! differ is defined twice, the output one as `NameOutput`.
+//!
 //! A type without a `JsonSchema` implementation does not stop the build: its schema is the
-//! empty one (anything), as for methods built by hand without [`ParamInfo::schema`](crate::ParamInfo::schema). That
-//! keeps a workspace building when one of its crates turns the feature on.
+//! empty one (anything), as for methods built by hand without
+//! [`ParamInfo::schema`](crate::ParamInfo::schema). That keeps a workspace building when one
+//! of its crates turns the feature on.
 //!
 //! # What each method says
 //!
