@@ -95,6 +95,15 @@ pub(crate) struct Names {
     pub(crate) subscription: Option<(String, String)>,
 }
 
+impl Names {
+    /// A subscription's unsubscribe method and notification names, borrowed.
+    pub(crate) fn pushes(&self) -> Option<(&str, &str)> {
+        self.subscription
+            .as_ref()
+            .map(|(unsubscribe, notification)| (unsubscribe.as_str(), notification.as_str()))
+    }
+}
+
 impl Options {
     /// The path of rpc-core's runtime support: `crate = "..."`'s, or `::rpc_core`'s.
     pub(crate) fn runtime(&self) -> TokenStream {

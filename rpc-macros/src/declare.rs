@@ -30,10 +30,7 @@ pub(crate) fn declaration(
         let vis = &func.vis;
         let names = options.names(ident, subscription);
         let name = &names.name;
-        let pushes = names
-            .subscription
-            .as_ref()
-            .map(|(u, n)| (u.as_str(), n.as_str()));
+        let pushes = names.pushes();
         let stubs = crate::stubs::generate(method, &rt, vis, name, pushes);
         let (items, functions) = (stubs.items, stubs.functions);
         let doc = &method.doc;

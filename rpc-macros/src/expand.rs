@@ -22,10 +22,7 @@ pub(crate) fn generate(
     let vis = &func.vis;
     let names = options.names(ident, subscription);
     let name = &names.name;
-    let pushes = names
-        .subscription
-        .as_ref()
-        .map(|(u, n)| (u.as_str(), n.as_str()));
+    let pushes = names.pushes();
 
     let wire: Vec<_> = method
         .params
