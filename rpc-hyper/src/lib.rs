@@ -160,10 +160,13 @@
 //! (`rpc_call`, with its method, id, duration and outcome) at debug level. Timeouts and accept failures log at warn, method panics at error.
 //! Nothing is printed unless you install a subscriber.
 
+mod accept;
 #[cfg(feature = "client")]
 pub mod client;
 mod connection;
 mod control;
+#[cfg(any(feature = "ws", feature = "stream"))]
+mod engine;
 mod h2c;
 mod http;
 mod serve;
@@ -173,6 +176,8 @@ mod ws;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder};
+#[cfg(any(feature = "ws", feature = "stream"))]
+pub use engine::{DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_SEND_TIMEOUT};
 pub use http::{
     ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
@@ -183,4 +188,4 @@ pub use serve::{
     DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
 };
 #[cfg(feature = "ws")]
-pub use ws::{DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_PING_INTERVAL, DEFAULT_SEND_TIMEOUT};
+pub use ws::DEFAULT_PING_INTERVAL;

@@ -6,18 +6,19 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use crate::accept::{accept_until, drain};
 use crate::connection::{serve_connection, Protocols};
-use crate::control::{Connections, CLOSE, DRAIN};
+use crate::control::Connections;
 use crate::RpcService;
 
 /// How long a client may take to send a request's headers by default: 10 s.
@@ -309,72 +310,33 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         config.keep_buffers_up_to,
     ));
     let reaper = tokio::spawn(Arc::clone(&connections).reap_idle());
-    let mut signal = pin!(signal);
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");
 
-    loop {
-        // Take a slot before accepting: past the limit, connections wait in the backlog.
-        let slot = match Arc::clone(&slots).try_acquire_owned() {
-            Ok(slot) => slot,
-            Err(_) => tokio::select! {
-                biased;
-                () = &mut signal => break,
-                slot = Arc::clone(&slots).acquire_owned() => match slot {
-                    Ok(slot) => slot,
-                    Err(_) => break,
-                },
-            },
-        };
-        let (stream, peer) = tokio::select! {
-            biased;
-            () = &mut signal => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    accept_failed(&err).await;
-                    continue;
-                }
-            },
-        };
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
-        }
-        let control = connections.track();
-        let protocols = Arc::clone(&protocols);
-        let service = service.clone();
-        tokio::spawn(async move {
-            serve_connection(&protocols, service, stream, peer, control, Some(slot)).await;
-        });
-    }
-
-    drop(listener);
+    let tracker = Arc::clone(&connections);
+    accept_until(
+        listener,
+        &slots,
+        signal,
+        move |stream: TcpStream, peer, slot| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
+            }
+            let control = tracker.track();
+            let protocols = Arc::clone(&protocols);
+            let service = service.clone();
+            tokio::spawn(async move {
+                serve_connection(&protocols, service, stream, peer, control, Some(slot)).await;
+            });
+        },
+    )
+    .await;
     reaper.abort();
-    let open = config.max_connections - slots.available_permits();
-    tracing::debug!(open, "stopped accepting; draining");
-    connections.signal_all(DRAIN);
-    // Every connection holds a slot until it closes: all slots back means all closed.
-    let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
-    if tokio::time::timeout(config.drain_timeout, slots.acquire_many(all))
-        .await
-        .is_err()
-    {
-        let open = config.max_connections - slots.available_permits();
-        tracing::warn!(open, "drain timed out; closing the connections left");
-        connections.signal_all(CLOSE);
-    }
+    drain(
+        &slots,
+        config.max_connections,
+        &connections,
+        config.drain_timeout,
+    )
+    .await;
     Ok(())
-}
-
-/// Accept errors that concern one connection are passed over; others (out of file
-/// descriptors, say) are logged and the loop pauses, so it does not spin.
-async fn accept_failed(err: &io::Error) {
-    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset, Interrupted};
-    if matches!(
-        err.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset | Interrupted
-    ) {
-        return;
-    }
-    tracing::warn!(error = %err, "accepting a connection failed; pausing");
-    tokio::time::sleep(Duration::from_millis(50)).await;
 }

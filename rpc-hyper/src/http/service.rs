@@ -156,7 +156,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self.config_mut().max_body_size = bytes;
         #[cfg(feature = "ws")]
         {
-            self.config_mut().ws.max_message_size = bytes;
+            self.config_mut().ws.engine.max_message_size = bytes;
         }
         self
     }
@@ -179,7 +179,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self.config_mut().request_timeout = timeout;
         #[cfg(feature = "ws")]
         {
-            self.config_mut().ws.request_timeout = timeout;
+            self.config_mut().ws.engine.request_timeout = timeout;
         }
         self
     }
@@ -201,7 +201,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[cfg(feature = "ws")]
     #[must_use]
     pub fn max_calls_in_flight(mut self, calls: usize) -> Self {
-        self.config_mut().ws.max_calls_in_flight = calls.max(1);
+        self.config_mut().ws.engine.max_calls_in_flight = calls.max(1);
         self
     }
 
@@ -211,7 +211,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[cfg(feature = "ws")]
     #[must_use]
     pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.config_mut().ws.ping_interval = interval;
+        self.config_mut().ws.engine.liveness = crate::engine::Liveness::Ping(interval);
         self
     }
 
@@ -222,7 +222,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[cfg(feature = "ws")]
     #[must_use]
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.config_mut().ws.send_timeout = timeout;
+        self.config_mut().ws.engine.send_timeout = timeout;
         self
     }
 
@@ -233,7 +233,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[must_use]
     pub fn max_subscriptions(mut self, subscriptions: usize) -> Self {
         let ws = &mut self.config_mut().ws;
-        ws.outbox = ws.outbox.max_subscriptions(subscriptions);
+        ws.engine.outbox = ws.engine.outbox.max_subscriptions(subscriptions);
         self
     }
 
@@ -245,7 +245,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[must_use]
     pub fn max_queued(mut self, notifications: usize, bytes: usize) -> Self {
         let ws = &mut self.config_mut().ws;
-        ws.outbox = ws.outbox.max_queued(notifications, bytes);
+        ws.engine.outbox = ws.engine.outbox.max_queued(notifications, bytes);
         self
     }
 

@@ -8,7 +8,6 @@
 //! the endpoint takes the socket through `hyper::upgrade` and runs it on a task of its own.
 
 mod connection;
-mod send;
 
 use std::sync::Arc;
 
@@ -25,18 +24,9 @@ use crate::connection::Connection;
 use crate::http::{Head, ResponseBody};
 use crate::tracked::TrackedIo;
 
-/// How many calls of one WebSocket connection may run at once by default: 64. Past it, the
-/// connection's messages are not read until answers have gone out.
-pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 64;
-
 /// How long a WebSocket connection may be quiet before the server pings it, by default: 30 s.
 /// A connection that then stays quiet for as long again is closed.
 pub const DEFAULT_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// How long a write to a WebSocket client may take by default: 10 s. A client that takes no
-/// frame for that long (it stopped reading, and its queue stays full) is disconnected with
-/// close code 1008.
-pub const DEFAULT_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The WebSocket settings of an endpoint.
 #[derive(Clone, Debug)]
@@ -44,28 +34,17 @@ pub(crate) struct Config {
     /// Origins a browser page may open a WebSocket from; requests without `Origin` (not from
     /// a browser) are always accepted.
     pub(crate) allowed_origins: Vec<Box<str>>,
-    pub(crate) max_calls_in_flight: usize,
-    /// The largest message taken or sent, in bytes.
-    pub(crate) max_message_size: usize,
-    pub(crate) ping_interval: std::time::Duration,
-    /// How long one message's calls may take, as for an HTTP request.
-    pub(crate) request_timeout: Option<std::time::Duration>,
-    /// The longest a write to the client may take.
-    pub(crate) send_timeout: std::time::Duration,
-    /// The bounds of each connection's subscriptions and their queue.
-    pub(crate) outbox: rpc_core::OutboxLimits,
+    /// Each connection's settings: the engine's.
+    pub(crate) engine: crate::engine::Config,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             allowed_origins: Vec::new(),
-            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
-            max_message_size: crate::DEFAULT_MAX_BODY_SIZE,
-            ping_interval: DEFAULT_PING_INTERVAL,
-            request_timeout: Some(crate::DEFAULT_REQUEST_TIMEOUT),
-            send_timeout: DEFAULT_SEND_TIMEOUT,
-            outbox: rpc_core::OutboxLimits::default(),
+            engine: crate::engine::Config::new(crate::engine::Liveness::Ping(
+                DEFAULT_PING_INTERVAL,
+            )),
         }
     }
 }
@@ -159,7 +138,7 @@ where
         extensions: parts.extensions,
         version: parts.version,
         connection,
-        max_result_len: config.max_message_size,
+        max_result_len: config.engine.max_message_size,
     };
     let (router, config) = (Arc::clone(router), config.clone());
     if connection.is_some() {

@@ -1,0 +1,348 @@
+//! The engine's loop: reading messages, running their calls concurrently within a bound,
+//! writing the answers and notifications, liveness, drain and close.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use rpc_core::{Context, Handled, Note, Outbox, Router, Subscription, Taken};
+
+use super::write::{feed, flush, outcome, send, write, write_notes};
+use super::{refusal, Config, Ending, Incoming, Liveness, Out, Transport};
+use crate::control::{Control, SignalWatch, CLOSE};
+
+/// The most messages handled (their answers written) before one flush.
+const MESSAGES_PER_FLUSH: usize = 64;
+
+/// The most time a closing connection waits for its peer to close its side.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// How often a connection that is never closed for quietness gives back a burst's memory.
+const SHRINK_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs one connection on `transport` until the peer goes away, the connection fails, or the
+/// server's signal (under a server: `control`) says to drain or close. `cx` is what every call
+/// of the connection knows of where it came from.
+pub(crate) async fn run<S, T>(
+    mut transport: T,
+    router: &Router<S>,
+    cx: Context<'_>,
+    config: &Config,
+    control: Option<Arc<Control>>,
+) where
+    S: Send + Sync + 'static,
+    T: Transport,
+{
+    // An outbox only for a router with subscriptions: plain calls need none.
+    let outbox = router
+        .has_subscriptions()
+        .then(|| Outbox::new(config.outbox.max_message_len(config.max_message_size)));
+    let cx = match &outbox {
+        Some(outbox) => cx.with_outbox(outbox),
+        None => cx,
+    };
+    let cx = &cx;
+    // The async calls running; made at the first, since an empty set costs a future's size.
+    let mut in_flight = None;
+    // The subscriptions started here run on the connection's task, like its calls, and
+    // borrow the router and the context as they do. Made at the first.
+    let mut subscriptions: Option<FuturesUnordered<Subscription<'_>>> = None;
+    // Notifications taken from the outbox.
+    let mut notes: Vec<Note> = Vec::new();
+    // Subscriptions started by the messages being handled, driven once their answers are out.
+    let mut started_now = Vec::new();
+    // The bytes of the messages whose calls are running: bounded too, so that 64 messages of
+    // the largest size do not sit in memory at once.
+    let mut in_flight_bytes = 0usize;
+    let byte_budget = config.max_message_size.saturating_mul(2);
+    let mut signal = control.as_deref().map(SignalWatch::new);
+    let mut draining = false;
+    // The peer closed its side of a stream: the connection ends once what it asked is answered.
+    let mut peer_closed = false;
+    // Liveness: a tick per period; a flag per message, and the clock only at the tick.
+    let quiet = Quiet::new(config.liveness);
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + quiet.period, quiet.period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = true;
+    let mut quiet_ticks = 0u32;
+    // A peer that takes nothing for this long is too slow: it is disconnected.
+    let deadline = config.send_timeout;
+
+    let ending = loop {
+        if draining && running(&in_flight) == 0 {
+            break if peer_closed {
+                Ending::Gone
+            } else {
+                Ending::Away
+            };
+        }
+        let reading = !draining
+            && running(&in_flight) < config.max_calls_in_flight
+            && in_flight_bytes < byte_budget;
+        tokio::select! {
+            biased;
+            level = wait(&mut signal) => {
+                if level >= CLOSE {
+                    break Ending::Away;
+                }
+                // Draining: answer what is in flight, read nothing more. Subscriptions end
+                // at once: an endless one must not hold the drain.
+                draining = true;
+                if let Some(outbox) = &outbox {
+                    outbox.close();
+                }
+                subscriptions = None;
+            }
+            _ = tick.tick(), if !draining => {
+                // Give back what a burst took, once it is written.
+                if let Some(outbox) = &outbox {
+                    outbox.shrink();
+                }
+                if notes.is_empty() && notes.capacity() > 64 {
+                    notes = Vec::new();
+                }
+                transport.shrink();
+                let busy = std::mem::take(&mut heard)
+                    || running(&in_flight) > 0
+                    || (quiet.subscriptions_count
+                        && outbox.as_ref().is_some_and(|outbox| outbox.subscriptions() > 0));
+                quiet_ticks = if busy { 0 } else { quiet_ticks.saturating_add(1) };
+                if quiet_ticks >= quiet.close_at {
+                    tracing::debug!(ending = ?quiet.ending, "closing a quiet connection");
+                    break quiet.ending;
+                }
+                if quiet.ping_at == Some(quiet_ticks) {
+                    if let Err(stop) = write(&mut transport, Out::Ping, deadline).await {
+                        break stop.ending();
+                    }
+                }
+            }
+            taken = take(outbox.as_ref(), &mut notes), if outbox.is_some() => {
+                if taken == Taken::Lagged {
+                    break Ending::TooSlow("a subscription's queue overflowed");
+                }
+                if let Err(stop) = write_notes(&mut transport, &mut notes, deadline).await {
+                    break stop.ending();
+                }
+            }
+            Some(()) = next_answer(&mut subscriptions), if running(&subscriptions) > 0 => {}
+            Some((len, response, started)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
+                in_flight_bytes = in_flight_bytes.saturating_sub(len);
+                if let Err(stop) = send(&mut transport, response, deadline).await {
+                    break stop.ending();
+                }
+                drive(&mut subscriptions, started);
+            }
+            incoming = poll_fn(|task| transport.poll_next(task)), if reading => {
+                // The messages that are here already are handled together, and their answers
+                // flushed once: one write for many calls, not one each.
+                let mut incoming = incoming;
+                let mut more = MESSAGES_PER_FLUSH;
+                let stop = loop {
+                    heard = true;
+                    match incoming {
+                        None => break Some(Ending::Gone),
+                        Some(Ok(Incoming::Message(body))) => {
+                            if let Ok(handled) = router.handle_sync_push(&body, cx) {
+                                let Handled { response, subscriptions: started, .. } = handled;
+                                if let Err(stop) = feed(&mut transport, response, deadline).await {
+                                    break Some(stop.ending());
+                                }
+                                // Driven only once the answer is flushed: it goes first.
+                                started_now.extend(started);
+                            } else {
+                                in_flight_bytes = in_flight_bytes.saturating_add(body.len());
+                                in_flight
+                                    .get_or_insert_with(FuturesUnordered::new)
+                                    .push(answer_later(router, body, cx, config.request_timeout));
+                            }
+                        }
+                        Some(Ok(Incoming::Refused(error))) => {
+                            let answer = Some(refusal(&error));
+                            if let Err(stop) = feed(&mut transport, answer, deadline).await {
+                                break Some(stop.ending());
+                            }
+                        }
+                        Some(Ok(Incoming::Heard)) => {}
+                        Some(Err(ending)) => break Some(ending),
+                    }
+                    more -= 1;
+                    let room = running(&in_flight) < config.max_calls_in_flight
+                        && in_flight_bytes < byte_budget;
+                    if more == 0 || !room {
+                        break None;
+                    }
+                    match poll_fn(|task| transport.poll_next(task)).now_or_never() {
+                        Some(next) => incoming = next,
+                        None => break None,
+                    }
+                };
+                if stop == Some(Ending::Gone) && T::ANSWERS_AFTER_EOF && !draining {
+                    // The peer closed its side of a stream and waits for the answers: what
+                    // is in flight is answered, then the connection ends. Its subscriptions
+                    // end now, as on a drain.
+                    let flushed = tokio::time::timeout(deadline, flush(&mut transport)).await;
+                    if let Err(stop) = outcome(flushed) {
+                        break stop.ending();
+                    }
+                    draining = true;
+                    peer_closed = true;
+                    if let Some(outbox) = &outbox {
+                        outbox.close();
+                    }
+                    subscriptions = None;
+                    started_now.clear();
+                    continue;
+                }
+                if let Some(stop) = stop {
+                    // Closing: a write that stalled is not waited for a second time.
+                    break stop;
+                }
+                let flushed = tokio::time::timeout(deadline, flush(&mut transport)).await;
+                drive(&mut subscriptions, started_now.drain(..));
+                if let Err(stop) = outcome(flushed) {
+                    break stop.ending();
+                }
+            }
+            else => break Ending::Gone,
+        }
+    };
+    // The subscriptions end with the connection; sinks held elsewhere see it closed.
+    if let Some(outbox) = &outbox {
+        outbox.close();
+    }
+    drop(subscriptions);
+    drop(in_flight);
+    if ending != Ending::Gone {
+        // Close gently: after the closing words, what the peer still sends is read and
+        // dropped for a moment (its own close ends it). Dropped with unread bytes, the socket
+        // would be reset, and the reset can destroy the last answers before the peer reads them.
+        let closed = async {
+            transport.start_close(ending).ok()?;
+            poll_fn(|task| transport.poll_close(task)).await.ok()?;
+            while let Some(Ok(_)) = poll_fn(|task| transport.poll_next(task)).await {}
+            Some(())
+        };
+        let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
+    }
+}
+
+/// The liveness rules as counts of quiet ticks.
+struct Quiet {
+    period: Duration,
+    /// At this many quiet ticks in a row, the peer is pinged.
+    ping_at: Option<u32>,
+    /// At this many, the connection is closed.
+    close_at: u32,
+    ending: Ending,
+    /// Whether a live subscription keeps the connection from being quiet.
+    subscriptions_count: bool,
+}
+
+impl Quiet {
+    fn new(liveness: Liveness) -> Self {
+        let min = Duration::from_millis(10);
+        match liveness {
+            Liveness::Ping(interval) => Self {
+                period: interval.max(min),
+                ping_at: Some(1),
+                close_at: 2,
+                ending: Ending::NoPong,
+                subscriptions_count: false,
+            },
+            // Four ticks per timeout: closed between 1 and 1¼ times it after the last sign.
+            Liveness::Idle(timeout) => Self {
+                period: (timeout / 4).max(min),
+                ping_at: None,
+                close_at: 4,
+                ending: Ending::Idle,
+                subscriptions_count: true,
+            },
+            Liveness::Forever => Self {
+                period: SHRINK_EVERY,
+                ping_at: None,
+                close_at: u32::MAX,
+                ending: Ending::Idle,
+                subscriptions_count: true,
+            },
+        }
+    }
+}
+
+/// A message's answer, from a router with async methods, with the message's length: one future
+/// type for every message, so the set of calls in flight holds them without a box each.
+async fn answer_later<'r, S: Send + Sync + 'static>(
+    router: &'r Router<S>,
+    body: Bytes,
+    cx: &'r Context<'r>,
+    limit: Option<Duration>,
+) -> (usize, Option<Vec<u8>>, Vec<Subscription<'r>>) {
+    let len = body.len();
+    let handling = router.handle_push(&body, cx);
+    let handled = match limit {
+        None => handling.await,
+        Some(limit) => match tokio::time::timeout(limit, handling).await {
+            Ok(handled) => handled,
+            Err(_) => {
+                tracing::warn!(
+                    limit_ms = limit.as_millis(),
+                    "a message timed out; its work is dropped"
+                );
+                let error = rpc_core::ErrorObject::server_error(
+                    crate::TIMEOUT_ERROR_CODE,
+                    "Request timed out",
+                );
+                return (len, router.reject(&body, &error), Vec::new());
+            }
+        },
+    };
+    (len, handled.response, handled.subscriptions)
+}
+
+/// Drives `started` from now on, with the connection's other subscriptions.
+fn drive<'r>(
+    subscriptions: &mut Option<FuturesUnordered<Subscription<'r>>>,
+    started: impl IntoIterator<Item = Subscription<'r>>,
+) {
+    let mut started = started.into_iter().peekable();
+    if started.peek().is_some() {
+        subscriptions
+            .get_or_insert_with(FuturesUnordered::new)
+            .extend(started);
+    }
+}
+
+/// What the outbox has to write; never, without one.
+async fn take(outbox: Option<&Outbox>, notes: &mut Vec<Note>) -> Taken {
+    match outbox {
+        Some(outbox) => poll_fn(|task| outbox.poll_take(task, notes)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How many futures are running.
+fn running<F>(in_flight: &Option<FuturesUnordered<F>>) -> usize {
+    in_flight.as_ref().map_or(0, FuturesUnordered::len)
+}
+
+/// The next output of a set of futures; never, with none running.
+async fn next_answer<F: std::future::Future>(
+    in_flight: &mut Option<FuturesUnordered<F>>,
+) -> Option<F::Output> {
+    match in_flight {
+        Some(in_flight) => in_flight.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for the server's next signal; never, outside a server.
+async fn wait(signal: &mut Option<SignalWatch<'_>>) -> u8 {
+    match signal {
+        Some(signal) => signal.await,
+        None => std::future::pending().await,
+    }
+}
