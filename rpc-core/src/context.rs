@@ -212,6 +212,40 @@ impl fmt::Display for PeerAddr {
     }
 }
 
+/// The credentials of the process at the other end of a Unix socket, as the kernel gives
+/// them when it connects (`SO_PEERCRED` on Linux, `getpeereid` elsewhere).
+///
+/// `rpc-hyper`'s Unix-socket listener puts them in the extensions of every call of the
+/// connection, so a method reads them as `Ext<'_, PeerCred>`, the way an HTTP method reads
+/// [`PeerAddr`]:
+///
+/// ```
+/// use rpc_core::{rpc_method, Ext, PeerCred};
+///
+/// /// Whether the caller runs as root.
+/// #[rpc_method]
+/// fn is_root(peer: Ext<'_, PeerCred>) -> bool {
+///     peer.uid == 0
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PeerCred {
+    /// The peer's user id.
+    pub uid: u32,
+    /// The peer's group id.
+    pub gid: u32,
+    /// The peer's process id, where the platform tells it.
+    pub pid: Option<i32>,
+}
+
+impl PeerCred {
+    /// Credentials with these ids.
+    pub fn new(uid: u32, gid: u32, pid: Option<i32>) -> Self {
+        Self { uid, gid, pid }
+    }
+}
+
 /// Which connection a call came on: unique among the connections of one process.
 ///
 /// A transport with connections (`rpc_hyper::serve`, a WebSocket) gives each a new one; calls

@@ -108,7 +108,7 @@ pub mod __private;
 #[cfg(feature = "client")]
 pub use call_spec::{write_request, TypedCall, TypedSubscription};
 pub use compose::Methods;
-pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, Version};
+pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, PeerCred, Version};
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use info::{MethodInfo, ParamInfo};

@@ -170,6 +170,8 @@ mod engine;
 mod h2c;
 mod http;
 mod serve;
+#[cfg(feature = "stream")]
+pub mod stream;
 mod tracked;
 #[cfg(feature = "ws")]
 mod ws;

@@ -1,0 +1,155 @@
+//! The framings of a byte stream as codecs: where one message ends and the next begins.
+//!
+//! Each decoder yields [`Frame`]s and is linear in the bytes: it remembers how far it has
+//! scanned, so a message that comes in many reads is not scanned again from its start, and it
+//! never holds more than the message size limit of one message (bytes past the limit are
+//! dropped as they come). A framing that can find the next message after a bad one
+//! (newline-delimited, concatenated) says so with a frame and goes on; one that cannot
+//! (`Content-Length`) fails with a [`FramingError`], and the connection ends.
+
+mod concatenated;
+mod content_length;
+mod newline;
+
+use std::io;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use tokio_util::codec::{Decoder, Encoder};
+
+pub(crate) use concatenated::Concatenated;
+pub(crate) use content_length::ContentLength;
+pub(crate) use newline::Newline;
+
+use super::Framing;
+use crate::engine::Out;
+
+/// What a decoder found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// One message's text.
+    Message(Bytes),
+    /// A message over the size limit, skipped.
+    TooLarge,
+    /// Bytes that are no message at all (outside any JSON value), skipped.
+    Garbage,
+}
+
+/// Why a stream's framing cannot go on.
+#[derive(Debug)]
+pub(crate) enum FramingError {
+    /// Reading failed.
+    Io(io::Error),
+    /// A message over the size limit, where nothing tells where the next one begins.
+    TooLarge,
+    /// The peer broke the framing; the reason, for the log.
+    Broken(&'static str),
+}
+
+impl From<io::Error> for FramingError {
+    fn from(err: io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+/// The decoder of a framing.
+#[derive(Debug)]
+pub(crate) enum Decode {
+    Newline(Newline),
+    ContentLength(ContentLength),
+    Concatenated(Concatenated),
+}
+
+impl Decode {
+    /// The decoder for `framing`, taking messages of at most `max` bytes.
+    pub(crate) fn new(framing: Framing, max: usize) -> Self {
+        match framing {
+            Framing::Newline => Self::Newline(Newline::new(max)),
+            Framing::ContentLength => Self::ContentLength(ContentLength::new(max)),
+            Framing::Concatenated => Self::Concatenated(Concatenated::new(max)),
+        }
+    }
+}
+
+impl Decoder for Decode {
+    type Item = Frame;
+    type Error = FramingError;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FramingError> {
+        match self {
+            Self::Newline(codec) => Ok(codec.decode(buf)),
+            Self::ContentLength(codec) => codec.decode(buf),
+            Self::Concatenated(codec) => Ok(codec.decode(buf)),
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FramingError> {
+        match self {
+            Self::Newline(codec) => Ok(codec.decode_eof(buf)),
+            Self::ContentLength(codec) => codec.decode_eof(buf),
+            Self::Concatenated(codec) => Ok(codec.decode_eof(buf)),
+        }
+    }
+}
+
+/// The encoder of a framing: each message is one frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Encode(pub(crate) Framing);
+
+impl Encode {
+    fn frame(&self, buf: &mut BytesMut, len: usize, body: impl FnOnce(&mut BytesMut)) {
+        match self.0 {
+            // Both are written newline-terminated: what the one reads, the other reads too.
+            Framing::Newline | Framing::Concatenated => {
+                buf.reserve(len + 1);
+                body(buf);
+                buf.put_u8(b'\n');
+            }
+            Framing::ContentLength => {
+                buf.reserve(len + 40);
+                buf.put_slice(b"Content-Length: ");
+                put_decimal(buf, len);
+                buf.put_slice(b"\r\n\r\n");
+                body(buf);
+            }
+        }
+    }
+}
+
+/// Writes `n` in decimal.
+fn put_decimal(buf: &mut BytesMut, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // A digit: below 10.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.put_slice(&digits[at..]);
+}
+
+impl Encoder<Out<'_>> for Encode {
+    type Error = io::Error;
+
+    fn encode(&mut self, out: Out<'_>, buf: &mut BytesMut) -> io::Result<()> {
+        match out {
+            Out::Answer(answer) => self.frame(buf, answer.len(), |buf| buf.put_slice(answer)),
+            Out::Note(note) => self.frame(buf, note.len(), |buf| {
+                for part in note.parts() {
+                    buf.put_slice(part);
+                }
+            }),
+            // A byte stream has no probe that is not a message.
+            Out::Ping => {}
+        }
+        Ok(())
+    }
+}
+
+/// JSON's insignificant whitespace.
+fn is_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}

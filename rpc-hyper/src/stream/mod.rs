@@ -1,0 +1,100 @@
+//! JSON-RPC over byte streams (the `stream` feature): a router served on stdin and stdout
+//! (`stdio`), a Unix socket (`ipc`), a TCP socket without HTTP (`tcp`), or any
+//! `AsyncRead + AsyncWrite` you already have (a child process's pipes, a TLS stream, an
+//! in-memory duplex).
+//!
+//! ```no_run
+//! use rpc_core::{rpc_method, Router};
+//! use rpc_hyper::stream::{self, Framing};
+//!
+//! /// Adds two integers.
+//! #[rpc_method]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! # #[cfg(feature = "stdio")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut router = Router::new();
+//! router.register(add::method())?;
+//! // A language server's framing, on stdin and stdout, until stdin closes.
+//! stream::stdio(router).framing(Framing::ContentLength).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every connection runs on the connection engine the WebSocket transport runs on, so the
+//! semantics are the WebSocket's, with the same defaults and the same settings on
+//! [`StreamServer`]:
+//!
+//! | | |
+//! |---|---|
+//! | messages | single calls, batches, notifications (never answered); a message that is not JSON gets -32700 and the connection goes on |
+//! | message size | 10 MiB ([`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE), [`StreamServer::max_message_size`]); over it, see the framing's row below |
+//! | calls of one connection | run concurrently, at most [`DEFAULT_MAX_CALLS_IN_FLIGHT`](crate::DEFAULT_MAX_CALLS_IN_FLIGHT) at once ([`StreamServer::max_calls_in_flight`]), from messages of at most twice the size limit in all; past either, the stream is not read until answers go out, so a peer that writes faster than the methods answer, or stops reading, costs bounded memory |
+//! | subscriptions | as over a WebSocket, in the Ethereum format: an id, then `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":ITEM}}` messages, at most [`rpc_core::DEFAULT_MAX_SUBSCRIPTIONS`] per connection ([`StreamServer::max_subscriptions`]), their queue bounded ([`StreamServer::max_queued`]) |
+//! | a peer that takes nothing | a write that does not complete within [`DEFAULT_SEND_TIMEOUT`](crate::DEFAULT_SEND_TIMEOUT) ([`StreamServer::send_timeout`]) ends the connection |
+//! | time limit | each message's calls, 30 s ([`StreamServer::request_timeout`]): past it, -32000 for each call |
+//! | a method that panics | -32603 for its call; the connection goes on |
+//! | the end of the input (stdin closed, the peer's half-close) | the calls in flight are answered and written out, then the connection ends; subscriptions end at once |
+//! | graceful shutdown ([`StreamServer::with_graceful_shutdown`]) | subscriptions end at once, calls in flight are answered (within [`StreamServer::drain_timeout`]), then the connection closes |
+//! | idle connections | listeners close a connection with no call in flight, no subscription and nothing read for 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`](crate::DEFAULT_KEEP_ALIVE_TIMEOUT), [`StreamServer::idle_timeout`]); stdio and your own streams never, unless told |
+//! | connections at once (listeners) | 4,096 ([`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS), [`StreamServer::max_connections`]); more wait in the backlog |
+//!
+//! # Framings
+//!
+//! | [`Framing`] | a message is | a bad message | default for |
+//! |---|---|---|---|
+//! | [`Framing::Newline`] | one line: JSON text ended by `\n` or `\r\n`; blank lines are skipped | a line over the limit is dropped as it comes (never held whole) and answered with -32600 and id `null`; a line that is not JSON gets -32700; the next line is read | [`stdio`], [`serve`] |
+//! | [`Framing::ContentLength`] | the LSP base protocol's: `Content-Length: N\r\n`, optionally `Content-Type` (any, with `charset=utf-8` or none; another charset is refused), names in any case, `\r\n`, then exactly N bytes | a missing or malformed header, a header part over 8 KiB, another charset, or N over the limit ends the connection, with the reason logged: this framing has no safe way to find the next message | |
+//! | [`Framing::Concatenated`] | one JSON object or array, with or without whitespace or newlines between values: `{..}{..}` as geth's and reth's IPC clients send, values split across reads; newline-delimited input is read too | bytes outside any value are skipped up to the next value or line and answered with -32700; a value over the limit is dropped as it comes and answered with -32600; the next value is read | [`serve_tcp`], [`serve_ipc`] |
+//!
+//! Whatever the framing read, each answer and notification is written as one frame: a line
+//! ended by `\n` (newline and concatenated alike, so that line-based and concatenated readers
+//! both read it), or a `Content-Length` header and the content. Nothing but JSON-RPC messages
+//! is ever written to the stream.
+//!
+//! **Over stdio, stdout is the protocol's.** A method that prints to stdout itself
+//! (`println!`) corrupts the stream the client reads: that is a bug in the method. Log to
+//! stderr, or through `tracing` with a subscriber writing to stderr.
+//!
+//! # The call context
+//!
+//! | transport | in the context |
+//! |---|---|
+//! | every stream | a [`ConnectionId`](rpc_core::ConnectionId) per connection |
+//! | TCP | the peer's address, [`PeerAddr`](rpc_core::PeerAddr) |
+//! | Unix socket | the peer's uid, gid and pid, [`PeerCred`](rpc_core::PeerCred), as an extension |
+
+mod codec;
+#[cfg(all(feature = "ipc", unix))]
+mod ipc;
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+mod listen;
+mod serve;
+mod transport;
+
+#[cfg(all(feature = "ipc", unix))]
+pub use ipc::{IpcListener, DEFAULT_IPC_MODE};
+#[cfg(all(feature = "ipc", unix))]
+pub use serve::serve_ipc;
+#[cfg(feature = "tcp")]
+pub use serve::serve_tcp;
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+pub use serve::Listener;
+pub use serve::{serve, Io, StreamServer};
+#[cfg(feature = "stdio")]
+pub use serve::{stdio, Stdio};
+
+/// How a byte stream's messages are delimited. See the [module docs](self#framings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Framing {
+    /// One JSON text per line, ended by `\n` (`\r\n` accepted): MCP's stdio transport.
+    Newline,
+    /// `Content-Length` headers before each message: the LSP base protocol.
+    ContentLength,
+    /// JSON values one after the other, with no delimiter needed: geth's and reth's IPC.
+    /// Reads newline-delimited input too.
+    Concatenated,
+}

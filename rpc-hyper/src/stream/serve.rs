@@ -1,0 +1,470 @@
+//! Serving a router over byte streams: one stream of yours, stdio, or a listener's
+//! connections; the settings they share, and graceful shutdown.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rpc_core::{ConnectionId, Context, Router};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::transport::Framed;
+use super::Framing;
+use crate::control::{Connections, Control, CLOSE, DRAIN};
+use crate::engine::{self, Liveness};
+
+/// A byte-stream server about to run: configure it, then `.await` it.
+///
+/// Made by [`serve`] (a stream of yours), [`stdio`](super::stdio), [`serve_tcp`](super::serve_tcp)
+/// or [`serve_ipc`](super::serve_ipc); `K` says which ([`Io`], [`Stdio`](super::Stdio),
+/// [`Listener`](super::Listener)). Awaited, it runs until its stream ends (or, for a
+/// listener, until the graceful shutdown signal) and returns `Ok(())`; a listener's error that
+/// is not about one connection is an `Err`.
+#[must_use = "a server does nothing until awaited"]
+pub struct StreamServer<K, S> {
+    kind: K,
+    router: Arc<Router<S>>,
+    settings: Settings,
+    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+#[derive(Clone, Debug)]
+#[cfg_attr(
+    not(any(feature = "tcp", all(feature = "ipc", unix))),
+    allow(dead_code)
+)]
+pub(super) struct Settings {
+    framing: Framing,
+    engine: engine::Config,
+    drain_timeout: Duration,
+    max_connections: usize,
+}
+
+#[cfg_attr(
+    not(any(feature = "tcp", all(feature = "ipc", unix))),
+    allow(dead_code)
+)]
+impl Settings {
+    pub(super) fn drain_timeout(&self) -> Duration {
+        self.drain_timeout
+    }
+
+    pub(super) fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+}
+
+/// One stream of yours, as its reading and writing halves: see [`serve`].
+#[derive(Debug)]
+pub struct Io<R, W> {
+    read: R,
+    write: W,
+}
+
+/// Serves `router` on one byte stream, read from `read` and answered on `write`, until `read`
+/// ends; newline-delimited unless [`StreamServer::framing`] says otherwise. For a stream that
+/// is one object (a `TcpStream`, a `DuplexStream`), split it first (`tokio::io::split`).
+///
+/// ```
+/// use rpc_core::{rpc_method, Router};
+/// use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+///
+/// /// Adds two integers.
+/// #[rpc_method]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let mut router = Router::new();
+/// router.register(add::method())?;
+/// let (client, server) = tokio::io::duplex(4096);
+/// let (read, write) = tokio::io::split(server);
+/// let server = tokio::spawn(rpc_hyper::stream::serve(read, write, router).into_future());
+///
+/// let (read, mut write) = tokio::io::split(client);
+/// write.write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[2,3],\"id\":1}\n").await?;
+/// let mut answer = String::new();
+/// BufReader::new(read).read_line(&mut answer).await?;
+/// assert_eq!(answer, "{\"jsonrpc\":\"2.0\",\"result\":5,\"id\":1}\n");
+///
+/// drop(write); // the end of the input: the server returns
+/// server.await??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub fn serve<R, W, S>(
+    read: R,
+    write: W,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Io<R, W>, S>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+    S: Send + Sync + 'static,
+{
+    StreamServer::new(
+        Io { read, write },
+        router,
+        Framing::Newline,
+        Liveness::Forever,
+    )
+}
+
+impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
+    pub(super) fn new(
+        kind: K,
+        router: impl Into<Arc<Router<S>>>,
+        framing: Framing,
+        liveness: Liveness,
+    ) -> Self {
+        Self {
+            kind,
+            router: router.into(),
+            settings: Settings {
+                framing,
+                engine: engine::Config::new(liveness),
+                drain_timeout: crate::DEFAULT_DRAIN_TIMEOUT,
+                max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            },
+            signal: None,
+        }
+    }
+
+    /// Sets how messages are delimited (see [`Framing`]).
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.settings.framing = framing;
+        self
+    }
+
+    /// Sets the largest message taken or sent
+    /// ([`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE) by default): a call whose
+    /// result is larger is answered with error -32008 "Result too large" instead.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.settings.engine.max_message_size = bytes;
+        self
+    }
+
+    /// Sets how many calls of one connection may run at once
+    /// ([`DEFAULT_MAX_CALLS_IN_FLIGHT`](crate::DEFAULT_MAX_CALLS_IN_FLIGHT) by default, at
+    /// least 1). Past it, the connection is not read until answers have gone out.
+    pub fn max_calls_in_flight(mut self, calls: usize) -> Self {
+        self.settings.engine.max_calls_in_flight = calls.max(1);
+        self
+    }
+
+    /// Sets how long one message's calls may take
+    /// ([`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT) by default); past it, each
+    /// call gets error [`TIMEOUT_ERROR_CODE`](crate::TIMEOUT_ERROR_CODE). `None` sets no limit.
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.engine.request_timeout = timeout.into();
+        self
+    }
+
+    /// Sets the longest a write to the peer may take
+    /// ([`DEFAULT_SEND_TIMEOUT`](crate::DEFAULT_SEND_TIMEOUT) by default). A peer that takes
+    /// nothing for that long (it stopped reading) is disconnected, and every other goes on.
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.engine.send_timeout = timeout;
+        self
+    }
+
+    /// Sets how many subscriptions one connection may hold at once
+    /// ([`rpc_core::DEFAULT_MAX_SUBSCRIPTIONS`] by default); one more is answered with error
+    /// -32010 "Too many subscriptions".
+    pub fn max_subscriptions(mut self, subscriptions: usize) -> Self {
+        let engine = &mut self.settings.engine;
+        engine.outbox = engine.outbox.max_subscriptions(subscriptions);
+        self
+    }
+
+    /// Sets how many notifications, and how many bytes of them, one connection's queue holds
+    /// before its subscriptions wait to send ([`rpc_core::DEFAULT_MAX_QUEUED`] and
+    /// [`rpc_core::DEFAULT_MAX_QUEUED_BYTES`] by default).
+    pub fn max_queued(mut self, notifications: usize, bytes: usize) -> Self {
+        let engine = &mut self.settings.engine;
+        engine.outbox = engine.outbox.max_queued(notifications, bytes);
+        self
+    }
+
+    /// Sets how long a connection may be idle (no call in flight, no subscription, nothing
+    /// read) before it is closed: 60 s for a listener's connections, never (`None`) for stdio
+    /// and a stream of yours, by default. It is closed between 1 and 1¼ times the timeout
+    /// after it fell idle.
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.engine.liveness = match timeout.into() {
+            Some(timeout) => Liveness::Idle(timeout),
+            None => Liveness::Forever,
+        };
+        self
+    }
+
+    /// Sets how long graceful shutdown waits for the calls in flight
+    /// ([`DEFAULT_DRAIN_TIMEOUT`](crate::DEFAULT_DRAIN_TIMEOUT) by default) before closing what
+    /// is left.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.drain_timeout = timeout;
+        self
+    }
+
+    /// Stops the server when `signal` completes: a listener stops accepting; every connection
+    /// answers its calls in flight (within the drain timeout), reads nothing more, and closes.
+    pub fn with_graceful_shutdown<F>(mut self, signal: F) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.signal = Some(Box::pin(signal));
+        self
+    }
+}
+
+impl<K: fmt::Debug, S> fmt::Debug for StreamServer<K, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamServer")
+            .field("kind", &self.kind)
+            .field("settings", &self.settings)
+            .field("graceful_shutdown", &self.signal.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R, W, S> IntoFuture for StreamServer<Io<R, W>, S>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+    S: Send + Sync + 'static,
+{
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let Io { read, write } = self.kind;
+        Box::pin(serve_one(
+            read,
+            write,
+            self.router,
+            self.settings,
+            self.signal,
+        ))
+    }
+}
+
+/// Serves one stream to its end, or to the shutdown signal and the drain.
+pub(super) async fn serve_one<R, W, S>(
+    read: R,
+    write: W,
+    router: Arc<Router<S>>,
+    settings: Settings,
+    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+) -> io::Result<()>
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send,
+    S: Send + Sync + 'static,
+{
+    let cx = Context::new().with_connection(ConnectionId::next());
+    let Some(signal) = signal else {
+        run_framed(read, write, &router, cx, &settings, None).await;
+        return Ok(());
+    };
+    // The signals reach the connection as a listener's would: through its control.
+    let connections = Arc::new(Connections::new(Duration::MAX, Duration::MAX, usize::MAX));
+    let control = connections.track();
+    let mut running = pin!(run_framed(
+        read,
+        write,
+        &router,
+        cx,
+        &settings,
+        Some(control)
+    ));
+    tokio::select! {
+        () = &mut running => return Ok(()),
+        () = signal => connections.signal_all(DRAIN),
+    }
+    if tokio::time::timeout(settings.drain_timeout, &mut running)
+        .await
+        .is_err()
+    {
+        tracing::warn!("drain timed out; closing the stream");
+        connections.signal_all(CLOSE);
+        running.await;
+    }
+    Ok(())
+}
+
+/// Runs the engine on one framed stream.
+pub(super) async fn run_framed<R, W, S>(
+    read: R,
+    write: W,
+    router: &Router<S>,
+    cx: Context<'_>,
+    settings: &Settings,
+    control: Option<Arc<Control>>,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+    S: Send + Sync + 'static,
+{
+    let max = settings.engine.max_message_size;
+    let transport = Framed::new(read, write, settings.framing, max);
+    let cx = cx.with_max_result_len(max);
+    engine::run(transport, router, cx, &settings.engine, control).await;
+}
+
+/// Stdin and stdout: see [`stdio`].
+#[cfg(feature = "stdio")]
+#[derive(Debug)]
+pub struct Stdio(());
+
+/// Serves `router` on the process's stdin and stdout until stdin closes, then answers the
+/// calls in flight, writes out everything, and returns: the process can exit 0.
+/// Newline-delimited (MCP's stdio transport) unless [`StreamServer::framing`] says otherwise
+/// ([`Framing::ContentLength`] for a language server).
+///
+/// Nothing but JSON-RPC messages goes to stdout; a method that prints to stdout itself breaks
+/// the stream (log to stderr). See the [module docs](super).
+#[cfg(feature = "stdio")]
+pub fn stdio<S: Send + Sync + 'static>(
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Stdio, S> {
+    StreamServer::new(Stdio(()), router, Framing::Newline, Liveness::Forever)
+}
+
+#[cfg(feature = "stdio")]
+impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Stdio, S> {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let (read, write) = (tokio::io::stdin(), tokio::io::stdout());
+        Box::pin(serve_one(
+            read,
+            write,
+            self.router,
+            self.settings,
+            self.signal,
+        ))
+    }
+}
+
+/// A listener's connections: see [`serve_tcp`](super::serve_tcp) and
+/// [`serve_ipc`](super::serve_ipc).
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+#[derive(Debug)]
+pub struct Listener<L>(L);
+
+#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
+impl<L, S: Send + Sync + 'static> StreamServer<Listener<L>, S> {
+    /// Sets how many connections are served at once
+    /// ([`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS) by default); past it, new
+    /// connections wait in the listener's backlog until one closes.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.settings.max_connections = max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        self
+    }
+
+    /// The listener.
+    pub fn listener(&self) -> &L {
+        &self.kind.0
+    }
+}
+
+/// Serves `router` on the connections of a TCP listener, JSON-RPC over the stream framings (no
+/// HTTP): concatenated values (which reads newline-delimited ones too) unless
+/// [`StreamServer::framing`] says otherwise. TCP_NODELAY is on; every call's context has the
+/// peer's address.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let router = rpc_core::Router::new();
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:4444").await?;
+/// rpc_hyper::stream::serve_tcp(listener, router)
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
+///     .await
+/// # }
+/// ```
+#[cfg(feature = "tcp")]
+pub fn serve_tcp<S: Send + Sync + 'static>(
+    listener: tokio::net::TcpListener,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Listener<tokio::net::TcpListener>, S> {
+    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
+    StreamServer::new(Listener(listener), router, Framing::Concatenated, idle)
+}
+
+#[cfg(feature = "tcp")]
+impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::TcpListener>, S> {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(super::listen::serve_listener(
+            self.kind.0,
+            self.router,
+            self.settings,
+            self.signal,
+            |mut stream: tokio::net::TcpStream, peer, run| async move {
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
+                }
+                let cx = run.context().with_peer(rpc_core::PeerAddr(peer));
+                let (read, write) = stream.split();
+                run.serve(read, write, cx).await;
+            },
+        ))
+    }
+}
+
+/// Serves `router` on the connections of a Unix-socket listener, as an Ethereum node's
+/// `.ipc` endpoint does: concatenated values (which reads newline-delimited ones too) unless
+/// [`StreamServer::framing`] says otherwise. Every call's context has the peer's credentials
+/// ([`PeerCred`](rpc_core::PeerCred), an extension).
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use rpc_hyper::stream::{serve_ipc, IpcListener};
+///
+/// let router = rpc_core::Router::new();
+/// // Refuses a path a live server holds; replaces a stale socket; mode 0600.
+/// let listener = IpcListener::bind("/tmp/node.ipc")?;
+/// serve_ipc(listener, router)
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
+///     .await // the socket file is removed once the server stops
+/// # }
+/// ```
+#[cfg(all(feature = "ipc", unix))]
+pub fn serve_ipc<S: Send + Sync + 'static>(
+    listener: super::IpcListener,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Listener<super::IpcListener>, S> {
+    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
+    StreamServer::new(Listener(listener), router, Framing::Concatenated, idle)
+}
+
+#[cfg(all(feature = "ipc", unix))]
+impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<super::IpcListener>, S> {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(super::listen::serve_listener(
+            self.kind.0,
+            self.router,
+            self.settings,
+            self.signal,
+            |mut stream: tokio::net::UnixStream, peer: Option<rpc_core::PeerCred>, run| async move {
+                let mut extensions = rpc_core::Extensions::new();
+                if let Some(peer) = peer {
+                    extensions.insert(peer);
+                }
+                let cx = run.context().with_extensions(&extensions);
+                let (read, write) = stream.split();
+                run.serve(read, write, cx).await;
+            },
+        ))
+    }
+}

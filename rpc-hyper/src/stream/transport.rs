@@ -1,0 +1,103 @@
+//! A byte stream as the engine's transport: a reader framed by a decoder, a writer by an
+//! encoder (tokio-util's `FramedRead` and `FramedWrite`).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context as TaskContext, Poll};
+
+use bytes::BytesMut;
+use futures_util::{Sink, Stream};
+use rpc_core::ErrorObject;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use super::codec::{Decode, Encode, Frame, FramingError};
+use super::Framing;
+use crate::engine::{Ending, Incoming, Out, Transport};
+
+/// What one read takes at most, and what an idle connection's read buffer holds.
+const READ_BUFFER: usize = 2 * 1024;
+
+/// How much of the answers is gathered before it is written out.
+const WRITE_OUT_AT: usize = 64 * 1024;
+
+/// A framed byte stream.
+pub(crate) struct Framed<R, W> {
+    read: FramedRead<R, Decode>,
+    write: FramedWrite<W, Encode>,
+    max: usize,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Framed<R, W> {
+    pub(crate) fn new(read: R, write: W, framing: Framing, max: usize) -> Self {
+        let read = FramedRead::with_capacity(read, Decode::new(framing, max), READ_BUFFER);
+        let mut write = FramedWrite::with_capacity(write, Encode(framing), 0);
+        write.set_backpressure_boundary(WRITE_OUT_AT);
+        Self { read, write, max }
+    }
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Transport for Framed<R, W> {
+    // The end of a stream's input is a half-close: its peer still reads the answers.
+    const ANSWERS_AFTER_EOF: bool = true;
+
+    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Incoming, Ending>>> {
+        let incoming = match ready!(Pin::new(&mut self.read).poll_next(cx)) {
+            None => return Poll::Ready(None),
+            Some(Ok(Frame::Message(message))) => Ok(Incoming::Message(message)),
+            Some(Ok(Frame::TooLarge)) => Ok(Incoming::Refused(
+                ErrorObject::invalid_request()
+                    .with_data(format!("a message over the {}-byte limit", self.max)),
+            )),
+            Some(Ok(Frame::Garbage)) => Ok(Incoming::Refused(ErrorObject::parse_error())),
+            Some(Err(FramingError::Io(err))) => {
+                tracing::debug!(error = %err, "reading a stream failed");
+                Err(Ending::Gone)
+            }
+            Some(Err(FramingError::TooLarge)) => {
+                tracing::debug!(
+                    limit = self.max,
+                    "a stream's message is over the limit; closing"
+                );
+                Err(Ending::TooLarge)
+            }
+            Some(Err(FramingError::Broken(why))) => {
+                tracing::debug!(why, "a stream broke its framing; closing");
+                Err(Ending::Violation(why))
+            }
+        };
+        Poll::Ready(Some(incoming))
+    }
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Sink::<Out<'_>>::poll_ready(Pin::new(&mut self.write), cx)
+    }
+
+    fn start_send(&mut self, out: Out<'_>) -> io::Result<()> {
+        Pin::new(&mut self.write).start_send(out)
+    }
+
+    fn poll_flush(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Sink::<Out<'_>>::poll_flush(Pin::new(&mut self.write), cx)
+    }
+
+    fn start_close(&mut self, _: Ending) -> io::Result<()> {
+        // A stream has no closing words: it just ends.
+        Ok(())
+    }
+
+    fn poll_close(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Sink::<Out<'_>>::poll_close(Pin::new(&mut self.write), cx)
+    }
+
+    fn shrink(&mut self) {
+        let read = self.read.read_buffer_mut();
+        if read.is_empty() && read.capacity() > 64 * 1024 {
+            *read = BytesMut::with_capacity(READ_BUFFER);
+        }
+        let write = self.write.write_buffer_mut();
+        if write.is_empty() && write.capacity() > 64 * 1024 {
+            *write = BytesMut::new();
+        }
+    }
+}
