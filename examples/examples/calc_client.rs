@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use rpc_examples::calculator::{add, countdown, divide, multiply, results, subtract, IntervalMs};
+use rpc_examples::calculator::{add, countdown, divide, multiply, results, subtract, Millis};
 use rpc_hyper::client::{Client, Error};
 
 const USAGE: &str = "\
@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
                     "countdown takes FROM and INTERVAL_MS, such as `countdown 5 100`",
                 );
             };
-            let Some(interval) = IntervalMs::new(interval) else {
+            let Some(interval) = Millis::new(interval) else {
                 return usage_error("INTERVAL_MS is at most 60000");
             };
             return count_down(&url, from, interval).await;
@@ -122,7 +122,7 @@ async fn watch(url: &str) -> ExitCode {
 }
 
 /// Prints a countdown the calculator pushes, to its end.
-async fn count_down(url: &str, from: u64, interval: IntervalMs) -> ExitCode {
+async fn count_down(url: &str, from: u64, interval: Millis) -> ExitCode {
     let outcome = async {
         let client = ws_client(url)?;
         let mut numbers = client

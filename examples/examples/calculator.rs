@@ -1,92 +1,234 @@
 //! The tutorial's calculator over JSON-RPC: `add`, `subtract`, `multiply` and `divide`.
 //!
 //! `cargo run --example calculator` listens on 127.0.0.1:5000; `--addr HOST:PORT` changes it.
-//! Ctrl-C or SIGTERM stops it gracefully.
+//! `--ipc PATH` and `--tcp ADDR` serve the same methods on a Unix socket and on raw TCP beside
+//! it; `--stdio` serves them on stdin and stdout alone, until stdin closes. Ctrl-C or SIGTERM
+//! stops it gracefully.
 
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use rpc_examples::calculator;
+use rpc_hyper::stream::{self, Framing};
+use tokio::sync::watch;
 
 const USAGE: &str = "\
 The calculator: JSON-RPC 2.0 over HTTP (POST /rpc) and WebSocket (ws://.../rpc), with add,
-subtract, multiply and divide; over a WebSocket, subscribe_countdown and subscribe_results.
+subtract, multiply, divide and wait; over a WebSocket, a Unix socket, TCP or stdio,
+subscribe_countdown and subscribe_results.
 
-Usage: calculator [--addr HOST:PORT] [--max-connections N] [--allow-origin ORIGIN]...
+Usage: calculator [--addr HOST:PORT] [--ipc PATH] [--tcp HOST:PORT] [OPTIONS]
+       calculator --stdio [--framing newline|content-length]
 
 Options:
-  --addr HOST:PORT       where to listen (default 127.0.0.1:5000; port 0 picks a free one)
-  --max-connections N    connections served at once; more wait in the backlog (default 4096)
+  --addr HOST:PORT       where HTTP listens (default 127.0.0.1:5000; port 0 picks a free one)
+  --ipc PATH             serve on a Unix socket at PATH too (mode 0600; removed on exit)
+  --tcp HOST:PORT        serve JSON-RPC on raw TCP too (no HTTP)
+  --stdio                serve on stdin and stdout only, until stdin closes; nothing else is
+                         written to stdout (messages go to stderr)
+  --framing FRAMING      how stream messages are delimited: newline (stdio's default),
+                         content-length (LSP) or concatenated (--ipc's and --tcp's default;
+                         reads newline-delimited messages too)
+  --max-connections N    connections served at once, per listener; more wait in the backlog
+                         (default 4096)
   --allow-origin ORIGIN  let browser pages from ORIGIN (such as http://localhost:8000) open a
                          WebSocket; repeatable. Clients that send no Origin are always let in
   -h, --help             print this help
 ";
 
-fn main() -> ExitCode {
-    // Read the arguments: `--addr HOST:PORT` (or `--addr=HOST:PORT`) and `--help`.
-    let mut addr = calculator::DEFAULT_ADDR.to_owned();
-    let mut max_connections = rpc_hyper::DEFAULT_MAX_CONNECTIONS;
-    let mut origins = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            "--addr" => match args.next() {
-                Some(value) => addr = value,
-                None => return usage_error("--addr needs a value, such as 127.0.0.1:5000"),
-            },
-            "--allow-origin" => match args.next() {
-                Some(value) => origins.push(value),
-                None => {
-                    return usage_error(
-                        "--allow-origin needs a value, such as http://localhost:8000",
-                    )
-                }
-            },
-            "--max-connections" => match args.next().and_then(|v| v.parse().ok()) {
-                Some(value) => max_connections = value,
-                None => return usage_error("--max-connections needs a number, such as 4096"),
-            },
-            other => match other.strip_prefix("--addr=") {
-                Some(value) => addr = value.to_owned(),
-                None => return usage_error(&format!("unknown argument `{other}`")),
-            },
-        }
-    }
-    let addr: SocketAddr = match addr.parse() {
-        Ok(addr) => addr,
-        Err(_) => {
-            return usage_error(&format!(
-                "`{addr}` is not HOST:PORT, such as 127.0.0.1:5000"
-            ))
-        }
-    };
+/// What the command line asks for.
+struct Options {
+    addr: String,
+    max_connections: usize,
+    origins: Vec<String>,
+    ipc: Option<String>,
+    tcp: Option<String>,
+    stdio: bool,
+    framing: Option<Framing>,
+}
 
+fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => return usage_error(&message),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => return failure(&format!("cannot start the runtime: {err}")),
     };
-    runtime.block_on(async {
-        // Bind, say where, then serve until Ctrl-C or SIGTERM.
-        let listener = match rpc_hyper::bind(addr) {
-            Ok(listener) => listener,
-            Err(err) => return failure(&format!("cannot listen on {addr}: {err}")),
-        };
-        let bound = listener.local_addr().unwrap_or(addr);
-        println!(
-            "calculator listening on http://{bound} (JSON-RPC: POST http://{bound}/rpc, or a WebSocket at ws://{bound}/rpc)"
-        );
-        match calculator::serve_with(listener, max_connections, &origins, shutdown_signal()).await {
-            Ok(()) => {
-                println!("calculator stopped");
-                ExitCode::SUCCESS
+    // One router for every transport: a calculation over one is seen by the watchers of all.
+    let router = Arc::new(calculator::router());
+    if options.stdio {
+        return runtime.block_on(serve_stdio(router, options.framing));
+    }
+    runtime.block_on(serve_sockets(router, options))
+}
+
+/// Reads the arguments; `None` for `--help`.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        addr: calculator::DEFAULT_ADDR.to_owned(),
+        max_connections: rpc_hyper::DEFAULT_MAX_CONNECTIONS,
+        origins: Vec::new(),
+        ipc: None,
+        tcp: None,
+        stdio: false,
+        framing: None,
+    };
+    while let Some(arg) = args.next() {
+        // `--name=value` is `--name value`.
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
             }
-            Err(err) => failure(&format!("server error: {err}")),
+            _ => (arg, None),
+        };
+        let mut value = |example: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value, such as {example}"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--addr" => options.addr = value("127.0.0.1:5000")?,
+            "--allow-origin" => options.origins.push(value("http://localhost:8000")?),
+            "--max-connections" => {
+                options.max_connections = value("4096")?
+                    .parse()
+                    .map_err(|_| "--max-connections needs a number, such as 4096".to_owned())?;
+            }
+            "--ipc" => options.ipc = Some(value("/tmp/calculator.ipc")?),
+            "--tcp" => options.tcp = Some(value("127.0.0.1:5001")?),
+            "--stdio" => options.stdio = true,
+            "--framing" => {
+                options.framing = Some(match value("newline")?.as_str() {
+                    "newline" => Framing::Newline,
+                    "content-length" => Framing::ContentLength,
+                    "concatenated" => Framing::Concatenated,
+                    other => {
+                        return Err(format!(
+                            "`{other}` is not a framing: newline, content-length or concatenated"
+                        ))
+                    }
+                });
+            }
+            other => return Err(format!("unknown argument `{other}`")),
         }
-    })
+    }
+    if options.stdio && (options.ipc.is_some() || options.tcp.is_some()) {
+        return Err("--stdio serves stdin and stdout alone: leave out --ipc and --tcp".into());
+    }
+    Ok(Some(options))
+}
+
+/// Serves stdin and stdout until stdin closes (or Ctrl-C, SIGTERM).
+async fn serve_stdio(
+    router: Arc<rpc_core::Router<calculator::Calc>>,
+    framing: Option<Framing>,
+) -> ExitCode {
+    eprintln!("calculator serving JSON-RPC on stdin and stdout");
+    let server = stream::stdio(router)
+        .framing(framing.unwrap_or(Framing::Newline))
+        .with_graceful_shutdown(shutdown_signal());
+    match server.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => failure(&format!("stdio error: {err}")),
+    }
+}
+
+/// Serves HTTP, and a Unix socket and raw TCP when asked, until Ctrl-C or SIGTERM.
+async fn serve_sockets(
+    router: Arc<rpc_core::Router<calculator::Calc>>,
+    options: Options,
+) -> ExitCode {
+    let addr: SocketAddr = match options.addr.parse() {
+        Ok(addr) => addr,
+        Err(_) => {
+            return usage_error(&format!(
+                "`{}` is not HOST:PORT, such as 127.0.0.1:5000",
+                options.addr
+            ))
+        }
+    };
+    // One signal stops every server.
+    let (stop, stopped) = watch::channel(false);
+    let signal = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+    let mut servers = tokio::task::JoinSet::new();
+
+    let listener = match rpc_hyper::bind(addr) {
+        Ok(listener) => listener,
+        Err(err) => return failure(&format!("cannot listen on {addr}: {err}")),
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    let app = calculator::app_for(Arc::clone(&router), &options.origins);
+    let http = rpc_hyper::serve_service(listener, app)
+        .max_connections(options.max_connections)
+        .with_graceful_shutdown(signal());
+    servers.spawn(named("http", http.into_future()));
+    let mut listening = vec![format!(
+        "http://{bound} (JSON-RPC: POST http://{bound}/rpc, or a WebSocket at ws://{bound}/rpc)"
+    )];
+
+    if let Some(path) = &options.ipc {
+        let listener = match stream::IpcListener::bind(path) {
+            Ok(listener) => listener,
+            Err(err) => return failure(&format!("cannot listen on {path}: {err}")),
+        };
+        let ipc = stream::serve_ipc(listener, Arc::clone(&router))
+            .framing(options.framing.unwrap_or(Framing::Concatenated))
+            .max_connections(options.max_connections)
+            .with_graceful_shutdown(signal());
+        servers.spawn(named("ipc", ipc.into_future()));
+        listening.push(format!("a Unix socket at {path}"));
+    }
+    if let Some(tcp) = &options.tcp {
+        let listener = match tokio::net::TcpListener::bind(tcp.as_str()).await {
+            Ok(listener) => listener,
+            Err(err) => return failure(&format!("cannot listen on {tcp}: {err}")),
+        };
+        let bound = listener
+            .local_addr()
+            .map_or_else(|_| tcp.clone(), |a| a.to_string());
+        let server = stream::serve_tcp(listener, Arc::clone(&router))
+            .framing(options.framing.unwrap_or(Framing::Concatenated))
+            .max_connections(options.max_connections)
+            .with_graceful_shutdown(signal());
+        servers.spawn(named("tcp", server.into_future()));
+        listening.push(format!("raw TCP at {bound}"));
+    }
+    say(&format!("calculator listening on {}", listening.join("; ")));
+
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let mut code = ExitCode::SUCCESS;
+    while let Some(ended) = servers.join_next().await {
+        if let Ok((name, Err(err))) = ended {
+            eprintln!("error: {name} server: {err}");
+            code = ExitCode::FAILURE;
+        }
+    }
+    say("calculator stopped");
+    code
+}
+
+/// A server's outcome with its name.
+async fn named(
+    name: &'static str,
+    server: impl Future<Output = std::io::Result<()>>,
+) -> (&'static str, std::io::Result<()>) {
+    (name, server.await)
 }
 
 /// Completes on Ctrl-C, or on SIGTERM where there is one.
@@ -109,6 +251,14 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
+}
+
+/// Prints a line on stdout; a stdout nobody reads any more (a closed pipe) is no reason to
+/// fail, as `println!` would.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 fn usage_error(message: &str) -> ExitCode {

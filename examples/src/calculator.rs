@@ -1,6 +1,7 @@
-//! The tutorial's calculator: four methods over 64-bit integers, served at `POST /rpc` and
-//! over a WebSocket at `/rpc`, with a greeting at `GET /`; and two subscriptions, a countdown
-//! and the results of everyone's calculations.
+//! The tutorial's calculator: four methods over 64-bit integers and a `wait`, served at
+//! `POST /rpc` and over a WebSocket at `/rpc`, with a greeting at `GET /`, and over stdio, a
+//! Unix socket or TCP; and two subscriptions, a countdown and the results of everyone's
+//! calculations.
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
@@ -9,6 +10,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rpc_core::openrpc::{Document, Info};
@@ -117,16 +119,16 @@ pub fn divide(calc: State<'_, Calc>, a: i64, b: i64) -> Result<f64, ErrorObject>
     Ok(quotient)
 }
 
-/// The longest pause between two numbers of a countdown: one minute.
+/// The longest pause the calculator takes: a countdown's between two numbers, or a `wait`:
+/// one minute.
 pub const MAX_INTERVAL_MS: u64 = 60_000;
 
-/// A countdown's pause between numbers, in milliseconds: at most [`MAX_INTERVAL_MS`], checked
-/// as the params are read, so that a call asking for more is answered "Invalid params" and
-/// starts nothing.
+/// A pause in milliseconds: at most [`MAX_INTERVAL_MS`], checked as the params are read, so
+/// that a call asking for more is answered "Invalid params" and starts nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct IntervalMs(u64);
+pub struct Millis(u64);
 
-impl IntervalMs {
+impl Millis {
     /// `millis`, if it is at most [`MAX_INTERVAL_MS`].
     pub fn new(millis: u64) -> Option<Self> {
         (millis <= MAX_INTERVAL_MS).then_some(Self(millis))
@@ -134,9 +136,9 @@ impl IntervalMs {
 }
 
 /// An integer from 0 to [`MAX_INTERVAL_MS`], as its `Deserialize` checks.
-impl JsonSchema for IntervalMs {
+impl JsonSchema for Millis {
     fn schema_name() -> Cow<'static, str> {
-        "IntervalMs".into()
+        "Millis".into()
     }
 
     fn inline_schema() -> bool {
@@ -145,7 +147,7 @@ impl JsonSchema for IntervalMs {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "Milliseconds between two numbers: 0 (as fast as the client reads) to 60000.",
+            "description": "Milliseconds: 0 to 60000.",
             "type": "integer",
             "minimum": 0,
             "maximum": MAX_INTERVAL_MS,
@@ -153,23 +155,31 @@ impl JsonSchema for IntervalMs {
     }
 }
 
-impl<'de> Deserialize<'de> for IntervalMs {
+impl<'de> Deserialize<'de> for Millis {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let millis = u64::deserialize(deserializer)?;
         if millis > MAX_INTERVAL_MS {
             return Err(serde::de::Error::custom(format_args!(
-                "interval_ms is at most {MAX_INTERVAL_MS}, not {millis}"
+                "at most {MAX_INTERVAL_MS} ms, not {millis}"
             )));
         }
         Ok(Self(millis))
     }
 }
 
+/// Sleeps `ms` milliseconds (at most 60,000), then answers `ms`: for trying how calls of one
+/// connection run concurrently, and cancellation.
+#[rpc_method]
+pub async fn wait(ms: Millis) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms.0)).await;
+    ms.0
+}
+
 /// Counts down from `from` to 0, one number every `interval_ms` milliseconds (0: as fast as
 /// the client reads), then ends. Notifications are named `countdown`;
 /// `unsubscribe_countdown` ends it early.
 #[rpc_subscription]
-pub async fn countdown(from: u64, interval_ms: IntervalMs, sink: Sink<u64>) {
+pub async fn countdown(from: u64, interval_ms: Millis, sink: Sink<u64>) {
     let mut ticks = (interval_ms.0 > 0).then(|| {
         let mut ticks = tokio::time::interval(Duration::from_millis(interval_ms.0));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -204,6 +214,7 @@ pub fn router() -> Router<Calc> {
         .and_then(|r| r.register(subtract::method()))
         .and_then(|r| r.register(multiply::method()))
         .and_then(|r| r.register(divide::method()))
+        .and_then(|r| r.register(wait::method()))
         .and_then(|r| r.register(countdown::method()))
         .and_then(|r| r.register(results::method()))
         .and_then(|r| r.discover(info()))
@@ -238,9 +249,15 @@ pub struct App {
 /// The calculator's app: JSON-RPC over HTTP and WebSocket at `/rpc`. Browser pages may open
 /// a WebSocket from `allowed_origins` only.
 pub fn app(allowed_origins: &[String]) -> App {
+    app_for(Arc::new(router()), allowed_origins)
+}
+
+/// [`app`] for a router shared with other transports (stdio, a Unix socket, TCP): the
+/// results of every transport's calculations go to the watchers of every transport.
+pub fn app_for(router: Arc<Router<Calc>>, allowed_origins: &[String]) -> App {
     let rpc = allowed_origins
         .iter()
-        .fold(RpcService::new(router()).path("/rpc"), |rpc, origin| {
+        .fold(RpcService::new(router).path("/rpc"), |rpc, origin| {
             rpc.allow_origin(origin)
         });
     App { rpc }

@@ -41,7 +41,7 @@ fn the_declarations_have_not_drifted_from_the_server() {
         request(&calc_api::divide::call(2, 3)),
         request(&calculator::divide::call(2, 3))
     );
-    let interval = calculator::IntervalMs::new(100).unwrap();
+    let interval = calculator::Millis::new(100).unwrap();
     assert_eq!(
         subscribe(&calc_api::countdown::subscribe(5, 100)),
         subscribe(&calculator::countdown::subscribe(5, interval))

@@ -231,6 +231,7 @@ fn the_calculator_describes_its_methods_and_subscriptions() {
             "subtract",
             "multiply",
             "divide",
+            "wait",
             "subscribe_countdown",
             "unsubscribe_countdown",
             "subscribe_results",
@@ -244,14 +245,19 @@ fn the_calculator_describes_its_methods_and_subscriptions() {
         "Divides `a` by `b`, as a float: `6 / 3` is `2.0`."
     );
     assert_eq!(divide["result"]["schema"]["type"], "number");
-    let countdown = &document["methods"][4];
+    let wait = &document["methods"][4];
+    assert_eq!(
+        wait["params"][0]["schema"]["maximum"],
+        calculator::MAX_INTERVAL_MS
+    );
+    let countdown = &document["methods"][5];
     assert_eq!(
         countdown["params"][1]["schema"]["maximum"],
         calculator::MAX_INTERVAL_MS
     );
     assert_eq!(countdown["x-subscription"]["notification"], "countdown");
     assert_eq!(
-        document["methods"][6]["x-subscription"]["item"]["schema"],
+        document["methods"][7]["x-subscription"]["item"]["schema"],
         json!({"$ref": "#/components/schemas/Computed"})
     );
 }

@@ -83,6 +83,12 @@ pub use serve::serve_tcp;
 #[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
 pub use serve::Listener;
 pub use serve::{serve, Io, StreamServer};
+
+/// The framings' decoders, for the fuzz targets: not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use super::codec::{frames, Found};
+}
 #[cfg(feature = "stdio")]
 pub use serve::{stdio, Stdio};
 

@@ -70,6 +70,7 @@ pub struct Io<R, W> {
 ///
 /// ```
 /// use rpc_core::{rpc_method, Router};
+/// use std::future::IntoFuture;
 /// use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 ///
 /// /// Adds two integers.

@@ -41,7 +41,8 @@ impl ContentLength {
                 // Resume three bytes back: the end may have begun in the last read.
                 let from = self.scanned.saturating_sub(3);
                 let Some(at) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n") else {
-                    if buf.len() > MAX_HEADER {
+                    // Past the limit even if the end began in the last three bytes.
+                    if buf.len() > MAX_HEADER + 3 {
                         return Err(FramingError::Broken("a header part over 8 KiB"));
                     }
                     self.scanned = buf.len();

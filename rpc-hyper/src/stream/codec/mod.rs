@@ -153,3 +153,65 @@ impl Encoder<Out<'_>> for Encode {
 fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
+
+/// What a decoder found, for the fuzz targets.
+#[doc(hidden)]
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A message's text.
+    Message(Vec<u8>),
+    /// A message over the limit, skipped.
+    TooLarge,
+    /// Bytes that are no message, skipped.
+    Garbage,
+    /// The framing broke: the stream ends.
+    Broken,
+}
+
+/// For the fuzz targets: what `framing` finds in `input` taking messages of at most `max`
+/// bytes, fed in pieces cut at `cuts` (offsets, in any order), then the end of the stream;
+/// and the most bytes the decoder held between two pieces.
+#[doc(hidden)]
+pub fn frames(framing: Framing, max: usize, input: &[u8], cuts: &[usize]) -> (Vec<Found>, usize) {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&cut| cut.min(input.len())).collect();
+    cuts.push(input.len());
+    cuts.sort_unstable();
+    let mut decode = Decode::new(framing, max);
+    let mut buf = BytesMut::new();
+    let mut found = Vec::new();
+    let mut held = 0;
+    let mut from = 0;
+    let push = |frame: Frame, found: &mut Vec<Found>| {
+        found.push(match frame {
+            Frame::Message(message) => Found::Message(message.to_vec()),
+            Frame::TooLarge => Found::TooLarge,
+            Frame::Garbage => Found::Garbage,
+        });
+    };
+    for cut in cuts {
+        buf.extend_from_slice(&input[from..cut]);
+        from = cut;
+        loop {
+            match decode.decode(&mut buf) {
+                Ok(Some(frame)) => push(frame, &mut found),
+                Ok(None) => break,
+                Err(_) => {
+                    found.push(Found::Broken);
+                    return (found, held);
+                }
+            }
+        }
+        held = held.max(buf.len());
+    }
+    loop {
+        match decode.decode_eof(&mut buf) {
+            Ok(Some(frame)) => push(frame, &mut found),
+            Ok(None) => break,
+            Err(_) => {
+                found.push(Found::Broken);
+                break;
+            }
+        }
+    }
+    (found, held)
+}

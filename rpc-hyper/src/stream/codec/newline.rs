@@ -70,15 +70,15 @@ impl Newline {
 
     /// A line's message, without its line end; nothing for a blank line.
     fn line(&self, line: bytes::Bytes) -> Option<Frame> {
-        let mut text = &line[..];
-        while let [rest @ .., b'\n' | b'\r'] = text {
-            text = rest;
+        // The line end: `\n`, or `\r\n`.
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        // The size first: whether a line is too large cannot depend on how it was read.
+        if text.len() > self.max {
+            return Some(Frame::TooLarge);
         }
         if text.iter().all(|&b| is_space(b)) {
             return None;
-        }
-        if text.len() > self.max {
-            return Some(Frame::TooLarge);
         }
         Some(Frame::Message(line.slice(..text.len())))
     }
