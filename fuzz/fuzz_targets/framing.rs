@@ -26,7 +26,8 @@ pub fn check(framing: Framing, data: &[u8], header: usize) -> Vec<Vec<u8>> {
         // A piece of one byte: at most a message, its header, and the byte held.
         assert!(held <= MAX + header + 2, "held {held} bytes");
     }
-    let piece = cut(*a).max(cut(*b) - cut(*a)).max(input.len() - cut(*b));
+    let (first, second) = (cut(*a).min(cut(*b)), cut(*a).max(cut(*b)));
+    let piece = first.max(second - first).max(input.len() - second);
     assert!(held <= MAX + header + piece + 2, "held {held} bytes");
     for found in &whole {
         if let Found::Message(message) = found {

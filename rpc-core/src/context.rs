@@ -25,7 +25,8 @@ pub use http::{Extensions, HeaderMap, Version};
 /// | request headers | [`HeaderMap`] | the HTTP request's headers |
 /// | protocol version | [`Version`] | the HTTP version |
 /// | the peer's address | [`PeerAddr`] | the TCP peer, when served by `rpc_hyper::serve` |
-/// | the connection | [`ConnectionId`] | unique per connection, when served by `rpc_hyper::serve` |
+/// | the connection | [`ConnectionId`] | unique per connection, when served by `rpc_hyper::serve`, over a WebSocket or a byte stream |
+/// | the peer's credentials | [`PeerCred`], an extension | a Unix-socket connection (`rpc_hyper::stream::serve_ipc`) |
 ///
 /// A context borrows what it holds: the transport builds it once per request (or once per
 /// connection), and nothing is copied per call.

@@ -41,6 +41,15 @@
 //! | `http2` | off | h2c with prior knowledge, on the same port as HTTP/1.1 | hyper's `http2`: h2, indexmap, hashbrown, tokio-util and a few more |
 //! | `ws` | off | WebSocket on the RPC path, on the same port (see [WebSocket](#websocket)); with `client`, the client's WebSocket transport | tokio-tungstenite (without TLS), futures-util, sha1 and a few more |
 //! | `client` | off | the client (see the `client` module): calls, notifications, batches over HTTP/1.1 or h2c, and with `ws` over a WebSocket with subscriptions; rpc-core's `client` (the typed stubs) | serde, serde_json; hyper's client side (want, try-lock), which h2c uses (HTTP/1.1 is the client's own exchange, on httparse, hyper's parser) |
+//! | `stream` | off | a router over any byte stream, `AsyncRead + AsyncWrite` (see the `stream` module): newline-delimited, `Content-Length` or concatenated JSON | tokio-util (its codecs only), futures-util |
+//! | `stdio` | off | `stream` on stdin and stdout (`stream::stdio`) | tokio's `io-std` |
+//! | `ipc` | off | `stream` on a Unix-socket listener (`stream::serve_ipc`, `stream::IpcListener`), the peer's credentials in the context | nothing more than `stream` |
+//! | `tcp` | off | `stream` on a TCP listener, without HTTP (`stream::serve_tcp`) | nothing more than `stream` |
+//!
+//! The WebSocket and the byte streams run every connection on one connection engine
+//! (`src/engine/`): reading messages, running their calls concurrently within a bound,
+//! writing the answers and the subscriptions' notifications, liveness, drain and the slow
+//! reader are one piece of code; a transport only says how a message is read and written.
 //!
 //! Why `http2` is off: the clients of JSON-RPC services (curl, browsers, Python's requests,
 //! Ethereum libraries, most Rust HTTP clients over `http://`) speak HTTP/1.1 to a cleartext

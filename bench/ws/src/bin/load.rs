@@ -20,6 +20,8 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+use rpc_bench_ws::{rss_kib, window};
+
 const ADD: &[u8] = br#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#;
 const SUBSCRIBE_RESULTS: &[u8] = br#"{"jsonrpc":"2.0","method":"subscribe_results","id":2}"#;
 
@@ -122,32 +124,6 @@ impl Frames {
         self.len -= at;
         Some(texts)
     }
-}
-
-/// The server's CPU time so far (user + system), in microseconds.
-fn cpu_us(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the server runs");
-    // After the command's closing parenthesis: fields 3.. ; utime and stime are 14 and 15.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks * 10_000 // 100 ticks per second
-}
-
-/// The server's resident memory, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the server runs");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// Counts `counter` and the server's CPU over `secs`, after a second of warm-up.
-async fn window(pid: u32, counter: &AtomicU64, secs: u64) -> (f64, f64) {
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (count0, cpu0, t0) = (counter.load(Ordering::Relaxed), cpu_us(pid), Instant::now());
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    let (count1, cpu1) = (counter.load(Ordering::Relaxed), cpu_us(pid));
-    let count = (count1 - count0) as f64;
-    (count / t0.elapsed().as_secs_f64(), (cpu1 - cpu0) as f64 / count)
 }
 
 async fn calls(addr: &str, pid: u32, conns: usize, in_flight: usize, secs: u64) {

@@ -1,7 +1,9 @@
 //! Our server for the WebSocket benchmarks: the same three methods as `theirs` (jsonrpsee),
 //! `add` (which feeds `results`), `subscribe_results` and `subscribe_countdown`.
 //!
-//! Usage: ours ADDR
+//! Usage: ours ADDR [--ipc PATH]   (HTTP and WebSocket on ADDR; the same router on a Unix
+//!                                  socket at PATH too)
+//!        ours --stdio             (the same router on stdin and stdout, LSP framing)
 
 use rpc_core::{rpc_method, rpc_subscription, Broadcast, ErrorObject, Router, Sink, State};
 use serde::Serialize;
@@ -55,12 +57,25 @@ async fn countdown(from: u64, interval_ms: u64, sink: Sink<u64>) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:5201".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let mut router = Router::with_state(App::default());
     router
         .register(add::method())?
         .register(results::method())?
         .register(countdown::method())?;
+    let router = std::sync::Arc::new(router);
+    if args.first().map(String::as_str) == Some("--stdio") {
+        use rpc_hyper::stream::{stdio, Framing};
+        stdio(router).framing(Framing::ContentLength).await?;
+        return Ok(());
+    }
+    let addr = args.first().cloned().unwrap_or_else(|| "127.0.0.1:5201".into());
+    if let Some(at) = args.iter().position(|a| a == "--ipc") {
+        let path = args.get(at + 1).ok_or("--ipc PATH")?;
+        let listener = rpc_hyper::stream::IpcListener::bind(path)?;
+        let ipc = rpc_hyper::stream::serve_ipc(listener, router.clone()).max_connections(20_000);
+        tokio::spawn(std::future::IntoFuture::into_future(ipc));
+    }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let service = rpc_hyper::RpcService::new(router);
     rpc_hyper::serve_service(listener, service)

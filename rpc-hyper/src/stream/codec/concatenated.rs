@@ -143,7 +143,8 @@ impl Concatenated {
     fn end_value(&mut self, buf: &mut BytesMut) -> Frame {
         self.state = State::Between;
         let len = std::mem::take(&mut self.scanned);
-        if std::mem::take(&mut self.discarding) {
+        // Over the limit by its last byte, the closing bracket, it was never discarded.
+        if std::mem::take(&mut self.discarding) || len > self.max {
             buf.advance(len);
             return Frame::TooLarge;
         }
@@ -246,6 +247,13 @@ mod tests {
                 "in pieces of {step}"
             );
         }
+    }
+
+    #[test]
+    fn a_value_one_byte_over_the_limit_by_its_closing_bracket_is_too_large() {
+        // Found by the fuzz target: the limit was checked after each byte but the last.
+        assert_eq!(frames(8, br#"{"a":123}"#, 4096), [Frame::TooLarge]);
+        assert_eq!(frames(9, br#"{"a":123}"#, 4096), [message(r#"{"a":123}"#)]);
     }
 
     #[test]
