@@ -29,8 +29,9 @@ Options:
   --stdio                serve on stdin and stdout only, until stdin closes; nothing else is
                          written to stdout (messages go to stderr)
   --framing FRAMING      how stream messages are delimited: newline (stdio's default),
-                         content-length (LSP) or concatenated (--ipc's and --tcp's default;
-                         reads newline-delimited messages too)
+                         content-length (LSP), concatenated (Ethereum's IPC), or auto
+                         (--ipc's and --tcp's default: concatenated, or newline for a
+                         client that writes lines)
   --max-connections N    connections served at once, per listener; more wait in the backlog
                          (default 4096)
   --allow-origin ORIGIN  let browser pages from ORIGIN (such as http://localhost:8000) open a
@@ -64,10 +65,14 @@ fn main() -> ExitCode {
     };
     // One router for every transport: a calculation over one is seen by the watchers of all.
     let router = Arc::new(calculator::router());
-    if options.stdio {
-        return runtime.block_on(serve_stdio(router, options.framing));
-    }
-    runtime.block_on(serve_sockets(router, options))
+    let code = if options.stdio {
+        runtime.block_on(serve_stdio(router, options.framing))
+    } else {
+        runtime.block_on(serve_sockets(router, options))
+    };
+    // A read of stdin that waits cannot be stopped: the runtime does not wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 /// Reads the arguments; `None` for `--help`.
@@ -112,10 +117,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
                     "newline" => Framing::Newline,
                     "content-length" => Framing::ContentLength,
                     "concatenated" => Framing::Concatenated,
+                    "auto" => Framing::Auto,
                     other => {
                         return Err(format!(
-                            "`{other}` is not a framing: newline, content-length or concatenated"
-                        ))
+                        "`{other}` is not a framing: newline, content-length, concatenated or auto"
+                    ))
                     }
                 });
             }
@@ -187,7 +193,7 @@ async fn serve_sockets(
             Err(err) => return failure(&format!("cannot listen on {path}: {err}")),
         };
         let ipc = stream::serve_ipc(listener, Arc::clone(&router))
-            .framing(options.framing.unwrap_or(Framing::Concatenated))
+            .framing(options.framing.unwrap_or(Framing::Auto))
             .max_connections(options.max_connections)
             .with_graceful_shutdown(signal());
         servers.spawn(named("ipc", ipc.into_future()));
@@ -202,7 +208,7 @@ async fn serve_sockets(
             .local_addr()
             .map_or_else(|_| tcp.clone(), |a| a.to_string());
         let server = stream::serve_tcp(listener, Arc::clone(&router))
-            .framing(options.framing.unwrap_or(Framing::Concatenated))
+            .framing(options.framing.unwrap_or(Framing::Auto))
             .max_connections(options.max_connections)
             .with_graceful_shutdown(signal());
         servers.spawn(named("tcp", server.into_future()));

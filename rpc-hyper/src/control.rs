@@ -78,9 +78,23 @@ impl Connections {
             websocket: AtomicBool::new(false),
             waker: Mutex::new(None),
         });
-        lock(&self.open).push(Arc::downgrade(&control));
-        self.count.fetch_add(1, Ordering::Relaxed);
+        let open = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut list = lock(&self.open);
+        // The closed ones are forgotten here too, not only by the reaper's scans (a server
+        // without a reaper has none): past twice the open ones, in time linear in the list,
+        // so a connection costs the list O(1) on the whole.
+        if list.len() >= open.saturating_mul(2).max(64) {
+            list.retain(|weak| weak.strong_count() > 0);
+        }
+        list.push(Arc::downgrade(&control));
+        drop(list);
         control
+    }
+
+    /// How many connections the list remembers, closed or not.
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
+        lock(&self.open).len()
     }
 
     /// Signals every open connection.
@@ -360,6 +374,25 @@ mod tests {
             .into_iter()
             .map(|(_, level)| level)
             .collect()
+    }
+
+    #[test]
+    fn closed_connections_are_forgotten_without_a_reaper() {
+        let connections = connections();
+        let kept: Vec<_> = (0..10).map(|_| connections.track()).collect();
+        for _ in 0..10_000 {
+            drop(connections.track());
+        }
+        assert!(
+            connections.remembered() <= 64 + 1,
+            "{} remembered",
+            connections.remembered()
+        );
+        // The open ones are all still signalled.
+        connections.signal_all(DRAIN);
+        assert!(kept
+            .iter()
+            .all(|control| control.signal.load(Ordering::Relaxed) == DRAIN));
     }
 
     #[test]

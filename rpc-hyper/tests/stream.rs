@@ -70,6 +70,15 @@ fn whence(
     })
 }
 
+/// A result written by hand, pretty-printed: raw line ends between its tokens.
+#[rpc_method]
+fn pretty() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string(
+        "{\n  \"a\": [1,\r\n 2],\n  \"b\": \"x\\ny\"\n}".into(),
+    )
+    .expect("JSON")
+}
+
 /// Counts down from `from` to 0, one number every `interval_ms`.
 #[rpc_subscription]
 async fn countdown(from: u64, interval_ms: u64, sink: Sink<u64>) {
@@ -101,6 +110,7 @@ fn router() -> Arc<Router<App>> {
         .and_then(|r| r.register(boom::method()))
         .and_then(|r| r.register(whence::method()))
         .and_then(|r| r.register(countdown::method()))
+        .and_then(|r| r.register(pretty::method()))
         .expect("distinct names");
     Arc::new(router)
 }
@@ -225,6 +235,22 @@ async fn a_line_over_the_limit_is_refused_with_id_null_and_the_next_line_is_serv
     assert_eq!(
         client
             .call(r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#)
+            .await["result"],
+        5
+    );
+}
+
+#[tokio::test]
+async fn an_answer_with_raw_line_ends_is_still_one_line() {
+    let (mut client, _server) = duplex_server(|s| s);
+    let answer = client
+        .call(r#"{"jsonrpc":"2.0","method":"pretty","id":1}"#)
+        .await;
+    assert_eq!(answer["result"], json!({"a": [1, 2], "b": "x\ny"}));
+    // And the line after it is the next answer, whole.
+    assert_eq!(
+        client
+            .call(r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":2}"#)
             .await["result"],
         5
     );
@@ -602,7 +628,7 @@ mod tcp {
     }
 
     #[tokio::test]
-    async fn tcp_has_the_peer_address_in_the_context_and_reads_both_newline_and_concatenated() {
+    async fn tcp_has_the_peer_address_in_the_context() {
         let addr = start(|s| s).await;
         let mut client = connect(addr).await;
         let local = client.write.local_addr().unwrap();
@@ -610,11 +636,40 @@ mod tcp {
             .call(r#"{"jsonrpc":"2.0","method":"whence","id":1}"#)
             .await;
         assert_eq!(whence["result"]["peer"], local.to_string());
-        client
-            .send(br#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":2}{"jsonrpc":"2.0","method":"add","params":[3,4],"id":3}"#)
+        assert!(whence["result"]["connection"].is_u64());
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_writes_lines_is_read_by_lines_so_a_broken_one_is_answered() {
+        // The listener's default framing tells a line-writing peer by its first value.
+        let addr = start(|s| s).await;
+        let mut client = connect(addr).await;
+        assert_eq!(
+            client
+                .call(r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#)
+                .await["result"],
+            3
+        );
+        // A line that is no whole value: answered, and the next line served.
+        assert_eq!(
+            client
+                .call(r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":2"#)
+                .await["error"]["code"],
+            -32700
+        );
+        assert_eq!(
+            client
+                .call(r#"{"jsonrpc":"2.0","method":"add","params":[2,2],"id":3}"#)
+                .await["result"],
+            4
+        );
+        // A peer that writes values back to back stays concatenated, on the same listener.
+        let mut values = connect(addr).await;
+        values
+            .send(br#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}{"jsonrpc":"2.0","method":"add","params":[3,4],"id":2}"#)
             .await;
-        assert_eq!(client.next().await.unwrap()["result"], 3);
-        assert_eq!(client.next().await.unwrap()["result"], 7);
+        assert_eq!(values.next().await.unwrap()["result"], 3);
+        assert_eq!(values.next().await.unwrap()["result"], 7);
     }
 
     #[tokio::test]

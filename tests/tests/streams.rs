@@ -79,6 +79,29 @@ async fn the_stdio_session_prints_what_the_readme_shows() {
 }
 
 #[tokio::test]
+async fn stdio_stops_on_sigterm_with_stdin_still_open_and_exits_zero() {
+    let mut child = Command::new(BINARY)
+        .arg("--stdio")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
+    let greeting = tokio::time::timeout(STEP, stderr.next_line())
+        .await
+        .expect("in time");
+    assert!(greeting
+        .expect("reads")
+        .expect("a line")
+        .contains("stdin and stdout"));
+    // stdin stays open: the server's read of it is waiting when the signal comes.
+    let _stdin = child.stdin.take();
+    stop(child).await;
+}
+
+#[tokio::test]
 async fn pythons_standard_library_gets_the_readme_answers_over_the_unix_socket_and_tcp() {
     let dir = socket_dir("python");
     let path = dir.join("calculator.ipc");

@@ -31,6 +31,16 @@ use rpc_core::{ErrorObject, Note, OutboxLimits};
 
 pub(crate) use run::run;
 
+/// A connection's read buffer to begin with, and what an idle one holds: what one read takes
+/// at most (a message's length is reserved at once when its framing tells it).
+pub(crate) const READ_BUFFER: usize = 2 * 1024;
+
+/// How much of the answers is gathered before it is written out.
+pub(crate) const WRITE_OUT_AT: usize = 64 * 1024;
+
+/// A buffer larger than this, once empty, is given back at the next liveness tick.
+pub(crate) const KEEP_AT_MOST: usize = 64 * 1024;
+
 /// How many calls of one connection may run at once by default: 64. Past it, the
 /// connection's messages are not read until answers have gone out.
 pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 64;
@@ -125,6 +135,8 @@ pub(crate) enum Ending {
     NotUtf8,
     /// The peer broke the framing: the reason, for the log (and a WebSocket's close frame).
     Violation(&'static str),
+    /// The peer closed its side: the end of its messages.
+    Eof,
     /// The connection broke, or the peer vanished: nothing can be said.
     Gone,
 }
@@ -162,6 +174,14 @@ pub(crate) trait Transport: Unpin {
 
     /// Gives back the memory a burst took, once it is written: called now and then.
     fn shrink(&mut self) {}
+
+    /// Whether, once it has said its closing words, the connection reads and drops what the
+    /// peer still sends until the peer closes (for a moment): a socket closed with unread
+    /// bytes is reset, and the reset can destroy the last answers. Not for a stream whose
+    /// reads cannot be stopped (stdin).
+    fn lingers(&self) -> bool {
+        true
+    }
 }
 
 /// The text of an answer with id `null` for a message the framing refused.

@@ -75,7 +75,7 @@ pub(crate) async fn run<S, T>(
     let ending = loop {
         if draining && running(&in_flight) == 0 {
             break if peer_closed {
-                Ending::Gone
+                Ending::Eof
             } else {
                 Ending::Away
             };
@@ -145,7 +145,7 @@ pub(crate) async fn run<S, T>(
                 let stop = loop {
                     heard = true;
                     match incoming {
-                        None => break Some(Ending::Gone),
+                        None => break Some(Ending::Eof),
                         Some(Ok(Incoming::Message(body))) => {
                             if let Ok(handled) = router.handle_sync_push(&body, cx) {
                                 let Handled { response, subscriptions: started, .. } = handled;
@@ -181,7 +181,7 @@ pub(crate) async fn run<S, T>(
                         None => break None,
                     }
                 };
-                if stop == Some(Ending::Gone) && T::ANSWERS_AFTER_EOF && !draining {
+                if stop == Some(Ending::Eof) && T::ANSWERS_AFTER_EOF {
                     // The peer closed its side of a stream and waits for the answers: what
                     // is in flight is answered, then the connection ends. Its subscriptions
                     // end now, as on a drain.
@@ -217,17 +217,31 @@ pub(crate) async fn run<S, T>(
     }
     drop(subscriptions);
     drop(in_flight);
-    if ending != Ending::Gone {
-        // Close gently: after the closing words, what the peer still sends is read and
-        // dropped for a moment (its own close ends it). Dropped with unread bytes, the socket
-        // would be reset, and the reset can destroy the last answers before the peer reads them.
-        let closed = async {
-            transport.start_close(ending).ok()?;
-            poll_fn(|task| transport.poll_close(task)).await.ok()?;
-            while let Some(Ok(_)) = poll_fn(|task| transport.poll_next(task)).await {}
-            Some(())
-        };
-        let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
+    match ending {
+        // Broken, or a WebSocket's peer closed it: nothing more can be said.
+        Ending::Gone => {}
+        Ending::Eof if !T::ANSWERS_AFTER_EOF => {}
+        // A stream's peer closed its side and has its answers: ours ends too (a TLS stream
+        // says close_notify), and there is nothing left to read.
+        Ending::Eof => {
+            let closed = poll_fn(|task| transport.poll_close(task));
+            let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
+        }
+        _ => {
+            // Close gently: after the closing words, what the peer still sends is read and
+            // dropped for a moment (its own close ends it). Dropped with unread bytes, the
+            // socket would be reset, and the reset can destroy the last answers before the
+            // peer reads them.
+            let closed = async {
+                transport.start_close(ending).ok()?;
+                poll_fn(|task| transport.poll_close(task)).await.ok()?;
+                if transport.lingers() {
+                    while let Some(Ok(_)) = poll_fn(|task| transport.poll_next(task)).await {}
+                }
+                Some(())
+            };
+            let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! JSON-RPC over byte streams (the `stream` feature): a router served on stdin and stdout
 //! (`stdio`), a Unix socket (`ipc`), a TCP socket without HTTP (`tcp`), or any
-//! `AsyncRead + AsyncWrite` you already have (a child process's pipes, a TLS stream, an
-//! in-memory duplex).
+//! `AsyncRead + AsyncWrite` you already have, such as a child process's pipes, a TLS stream
+//! or an in-memory duplex ([`serve`], [`serve_io`]).
 //!
 //! ```no_run
 //! use rpc_core::{rpc_method, Router};
@@ -47,12 +47,14 @@
 //! |---|---|---|---|
 //! | [`Framing::Newline`] | one line: JSON text ended by `\n` or `\r\n`; blank lines are skipped | a line over the limit is dropped as it comes (never held whole) and answered with -32600 and id `null`; a line that is not JSON gets -32700; the next line is read | [`stdio`], [`serve`] |
 //! | [`Framing::ContentLength`] | the LSP base protocol's: `Content-Length: N\r\n`, optionally `Content-Type` (any, with `charset=utf-8` or none; another charset is refused), names in any case, `\r\n`, then exactly N bytes | a missing or malformed header, a header part over 8 KiB, another charset, or N over the limit ends the connection, with the reason logged: this framing has no safe way to find the next message | |
-//! | [`Framing::Concatenated`] | one JSON object or array, with or without whitespace or newlines between values: `{..}{..}` as geth's and reth's IPC clients send, values split across reads; newline-delimited input is read too | bytes outside any value are skipped up to the next value or line and answered with -32700; a value over the limit is dropped as it comes and answered with -32600; the next value is read | [`serve_tcp`], [`serve_ipc`] |
+//! | [`Framing::Concatenated`] | one JSON object or array, with or without whitespace or newlines between values: `{..}{..}` as geth's and reth's IPC clients send, values split across reads | bytes outside any value are skipped up to the next value or line and answered with -32700; a value over the limit is dropped as it comes and answered with -32600; the next value is read | |
+//! | [`Framing::Auto`] | concatenated values, until the first value is followed right away by `\n` or `\r\n`: the peer writes lines, and from then on the connection is newline-delimited | as its framing of the moment | [`serve_tcp`], [`serve_ipc`] |
 //!
 //! Whatever the framing read, each answer and notification is written as one frame: a line
-//! ended by `\n` (newline and concatenated alike, so that line-based and concatenated readers
-//! both read it), or a `Content-Length` header and the content. Nothing but JSON-RPC messages
-//! is ever written to the stream.
+//! ended by `\n` (newline, concatenated and auto alike, so that line-based and concatenated
+//! readers both read it; a raw line end inside the JSON, which only a hand-written `RawValue`
+//! result can hold, is written as the space it means), or a `Content-Length` header and the
+//! content. Nothing but JSON-RPC messages is ever written to the stream.
 //!
 //! **Over stdio, stdout is the protocol's.** A method that prints to stdout itself
 //! (`println!`) corrupts the stream the client reads: that is a bug in the method. Log to
@@ -82,7 +84,7 @@ pub use serve::serve_ipc;
 pub use serve::serve_tcp;
 #[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
 pub use serve::Listener;
-pub use serve::{serve, Io, StreamServer};
+pub use serve::{serve, serve_io, Io, StreamServer};
 
 /// The framings' decoders, for the fuzz targets: not part of the API.
 #[doc(hidden)]
@@ -101,6 +103,12 @@ pub enum Framing {
     /// `Content-Length` headers before each message: the LSP base protocol.
     ContentLength,
     /// JSON values one after the other, with no delimiter needed: geth's and reth's IPC.
-    /// Reads newline-delimited input too.
+    /// Reads newline-delimited input too, but a line that is no whole value runs into the
+    /// next: for a peer that may write lines, [`Framing::Auto`].
     Concatenated,
+    /// Concatenated values, until the first value is followed right away by a line end: the
+    /// peer writes lines, and the rest of the connection is newline-delimited (a bad line is
+    /// then answered and passed over). The listeners' default: it takes what Ethereum's IPC
+    /// clients send, with or without newlines, and what line-based tools send.
+    Auto,
 }

@@ -38,6 +38,8 @@ pub struct StreamServer<K, S> {
 )]
 pub(super) struct Settings {
     framing: Framing,
+    /// Whether a closing connection reads what its peer still sends (not stdin).
+    linger: bool,
     engine: engine::Config,
     drain_timeout: Duration,
     max_connections: usize,
@@ -66,7 +68,7 @@ pub struct Io<R, W> {
 
 /// Serves `router` on one byte stream, read from `read` and answered on `write`, until `read`
 /// ends; newline-delimited unless [`StreamServer::framing`] says otherwise. For a stream that
-/// is one object (a `TcpStream`, a `DuplexStream`), split it first (`tokio::io::split`).
+/// is one object (a `TcpStream`, a `DuplexStream`), [`serve_io`].
 ///
 /// ```
 /// use rpc_core::{rpc_method, Router};
@@ -115,6 +117,20 @@ where
     )
 }
 
+/// [`serve`] for a stream that is one object, reading and writing (a `TcpStream`, a TLS
+/// stream, a `DuplexStream`): it is split in two halves (`tokio::io::split`).
+pub fn serve_io<T, S>(
+    io: T,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Io<tokio::io::ReadHalf<T>, tokio::io::WriteHalf<T>>, S>
+where
+    T: AsyncRead + AsyncWrite + Send + 'static,
+    S: Send + Sync + 'static,
+{
+    let (read, write) = tokio::io::split(io);
+    serve(read, write, router)
+}
+
 impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
     pub(super) fn new(
         kind: K,
@@ -127,6 +143,7 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
             router: router.into(),
             settings: Settings {
                 framing,
+                linger: true,
                 engine: engine::Config::new(liveness),
                 drain_timeout: crate::DEFAULT_DRAIN_TIMEOUT,
                 max_connections: crate::DEFAULT_MAX_CONNECTIONS,
@@ -311,7 +328,7 @@ pub(super) async fn run_framed<R, W, S>(
     S: Send + Sync + 'static,
 {
     let max = settings.engine.max_message_size;
-    let transport = Framed::new(read, write, settings.framing, max);
+    let transport = Framed::new(read, write, settings.framing, max, settings.linger);
     let cx = cx.with_max_result_len(max);
     engine::run(transport, router, cx, &settings.engine, control).await;
 }
@@ -328,11 +345,19 @@ pub struct Stdio(());
 ///
 /// Nothing but JSON-RPC messages goes to stdout; a method that prints to stdout itself breaks
 /// the stream (log to stderr). See the [module docs](super).
+///
+/// tokio reads stdin on a thread of its blocking pool, and a read that waits cannot be
+/// stopped: a server stopped by its shutdown signal while stdin is still open returns, but
+/// dropping the runtime then waits for that read. End the runtime with
+/// `Runtime::shutdown_background` (or exit the process) after the server returns.
 #[cfg(feature = "stdio")]
 pub fn stdio<S: Send + Sync + 'static>(
     router: impl Into<Arc<Router<S>>>,
 ) -> StreamServer<Stdio, S> {
-    StreamServer::new(Stdio(()), router, Framing::Newline, Liveness::Forever)
+    let mut server = StreamServer::new(Stdio(()), router, Framing::Newline, Liveness::Forever);
+    // A read of stdin cannot be stopped: a closing connection does not start one.
+    server.settings.linger = false;
+    server
 }
 
 #[cfg(feature = "stdio")]
@@ -375,8 +400,8 @@ impl<L, S: Send + Sync + 'static> StreamServer<Listener<L>, S> {
 }
 
 /// Serves `router` on the connections of a TCP listener, JSON-RPC over the stream framings (no
-/// HTTP): concatenated values (which reads newline-delimited ones too) unless
-/// [`StreamServer::framing`] says otherwise. TCP_NODELAY is on; every call's context has the
+/// HTTP): [`Framing::Auto`] (concatenated values, or lines from a peer that writes lines)
+/// unless [`StreamServer::framing`] says otherwise. TCP_NODELAY is on; every call's context has the
 /// peer's address.
 ///
 /// ```no_run
@@ -394,7 +419,7 @@ pub fn serve_tcp<S: Send + Sync + 'static>(
     router: impl Into<Arc<Router<S>>>,
 ) -> StreamServer<Listener<tokio::net::TcpListener>, S> {
     let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Concatenated, idle)
+    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
 }
 
 #[cfg(feature = "tcp")]
@@ -421,8 +446,8 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::
 }
 
 /// Serves `router` on the connections of a Unix-socket listener, as an Ethereum node's
-/// `.ipc` endpoint does: concatenated values (which reads newline-delimited ones too) unless
-/// [`StreamServer::framing`] says otherwise. Every call's context has the peer's credentials
+/// `.ipc` endpoint does: [`Framing::Auto`] (concatenated values, or lines from a peer that
+/// writes lines) unless [`StreamServer::framing`] says otherwise. Every call's context has the peer's credentials
 /// ([`PeerCred`](rpc_core::PeerCred), an extension).
 ///
 /// ```no_run
@@ -443,7 +468,7 @@ pub fn serve_ipc<S: Send + Sync + 'static>(
     router: impl Into<Arc<Router<S>>>,
 ) -> StreamServer<Listener<super::IpcListener>, S> {
     let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Concatenated, idle)
+    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
 }
 
 #[cfg(all(feature = "ipc", unix))]

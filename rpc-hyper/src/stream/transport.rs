@@ -13,27 +13,42 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::codec::{Decode, Encode, Frame, FramingError};
 use super::Framing;
-use crate::engine::{Ending, Incoming, Out, Transport};
-
-/// What one read takes at most, and what an idle connection's read buffer holds.
-const READ_BUFFER: usize = 2 * 1024;
-
-/// How much of the answers is gathered before it is written out.
-const WRITE_OUT_AT: usize = 64 * 1024;
+use crate::engine::{Ending, Incoming, Out, Transport, KEEP_AT_MOST, READ_BUFFER, WRITE_OUT_AT};
 
 /// A framed byte stream.
 pub(crate) struct Framed<R, W> {
     read: FramedRead<R, Decode>,
     write: FramedWrite<W, Encode>,
     max: usize,
+    /// The framing broke: what is read from now on is dropped, unframed.
+    broken: bool,
+    /// Whether the closing connection reads what the peer still sends (not stdin).
+    linger: bool,
 }
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Framed<R, W> {
-    pub(crate) fn new(read: R, write: W, framing: Framing, max: usize) -> Self {
+    pub(crate) fn new(read: R, write: W, framing: Framing, max: usize, linger: bool) -> Self {
         let read = FramedRead::with_capacity(read, Decode::new(framing, max), READ_BUFFER);
         let mut write = FramedWrite::with_capacity(write, Encode(framing), 0);
         write.set_backpressure_boundary(WRITE_OUT_AT);
-        Self { read, write, max }
+        Self {
+            read,
+            write,
+            max,
+            broken: false,
+            linger,
+        }
+    }
+
+    /// Once the framing broke: reads and drops what comes, so that the closing connection
+    /// can wait for the peer's end without the socket being reset.
+    fn poll_discard(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Incoming, Ending>>> {
+        let mut scratch = [0u8; 2048];
+        let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+        match ready!(Pin::new(self.read.get_mut()).poll_read(cx, &mut buf)) {
+            Ok(()) if !buf.filled().is_empty() => Poll::Ready(Some(Ok(Incoming::Heard))),
+            _ => Poll::Ready(None),
+        }
     }
 }
 
@@ -42,7 +57,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Transport for Framed<R, W> {
     const ANSWERS_AFTER_EOF: bool = true;
 
     fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Incoming, Ending>>> {
-        let incoming = match ready!(Pin::new(&mut self.read).poll_next(cx)) {
+        if self.broken {
+            return self.poll_discard(cx);
+        }
+        let next = ready!(Pin::new(&mut self.read).poll_next(cx));
+        self.broken = matches!(next, Some(Err(_)));
+        let incoming = match next {
             None => return Poll::Ready(None),
             Some(Ok(Frame::Message(message))) => Ok(Incoming::Message(message)),
             Some(Ok(Frame::TooLarge)) => Ok(Incoming::Refused(
@@ -54,15 +74,17 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Transport for Framed<R, W> {
                 tracing::debug!(error = %err, "reading a stream failed");
                 Err(Ending::Gone)
             }
+            // The peer's fault, logged where a server's operator sees it by default: the
+            // connection ends, with nothing said to the peer (the framing has no way to).
             Some(Err(FramingError::TooLarge)) => {
-                tracing::debug!(
+                tracing::info!(
                     limit = self.max,
                     "a stream's message is over the limit; closing"
                 );
                 Err(Ending::TooLarge)
             }
             Some(Err(FramingError::Broken(why))) => {
-                tracing::debug!(why, "a stream broke its framing; closing");
+                tracing::info!(why, "a stream broke its framing; closing");
                 Err(Ending::Violation(why))
             }
         };
@@ -92,12 +114,16 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Transport for Framed<R, W> {
 
     fn shrink(&mut self) {
         let read = self.read.read_buffer_mut();
-        if read.is_empty() && read.capacity() > 64 * 1024 {
+        if read.is_empty() && read.capacity() > KEEP_AT_MOST {
             *read = BytesMut::with_capacity(READ_BUFFER);
         }
         let write = self.write.write_buffer_mut();
-        if write.is_empty() && write.capacity() > 64 * 1024 {
+        if write.is_empty() && write.capacity() > KEEP_AT_MOST {
             *write = BytesMut::new();
         }
+    }
+
+    fn lingers(&self) -> bool {
+        self.linger
     }
 }

@@ -17,14 +17,10 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::Config;
 use crate::control::Control;
-use crate::engine::{self, Ending, Incoming, Out, Transport};
+use crate::engine::{
+    self, Ending, Incoming, Out, Transport, KEEP_AT_MOST, READ_BUFFER, WRITE_OUT_AT,
+};
 use crate::http::Head;
-
-/// How much of the answers is gathered before it is written out.
-const WRITE_OUT_AT: usize = 64 * 1024;
-
-/// The read buffer's size: what one read takes at most.
-const READ_BUFFER: usize = 2 * 1024;
 
 /// Runs the WebSocket on `io` until it closes, the client goes away, or the server's signal
 /// (under `serve`) says to drain or close.
@@ -141,7 +137,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for Frames<IO> {
     }
 
     fn shrink(&mut self) {
-        if self.frame.is_empty() && self.frame.capacity() > 64 * 1024 {
+        if self.frame.is_empty() && self.frame.capacity() > KEEP_AT_MOST {
             self.frame = BytesMut::new();
         }
     }
@@ -166,7 +162,7 @@ fn close_frame(ending: Ending) -> Option<CloseFrame> {
         Ending::TooLarge => (CloseCode::Size, "message too large"),
         Ending::NotUtf8 => (CloseCode::Invalid, "text frame not UTF-8"),
         Ending::Violation(reason) => (CloseCode::Protocol, reason),
-        Ending::Gone => return None,
+        Ending::Eof | Ending::Gone => return None,
     };
     Some(CloseFrame {
         code,

@@ -27,11 +27,25 @@ enum State {
     Garbage,
 }
 
+/// Whether the decoder looks for a newline-delimited peer, and where it is in looking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Detect {
+    /// It does not look, or it has looked.
+    Off,
+    /// Until the first value ends.
+    Waiting,
+    /// The first value has ended: a line end right after it tells a newline-delimited peer.
+    Next,
+}
+
 /// The concatenated-values decoder.
 #[derive(Debug)]
 pub(crate) struct Concatenated {
     max: usize,
     state: State,
+    detect: Detect,
+    /// A line end came right after the first value: the peer is newline-delimited.
+    lines: bool,
     /// How much of the buffer the scan has passed.
     scanned: usize,
     /// The value being read is over the limit: its bytes are dropped as they are scanned.
@@ -43,9 +57,21 @@ pub(crate) struct Concatenated {
 
 impl Concatenated {
     pub(crate) fn new(max: usize) -> Self {
+        Self::with_detect(max, Detect::Off)
+    }
+
+    /// A decoder that tells, by the byte after the first value, a newline-delimited peer
+    /// ([`Concatenated::is_lines`]): for [`Framing::Auto`](crate::stream::Framing::Auto).
+    pub(crate) fn detecting(max: usize) -> Self {
+        Self::with_detect(max, Detect::Waiting)
+    }
+
+    fn with_detect(max: usize, detect: Detect) -> Self {
         Self {
             max,
             state: State::Between,
+            detect,
+            lines: false,
             scanned: 0,
             discarding: false,
             #[cfg(test)]
@@ -63,6 +89,16 @@ impl Concatenated {
             }
             match self.state {
                 State::Between => {
+                    if self.detect == Detect::Next {
+                        if byte == b'\n' || byte == b'\r' {
+                            // Left in the buffer, for the newline decoder that takes over.
+                            self.scanned -= 1;
+                            self.lines = true;
+                            self.detect = Detect::Off;
+                            return None;
+                        }
+                        self.detect = Detect::Off;
+                    }
                     if is_space(byte) {
                         // Nothing before a value is kept.
                         buf.advance(self.scanned);
@@ -139,9 +175,18 @@ impl Concatenated {
         None
     }
 
+    /// Whether a line end came right after the first value (when detecting): the rest of the
+    /// stream is newline-delimited, and the buffer begins with that line end.
+    pub(crate) fn is_lines(&self) -> bool {
+        self.lines
+    }
+
     /// The frame for a value that ends at the scan.
     fn end_value(&mut self, buf: &mut BytesMut) -> Frame {
         self.state = State::Between;
+        if self.detect == Detect::Waiting {
+            self.detect = Detect::Next;
+        }
         let len = std::mem::take(&mut self.scanned);
         // Over the limit by its last byte, the closing bracket, it was never discarded.
         if std::mem::take(&mut self.discarding) || len > self.max {
@@ -177,25 +222,17 @@ impl Concatenated {
 mod tests {
     use super::*;
 
-    fn frames(max: usize, input: &[u8], step: usize) -> Vec<Frame> {
-        let mut codec = Concatenated::new(max);
-        let mut buf = BytesMut::new();
-        let mut out = Vec::new();
-        for piece in input.chunks(step) {
-            buf.extend_from_slice(piece);
-            while let Some(frame) = codec.decode(&mut buf) {
-                out.push(frame);
-            }
-            assert!(buf.len() <= max + step, "held {} bytes", buf.len());
-        }
-        while let Some(frame) = codec.decode_eof(&mut buf) {
-            out.push(frame);
-        }
-        out
+    use crate::stream::codec::{message, Found};
+    use crate::stream::Framing;
+
+    /// Feeds `input` in pieces of `step` bytes, then ends the stream; every frame found.
+    /// A message's frame, as the decoder gives it.
+    fn frame(text: &str) -> Frame {
+        Frame::Message(bytes::Bytes::copy_from_slice(text.as_bytes()))
     }
 
-    fn message(text: &str) -> Frame {
-        Frame::Message(bytes::Bytes::copy_from_slice(text.as_bytes()))
+    fn frames(max: usize, input: &[u8], step: usize) -> Vec<Found> {
+        crate::stream::codec::in_pieces(Framing::Concatenated, max, input, step)
     }
 
     #[test]
@@ -223,16 +260,16 @@ mod tests {
             assert_eq!(
                 frames(100, input, step),
                 [
-                    Frame::Garbage,
+                    Found::Garbage,
                     message("{\"a\":1}"),
-                    Frame::Garbage,
+                    Found::Garbage,
                     message("[2]"),
-                    Frame::Garbage,
+                    Found::Garbage,
                 ],
                 "in pieces of {step}"
             );
         }
-        assert_eq!(frames(100, b"tail", 1), [Frame::Garbage]);
+        assert_eq!(frames(100, b"tail", 1), [Found::Garbage]);
     }
 
     #[test]
@@ -243,7 +280,7 @@ mod tests {
         for step in [1, 10, 4096] {
             assert_eq!(
                 frames(64, &input, step),
-                [Frame::TooLarge, message("{\"ok\":1}")],
+                [Found::TooLarge, message("{\"ok\":1}")],
                 "in pieces of {step}"
             );
         }
@@ -252,8 +289,37 @@ mod tests {
     #[test]
     fn a_value_one_byte_over_the_limit_by_its_closing_bracket_is_too_large() {
         // Found by the fuzz target: the limit was checked after each byte but the last.
-        assert_eq!(frames(8, br#"{"a":123}"#, 4096), [Frame::TooLarge]);
+        assert_eq!(frames(8, br#"{"a":123}"#, 4096), [Found::TooLarge]);
         assert_eq!(frames(9, br#"{"a":123}"#, 4096), [message(r#"{"a":123}"#)]);
+    }
+
+    #[test]
+    fn detecting_a_line_end_after_the_first_value_tells_a_newline_peer() {
+        for input in [&b"{\"a\":1}\n{\"b\""[..], b"{\"a\":1}\r\n"] {
+            let mut codec = Concatenated::detecting(100);
+            let mut buf = BytesMut::from(input);
+            assert_eq!(codec.decode(&mut buf), Some(frame("{\"a\":1}")));
+            assert!(!codec.is_lines());
+            assert_eq!(codec.decode(&mut buf), None);
+            assert!(codec.is_lines());
+            assert!(
+                buf.starts_with(b"\n") || buf.starts_with(b"\r\n"),
+                "{buf:?}"
+            );
+        }
+        // Anything else after the first value: concatenated for good.
+        let mut codec = Concatenated::detecting(100);
+        let mut buf = BytesMut::from(&b"{\"a\":1} {\"b\":2}\n"[..]);
+        assert_eq!(codec.decode(&mut buf), Some(frame("{\"a\":1}")));
+        assert_eq!(codec.decode(&mut buf), Some(frame("{\"b\":2}")));
+        assert_eq!(codec.decode(&mut buf), None);
+        assert!(!codec.is_lines());
+        // Not detecting: never.
+        let mut codec = Concatenated::new(100);
+        let mut buf = BytesMut::from(&b"{}\n"[..]);
+        assert_eq!(codec.decode(&mut buf), Some(frame("{}")));
+        assert_eq!(codec.decode(&mut buf), None);
+        assert!(!codec.is_lines());
     }
 
     #[test]
@@ -262,7 +328,7 @@ mod tests {
         input.extend(vec![b']'; 100_000]);
         assert_eq!(
             frames(1 << 20, &input, 4096),
-            [Frame::Message(bytes::Bytes::from(input.clone()))]
+            [Found::Message(input.clone())]
         );
     }
 

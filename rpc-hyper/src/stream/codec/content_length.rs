@@ -70,9 +70,14 @@ impl ContentLength {
     /// At the end of the stream: a message cut off is dropped (the peer is gone).
     pub(crate) fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FramingError> {
         let frame = self.decode(buf)?;
-        if frame.is_none() && !buf.is_empty() {
-            tracing::debug!(bytes = buf.len(), "a stream ended inside a message");
-            buf.clear();
+        if frame.is_none() {
+            if !buf.is_empty() {
+                tracing::debug!(bytes = buf.len(), "a stream ended inside a message");
+                buf.clear();
+            }
+            // A stream may go on after its end (a terminal after ^D): it starts afresh.
+            self.body = None;
+            self.scanned = 0;
         }
         Ok(frame)
     }
@@ -81,7 +86,7 @@ impl ContentLength {
 /// The content length a header part declares, checked against `max`.
 fn content_length(header: &[u8], max: usize) -> Result<usize, FramingError> {
     let header = std::str::from_utf8(header)
-        .map_err(|_| FramingError::Broken("a header part that is not ASCII"))?;
+        .map_err(|_| FramingError::Broken("a header part that is not UTF-8"))?;
     let mut length = None;
     for line in header.split("\r\n") {
         let Some((name, value)) = line.split_once(':') else {

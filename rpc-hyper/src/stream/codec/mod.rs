@@ -57,6 +57,9 @@ pub(crate) enum Decode {
     Newline(Newline),
     ContentLength(ContentLength),
     Concatenated(Concatenated),
+    /// Concatenated values until a line end right after the first one tells a
+    /// newline-delimited peer; then newline-delimited.
+    Auto(Concatenated, usize),
 }
 
 impl Decode {
@@ -66,6 +69,7 @@ impl Decode {
             Framing::Newline => Self::Newline(Newline::new(max)),
             Framing::ContentLength => Self::ContentLength(ContentLength::new(max)),
             Framing::Concatenated => Self::Concatenated(Concatenated::new(max)),
+            Framing::Auto => Self::Auto(Concatenated::detecting(max), max),
         }
     }
 }
@@ -79,14 +83,28 @@ impl Decoder for Decode {
             Self::Newline(codec) => Ok(codec.decode(buf)),
             Self::ContentLength(codec) => codec.decode(buf),
             Self::Concatenated(codec) => Ok(codec.decode(buf)),
+            Self::Auto(codec, max) => {
+                let frame = codec.decode(buf);
+                if frame.is_none() && codec.is_lines() {
+                    *self = Self::Newline(Newline::new(*max));
+                    return self.decode(buf);
+                }
+                Ok(frame)
+            }
         }
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FramingError> {
+        if let Self::Auto(..) = self {
+            // What is here may tell the framing first.
+            if let Some(frame) = self.decode(buf)? {
+                return Ok(Some(frame));
+            }
+        }
         match self {
             Self::Newline(codec) => Ok(codec.decode_eof(buf)),
             Self::ContentLength(codec) => codec.decode_eof(buf),
-            Self::Concatenated(codec) => Ok(codec.decode_eof(buf)),
+            Self::Concatenated(codec) | Self::Auto(codec, _) => Ok(codec.decode_eof(buf)),
         }
     }
 }
@@ -99,9 +117,18 @@ impl Encode {
     fn frame(&self, buf: &mut BytesMut, len: usize, body: impl FnOnce(&mut BytesMut)) {
         match self.0 {
             // Both are written newline-terminated: what the one reads, the other reads too.
-            Framing::Newline | Framing::Concatenated => {
+            Framing::Newline | Framing::Concatenated | Framing::Auto => {
                 buf.reserve(len + 1);
+                let start = buf.len();
                 body(buf);
+                // One message, one line: a raw line end in JSON text can only be whitespace
+                // between tokens (in a string it is escaped), so a space in its place keeps
+                // the text's meaning. Only a result written by hand (a `RawValue`) has any.
+                for byte in &mut buf[start..] {
+                    if *byte == b'\n' || *byte == b'\r' {
+                        *byte = b' ';
+                    }
+                }
                 buf.put_u8(b'\n');
             }
             Framing::ContentLength => {
@@ -154,6 +181,22 @@ fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// What `framing` finds in `input` fed in pieces of `step` bytes, for the decoders' unit
+/// tests; each piece leaves at most `max` and two bytes held.
+#[cfg(test)]
+fn in_pieces(framing: Framing, max: usize, input: &[u8], step: usize) -> Vec<Found> {
+    let cuts: Vec<usize> = (step..input.len()).step_by(step).collect();
+    let (found, held) = frames(framing, max, input, &cuts);
+    assert!(held <= max + 2, "held {held} bytes");
+    found
+}
+
+/// A message's frame, for the decoders' unit tests.
+#[cfg(test)]
+fn message(text: &str) -> Found {
+    Found::Message(text.as_bytes().to_vec())
+}
+
 /// What a decoder found, for the fuzz targets.
 #[doc(hidden)]
 #[derive(Debug, PartialEq, Eq)]
@@ -170,7 +213,9 @@ pub enum Found {
 
 /// For the fuzz targets: what `framing` finds in `input` taking messages of at most `max`
 /// bytes, fed in pieces cut at `cuts` (offsets, in any order), then the end of the stream;
-/// and the most bytes the decoder held between two pieces.
+/// and the most bytes the decoder held between two pieces. Then `input` once more after the
+/// end, as a stream that goes on after its end may bring (what it finds is not returned:
+/// it must only not panic).
 #[doc(hidden)]
 pub fn frames(framing: Framing, max: usize, input: &[u8], cuts: &[usize]) -> (Vec<Found>, usize) {
     let mut cuts: Vec<usize> = cuts.iter().map(|&cut| cut.min(input.len())).collect();
@@ -209,9 +254,12 @@ pub fn frames(framing: Framing, max: usize, input: &[u8], cuts: &[usize]) -> (Ve
             Ok(None) => break,
             Err(_) => {
                 found.push(Found::Broken);
-                break;
+                return (found, held);
             }
         }
     }
+    buf.extend_from_slice(input);
+    while let Ok(Some(_)) = decode.decode(&mut buf) {}
+    while let Ok(Some(_)) = decode.decode_eof(&mut buf) {}
     (found, held)
 }

@@ -86,28 +86,12 @@ impl Newline {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::stream::codec::{message, Found};
+    use crate::stream::Framing;
 
     /// Feeds `input` in pieces of `step` bytes, then ends the stream; every frame found.
-    fn frames(max: usize, input: &[u8], step: usize) -> Vec<Frame> {
-        let mut codec = Newline::new(max);
-        let mut buf = BytesMut::new();
-        let mut out = Vec::new();
-        for piece in input.chunks(step) {
-            buf.extend_from_slice(piece);
-            while let Some(frame) = codec.decode(&mut buf) {
-                out.push(frame);
-            }
-            assert!(buf.len() <= max + 2, "held {} bytes", buf.len());
-        }
-        while let Some(frame) = codec.decode_eof(&mut buf) {
-            out.push(frame);
-        }
-        out
-    }
-
-    fn message(text: &str) -> Frame {
-        Frame::Message(bytes::Bytes::copy_from_slice(text.as_bytes()))
+    fn frames(max: usize, input: &[u8], step: usize) -> Vec<Found> {
+        crate::stream::codec::in_pieces(Framing::Newline, max, input, step)
     }
 
     #[test]
@@ -131,7 +115,7 @@ mod tests {
         for step in [1, 5, 100, 4096] {
             assert_eq!(
                 frames(12, &input, step),
-                [Frame::TooLarge, message("{\"ok\":true}"), Frame::TooLarge],
+                [Found::TooLarge, message("{\"ok\":true}"), Found::TooLarge],
                 "in pieces of {step}"
             );
         }
@@ -140,19 +124,19 @@ mod tests {
     #[test]
     fn a_line_of_exactly_the_limit_passes() {
         assert_eq!(frames(5, b"12345\r\n", 1), [message("12345")]);
-        assert_eq!(frames(5, b"123456\n", 1), [Frame::TooLarge]);
+        assert_eq!(frames(5, b"123456\n", 1), [Found::TooLarge]);
     }
 
     #[test]
     fn a_long_line_cut_off_by_the_end_is_too_large() {
-        assert_eq!(frames(4, b"123456789", 2), [Frame::TooLarge]);
+        assert_eq!(frames(4, b"123456789", 2), [Found::TooLarge]);
     }
 
     #[test]
     fn invalid_utf8_is_passed_on_for_the_dispatcher_to_refuse() {
         assert_eq!(
             frames(100, b"\xff\xfe\n", 1),
-            [Frame::Message(bytes::Bytes::from_static(b"\xff\xfe"))]
+            [Found::Message(b"\xff\xfe".to_vec())]
         );
     }
 }
