@@ -1,7 +1,7 @@
-//! A listener's connections, each a stream on the engine: the accept loop and the drain are
-//! the HTTP server's (`crate::accept`).
+//! A listener's connections, each a stream on the engine: TCP's and Unix sockets'. The accept
+//! loop and the drain are the HTTP server's (`crate::accept`).
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,9 +10,11 @@ use rpc_core::{ConnectionId, Context, Router};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::serve::{run_framed, Settings};
+use super::serve::{run_framed, Settings, StreamServer};
+use super::Framing;
 use crate::accept::{accept_until, drain, Listen};
 use crate::control::{Connections, Control};
+use crate::engine::Liveness;
 
 /// One accepted connection, to be served: what its task needs.
 pub(super) struct Conn<S> {
@@ -92,4 +94,120 @@ where
     )
     .await;
     Ok(())
+}
+
+/// A listener's connections: see [`serve_tcp`](super::serve_tcp) and
+/// [`serve_ipc`](super::serve_ipc).
+#[derive(Debug)]
+pub struct Listener<L>(L);
+
+impl<L, S: Send + Sync + 'static> StreamServer<Listener<L>, S> {
+    /// Sets how many connections are served at once
+    /// ([`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS) by default); past it, new
+    /// connections wait in the listener's backlog until one closes.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.settings.max_connections = max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        self
+    }
+
+    /// The listener.
+    pub fn listener(&self) -> &L {
+        &self.kind.0
+    }
+}
+
+/// Serves `router` on the connections of a TCP listener, JSON-RPC over the stream framings (no
+/// HTTP): [`Framing::Auto`] (concatenated values, or lines from a peer that writes lines)
+/// unless [`StreamServer::framing`] says otherwise. TCP_NODELAY is on; every call's context has the
+/// peer's address.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let router = rpc_core::Router::new();
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:4444").await?;
+/// rpc_hyper::stream::serve_tcp(listener, router)
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
+///     .await
+/// # }
+/// ```
+#[cfg(feature = "tcp")]
+pub fn serve_tcp<S: Send + Sync + 'static>(
+    listener: tokio::net::TcpListener,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Listener<tokio::net::TcpListener>, S> {
+    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
+    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
+}
+
+#[cfg(feature = "tcp")]
+impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::TcpListener>, S> {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(serve_listener(
+            self.kind.0,
+            self.router,
+            self.settings,
+            self.signal,
+            |mut stream: tokio::net::TcpStream, peer, run| async move {
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
+                }
+                let cx = run.context().with_peer(rpc_core::PeerAddr(peer));
+                let (read, write) = stream.split();
+                run.serve(read, write, cx).await;
+            },
+        ))
+    }
+}
+
+/// Serves `router` on the connections of a Unix-socket listener, as an Ethereum node's
+/// `.ipc` endpoint does: [`Framing::Auto`] (concatenated values, or lines from a peer that
+/// writes lines) unless [`StreamServer::framing`] says otherwise. Every call's context has the peer's credentials
+/// ([`PeerCred`](rpc_core::PeerCred), an extension).
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use rpc_hyper::stream::{serve_ipc, IpcListener};
+///
+/// let router = rpc_core::Router::new();
+/// // Refuses a path a live server holds; replaces a stale socket; mode 0600.
+/// let listener = IpcListener::bind("/tmp/node.ipc")?;
+/// serve_ipc(listener, router)
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
+///     .await // the socket file is removed once the server stops
+/// # }
+/// ```
+#[cfg(all(feature = "ipc", unix))]
+pub fn serve_ipc<S: Send + Sync + 'static>(
+    listener: super::IpcListener,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Listener<super::IpcListener>, S> {
+    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
+    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
+}
+
+#[cfg(all(feature = "ipc", unix))]
+impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<super::IpcListener>, S> {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(serve_listener(
+            self.kind.0,
+            self.router,
+            self.settings,
+            self.signal,
+            |mut stream: tokio::net::UnixStream, peer: Option<rpc_core::PeerCred>, run| async move {
+                let mut extensions = rpc_core::Extensions::new();
+                if let Some(peer) = peer {
+                    extensions.insert(peer);
+                }
+                let cx = run.context().with_extensions(&extensions);
+                let (read, write) = stream.split();
+                run.serve(read, write, cx).await;
+            },
+        ))
+    }
 }

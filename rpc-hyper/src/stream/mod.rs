@@ -74,25 +74,27 @@ mod ipc;
 #[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
 mod listen;
 mod serve;
+#[cfg(feature = "stdio")]
+mod stdio;
 mod transport;
 
 #[cfg(all(feature = "ipc", unix))]
 pub use ipc::{IpcListener, DEFAULT_IPC_MODE};
 #[cfg(all(feature = "ipc", unix))]
-pub use serve::serve_ipc;
+pub use listen::serve_ipc;
 #[cfg(feature = "tcp")]
-pub use serve::serve_tcp;
+pub use listen::serve_tcp;
 #[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
-pub use serve::Listener;
+pub use listen::Listener;
 pub use serve::{serve, serve_io, Io, StreamServer};
+#[cfg(feature = "stdio")]
+pub use stdio::{stdio, Stdio};
 
 /// The framings' decoders, for the fuzz targets: not part of the API.
 #[doc(hidden)]
 pub mod __fuzz {
     pub use super::codec::{frames, Found};
 }
-#[cfg(feature = "stdio")]
-pub use serve::{stdio, Stdio};
 
 /// How a byte stream's messages are delimited. See the [module docs](self#framings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

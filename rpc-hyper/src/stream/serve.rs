@@ -1,5 +1,6 @@
-//! Serving a router over byte streams: one stream of yours, stdio, or a listener's
-//! connections; the settings they share, and graceful shutdown.
+//! Serving a router over byte streams: the server's settings, which every kind shares, and
+//! one stream of yours to its end or to the graceful shutdown. Stdio is in `stdio`, the
+//! listeners in `listen`.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -25,10 +26,10 @@ use crate::engine::{self, Liveness};
 /// is not about one connection is an `Err`.
 #[must_use = "a server does nothing until awaited"]
 pub struct StreamServer<K, S> {
-    kind: K,
-    router: Arc<Router<S>>,
-    settings: Settings,
-    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    pub(super) kind: K,
+    pub(super) router: Arc<Router<S>>,
+    pub(super) settings: Settings,
+    pub(super) signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -39,10 +40,10 @@ pub struct StreamServer<K, S> {
 pub(super) struct Settings {
     framing: Framing,
     /// Whether a closing connection reads what its peer still sends (not stdin).
-    linger: bool,
+    pub(super) linger: bool,
     engine: engine::Config,
     drain_timeout: Duration,
-    max_connections: usize,
+    pub(super) max_connections: usize,
 }
 
 #[cfg_attr(
@@ -331,166 +332,4 @@ pub(super) async fn run_framed<R, W, S>(
     let transport = Framed::new(read, write, settings.framing, max, settings.linger);
     let cx = cx.with_max_result_len(max);
     engine::run(transport, router, cx, &settings.engine, control).await;
-}
-
-/// Stdin and stdout: see [`stdio`].
-#[cfg(feature = "stdio")]
-#[derive(Debug)]
-pub struct Stdio(());
-
-/// Serves `router` on the process's stdin and stdout until stdin closes, then answers the
-/// calls in flight, writes out everything, and returns: the process can exit 0.
-/// Newline-delimited (MCP's stdio transport) unless [`StreamServer::framing`] says otherwise
-/// ([`Framing::ContentLength`] for a language server).
-///
-/// Nothing but JSON-RPC messages goes to stdout; a method that prints to stdout itself breaks
-/// the stream (log to stderr). See the [module docs](super).
-///
-/// tokio reads stdin on a thread of its blocking pool, and a read that waits cannot be
-/// stopped: a server stopped by its shutdown signal while stdin is still open returns, but
-/// dropping the runtime then waits for that read. End the runtime with
-/// `Runtime::shutdown_background` (or exit the process) after the server returns.
-#[cfg(feature = "stdio")]
-pub fn stdio<S: Send + Sync + 'static>(
-    router: impl Into<Arc<Router<S>>>,
-) -> StreamServer<Stdio, S> {
-    let mut server = StreamServer::new(Stdio(()), router, Framing::Newline, Liveness::Forever);
-    // A read of stdin cannot be stopped: a closing connection does not start one.
-    server.settings.linger = false;
-    server
-}
-
-#[cfg(feature = "stdio")]
-impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Stdio, S> {
-    type Output = io::Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        let (read, write) = (tokio::io::stdin(), tokio::io::stdout());
-        Box::pin(serve_one(
-            read,
-            write,
-            self.router,
-            self.settings,
-            self.signal,
-        ))
-    }
-}
-
-/// A listener's connections: see [`serve_tcp`](super::serve_tcp) and
-/// [`serve_ipc`](super::serve_ipc).
-#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
-#[derive(Debug)]
-pub struct Listener<L>(L);
-
-#[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
-impl<L, S: Send + Sync + 'static> StreamServer<Listener<L>, S> {
-    /// Sets how many connections are served at once
-    /// ([`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS) by default); past it, new
-    /// connections wait in the listener's backlog until one closes.
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.settings.max_connections = max.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
-        self
-    }
-
-    /// The listener.
-    pub fn listener(&self) -> &L {
-        &self.kind.0
-    }
-}
-
-/// Serves `router` on the connections of a TCP listener, JSON-RPC over the stream framings (no
-/// HTTP): [`Framing::Auto`] (concatenated values, or lines from a peer that writes lines)
-/// unless [`StreamServer::framing`] says otherwise. TCP_NODELAY is on; every call's context has the
-/// peer's address.
-///
-/// ```no_run
-/// # async fn run() -> std::io::Result<()> {
-/// let router = rpc_core::Router::new();
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:4444").await?;
-/// rpc_hyper::stream::serve_tcp(listener, router)
-///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
-///     .await
-/// # }
-/// ```
-#[cfg(feature = "tcp")]
-pub fn serve_tcp<S: Send + Sync + 'static>(
-    listener: tokio::net::TcpListener,
-    router: impl Into<Arc<Router<S>>>,
-) -> StreamServer<Listener<tokio::net::TcpListener>, S> {
-    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
-}
-
-#[cfg(feature = "tcp")]
-impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::TcpListener>, S> {
-    type Output = io::Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(super::listen::serve_listener(
-            self.kind.0,
-            self.router,
-            self.settings,
-            self.signal,
-            |mut stream: tokio::net::TcpStream, peer, run| async move {
-                if let Err(err) = stream.set_nodelay(true) {
-                    tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
-                }
-                let cx = run.context().with_peer(rpc_core::PeerAddr(peer));
-                let (read, write) = stream.split();
-                run.serve(read, write, cx).await;
-            },
-        ))
-    }
-}
-
-/// Serves `router` on the connections of a Unix-socket listener, as an Ethereum node's
-/// `.ipc` endpoint does: [`Framing::Auto`] (concatenated values, or lines from a peer that
-/// writes lines) unless [`StreamServer::framing`] says otherwise. Every call's context has the peer's credentials
-/// ([`PeerCred`](rpc_core::PeerCred), an extension).
-///
-/// ```no_run
-/// # async fn run() -> std::io::Result<()> {
-/// use rpc_hyper::stream::{serve_ipc, IpcListener};
-///
-/// let router = rpc_core::Router::new();
-/// // Refuses a path a live server holds; replaces a stale socket; mode 0600.
-/// let listener = IpcListener::bind("/tmp/node.ipc")?;
-/// serve_ipc(listener, router)
-///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
-///     .await // the socket file is removed once the server stops
-/// # }
-/// ```
-#[cfg(all(feature = "ipc", unix))]
-pub fn serve_ipc<S: Send + Sync + 'static>(
-    listener: super::IpcListener,
-    router: impl Into<Arc<Router<S>>>,
-) -> StreamServer<Listener<super::IpcListener>, S> {
-    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
-}
-
-#[cfg(all(feature = "ipc", unix))]
-impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<super::IpcListener>, S> {
-    type Output = io::Result<()>;
-    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(super::listen::serve_listener(
-            self.kind.0,
-            self.router,
-            self.settings,
-            self.signal,
-            |mut stream: tokio::net::UnixStream, peer: Option<rpc_core::PeerCred>, run| async move {
-                let mut extensions = rpc_core::Extensions::new();
-                if let Some(peer) = peer {
-                    extensions.insert(peer);
-                }
-                let cx = run.context().with_extensions(&extensions);
-                let (read, write) = stream.split();
-                run.serve(read, write, cx).await;
-            },
-        ))
-    }
 }
