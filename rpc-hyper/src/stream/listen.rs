@@ -43,13 +43,32 @@ impl<S: Send + Sync + 'static> Conn<S> {
     }
 }
 
-/// Serves the connections of `listener`, each by `start` on a task of its own, until the
-/// signal; then drains them.
-pub(super) async fn serve_listener<L, S, F, Fut>(
+/// A listener's server, with the listeners' defaults: auto framing, the idle timeout.
+fn listening<L, S: Send + Sync + 'static>(
     listener: L,
-    router: Arc<Router<S>>,
-    settings: super::serve::Settings,
-    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    router: impl Into<Arc<Router<S>>>,
+) -> StreamServer<Listener<L>, S> {
+    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
+    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
+}
+
+/// Serves the connections of the server's listener, each by `start` on a task of its own,
+/// until the signal; then drains them.
+fn serve_listener<L, S, F, Fut>(
+    server: StreamServer<Listener<L>, S>,
+    start: F,
+) -> Pin<Box<dyn Future<Output = io::Result<()>> + Send>>
+where
+    L: Listen + 'static,
+    S: Send + Sync + 'static,
+    F: Fn(L::Io, L::Peer, Conn<S>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Box::pin(accept_and_serve(server, start))
+}
+
+async fn accept_and_serve<L, S, F, Fut>(
+    server: StreamServer<Listener<L>, S>,
     start: F,
 ) -> io::Result<()>
 where
@@ -58,6 +77,12 @@ where
     F: Fn(L::Io, L::Peer, Conn<S>) -> Fut + Send,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let StreamServer {
+        kind: Listener(listener),
+        router,
+        settings,
+        signal,
+    } = server;
     let max_connections = settings.max_connections();
     let slots = Arc::new(Semaphore::new(max_connections));
     // Only the drain and close signals: each connection keeps its own idle timeout.
@@ -135,8 +160,7 @@ pub fn serve_tcp<S: Send + Sync + 'static>(
     listener: tokio::net::TcpListener,
     router: impl Into<Arc<Router<S>>>,
 ) -> StreamServer<Listener<tokio::net::TcpListener>, S> {
-    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
+    listening(listener, router)
 }
 
 #[cfg(feature = "tcp")]
@@ -145,11 +169,8 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::
     type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(serve_listener(
-            self.kind.0,
-            self.router,
-            self.settings,
-            self.signal,
+        serve_listener(
+            self,
             |mut stream: tokio::net::TcpStream, peer, run| async move {
                 if let Err(err) = stream.set_nodelay(true) {
                     tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
@@ -158,7 +179,7 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::
                 let (read, write) = stream.split();
                 run.serve(read, write, cx).await;
             },
-        ))
+        )
     }
 }
 
@@ -184,8 +205,7 @@ pub fn serve_ipc<S: Send + Sync + 'static>(
     listener: super::IpcListener,
     router: impl Into<Arc<Router<S>>>,
 ) -> StreamServer<Listener<super::IpcListener>, S> {
-    let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
+    listening(listener, router)
 }
 
 #[cfg(all(feature = "ipc", unix))]
@@ -194,11 +214,8 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<super::IpcLi
     type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(serve_listener(
-            self.kind.0,
-            self.router,
-            self.settings,
-            self.signal,
+        serve_listener(
+            self,
             |mut stream: tokio::net::UnixStream, peer: Option<rpc_core::PeerCred>, run| async move {
                 let mut extensions = rpc_core::Extensions::new();
                 if let Some(peer) = peer {
@@ -208,6 +225,6 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<super::IpcLi
                 let (read, write) = stream.split();
                 run.serve(read, write, cx).await;
             },
-        ))
+        )
     }
 }

@@ -63,8 +63,8 @@ impl Settings {
 /// One stream of yours, as its reading and writing halves: see [`serve`].
 #[derive(Debug)]
 pub struct Io<R, W> {
-    read: R,
-    write: W,
+    pub(super) read: R,
+    pub(super) write: W,
 }
 
 /// Serves `router` on one byte stream, read from `read` and answered on `write`, until `read`
@@ -260,30 +260,23 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let Io { read, write } = self.kind;
-        Box::pin(serve_one(
-            read,
-            write,
-            self.router,
-            self.settings,
-            self.signal,
-        ))
+        Box::pin(serve_one(self))
     }
 }
 
-/// Serves one stream to its end, or to the shutdown signal and the drain.
-pub(super) async fn serve_one<R, W, S>(
-    read: R,
-    write: W,
-    router: Arc<Router<S>>,
-    settings: Settings,
-    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-) -> io::Result<()>
+/// Serves one stream to its end, or to the shutdown signal and the drain, as `server` says.
+pub(super) async fn serve_one<R, W, S>(server: StreamServer<Io<R, W>, S>) -> io::Result<()>
 where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
     S: Send + Sync + 'static,
 {
+    let StreamServer {
+        kind: Io { read, write },
+        router,
+        settings,
+        signal,
+    } = server;
     let cx = Context::new().with_connection(ConnectionId::next());
     let Some(signal) = signal else {
         run_framed(read, write, &router, cx, &settings, None).await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rpc_core::Router;
 
-use super::serve::{serve_one, StreamServer};
+use super::serve::{serve_one, Io, StreamServer};
 use super::Framing;
 use crate::engine::Liveness;
 
@@ -42,12 +42,13 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Stdio, S> {
 
     fn into_future(self) -> Self::IntoFuture {
         let (read, write) = (tokio::io::stdin(), tokio::io::stdout());
-        Box::pin(serve_one(
-            read,
-            write,
-            self.router,
-            self.settings,
-            self.signal,
-        ))
+        // The same server, on stdin and stdout.
+        let server = StreamServer {
+            kind: Io { read, write },
+            router: self.router,
+            settings: self.settings,
+            signal: self.signal,
+        };
+        Box::pin(serve_one(server))
     }
 }
