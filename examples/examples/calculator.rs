@@ -139,10 +139,11 @@ async fn serve_stdio(
     router: Arc<rpc_core::Router<calculator::Calc>>,
     framing: Option<Framing>,
 ) -> ExitCode {
+    let signal = shutdown_signal();
     eprintln!("calculator serving JSON-RPC on stdin and stdout");
     let server = stream::stdio(router)
         .framing(framing.unwrap_or(Framing::Newline))
-        .with_graceful_shutdown(shutdown_signal());
+        .with_graceful_shutdown(signal);
     match server.await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => failure(&format!("stdio error: {err}")),
@@ -163,6 +164,7 @@ async fn serve_sockets(
             ))
         }
     };
+    let shutdown = shutdown_signal();
     // One signal stops every server.
     let (stop, stopped) = watch::channel(false);
     let signal = move || {
@@ -216,7 +218,7 @@ async fn serve_sockets(
     }
     say(&format!("calculator listening on {}", listening.join("; ")));
 
-    shutdown_signal().await;
+    shutdown.await;
     let _ = stop.send(true);
     let mut code = ExitCode::SUCCESS;
     while let Some(ended) = servers.join_next().await {
@@ -237,25 +239,35 @@ async fn named(
     (name, server.await)
 }
 
-/// Completes on Ctrl-C, or on SIGTERM where there is one.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
+/// Listens for Ctrl-C, and SIGTERM where there is one, from the call on; the future completes
+/// on the first. Call it before printing that the calculator is serving: a signal sent as soon
+/// as that line is read must not find the default handler still in place.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        async fn recv(signal: std::io::Result<tokio::signal::unix::Signal>) {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending().await,
             }
-            Err(_) => std::future::pending().await,
         }
-    };
+        let interrupt = recv(signal(SignalKind::interrupt()));
+        let terminate = recv(signal(SignalKind::terminate()));
+        async move {
+            tokio::select! {
+                () = interrupt => {}
+                () = terminate => {}
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    {
+        async {
+            tokio::signal::ctrl_c().await.ok();
+        }
     }
 }
 
