@@ -8,12 +8,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Write as _;
 use std::marker::PhantomData;
 
 use serde::Serialize;
-
-use crate::response::write_json_str;
 
 /// A typed call: a method's name, its params, and the type of its result, `R`.
 ///
@@ -51,6 +48,11 @@ impl<P: Serialize, R> TypedCall<P, R> {
     /// The params.
     pub fn params(&self) -> &P {
         &self.params
+    }
+
+    /// The method's name and the params, taken apart.
+    pub fn into_parts(self) -> (Cow<'static, str>, P) {
+        (self.method, self.params)
     }
 }
 
@@ -123,42 +125,6 @@ impl<P: fmt::Debug, T> fmt::Debug for TypedSubscription<P, T> {
             .field("item", &std::any::type_name::<T>())
             .finish()
     }
-}
-
-/// Appends a request to `out`: a call with `id`, or a notification without. Params that
-/// serialize as `null` (such as `()`) are left out. On a serialization error, `out` is left as
-/// it was.
-///
-/// ```
-/// let mut out = Vec::new();
-/// rpc_core::write_request(&mut out, "ping", &(), None).unwrap();
-/// assert_eq!(out, br#"{"jsonrpc":"2.0","method":"ping"}"#);
-/// ```
-pub fn write_request<P: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    method: &str,
-    params: &P,
-    id: Option<u64>,
-) -> Result<(), serde_json::Error> {
-    let mark = out.len();
-    out.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
-    write_json_str(out, method);
-    let params_at = out.len();
-    out.extend_from_slice(br#","params":"#);
-    let value_at = out.len();
-    if let Err(err) = serde_json::to_writer(&mut *out, params) {
-        out.truncate(mark);
-        return Err(err);
-    }
-    if &out[value_at..] == b"null" {
-        out.truncate(params_at);
-    }
-    if let Some(id) = id {
-        // Writing to a Vec cannot fail.
-        let _ = write!(out, r#","id":{id}"#);
-    }
-    out.push(b'}');
-    Ok(())
 }
 
 /// What `#[rpc_method]`'s generated stubs need.

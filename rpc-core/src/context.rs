@@ -8,6 +8,7 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::subscription::Outbox;
+use crate::Peer;
 
 pub use http::{Extensions, HeaderMap, Version};
 
@@ -55,6 +56,7 @@ pub struct Context<'a> {
     connection: Option<ConnectionId>,
     max_result_len: usize,
     outbox: Option<&'a Outbox>,
+    peer_handle: Option<&'a Peer>,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -71,6 +73,7 @@ impl<'a> Context<'a> {
             connection: None,
             max_result_len: usize::MAX,
             outbox: None,
+            peer_handle: None,
         }
     }
 
@@ -88,6 +91,19 @@ impl<'a> Context<'a> {
     /// The connection's outbox, if the transport can push.
     pub fn outbox(&self) -> Option<&'a Outbox> {
         self.outbox
+    }
+
+    /// Sets the connection's [`Peer`]: its calls can call the other side back, and the
+    /// answers the connection reads go to the peer's requests.
+    #[must_use]
+    pub fn with_peer_handle(mut self, peer: &'a Peer) -> Self {
+        self.peer_handle = Some(peer);
+        self
+    }
+
+    /// The connection's [`Peer`], if the transport has a way back to the caller.
+    pub fn peer_handle(&self) -> Option<&'a Peer> {
+        self.peer_handle
     }
 
     /// Sets the largest result, as JSON, that a call may answer with: a larger one is
@@ -199,6 +215,7 @@ impl fmt::Debug for Context<'_> {
             .field("connection", &self.connection)
             .field("max_result_len", &self.max_result_len)
             .field("outbox", &self.outbox.is_some())
+            .field("peer_handle", &self.peer_handle.is_some())
             .finish()
     }
 }

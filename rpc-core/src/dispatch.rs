@@ -312,7 +312,19 @@ impl<S: Send + Sync + 'static> Router<S> {
     ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
-            Entry::Invalid { id, reason } => {
+            Entry::Answer { id, answer, .. } if cx.peer_handle().is_some() => {
+                // Answers never wait: the request it answers may hold the call's place.
+                match (cx.peer_handle(), id) {
+                    (Some(peer), Some(id)) => peer.deliver(&id, answer),
+                    _ => tracing::debug!("an answer with no id; dropped"),
+                }
+                return Started::Done { answered: false };
+            }
+            Entry::Answer {
+                invalid: (id, reason),
+                ..
+            }
+            | Entry::Invalid { id, reason } => {
                 tracing::debug!(reason, "invalid request");
                 write_error(
                     out,

@@ -47,6 +47,10 @@ impl ErrorCode {
     /// -32010 (a server error), "Too many subscriptions": the connection holds the most
     /// subscriptions it may (the limit is the error's `data`); the others go on.
     pub const TOO_MANY_SUBSCRIPTIONS: Self = Self(-32010);
+    /// -32011 (a server error), "Needs a connection": the method calls its caller back (it
+    /// takes a [`Peer`](crate::Peer)), and the call came over a transport with no way back
+    /// (plain HTTP, over HTTP/1.1 or h2c alike). Call it over a WebSocket or a byte stream.
+    pub const NEEDS_CONNECTION: Self = Self(-32011);
     /// The codes the specification leaves to server implementations: -32099..=-32000.
     pub const SERVER_ERROR_RANGE: RangeInclusive<i32> = -32099..=-32000;
     /// All codes reserved by the specification: -32768..=-32000.

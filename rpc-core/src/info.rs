@@ -19,6 +19,9 @@ pub struct MethodInfo {
     pub result: Option<Cow<'static, str>>,
     /// Whether the method is async.
     pub is_async: bool,
+    /// Whether the method calls its connection's [`Peer`](crate::Peer) back: a transport
+    /// that can gives its connections a peer only for a router with such a method.
+    pub uses_peer: bool,
     /// Other names the method answers to ([`Router::alias`](crate::Router::alias)).
     pub aliases: Vec<Cow<'static, str>>,
     /// For a subscription method: its notifications and its unsubscribe method.

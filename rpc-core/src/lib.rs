@@ -94,6 +94,7 @@ mod method;
 #[cfg(feature = "openrpc")]
 pub mod openrpc;
 mod params;
+mod peer;
 mod push;
 mod request;
 mod response;
@@ -106,7 +107,7 @@ mod whole;
 pub mod __private;
 
 #[cfg(feature = "client")]
-pub use call_spec::{write_request, TypedCall, TypedSubscription};
+pub use call_spec::{TypedCall, TypedSubscription};
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, PeerCred, Version};
 pub use error::{ErrorCode, ErrorObject};
@@ -115,9 +116,13 @@ pub use info::{MethodInfo, ParamInfo};
 pub use layer::{Call, CallLayer, Outcome};
 pub use method::{BoxFuture, Method};
 pub use params::Params;
+pub use peer::{
+    Outgoing, Peer, PeerError, PeerSettings, Timer, DEFAULT_MAX_PEER_REQUESTS,
+    DEFAULT_PEER_REQUEST_TIMEOUT,
+};
 pub use push::Handled;
 pub use request::Request;
-pub use response::Response;
+pub use response::{write_request, Response};
 pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
 pub use state::{FromState, State};
 pub use subscription::{

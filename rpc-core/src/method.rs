@@ -290,6 +290,7 @@ impl<S> Method<S> {
                 params: Vec::new(),
                 result: None,
                 is_async,
+                uses_peer: false,
                 aliases: Vec::new(),
                 subscription: None,
                 errors: Vec::new(),
@@ -298,6 +299,16 @@ impl<S> Method<S> {
             },
             callback,
         }
+    }
+
+    /// Marks the method as one that calls its connection's [`Peer`](crate::Peer) back
+    /// (from its context: [`Context::peer_handle`](crate::Context::peer_handle)), so that the
+    /// transport gives its connections one. `#[rpc_method]` marks a method with a `Peer`
+    /// parameter itself.
+    #[must_use]
+    pub fn uses_peer(mut self) -> Self {
+        self.info.uses_peer = true;
+        self
     }
 
     /// Sets the documentation text.

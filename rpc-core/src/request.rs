@@ -12,7 +12,9 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::peer::Answer;
 use crate::{Id, Params};
+use answer::answer;
 
 /// A JSON-RPC 2.0 request or notification, borrowing from the text it was read from.
 ///
@@ -87,6 +89,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
         match deserializer.deserialize_map(ObjectVisitor)? {
             Entry::Call(request) => Ok(request),
             Entry::Invalid { reason, .. } => Err(de::Error::custom(reason)),
+            Entry::Answer { .. } => Err(de::Error::custom("an answer, not a request")),
         }
     }
 }
@@ -100,6 +103,14 @@ pub(crate) enum Entry<'a> {
     Invalid {
         id: Option<Id<'a>>,
         reason: &'static str,
+    },
+    /// An object with no `method`: an answer to a request this side sent, for its
+    /// [`Peer`](crate::Peer). Where there is none, it is the invalid request `invalid`.
+    Answer {
+        id: Option<Id<'a>>,
+        answer: Answer<'a>,
+        /// What it is as a request: its id, and why it is invalid.
+        invalid: (Option<Id<'a>>, &'static str),
     },
 }
 
@@ -235,11 +246,14 @@ impl<'de> Visitor<'de> for EntryVisitor {
 }
 
 /// The member names the parser tells apart.
+#[derive(Clone, Copy)]
 enum Key {
     Jsonrpc,
     Method,
     Params,
     Id,
+    Result,
+    Error,
     Other,
 }
 
@@ -257,6 +271,8 @@ impl<'de> Deserialize<'de> for Key {
                     "method" => Key::Method,
                     "params" => Key::Params,
                     "id" => Key::Id,
+                    "result" => Key::Result,
+                    "error" => Key::Error,
                     _ => Key::Other,
                 })
             }
@@ -280,6 +296,8 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         let mut method: Option<&'de RawValue> = None;
         let mut params: Option<&'de RawValue> = None;
         let mut id: Option<&'de RawValue> = None;
+        let mut result: Option<&'de RawValue> = None;
+        let mut error: Option<&'de RawValue> = None;
         // Which member came twice: the id (then no id can be trusted), or another.
         let mut duplicate: Option<Key> = None;
         while let Some(key) = map.next_key::<Key>()? {
@@ -288,6 +306,8 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 Key::Method => &mut method,
                 Key::Params => &mut params,
                 Key::Id => &mut id,
+                Key::Result => &mut result,
+                Key::Error => &mut error,
                 Key::Other => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -297,6 +317,14 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 duplicate = Some(key);
             }
             *slot = Some(map.next_value()?);
+        }
+        if method.is_none() {
+            let (id_raw, version) = (id, jsonrpc);
+            let invalid = match check(jsonrpc, method, params, id, duplicate) {
+                Entry::Invalid { id, reason } => (id, reason),
+                _ => (None, "`method` must be a string"),
+            };
+            return Ok(answer(version, id_raw, result, error, duplicate, invalid));
         }
         Ok(check(jsonrpc, method, params, id, duplicate))
     }
@@ -351,109 +379,6 @@ pub(crate) fn json_str(text: &str) -> Option<Cow<'_, str>> {
     }
 }
 
+mod answer;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn single(text: &str) -> Entry<'_> {
-        match parse_body(text.as_bytes(), 10).unwrap() {
-            Body::Single(entry) => entry,
-            other => panic!("not a single request: {other:?}"),
-        }
-    }
-
-    fn invalid_id(text: &str) -> Option<String> {
-        match single(text) {
-            Entry::Invalid { id, .. } => id.map(|id| id.to_string()),
-            Entry::Call(req) => panic!("accepted {req:?}"),
-        }
-    }
-
-    #[test]
-    fn reads_members_in_any_order_and_skips_unknown_ones() {
-        let Entry::Call(req) = single(
-            r#"{"id":"x","params":{"a":1},"extra":[1,{"b":2}],"method":"m","jsonrpc":"2.0"}"#,
-        ) else {
-            panic!()
-        };
-        assert_eq!(req.method, "m");
-        assert_eq!(req.params.raw(), Some(r#"{"a":1}"#));
-        assert_eq!(req.id.unwrap().as_str(), Some("x"));
-    }
-
-    #[test]
-    fn escaped_members_are_decoded() {
-        let Entry::Call(req) = single(r#"{"json\u0072pc":"2\u002e0","method":"a\nb","id":1}"#)
-        else {
-            panic!()
-        };
-        assert_eq!(req.method, "a\nb");
-    }
-
-    #[test]
-    fn invalid_objects_keep_a_valid_id() {
-        assert_eq!(
-            invalid_id(r#"{"jsonrpc":"2.0","method":1,"id":7}"#).as_deref(),
-            Some("7")
-        );
-        assert_eq!(
-            invalid_id(r#"{"jsonrpc":"1.0","method":"m","id":"a"}"#).as_deref(),
-            Some(r#""a""#)
-        );
-        assert_eq!(
-            invalid_id(r#"{"jsonrpc":"2.0","method":"m","params":3,"id":null}"#).as_deref(),
-            Some("null")
-        );
-        assert_eq!(
-            invalid_id(r#"{"jsonrpc":"2.0","method":"m","id":[1]}"#),
-            None
-        );
-        assert_eq!(
-            invalid_id(r#"{"jsonrpc":"2.0","method":"m","id":1,"id":2}"#),
-            None
-        );
-        assert_eq!(
-            invalid_id(r#"{"jsonrpc":2.0,"method":"m","id":1}"#).as_deref(),
-            Some("1")
-        );
-        assert_eq!(invalid_id(r#"{"method":"m","id":1}"#).as_deref(), Some("1"));
-    }
-
-    #[test]
-    fn null_params_are_no_params() {
-        let Entry::Call(req) = single(r#"{"jsonrpc":"2.0","method":"m","params":null}"#) else {
-            panic!()
-        };
-        assert!(req.params.is_none());
-        assert!(req.is_notification());
-    }
-
-    #[test]
-    fn batches_over_the_limit_are_counted_not_stored() {
-        let body = format!("[{}]", vec!["1"; 25].join(","));
-        assert!(matches!(
-            parse_body(body.as_bytes(), 10),
-            Ok(Body::BatchTooLong(25))
-        ));
-        assert!(matches!(parse_body(b"[1,2,3]", 3), Ok(Body::Batch(v)) if v.len() == 3));
-        assert!(parse_body(format!("[{}", vec!["1"; 25].join(",")).as_bytes(), 10).is_err());
-    }
-
-    #[test]
-    fn strict_deserialize_rejects_invalid_requests() {
-        assert!(serde_json::from_str::<Request<'_>>(r#"{"jsonrpc":"2.0","method":1}"#).is_err());
-        assert!(serde_json::from_str::<Request<'_>>(r#"{"jsonrpc":"2.0","method":"m"}"#).is_ok());
-    }
-
-    #[test]
-    fn request_serializes_with_raw_params() {
-        let mut req = Request::new("add");
-        let raw: &RawValue = serde_json::from_str(r#"{"a":2,"b":3}"#).unwrap();
-        req.params = Params::new(raw);
-        req.id = Some(Id::from(1));
-        assert_eq!(
-            req.to_json(),
-            r#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#
-        );
-    }
-}
+mod tests;

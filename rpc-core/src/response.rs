@@ -1,6 +1,7 @@
 //! The response object, and the writers the dispatcher builds responses with.
 
 use std::fmt;
+use std::io::Write as _;
 use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -165,6 +166,42 @@ pub(crate) fn write_json<T: Serialize + ?Sized>(
         tracing::error!(error = %err, "a method's result could not be serialized");
         ErrorObject::internal_error()
     })
+}
+
+/// Appends a request to `out`: a call with `id`, or a notification without. Params that
+/// serialize as `null` (such as `()`) are left out. On a serialization error, `out` is left as
+/// it was.
+///
+/// ```
+/// let mut out = Vec::new();
+/// rpc_core::write_request(&mut out, "ping", &(), None).unwrap();
+/// assert_eq!(out, br#"{"jsonrpc":"2.0","method":"ping"}"#);
+/// ```
+pub fn write_request<P: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    method: &str,
+    params: &P,
+    id: Option<u64>,
+) -> Result<(), serde_json::Error> {
+    let mark = out.len();
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
+    write_json_str(out, method);
+    let params_at = out.len();
+    out.extend_from_slice(br#","params":"#);
+    let value_at = out.len();
+    if let Err(err) = serde_json::to_writer(&mut *out, params) {
+        out.truncate(mark);
+        return Err(err);
+    }
+    if &out[value_at..] == b"null" {
+        out.truncate(params_at);
+    }
+    if let Some(id) = id {
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, r#","id":{id}"#);
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 #[cfg(test)]

@@ -56,6 +56,8 @@ pub struct Router<S = ()> {
     async_methods: usize,
     /// How many of the methods start subscriptions.
     subscription_methods: usize,
+    /// How many methods call their connection's peer back.
+    peer_methods: usize,
     /// Per-call middleware, outermost first.
     pub(crate) layers: Vec<Box<dyn CallLayer>>,
     /// `rpc.discover`'s document, once served (the `openrpc` feature).
@@ -86,6 +88,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             max_batch_len: DEFAULT_MAX_BATCH_LEN,
             async_methods: 0,
             subscription_methods: 0,
+            peer_methods: 0,
             layers: Vec::new(),
             #[cfg(feature = "openrpc")]
             discovery: None,
@@ -133,6 +136,9 @@ impl<S: Send + Sync + 'static> Router<S> {
     pub(crate) fn insert(&mut self, method: Method<S>) {
         for name in method.info.names() {
             self.by_name.insert(name.into(), self.methods.len());
+        }
+        if method.info.uses_peer {
+            self.peer_methods += 1;
         }
         match method.callback {
             Callback::Async(_) => self.async_methods += 1,
@@ -206,6 +212,13 @@ impl<S> Router<S> {
     /// [`Outbox`](crate::Outbox) per connection only then.
     pub fn has_subscriptions(&self) -> bool {
         self.subscription_methods > 0
+    }
+
+    /// Whether any method calls its connection's [`Peer`](crate::Peer) back
+    /// ([`Method::uses_peer`](crate::Method::uses_peer)): a transport that can gives its
+    /// connections a peer only then.
+    pub fn uses_peer(&self) -> bool {
+        self.peer_methods > 0
     }
 
     /// The shared state.

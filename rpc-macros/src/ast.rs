@@ -38,6 +38,8 @@ pub(crate) enum ParamKind {
     Whole,
     /// `Sink<T>`: where a subscription sends its items of type `T`.
     Sink { item: Box<Type> },
+    /// `Peer`: the connection's other side, to call back.
+    Peer,
 }
 
 impl ParamKind {
@@ -49,6 +51,7 @@ impl ParamKind {
             ParamKind::Ext { .. } => Some("an `Ext`"),
             ParamKind::Context => Some("a `Context`"),
             ParamKind::Sink { .. } => Some("a `Sink`"),
+            ParamKind::Peer => Some("a `Peer`"),
         }
     }
 }
@@ -170,7 +173,8 @@ impl Method {
 }
 
 /// What a parameter that is not read from the wire is, by the way its type is written:
-/// `State<'_, T>`, `Ext<'_, T>`, `Option<Ext<'_, T>>` (any path to them), or `&Context<'_>`.
+/// `State<'_, T>`, `Ext<'_, T>`, `Option<Ext<'_, T>>`, `Peer` (any path to them), or
+/// `&Context<'_>`.
 fn local_kind(ty: &Type) -> Option<ParamKind> {
     if let Type::Reference(reference) = ty {
         let Type::Path(path) = &*reference.elem else {
@@ -179,6 +183,9 @@ fn local_kind(ty: &Type) -> Option<ParamKind> {
         let last = path.path.segments.last()?;
         return (path.qself.is_none() && last.ident == "Context" && reference.mutability.is_none())
             .then_some(ParamKind::Context);
+    }
+    if is_plain("Peer", ty) {
+        return Some(ParamKind::Peer);
     }
     if let Some(inner) = wrapped("State", ty) {
         return Some(ParamKind::State {
@@ -201,6 +208,17 @@ fn local_kind(ty: &Type) -> Option<ParamKind> {
         inner: Box::new(inner),
         optional: true,
     })
+}
+
+/// Whether the type is written `Name` (or `path::Name`), with no generic arguments.
+fn is_plain(name: &str, ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == name && last.arguments.is_none())
 }
 
 /// `T` of a type written `Name<'_, T>` or `Name<T>` (or `path::Name<...>`).

@@ -77,6 +77,7 @@ pub(crate) fn generate(
             optional: true,
         } => quote_spanned!(at(inner)=> #rt::ext_opt::<#inner>(__rpc_cx)),
         ParamKind::Context => quote!(__rpc_cx),
+        ParamKind::Peer => quote_spanned!(at(&p.ty)=> #rt::peer(__rpc_cx, #name)?),
         ParamKind::Sink { .. } => quote!(#rt::Sink::from_raw(__rpc_sink)),
         ParamKind::Whole => {
             let field = &p.ident;
@@ -180,6 +181,11 @@ pub(crate) fn generate(
         }
     };
 
+    let uses_peer = method
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::Peer))
+        .then(|| quote!(.uses_peer()));
     let doc = (!method.doc.is_empty()).then(|| {
         let doc = &method.doc;
         quote!(.doc(#doc))
@@ -296,6 +302,7 @@ pub(crate) fn generate(
                 }
 
                 #call
+                #uses_peer
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)

@@ -29,6 +29,20 @@ pub use crate::{TypedCall, TypedSubscription};
 #[cfg(feature = "client")]
 pub use serde_json::value::RawValue;
 
+/// A `Peer` parameter: the connection's, or error -32011 over a transport with no way back.
+pub fn peer(cx: &Context<'_>, method: &'static str) -> Result<crate::Peer, ErrorObject> {
+    match cx.peer_handle() {
+        Some(peer) => Ok(peer.clone()),
+        None => Err(ErrorObject::server_error(
+            crate::ErrorCode::NEEDS_CONNECTION.code(),
+            "Needs a connection",
+        )
+        .with_data(format!(
+            "`{method}` calls its caller back: call it over a WebSocket or a byte stream"
+        ))),
+    }
+}
+
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log
 /// names the missing type (a server misconfiguration); the caller only learns that the server
 /// failed.

@@ -13,6 +13,8 @@
 //! When the method ends, the subscription ends with nothing more sent: no closing notice.
 
 mod broadcast;
+mod limits;
+mod note;
 mod outbox;
 mod sink;
 
@@ -26,11 +28,12 @@ use std::sync::OnceLock;
 use std::task::{Context as TaskContext, Poll};
 
 pub use broadcast::Broadcast;
-pub(crate) use outbox::Refused;
-pub use outbox::{
-    Note, Outbox, OutboxLimits, Taken, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES,
-    DEFAULT_MAX_SUBSCRIPTIONS,
+pub(crate) use limits::Refused;
+pub use limits::{
+    OutboxLimits, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SUBSCRIPTIONS,
 };
+pub use note::{Note, Taken};
+pub use outbox::Outbox;
 pub use sink::{RawSink, SendError, Sink};
 
 use crate::method::BoxFuture;

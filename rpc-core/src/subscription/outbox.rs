@@ -1,76 +1,16 @@
-//! The outbox: one connection's queue of notifications, and its live subscriptions.
+//! The outbox: one connection's queue of what it sends unprompted (its subscriptions'
+//! notifications, and what its [`Peer`](crate::Peer) sends), and its live subscriptions.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
 
-use bytes::Bytes;
 use rustc_hash::FxHashMap;
 
+use super::limits::{OutboxLimits, Refused};
+use super::note::{Item, Note, Taken};
 use super::{SendError, SubscriptionId};
-
-/// How many subscriptions one connection may hold at once by default: 1,024.
-pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1_024;
-
-/// How many notifications one connection's outbox holds by default before senders wait: 1,024.
-pub const DEFAULT_MAX_QUEUED: usize = 1_024;
-
-/// How many bytes of notifications one connection's outbox holds by default before senders
-/// wait: 1 MiB. A notification larger than that still goes, alone.
-pub const DEFAULT_MAX_QUEUED_BYTES: usize = 1024 * 1024;
-
-/// The bounds of an [`Outbox`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OutboxLimits {
-    /// Live subscriptions at once; one more is refused with
-    /// [`ErrorCode::TOO_MANY_SUBSCRIPTIONS`](crate::ErrorCode::TOO_MANY_SUBSCRIPTIONS).
-    pub max_subscriptions: usize,
-    /// Notifications queued at once.
-    pub max_queued: usize,
-    /// Bytes of notifications queued at once (one larger notification is let in alone).
-    pub max_queued_bytes: usize,
-    /// The largest notification, as JSON: a larger item is refused by the sender
-    /// ([`SendError::is_too_large`]). The transport's message limit.
-    pub max_message_len: usize,
-}
-
-impl Default for OutboxLimits {
-    fn default() -> Self {
-        Self {
-            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
-            max_queued: DEFAULT_MAX_QUEUED,
-            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
-            max_message_len: usize::MAX,
-        }
-    }
-}
-
-impl OutboxLimits {
-    /// Sets [`max_subscriptions`](field@OutboxLimits::max_subscriptions).
-    #[must_use]
-    pub fn max_subscriptions(mut self, subscriptions: usize) -> Self {
-        self.max_subscriptions = subscriptions;
-        self
-    }
-
-    /// Sets [`max_queued`](field@OutboxLimits::max_queued) (at least 1) and
-    /// [`max_queued_bytes`](field@OutboxLimits::max_queued_bytes).
-    #[must_use]
-    pub fn max_queued(mut self, notifications: usize, bytes: usize) -> Self {
-        self.max_queued = notifications.max(1);
-        self.max_queued_bytes = bytes;
-        self
-    }
-
-    /// Sets [`max_message_len`](field@OutboxLimits::max_message_len).
-    #[must_use]
-    pub fn max_message_len(mut self, bytes: usize) -> Self {
-        self.max_message_len = bytes;
-        self
-    }
-}
 
 /// One connection's side of its subscriptions: the notifications waiting to be written, and
 /// the subscriptions alive on it.
@@ -128,64 +68,6 @@ impl Live {
             .chain(self.watchers)
             .for_each(Waker::wake);
     }
-}
-
-/// One notification, ready to be written: its JSON text is [`Note::parts`] in order.
-#[derive(Clone, Debug)]
-pub struct Note {
-    id: SubscriptionId,
-    /// `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":`
-    head: Arc<[u8]>,
-    item: Item,
-}
-
-/// An item's JSON: its own buffer (one subscriber), or one shared by many (a broadcast).
-#[derive(Clone, Debug)]
-pub(crate) enum Item {
-    Own(Vec<u8>),
-    Shared(Bytes),
-}
-
-impl Item {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Item::Own(json) => json,
-            Item::Shared(json) => json,
-        }
-    }
-}
-
-impl Note {
-    /// The notification's JSON text, in three pieces to be written one after the other.
-    pub fn parts(&self) -> [&[u8]; 3] {
-        [&self.head, self.item.as_slice(), b"}}"]
-    }
-
-    /// The length of its JSON text.
-    pub fn len(&self) -> usize {
-        self.head.len() + self.item.as_slice().len() + 2
-    }
-
-    /// Always `false`: a notification has text.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// The subscription it belongs to.
-    pub fn subscription(&self) -> SubscriptionId {
-        self.id
-    }
-}
-
-/// What [`Outbox::poll_take`] found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Taken {
-    /// Notifications, appended to the caller's list.
-    Notes,
-    /// The connection cannot keep up: a broadcast found its queue full and a subscriber
-    /// missed an item. The transport should close it (a WebSocket: close code 1008).
-    Lagged,
 }
 
 impl Default for Outbox {
@@ -275,7 +157,7 @@ impl Outbox {
         let live = if ends { inner.live.remove(&id) } else { None };
         if ends || !inner.live.contains_key(&id) {
             let before = inner.queue.len();
-            inner.queue.retain(|note| note.id != id);
+            inner.queue.retain(|note| note.id != Some(id));
             if inner.queue.len() != before {
                 inner.bytes = inner.queue.iter().map(Note::len).sum();
             }
@@ -374,7 +256,7 @@ impl Outbox {
         let len = head.len() + item.as_slice().len() + 2;
         if len > self.0.limits.max_message_len {
             return Err((
-                SendError::too_large(len, self.0.limits.max_message_len),
+                SendError::too_large_item(len, self.0.limits.max_message_len),
                 item,
             ));
         }
@@ -384,12 +266,89 @@ impl Outbox {
             Some(live) if !live.started => return Err((SendError::not_started(), item)),
             Some(_) => {}
         }
-        let limits = &self.0.limits;
         let scale = if matches!(item, Item::Shared(_)) {
             2
         } else {
             1
         };
+        if !self.room(&mut inner, len, scale, task) {
+            return Err((SendError::full(), item));
+        }
+        let note = Note {
+            id: Some(id),
+            head: Arc::clone(head),
+            item,
+            tail: b"}}",
+        };
+        Self::enqueue(inner, note);
+        Ok(())
+    }
+
+    /// For the connection's [`Peer`](crate::Peer): queues `message`, a whole request or
+    /// notification as JSON text, once there is room (taking it out of the option). Until
+    /// then the message stays in place and `task` is woken when there is room.
+    pub(crate) fn poll_send(
+        &self,
+        message: &mut Option<Vec<u8>>,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<Result<(), SendError>> {
+        let Some(text) = message.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        match self.push_message(text, Some(task)) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err((err, text)) if err.is_full() => {
+                *message = Some(text);
+                Poll::Pending
+            }
+            Err((err, _)) => Poll::Ready(Err(err)),
+        }
+    }
+
+    /// Queues a peer's message if there is room now.
+    pub(crate) fn try_send_message(&self, message: Vec<u8>) -> Result<(), SendError> {
+        self.push_message(message, None).map_err(|(err, _)| err)
+    }
+
+    fn push_message(
+        &self,
+        message: Vec<u8>,
+        task: Option<&mut TaskContext<'_>>,
+    ) -> Result<(), (SendError, Vec<u8>)> {
+        let len = message.len();
+        if len > self.0.limits.max_message_len {
+            return Err((
+                SendError::too_large_item(len, self.0.limits.max_message_len),
+                message,
+            ));
+        }
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err((SendError::closed(), message));
+        }
+        if !self.room(&mut inner, len, 1, task) {
+            return Err((SendError::full(), message));
+        }
+        let note = Note {
+            id: None,
+            head: Arc::from(&[][..]),
+            item: Item::Own(message),
+            tail: b"",
+        };
+        Self::enqueue(inner, note);
+        Ok(())
+    }
+
+    /// Whether the queue has room for `len` more bytes, its bounds times `scale`; without,
+    /// `task` is woken once it has.
+    fn room(
+        &self,
+        inner: &mut Inner,
+        len: usize,
+        scale: usize,
+        task: Option<&mut TaskContext<'_>>,
+    ) -> bool {
+        let limits = &self.0.limits;
         let room = inner.queue.is_empty()
             || (inner.queue.len() < limits.max_queued.saturating_mul(scale)
                 && inner.bytes.saturating_add(len)
@@ -401,20 +360,19 @@ impl Outbox {
                     inner.waiting.push(waker.clone());
                 }
             }
-            return Err((SendError::full(), item));
         }
-        inner.bytes += len;
-        inner.queue.push_back(Note {
-            id,
-            head: Arc::clone(head),
-            item,
-        });
+        room
+    }
+
+    /// Queues `note`, and wakes the writer.
+    fn enqueue(mut inner: MutexGuard<'_, Inner>, note: Note) {
+        inner.bytes += note.len();
+        inner.queue.push_back(note);
         let writer = inner.writer.take();
         drop(inner);
         if let Some(writer) = writer {
             writer.wake();
         }
-        Ok(())
     }
 
     /// Gives back the memory of a burst, once it is written: the transport calls it now and
@@ -441,13 +399,4 @@ impl Outbox {
         // Nothing panics while holding the lock; a poisoned one is still consistent.
         self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Why a subscription could not start.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Refused {
-    /// The connection has ended.
-    Closed,
-    /// The connection holds the most subscriptions it may.
-    TooMany(usize),
 }

@@ -9,7 +9,7 @@ use std::task::Poll;
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::outbox::Item;
+use super::note::Item;
 use super::{Outbox, SubscriptionId};
 
 /// Where a subscription method sends its items: each becomes a notification to the client
@@ -219,7 +219,7 @@ impl SendError {
         Self(Why::Full)
     }
 
-    pub(crate) fn too_large(len: usize, limit: usize) -> Self {
+    pub(crate) fn too_large_item(len: usize, limit: usize) -> Self {
         Self(Why::TooLarge { len, limit })
     }
 
@@ -243,6 +243,14 @@ impl SendError {
     /// The item's JSON is larger than the connection's message limit; it was not sent.
     pub fn is_too_large(&self) -> bool {
         matches!(self.0, Why::TooLarge { .. })
+    }
+
+    /// The length and the limit of an item too large.
+    pub(crate) fn too_large(&self) -> Option<(usize, usize)> {
+        match self.0 {
+            Why::TooLarge { len, limit } => Some((len, limit)),
+            _ => None,
+        }
     }
 
     /// The item did not serialize; it was not sent.

@@ -19,7 +19,9 @@
 //! limits, the write deadline and the liveness ticks are tokio's timers, and the drain and
 //! close signals are the server's (`control`). `rpc-core` stays free of any runtime.
 
+mod quiet;
 mod run;
+mod tasks;
 mod write;
 
 use std::io;
@@ -27,7 +29,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rpc_core::{ErrorObject, Note, OutboxLimits};
+use rpc_core::{ErrorObject, Note, OutboxLimits, PeerSettings};
 
 pub(crate) use run::run;
 
@@ -62,6 +64,8 @@ pub(crate) struct Config {
     pub(crate) send_timeout: Duration,
     /// The bounds of the connection's subscriptions and their queue.
     pub(crate) outbox: OutboxLimits,
+    /// The bounds of what the connection's calls ask its peer.
+    pub(crate) peer: PeerSettings,
 }
 
 impl Config {
@@ -74,6 +78,7 @@ impl Config {
             request_timeout: Some(crate::DEFAULT_REQUEST_TIMEOUT),
             send_timeout: DEFAULT_SEND_TIMEOUT,
             outbox: OutboxLimits::default(),
+            peer: PeerSettings::default(),
         }
     }
 }

@@ -1,27 +1,32 @@
 //! The engine's loop: reading messages, running their calls concurrently within a bound,
 //! writing the answers and notifications, liveness, drain and close.
 
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
-use rpc_core::{Context, Handled, Note, Outbox, Router, Subscription, Taken};
+use futures_util::FutureExt;
+use rpc_core::{Context, Handled, Note, Outbox, Peer, Router, Subscription, Taken};
 
+use super::quiet::Quiet;
+use super::tasks::{answer_later, drive, next_answer, running, shutting_down, sleep, take, wait};
 use super::write::{feed, flush, outcome, send, write, write_notes};
-use super::{refusal, Config, Ending, Incoming, Liveness, Out, Transport};
+use super::{refusal, Config, Ending, Incoming, Out, Transport};
 use crate::control::{Control, SignalWatch, CLOSE};
 
 /// The most messages handled (their answers written) before one flush.
 const MESSAGES_PER_FLUSH: usize = 64;
 
+/// How many messages a connection holds read but not started, at most, while a call awaits
+/// the peer (within the byte budget too): a peer may send this many calls before it answers
+/// what it was asked.
+const MAX_PARKED: usize = 1_024;
+
 /// The most time a closing connection waits for its peer to close its side.
 const LINGER: Duration = Duration::from_secs(1);
-
-/// How often a connection that is never closed for quietness gives back a burst's memory.
-const SHRINK_EVERY: Duration = Duration::from_secs(30);
 
 /// Runs one connection on `transport` until the peer goes away, the connection fails, or the
 /// server's signal (under a server: `control`) says to drain or close. `cx` is what every call
@@ -36,15 +41,28 @@ pub(crate) async fn run<S, T>(
     S: Send + Sync + 'static,
     T: Transport,
 {
-    // An outbox only for a router with subscriptions: plain calls need none.
-    let outbox = router
-        .has_subscriptions()
+    // An outbox only for a router with subscriptions or methods that call back: plain calls
+    // need none. A peer only for the latter.
+    let outbox = (router.has_subscriptions() || router.uses_peer())
         .then(|| Outbox::new(config.outbox.max_message_len(config.max_message_size)));
+    let peer = outbox
+        .as_ref()
+        .filter(|_| router.uses_peer())
+        .map(|outbox| Peer::new(outbox.clone(), config.peer, sleep));
     let cx = match &outbox {
         Some(outbox) => cx.with_outbox(outbox),
         None => cx,
     };
+    let cx = match &peer {
+        Some(peer) => cx.with_peer_handle(peer),
+        None => cx,
+    };
     let cx = &cx;
+    // Messages read while every call's place was taken, because a running call awaits an
+    // answer from the peer and the answer may come behind them: they start in order once
+    // there is room. Bounded like the calls in flight.
+    let mut parked: VecDeque<Bytes> = VecDeque::new();
+    let mut parked_bytes = 0usize;
     // The async calls running; made at the first, since an empty set costs a future's size.
     let mut in_flight = None;
     // The subscriptions started here run on the connection's task, like its calls, and
@@ -73,16 +91,37 @@ pub(crate) async fn run<S, T>(
     let deadline = config.send_timeout;
 
     let ending = loop {
-        if draining && running(&in_flight) == 0 {
+        // Parked messages start first, in the order they came, as room allows.
+        while running(&in_flight) < config.max_calls_in_flight && in_flight_bytes < byte_budget {
+            let Some(body) = parked.pop_front() else {
+                break;
+            };
+            parked_bytes -= body.len();
+            in_flight_bytes = in_flight_bytes.saturating_add(body.len());
+            in_flight
+                .get_or_insert_with(FuturesUnordered::new)
+                .push(answer_later(router, body, cx, config.request_timeout));
+        }
+        if draining && running(&in_flight) == 0 && parked.is_empty() {
             break if peer_closed {
                 Ending::Eof
             } else {
                 Ending::Away
             };
         }
-        let reading = !draining
-            && running(&in_flight) < config.max_calls_in_flight
-            && in_flight_bytes < byte_budget;
+        let room = running(&in_flight) < config.max_calls_in_flight
+            && in_flight_bytes < byte_budget
+            && parked.is_empty();
+        // A call awaits the peer's answer: read on, to find it, within the bounds.
+        let awaiting = peer
+            .as_ref()
+            .is_some_and(|peer| peer.requests_in_flight() > 0)
+            && !peer_closed
+            && parked_bytes < byte_budget
+            && parked.len() < MAX_PARKED;
+        // Whether what is read starts now (or, if not, waits in `parked`).
+        let direct = room && !draining;
+        let reading = direct || awaiting;
         tokio::select! {
             biased;
             level = wait(&mut signal) => {
@@ -132,6 +171,15 @@ pub(crate) async fn run<S, T>(
             Some(()) = next_answer(&mut subscriptions), if running(&subscriptions) > 0 => {}
             Some((len, response, started)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
                 in_flight_bytes = in_flight_bytes.saturating_sub(len);
+                // What the call sent its peer before it answered goes before its answer.
+                if let Some(taken) = take(outbox.as_ref(), &mut notes).now_or_never() {
+                    if taken == Taken::Lagged {
+                        break Ending::TooSlow("a subscription's queue overflowed");
+                    }
+                    if let Err(stop) = write_notes(&mut transport, &mut notes, deadline).await {
+                        break stop.ending();
+                    }
+                }
                 if let Err(stop) = send(&mut transport, response, deadline).await {
                     break stop.ending();
                 }
@@ -146,6 +194,21 @@ pub(crate) async fn run<S, T>(
                     heard = true;
                     match incoming {
                         None => break Some(Ending::Eof),
+                        Some(Ok(Incoming::Message(body))) if !direct => {
+                            // Read for the answers a call awaits: an answer goes to it now;
+                            // anything else waits its turn, or, once draining, is refused.
+                            if !router.take_answers(&body, cx) {
+                                if draining {
+                                    let answer = router.reject(&body, &shutting_down());
+                                    if let Err(stop) = feed(&mut transport, answer, deadline).await {
+                                        break Some(stop.ending());
+                                    }
+                                } else {
+                                    parked_bytes += body.len();
+                                    parked.push_back(body);
+                                }
+                            }
+                        }
                         Some(Ok(Incoming::Message(body))) => {
                             if let Ok(handled) = router.handle_sync_push(&body, cx) {
                                 let Handled { response, subscriptions: started, .. } = handled;
@@ -171,9 +234,10 @@ pub(crate) async fn run<S, T>(
                         Some(Err(ending)) => break Some(ending),
                     }
                     more -= 1;
-                    let room = running(&in_flight) < config.max_calls_in_flight
-                        && in_flight_bytes < byte_budget;
-                    if more == 0 || !room {
+                    let room_now = running(&in_flight) < config.max_calls_in_flight
+                        && in_flight_bytes < byte_budget
+                        && parked.is_empty();
+                    if more == 0 || (room_now && !draining) != direct {
                         break None;
                     }
                     match poll_fn(|task| transport.poll_next(task)).now_or_never() {
@@ -194,6 +258,10 @@ pub(crate) async fn run<S, T>(
                     if let Some(outbox) = &outbox {
                         outbox.close();
                     }
+                    // Nothing more is read: what the calls await will not come.
+                    if let Some(peer) = &peer {
+                        peer.close();
+                    }
                     subscriptions = None;
                     started_now.clear();
                     continue;
@@ -211,9 +279,13 @@ pub(crate) async fn run<S, T>(
             else => break Ending::Gone,
         }
     };
-    // The subscriptions end with the connection; sinks held elsewhere see it closed.
+    // The subscriptions end with the connection; sinks held elsewhere see it closed, and
+    // what the calls await of the peer fails at once.
     if let Some(outbox) = &outbox {
         outbox.close();
+    }
+    if let Some(peer) = &peer {
+        peer.close();
     }
     drop(subscriptions);
     drop(in_flight);
@@ -242,121 +314,5 @@ pub(crate) async fn run<S, T>(
             };
             let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
         }
-    }
-}
-
-/// The liveness rules as counts of quiet ticks.
-struct Quiet {
-    period: Duration,
-    /// At this many quiet ticks in a row, the peer is pinged.
-    ping_at: Option<u32>,
-    /// At this many, the connection is closed.
-    close_at: u32,
-    ending: Ending,
-    /// Whether a live subscription keeps the connection from being quiet.
-    subscriptions_count: bool,
-}
-
-impl Quiet {
-    fn new(liveness: Liveness) -> Self {
-        let min = Duration::from_millis(10);
-        match liveness {
-            Liveness::Ping(interval) => Self {
-                period: interval.max(min),
-                ping_at: Some(1),
-                close_at: 2,
-                ending: Ending::NoPong,
-                subscriptions_count: false,
-            },
-            // Four ticks per timeout: closed between 1 and 1¼ times it after the last sign.
-            Liveness::Idle(timeout) => Self {
-                period: (timeout / 4).max(min),
-                ping_at: None,
-                close_at: 4,
-                ending: Ending::Idle,
-                subscriptions_count: true,
-            },
-            Liveness::Forever => Self {
-                period: SHRINK_EVERY,
-                ping_at: None,
-                close_at: u32::MAX,
-                ending: Ending::Idle,
-                subscriptions_count: true,
-            },
-        }
-    }
-}
-
-/// A message's answer, from a router with async methods, with the message's length: one future
-/// type for every message, so the set of calls in flight holds them without a box each.
-async fn answer_later<'r, S: Send + Sync + 'static>(
-    router: &'r Router<S>,
-    body: Bytes,
-    cx: &'r Context<'r>,
-    limit: Option<Duration>,
-) -> (usize, Option<Vec<u8>>, Vec<Subscription<'r>>) {
-    let len = body.len();
-    let handling = router.handle_push(&body, cx);
-    let handled = match limit {
-        None => handling.await,
-        Some(limit) => match tokio::time::timeout(limit, handling).await {
-            Ok(handled) => handled,
-            Err(_) => {
-                tracing::warn!(
-                    limit_ms = limit.as_millis(),
-                    "a message timed out; its work is dropped"
-                );
-                let error = rpc_core::ErrorObject::server_error(
-                    crate::TIMEOUT_ERROR_CODE,
-                    "Request timed out",
-                );
-                return (len, router.reject(&body, &error), Vec::new());
-            }
-        },
-    };
-    (len, handled.response, handled.subscriptions)
-}
-
-/// Drives `started` from now on, with the connection's other subscriptions.
-fn drive<'r>(
-    subscriptions: &mut Option<FuturesUnordered<Subscription<'r>>>,
-    started: impl IntoIterator<Item = Subscription<'r>>,
-) {
-    let mut started = started.into_iter().peekable();
-    if started.peek().is_some() {
-        subscriptions
-            .get_or_insert_with(FuturesUnordered::new)
-            .extend(started);
-    }
-}
-
-/// What the outbox has to write; never, without one.
-async fn take(outbox: Option<&Outbox>, notes: &mut Vec<Note>) -> Taken {
-    match outbox {
-        Some(outbox) => poll_fn(|task| outbox.poll_take(task, notes)).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// How many futures are running.
-fn running<F>(in_flight: &Option<FuturesUnordered<F>>) -> usize {
-    in_flight.as_ref().map_or(0, FuturesUnordered::len)
-}
-
-/// The next output of a set of futures; never, with none running.
-async fn next_answer<F: std::future::Future>(
-    in_flight: &mut Option<FuturesUnordered<F>>,
-) -> Option<F::Output> {
-    match in_flight {
-        Some(in_flight) => in_flight.next().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Waits for the server's next signal; never, outside a server.
-async fn wait(signal: &mut Option<SignalWatch<'_>>) -> u8 {
-    match signal {
-        Some(signal) => signal.await,
-        None => std::future::pending().await,
     }
 }

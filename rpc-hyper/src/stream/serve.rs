@@ -175,6 +175,23 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
         self
     }
 
+    /// Sets how long a request a method sends its peer ([`rpc_core::Peer::request`]) waits
+    /// for the answer by default
+    /// ([`DEFAULT_PEER_REQUEST_TIMEOUT`](rpc_core::DEFAULT_PEER_REQUEST_TIMEOUT)); a request
+    /// may set its own. `None` sets no limit.
+    pub fn peer_request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.engine.peer = self.settings.engine.peer.request_timeout(timeout.into());
+        self
+    }
+
+    /// Sets how many requests the methods of one connection may have sent its peer and await
+    /// the answers of at once ([`DEFAULT_MAX_PEER_REQUESTS`](rpc_core::DEFAULT_MAX_PEER_REQUESTS)
+    /// by default); one more waits for room.
+    pub fn max_peer_requests(mut self, requests: usize) -> Self {
+        self.settings.engine.peer = self.settings.engine.peer.max_requests_in_flight(requests);
+        self
+    }
+
     /// Sets how long one message's calls may take
     /// ([`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT) by default); past it, each
     /// call gets error [`TIMEOUT_ERROR_CODE`](crate::TIMEOUT_ERROR_CODE). `None` sets no limit.

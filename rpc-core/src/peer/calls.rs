@@ -1,0 +1,202 @@
+//! The requests a peer sent that await their answers: the place each takes, and the answer
+//! routed to it.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use rustc_hash::FxHashMap;
+use serde_json::value::RawValue;
+
+use super::PeerError;
+use crate::{ErrorObject, Id};
+
+/// An answer as the connection read it, for [`Calls::deliver`].
+#[derive(Debug)]
+pub(crate) enum Answer<'a> {
+    /// `result`: its JSON text.
+    Result(&'a RawValue),
+    /// `error`: the error object's JSON text.
+    Error(&'a RawValue),
+    /// Neither or both: the answer breaks the specification.
+    Malformed(&'static str),
+}
+
+/// The outstanding requests of one peer.
+#[derive(Debug, Default)]
+pub(super) struct Calls(Mutex<Inner>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The id of the last request sent.
+    last_id: u64,
+    slots: FxHashMap<u64, Slot>,
+    /// Requests waiting for a place.
+    waiting: VecDeque<Waker>,
+    closed: bool,
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// Awaiting the answer; the waker of the request's future.
+    Waiting(Option<Waker>),
+    /// Answered: the result's JSON text, or why not.
+    Answered(Result<String, PeerError>),
+}
+
+impl Calls {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock; a poisoned one is still consistent.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn in_flight(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    /// A place for one more request, with its id; or `task` is woken when one is free.
+    pub(super) fn poll_admit(
+        &self,
+        max: usize,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<Result<u64, PeerError>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Poll::Ready(Err(PeerError::Closed));
+        }
+        if inner.slots.len() >= max {
+            if !inner.waiting.iter().any(|w| w.will_wake(task.waker())) {
+                inner.waiting.push_back(task.waker().clone());
+            }
+            return Poll::Pending;
+        }
+        // Ids count up from 1 and are not reused: a late answer to a forgotten request never
+        // reaches a newer one.
+        inner.last_id += 1;
+        let id = inner.last_id;
+        inner.slots.insert(id, Slot::Waiting(None));
+        Poll::Ready(Ok(id))
+    }
+
+    /// Routes an answer to its request. One that answers nothing outstanding (an id this side
+    /// never sent, one already answered, one whose request was dropped) is logged and dropped.
+    pub(super) fn deliver(&self, id: &Id<'_>, answer: Answer<'_>) {
+        let mut inner = self.lock();
+        let slot = id
+            .as_u64()
+            .and_then(|n| inner.slots.get_mut(&n).map(|slot| (n, slot)));
+        let Some((n, slot @ Slot::Waiting(_))) = slot else {
+            tracing::debug!(%id, "an answer to no request outstanding; dropped");
+            return;
+        };
+        let outcome = match answer {
+            Answer::Result(raw) => Ok(raw.get().to_owned()),
+            Answer::Error(raw) => Err(PeerError::Answered(error_object(raw))),
+            Answer::Malformed(why) => Err(PeerError::Malformed(why)),
+        };
+        let Slot::Waiting(waker) = std::mem::replace(slot, Slot::Answered(outcome)) else {
+            return;
+        };
+        drop(inner);
+        tracing::trace!(id = n, "an answer from the peer");
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Fails every outstanding request, and every later one.
+    pub(super) fn close(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        let mut wakers: Vec<Waker> = inner.waiting.drain(..).collect();
+        for slot in inner.slots.values_mut() {
+            if let Slot::Waiting(waker) = slot {
+                wakers.extend(waker.take());
+                *slot = Slot::Answered(Err(PeerError::Closed));
+            }
+        }
+        drop(inner);
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Frees the place of request `id`; the next waiting request is woken.
+    fn release(&self, id: u64) {
+        let mut inner = self.lock();
+        inner.slots.remove(&id);
+        let next = inner.waiting.pop_front();
+        drop(inner);
+        if let Some(next) = next {
+            next.wake();
+        }
+    }
+}
+
+/// One request's place, from its admission on: the place is freed when it is dropped,
+/// answered or not.
+pub(super) struct Outstanding<'c> {
+    calls: &'c Calls,
+    id: u64,
+}
+
+impl<'c> Outstanding<'c> {
+    pub(super) fn new(calls: &'c Calls, id: u64) -> Self {
+        Self { calls, id }
+    }
+
+    /// The answer, once it came.
+    pub(super) fn poll_answer(
+        &self,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<Result<String, PeerError>> {
+        let mut inner = self.calls.lock();
+        match inner.slots.get_mut(&self.id) {
+            None => Poll::Ready(Err(PeerError::Closed)),
+            Some(Slot::Waiting(waker)) => {
+                if !waker.as_ref().is_some_and(|w| w.will_wake(task.waker())) {
+                    *waker = Some(task.waker().clone());
+                }
+                Poll::Pending
+            }
+            Some(slot @ Slot::Answered(_)) => {
+                let Slot::Answered(outcome) =
+                    std::mem::replace(slot, Slot::Answered(Err(PeerError::Closed)))
+                else {
+                    return Poll::Pending;
+                };
+                Poll::Ready(outcome)
+            }
+        }
+    }
+}
+
+impl Drop for Outstanding<'_> {
+    fn drop(&mut self) {
+        self.calls.release(self.id);
+    }
+}
+
+/// An error object as the peer sent it; one that is not a valid error object is kept whole as
+/// the data of an "Invalid error object" error.
+fn error_object(raw: &RawValue) -> ErrorObject {
+    #[derive(serde::Deserialize)]
+    struct Wire<'a> {
+        code: i32,
+        #[serde(borrow)]
+        message: std::borrow::Cow<'a, str>,
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
+    }
+    match serde_json::from_str::<Wire<'_>>(raw.get()) {
+        Ok(wire) => {
+            let error = ErrorObject::new(wire.code, wire.message.into_owned());
+            match wire.data {
+                Some(data) => error.with_data(data),
+                None => error,
+            }
+        }
+        Err(_) => ErrorObject::internal_error().with_data(format!(
+            "the peer answered an invalid error object: {}",
+            raw.get()
+        )),
+    }
+}

@@ -1,0 +1,39 @@
+//! The tolerant parser's reading of an object with no `method`: an answer, for the peer.
+
+use serde_json::value::RawValue;
+
+use super::{Entry, Key};
+use crate::peer::Answer;
+use crate::Id;
+
+/// Checks the captured members of an object with no `method`: an answer. One that breaks the
+/// specification (no version, both `result` and `error` or neither, a member twice) is still
+/// an answer to its id, a malformed one; with no valid id, it answers nothing.
+pub(super) fn answer<'a>(
+    jsonrpc: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+    result: Option<&'a RawValue>,
+    error: Option<&'a RawValue>,
+    duplicate: Option<Key>,
+    invalid: (Option<Id<'a>>, &'static str),
+) -> Entry<'a> {
+    let id = if matches!(duplicate, Some(Key::Id)) {
+        None
+    } else {
+        id.and_then(Id::from_raw)
+    };
+    let version_ok = jsonrpc.is_some_and(|v| v.get() == r#""2.0""#);
+    let answer = match (result, error) {
+        _ if duplicate.is_some() => Answer::Malformed("an answer member appears twice"),
+        _ if !version_ok => Answer::Malformed(r#"`jsonrpc` must be exactly "2.0""#),
+        (Some(result), None) => Answer::Result(result),
+        (None, Some(error)) => Answer::Error(error),
+        (Some(_), Some(_)) => Answer::Malformed("an answer has both `result` and `error`"),
+        (None, None) => Answer::Malformed("an answer has neither `result` nor `error`"),
+    };
+    Entry::Answer {
+        id,
+        answer,
+        invalid,
+    }
+}

@@ -1,0 +1,96 @@
+//! What the engine's loop waits on and runs, beside the transport: the calls in flight, the
+//! subscriptions, the outbox and the server's signal.
+
+use std::future::poll_fn;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use rpc_core::{Context, ErrorObject, Note, Outbox, Router, Subscription, Taken};
+
+use crate::control::SignalWatch;
+
+/// A message's answer, from a router with async methods, with the message's length: one future
+/// type for every message, so the set of calls in flight holds them without a box each.
+pub(super) async fn answer_later<'r, S: Send + Sync + 'static>(
+    router: &'r Router<S>,
+    body: Bytes,
+    cx: &'r Context<'r>,
+    limit: Option<Duration>,
+) -> (usize, Option<Vec<u8>>, Vec<Subscription<'r>>) {
+    let len = body.len();
+    let handling = router.handle_push(&body, cx);
+    let handled = match limit {
+        None => handling.await,
+        Some(limit) => match tokio::time::timeout(limit, handling).await {
+            Ok(handled) => handled,
+            Err(_) => {
+                tracing::warn!(
+                    limit_ms = limit.as_millis(),
+                    "a message timed out; its work is dropped"
+                );
+                let error = rpc_core::ErrorObject::server_error(
+                    crate::TIMEOUT_ERROR_CODE,
+                    "Request timed out",
+                );
+                return (len, router.reject(&body, &error), Vec::new());
+            }
+        },
+    };
+    (len, handled.response, handled.subscriptions)
+}
+
+/// tokio's timer, for the peer's time limits.
+pub(super) fn sleep(limit: Duration) -> rpc_core::BoxFuture<'static, ()> {
+    Box::pin(tokio::time::sleep(limit))
+}
+
+/// The answer to a message read while draining, that will not run.
+pub(super) fn shutting_down() -> ErrorObject {
+    ErrorObject::server_error(crate::TIMEOUT_ERROR_CODE, "The server is shutting down")
+}
+
+/// Drives `started` from now on, with the connection's other subscriptions.
+pub(super) fn drive<'r>(
+    subscriptions: &mut Option<FuturesUnordered<Subscription<'r>>>,
+    started: impl IntoIterator<Item = Subscription<'r>>,
+) {
+    let mut started = started.into_iter().peekable();
+    if started.peek().is_some() {
+        subscriptions
+            .get_or_insert_with(FuturesUnordered::new)
+            .extend(started);
+    }
+}
+
+/// What the outbox has to write; never, without one.
+pub(super) async fn take(outbox: Option<&Outbox>, notes: &mut Vec<Note>) -> Taken {
+    match outbox {
+        Some(outbox) => poll_fn(|task| outbox.poll_take(task, notes)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How many futures are running.
+pub(super) fn running<F>(in_flight: &Option<FuturesUnordered<F>>) -> usize {
+    in_flight.as_ref().map_or(0, FuturesUnordered::len)
+}
+
+/// The next output of a set of futures; never, with none running.
+pub(super) async fn next_answer<F: std::future::Future>(
+    in_flight: &mut Option<FuturesUnordered<F>>,
+) -> Option<F::Output> {
+    match in_flight {
+        Some(in_flight) => in_flight.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for the server's next signal; never, outside a server.
+pub(super) async fn wait(signal: &mut Option<SignalWatch<'_>>) -> u8 {
+    match signal {
+        Some(signal) => signal.await,
+        None => std::future::pending().await,
+    }
+}

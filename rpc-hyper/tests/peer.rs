@@ -1,0 +1,346 @@
+//! Both ends are peers: a method asks the side that called it, over a byte stream, and the
+//! engine keeps reading so that the answer reaches it, whatever the call bound; the ids of the
+//! two directions stay apart; the time limit, a closed connection, error answers, malformed
+//! ones and stray ones each end a request as documented. The other side here is a scripted
+//! newline client, so that every byte it sends is the test's.
+#![cfg(feature = "stream")]
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rpc_core::{rpc_method, ErrorObject, Peer, PeerError, Router, State};
+use rpc_hyper::stream::{self, Framing};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+/// The longest any single step of a test may take.
+const STEP: Duration = Duration::from_secs(10);
+
+/// What the methods report of their requests to the peer.
+struct App {
+    outcomes: mpsc::UnboundedSender<String>,
+}
+
+/// Asks the caller to double `n`, and answers what it said.
+#[rpc_method]
+async fn ask(peer: Peer, n: i64) -> Result<i64, ErrorObject> {
+    Ok(peer.request("double", [n]).await?)
+}
+
+/// Asks the caller to double `n`, and reports how the request ended.
+#[rpc_method]
+async fn probe(app: State<'_, App>, peer: Peer, n: i64) -> &'static str {
+    let outcome: Result<i64, PeerError> = peer.request("double", [n]).await;
+    let report = match outcome {
+        Ok(doubled) => format!("ok {doubled}"),
+        Err(PeerError::TimedOut(limit)) => format!("timed out {}", limit.as_millis()),
+        Err(PeerError::Answered(error)) => format!(
+            "answered {} {} {}",
+            error.code(),
+            error.message(),
+            error.data().map_or("-", |data| data.get())
+        ),
+        Err(other) => format!("{other:?}"),
+    };
+    let _ = app.outcomes.send(report);
+    "done"
+}
+
+/// Tells the caller something, and answers at once.
+#[rpc_method]
+async fn tell(peer: Peer) -> Result<bool, ErrorObject> {
+    peer.notify("told", json!({"what": "news"})).await?;
+    Ok(true)
+}
+
+fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
+    let (outcomes, reports) = mpsc::unbounded_channel();
+    let mut router = Router::with_state(App { outcomes });
+    router
+        .register(ask::method())
+        .and_then(|r| r.register(probe::method()))
+        .and_then(|r| r.register(tell::method()))
+        .expect("distinct names");
+    (Arc::new(router), reports)
+}
+
+type Read = tokio::io::ReadHalf<tokio::io::DuplexStream>;
+type Write = tokio::io::WriteHalf<tokio::io::DuplexStream>;
+type Server = stream::StreamServer<stream::Io<Read, Write>, App>;
+
+/// The scripted other side.
+struct Other {
+    read: BufReader<Read>,
+    write: Option<Write>,
+}
+
+impl Other {
+    async fn send(&mut self, text: &str) {
+        let write = self.write.as_mut().expect("open");
+        tokio::time::timeout(STEP, write.write_all(format!("{text}\n").as_bytes()))
+            .await
+            .expect("written in time")
+            .expect("written");
+    }
+
+    /// Closes this side's writing half: the end of its messages.
+    async fn close(&mut self) {
+        let mut write = self.write.take().expect("open");
+        write.shutdown().await.expect("shut down");
+    }
+
+    /// The next message; `None` at the end of the stream.
+    async fn next(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        let n = tokio::time::timeout(STEP, self.read.read_line(&mut line))
+            .await
+            .expect("a message in time")
+            .ok()?;
+        (n > 0).then(|| serde_json::from_str(&line).expect("JSON"))
+    }
+
+    /// Answers a `double` request of the server.
+    async fn answer_double(&mut self, request: &Value) {
+        assert_eq!(request["method"], "double", "{request}");
+        let n = request["params"][0].as_i64().expect("a number");
+        let answer = json!({"jsonrpc": "2.0", "result": n * 2, "id": request["id"]});
+        self.send(&answer.to_string()).await;
+    }
+}
+
+/// A server on an in-memory duplex, set up by `configure`; its other side; and the reports.
+fn start(
+    configure: impl FnOnce(Server) -> Server,
+) -> (
+    Other,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    mpsc::UnboundedReceiver<String>,
+) {
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let (read, write) = tokio::io::split(theirs);
+    let (router, reports) = router();
+    let server = configure(stream::serve(read, write, router).framing(Framing::Newline));
+    let server = tokio::spawn(server.into_future());
+    let (read, write) = tokio::io::split(ours);
+    let other = Other {
+        read: BufReader::new(read),
+        write: Some(write),
+    };
+    (other, server, reports)
+}
+
+async fn report(reports: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(STEP, reports.recv())
+        .await
+        .expect("a report in time")
+        .expect("a report")
+}
+
+#[tokio::test]
+async fn a_method_asks_its_caller_and_answers_with_what_it_said() {
+    let (mut other, server, _) = start(|s| s);
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"ask","params":[21],"id":1}"#)
+        .await;
+    // The server's request: its own id space, starting at 1 like the caller's, and apart.
+    let request = other.next().await.expect("a request");
+    assert_eq!(
+        request,
+        json!({"jsonrpc":"2.0","method":"double","params":[21],"id":1})
+    );
+    other.answer_double(&request).await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":42,"id":1}))
+    );
+    // A notification to the caller goes before the answer of the call that sent it.
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"tell","id":"t"}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","method":"told","params":{"what":"news"}}))
+    );
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":true,"id":"t"}))
+    );
+    other.close().await;
+    assert_eq!(other.next().await, None);
+    server.await.expect("joins").expect("ends cleanly");
+}
+
+#[tokio::test]
+async fn with_one_call_in_flight_a_hundred_calls_that_ask_back_all_finish() {
+    // Every call's place is taken by a call that awaits the caller, and the caller sends all
+    // its calls before it answers anything: the answers come behind 99 calls.
+    let (mut other, server, _) = start(|s| s.max_calls_in_flight(1));
+    let calls: String = (0..100)
+        .map(|n| format!(r#"{{"jsonrpc":"2.0","method":"ask","params":[{n}],"id":{n}}}"#) + "\n")
+        .collect();
+    other.send(calls.trim_end()).await;
+    let mut answers = HashMap::new();
+    while answers.len() < 100 {
+        let message = other.next().await.expect("a message");
+        if message.get("method").is_some() {
+            other.answer_double(&message).await;
+        } else {
+            let id = message["id"].as_i64().expect("our id");
+            assert_eq!(message["result"], json!(id * 2), "{message}");
+            answers.insert(id, message);
+        }
+    }
+    other.close().await;
+    assert_eq!(other.next().await, None);
+    server.await.expect("joins").expect("ends cleanly");
+}
+
+#[tokio::test]
+async fn answers_out_of_order_reach_their_own_requests() {
+    let (mut other, _server, _) = start(|s| s);
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"ask","params":[1],"id":"a"}"#)
+        .await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"ask","params":[2],"id":"b"}"#)
+        .await;
+    let first = other.next().await.expect("a request");
+    let second = other.next().await.expect("a request");
+    assert_ne!(first["id"], second["id"]);
+    other.answer_double(&second).await;
+    other.answer_double(&first).await;
+    let mut answers = vec![
+        other.next().await.expect("an answer"),
+        other.next().await.expect("an answer"),
+    ];
+    answers.sort_by_key(|answer| answer["id"].as_str().map(str::to_owned));
+    assert_eq!(
+        answers,
+        [
+            json!({"jsonrpc":"2.0","result":2,"id":"a"}),
+            json!({"jsonrpc":"2.0","result":4,"id":"b"})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_caller_that_never_answers_meets_the_time_limit_and_a_late_answer_is_dropped() {
+    let (mut other, _server, mut reports) =
+        start(|s| s.peer_request_timeout(Duration::from_millis(200)));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"probe","params":[5],"id":1}"#)
+        .await;
+    let request = other.next().await.expect("a request");
+    assert_eq!(report(&mut reports).await, "timed out 200");
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":"done","id":1}))
+    );
+    // The late answer goes nowhere, and answers nothing; the connection goes on.
+    other.answer_double(&request).await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"ask","params":[4],"id":2}"#)
+        .await;
+    let request = other.next().await.expect("a new request");
+    assert_eq!(request["id"], 2, "ids are not reused");
+    other.answer_double(&request).await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":8,"id":2}))
+    );
+}
+
+#[tokio::test]
+async fn a_caller_that_closes_fails_what_it_was_asked_at_once() {
+    let (mut other, server, mut reports) = start(|s| s.peer_request_timeout(None));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"probe","params":[5],"id":1}"#)
+        .await;
+    other.next().await.expect("a request");
+    // The caller closes its side: nothing it was asked can be answered any more.
+    other.close().await;
+    assert_eq!(report(&mut reports).await, "Closed");
+    // Its call is answered all the same, then the stream ends.
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":"done","id":1}))
+    );
+    assert_eq!(other.next().await, None);
+    server.await.expect("joins").expect("ends cleanly");
+}
+
+#[tokio::test]
+async fn error_answers_malformed_answers_and_stray_answers() {
+    let (mut other, _server, mut reports) = start(|s| s);
+    // An error answer: code, message and data kept.
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"probe","params":[1],"id":1}"#)
+        .await;
+    let request = other.next().await.expect("a request");
+    let error = json!({"jsonrpc":"2.0","error":{"code":-32001,"message":"no","data":[1,{"x":2}]},"id":request["id"]});
+    other.send(&error.to_string()).await;
+    assert_eq!(
+        report(&mut reports).await,
+        r#"answered -32001 no [1,{"x":2}]"#
+    );
+    assert_eq!(other.next().await.expect("done")["result"], "done");
+
+    // Both result and error, or neither: an error for that request.
+    for (n, answer) in [
+        r#"{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"m"},"id":ID}"#,
+        r#"{"jsonrpc":"2.0","id":ID}"#,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        other
+            .send(&format!(
+                r#"{{"jsonrpc":"2.0","method":"probe","params":[1],"id":{n}}}"#
+            ))
+            .await;
+        let request = other.next().await.expect("a request");
+        other
+            .send(&answer.replace("ID", &request["id"].to_string()))
+            .await;
+        assert!(
+            report(&mut reports).await.starts_with("Malformed"),
+            "{answer}"
+        );
+        assert_eq!(other.next().await.expect("done")["result"], "done");
+    }
+
+    // Answers to nothing (unknown ids, a string id, a null id) are dropped, unanswered: the
+    // next message is the answer of the next call.
+    for stray in [
+        r#"{"jsonrpc":"2.0","result":1,"id":999}"#,
+        r#"{"jsonrpc":"2.0","result":1,"id":"1"}"#,
+        r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#,
+        r#"[{"jsonrpc":"2.0","result":1,"id":998},{"jsonrpc":"2.0","result":2,"id":997}]"#,
+    ] {
+        other.send(stray).await;
+    }
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"ask","params":[3],"id":"last"}"#)
+        .await;
+    let request = other.next().await.expect("a request");
+    other.answer_double(&request).await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":6,"id":"last"}))
+    );
+}
+
+#[tokio::test]
+async fn over_plain_http_a_method_that_calls_back_is_an_error_at_the_call() {
+    let (router, _) = router();
+    let answer = router
+        .handle(br#"{"jsonrpc":"2.0","method":"ask","params":[1],"id":1}"#)
+        .await
+        .expect("an answer");
+    let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+    assert_eq!(answer["error"]["code"], -32011, "{answer}");
+    assert_eq!(answer["error"]["message"], "Needs a connection");
+}
