@@ -141,8 +141,10 @@ async fn serve_stdio(
 ) -> ExitCode {
     let signal = shutdown_signal();
     eprintln!("calculator serving JSON-RPC on stdin and stdout");
+    // A language client cancels a request with `$/cancelRequest`: `wait` is answered -32800.
     let server = stream::stdio(router)
         .framing(framing.unwrap_or(Framing::Newline))
+        .cancellation(rpc_core::CancelStyle::Lsp)
         .with_graceful_shutdown(signal);
     match server.await {
         Ok(()) => ExitCode::SUCCESS,

@@ -89,6 +89,8 @@ pub(crate) struct Guarded<'a> {
     pub(crate) layered: Option<Box<Kept<'a>>>,
     /// The largest result the transport sends.
     pub(crate) max_result_len: usize,
+    /// The call's registration, where its caller may cancel it.
+    pub(crate) cancel: Option<crate::cancel::Entry<'a>>,
 }
 
 impl Future for Guarded<'_> {
@@ -98,14 +100,23 @@ impl Future for Guarded<'_> {
         // The call's span is entered whenever it runs.
         let span = self.trace.as_ref().map(|trace| trace.span.clone());
         let entered = span.as_ref().map(tracing::Span::enter);
+        let cancelled = self
+            .cancel
+            .as_ref()
+            .is_some_and(|cancel| cancel.poll_cancelled(task));
         let Some(future) = self.future.as_mut() else {
             // Polled after completion: answer rather than panic.
             return Poll::Ready(Err(ErrorObject::internal_error()));
         };
-        let mut outcome = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(outcome)) => outcome,
-            Err(panic) => Err(panicked(self.method, &*panic)),
+        let mut outcome = if cancelled {
+            // Its caller gave up on it: the future is dropped where it waits.
+            Err(crate::cancel::request_cancelled())
+        } else {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(outcome)) => outcome,
+                Err(panic) => Err(panicked(self.method, &*panic)),
+            }
         };
         drop(entered);
         self.future = None;

@@ -8,7 +8,7 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::subscription::Outbox;
-use crate::Peer;
+use crate::{Cancellation, Peer};
 
 pub use http::{Extensions, HeaderMap, Version};
 
@@ -57,6 +57,7 @@ pub struct Context<'a> {
     max_result_len: usize,
     outbox: Option<&'a Outbox>,
     peer_handle: Option<&'a Peer>,
+    cancellation: Option<&'a Cancellation>,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -74,6 +75,7 @@ impl<'a> Context<'a> {
             max_result_len: usize::MAX,
             outbox: None,
             peer_handle: None,
+            cancellation: None,
         }
     }
 
@@ -99,6 +101,19 @@ impl<'a> Context<'a> {
     pub fn with_peer_handle(mut self, peer: &'a Peer) -> Self {
         self.peer_handle = Some(peer);
         self
+    }
+
+    /// Sets the connection's [`Cancellation`]: its caller may cancel the calls it sent, in
+    /// the cancellation's style.
+    #[must_use]
+    pub fn with_cancellation(mut self, cancellation: &'a Cancellation) -> Self {
+        self.cancellation = Some(cancellation);
+        self
+    }
+
+    /// The connection's [`Cancellation`], if its caller may cancel.
+    pub fn cancellation(&self) -> Option<&'a Cancellation> {
+        self.cancellation
     }
 
     /// The connection's [`Peer`], if the transport has a way back to the caller.
@@ -216,6 +231,7 @@ impl fmt::Debug for Context<'_> {
             .field("max_result_len", &self.max_result_len)
             .field("outbox", &self.outbox.is_some())
             .field("peer_handle", &self.peer_handle.is_some())
+            .field("cancellation", &self.cancellation.map(Cancellation::style))
             .finish()
     }
 }

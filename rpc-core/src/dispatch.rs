@@ -8,6 +8,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::batch::join_all;
 use crate::call::{panicked, too_large, CallTrace, Guarded};
+use crate::cancel::Silence;
 use crate::context::EMPTY;
 use crate::layer::Layered;
 use crate::method::Callback;
@@ -57,6 +58,8 @@ enum Started<'a> {
     Pending {
         id: Option<Id<'a>>,
         call: Guarded<'a>,
+        /// Where the caller may cancel it without an answer: whether it did.
+        silence: Option<Silence>,
     },
 }
 
@@ -223,8 +226,11 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
             Ok(Body::Single(entry)) => match self.start(entry, out, cx, mode) {
                 Started::Done { answered } => answered,
-                Started::Pending { id, call } => {
+                Started::Pending { id, call, silence } => {
                     let outcome = call.await;
+                    if silence.is_some_and(|silence| silence.is_silent()) {
+                        return false;
+                    }
                     id.is_some_and(|id| {
                         write_outcome(out, &id, outcome);
                         true
@@ -270,8 +276,8 @@ impl<S: Send + Sync + 'static> Router<S> {
             match self.start(entry, out, cx, mode) {
                 Started::Done { answered: true } => out.push(b','),
                 Started::Done { answered: false } => {}
-                Started::Pending { id, call } => {
-                    slots.push((out.len() - start, id));
+                Started::Pending { id, call, silence } => {
+                    slots.push((out.len() - start, id, silence));
                     calls.push(call);
                 }
             }
@@ -281,8 +287,9 @@ impl<S: Send + Sync + 'static> Router<S> {
             // `written` holds what was written from `start` on, so slot offsets index it.
             let written = out.split_off(start);
             let mut copied = 0;
-            for ((at, id), outcome) in slots.into_iter().zip(outcomes) {
-                if let Some(id) = id {
+            for ((at, id, silence), outcome) in slots.into_iter().zip(outcomes) {
+                let silent = silence.is_some_and(|silence| silence.is_silent());
+                if let Some(id) = id.filter(|_| !silent) {
                     out.extend_from_slice(&written[copied..at]);
                     copied = at;
                     write_outcome(out, &id, outcome);
@@ -337,6 +344,13 @@ impl<S: Send + Sync + 'static> Router<S> {
         if let Mode::Reject(error) = mode {
             return answer_error(out, request.id.as_ref(), error);
         }
+        // The caller cancels a call it sent: no method, no answer.
+        if let Some(cancellation) = cx.cancellation() {
+            if request.id.is_none() && request.method == cancellation.style().method() {
+                cancellation.cancel(request.params);
+                return Started::Done { answered: false };
+            }
+        }
         // With no layer, nothing of this: not even a clock read.
         let mut layered = None;
         if !self.layers.is_empty() {
@@ -372,13 +386,19 @@ impl<S: Send + Sync + 'static> Router<S> {
                             let kept = layered.keep(&self.layers, name, id, request.params, cx);
                             Box::new(kept)
                         });
+                        let cancel = cx
+                            .cancellation()
+                            .zip(request.id.as_ref())
+                            .map(|(cancellation, id)| cancellation.register(id));
                         Started::Pending {
+                            silence: cancel.as_ref().and_then(|cancel| cancel.silence()),
                             call: Guarded {
                                 future: Some(future),
                                 method: name,
                                 trace,
                                 layered: kept,
                                 max_result_len: cx.max_result_len(),
+                                cancel,
                             },
                             id: request.id,
                         }

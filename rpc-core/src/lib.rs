@@ -83,6 +83,7 @@ mod batch;
 mod call;
 #[cfg(feature = "client")]
 mod call_spec;
+mod cancel;
 mod compose;
 mod context;
 mod dispatch;
@@ -108,6 +109,7 @@ pub mod __private;
 
 #[cfg(feature = "client")]
 pub use call_spec::{TypedCall, TypedSubscription};
+pub use cancel::{CancelStyle, Cancellation, REQUEST_CANCELLED};
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, PeerCred, Version};
 pub use error::{ErrorCode, ErrorObject};

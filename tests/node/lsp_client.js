@@ -4,7 +4,8 @@
 // Usage: node lsp_client.js SERVER [ARGS...]
 //
 // Spawns SERVER ARGS, then: calls by name and by position, an error with its code, message
-// and data, 200 concurrent requests, notifications (which must get no answer), and the end of
+// and data, 200 concurrent requests, notifications (which must get no answer), a request
+// cancelled with a cancellation token (which must be answered -32800), and the end of
 // stdin (after which the server must exit 0). Prints one JSON line of what it saw; exits 1 on
 // the first thing that is not as it must be.
 'use strict';
@@ -71,6 +72,20 @@ async function main() {
     const answers = await Promise.all(calls);
     seen.concurrent = answers.every((answer, i) => answer === (i % 20 === 0 ? 50 : i * 2));
     seen.concurrentCount = answers.length;
+
+    // A request cancelled with a token: vscode-jsonrpc sends `$/cancelRequest`, and the server
+    // answers the call with -32800 (RequestCancelled) long before it would have ended.
+    const source = new rpc.CancellationTokenSource();
+    const started = Date.now();
+    const cancelled = request('wait', { ms: 30000 }, source.token);
+    setTimeout(() => source.cancel(), 100);
+    try {
+        await cancelled;
+        check(false, 'a cancelled wait answered with a result');
+    } catch (err) {
+        check(err instanceof rpc.ResponseError, `a ResponseError, not ${err}`);
+        seen.cancelled = { code: err.code, message: err.message, fast: Date.now() - started < 10000 };
+    }
 
     check(received.length === requests, `${received.length} messages for ${requests} requests`);
     check(received.every((m) => m.id !== undefined && m.id !== null), 'a message without an id');

@@ -184,8 +184,10 @@ async fn vscode_jsonrpc_drives_the_calculator_over_stdio_with_content_length_fra
             "unknown": -32601,
             "concurrent": true,
             "concurrentCount": 200,
+            // The cancelled wait, answered -32800 long before its 30 s.
+            "cancelled": {"code": -32800, "message": "Request cancelled", "fast": true},
             // One answer per request: none for the ten notifications.
-            "messages": 205,
+            "messages": 206,
             // The end of stdin: the calculator answered everything and exited 0.
             "exit": 0,
         })

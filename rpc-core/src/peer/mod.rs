@@ -341,36 +341,3 @@ fn set_id(message: &mut Vec<u8>, id: u64) {
     message.extend_from_slice(id.to_string().as_bytes());
     message.push(b'}');
 }
-
-impl<S: Send + Sync + 'static> crate::Router<S> {
-    /// Hands the answers in `body` to the context's peer, if `body` holds answers only (one, or
-    /// a batch of them), and says whether it did; a body that holds anything else is left
-    /// alone, for [`Router::handle_push`](crate::Router::handle_push) (which routes answers
-    /// too). For a transport that reads on while every call's place is taken: the answer a
-    /// running call awaits must reach it, not wait behind calls.
-    pub fn take_answers(&self, body: &[u8], cx: &crate::Context<'_>) -> bool {
-        use crate::request::{parse_body, Body, Entry};
-        let Some(peer) = cx.peer_handle() else {
-            return false;
-        };
-        let deliver = |entry: Entry<'_>| {
-            if let Entry::Answer {
-                id: Some(id),
-                answer,
-                ..
-            } = entry
-            {
-                peer.deliver(&id, answer);
-            }
-        };
-        let is_answer = |entry: &Entry<'_>| matches!(entry, Entry::Answer { .. });
-        match parse_body(body, self.batch_limit()) {
-            Ok(Body::Single(entry)) if is_answer(&entry) => deliver(entry),
-            Ok(Body::Batch(entries)) if !entries.is_empty() && entries.iter().all(is_answer) => {
-                entries.into_iter().for_each(deliver);
-            }
-            _ => return false,
-        }
-        true
-    }
-}

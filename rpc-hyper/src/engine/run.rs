@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::FutureExt;
-use rpc_core::{Context, Handled, Note, Outbox, Peer, Router, Subscription, Taken};
+use rpc_core::{Cancellation, Context, Handled, Note, Outbox, Peer, Router, Subscription, Taken};
 
 use super::quiet::Quiet;
 use super::tasks::{answer_later, drive, next_answer, running, shutting_down, sleep, take, wait};
@@ -57,10 +57,20 @@ pub(crate) async fn run<S, T>(
         Some(peer) => cx.with_peer_handle(peer),
         None => cx,
     };
+    // Where the caller may cancel its calls, in the protocol's style (async calls only: a
+    // sync call has answered before a cancel can be read).
+    let cancellation = config
+        .cancel
+        .filter(|_| !router.is_sync())
+        .map(Cancellation::new);
+    let cx = match &cancellation {
+        Some(cancellation) => cx.with_cancellation(cancellation),
+        None => cx,
+    };
     let cx = &cx;
     // Messages read while every call's place was taken, because a running call awaits an
-    // answer from the peer and the answer may come behind them: they start in order once
-    // there is room. Bounded like the calls in flight.
+    // answer from the peer, or may be cancelled, and the answer or the cancel may come behind
+    // them: they start in order once there is room. Bounded like the calls in flight.
     let mut parked: VecDeque<Bytes> = VecDeque::new();
     let mut parked_bytes = 0usize;
     // The async calls running; made at the first, since an empty set costs a future's size.
@@ -112,10 +122,12 @@ pub(crate) async fn run<S, T>(
         let room = running(&in_flight) < config.max_calls_in_flight
             && in_flight_bytes < byte_budget
             && parked.is_empty();
-        // A call awaits the peer's answer: read on, to find it, within the bounds.
-        let awaiting = peer
+        // A call awaits the peer's answer, or may be cancelled: read on, to find the answer or
+        // the cancel, within the bounds.
+        let awaiting = (peer
             .as_ref()
             .is_some_and(|peer| peer.requests_in_flight() > 0)
+            || (cancellation.is_some() && running(&in_flight) > 0))
             && !peer_closed
             && parked_bytes < byte_budget
             && parked.len() < MAX_PARKED;
@@ -197,7 +209,7 @@ pub(crate) async fn run<S, T>(
                         Some(Ok(Incoming::Message(body))) if !direct => {
                             // Read for the answers a call awaits: an answer goes to it now;
                             // anything else waits its turn, or, once draining, is refused.
-                            if !router.take_answers(&body, cx) {
+                            if !router.take_urgent(&body, cx) {
                                 if draining {
                                     let answer = router.reject(&body, &shutting_down());
                                     if let Err(stop) = feed(&mut transport, answer, deadline).await {

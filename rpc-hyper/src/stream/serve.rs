@@ -192,6 +192,16 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
         self
     }
 
+    /// Lets the other side cancel the calls it sent, by the notification of its protocol
+    /// ([`CancelStyle::Lsp`](rpc_core::CancelStyle::Lsp): `$/cancelRequest`, the call is
+    /// answered -32800; [`CancelStyle::Mcp`](rpc_core::CancelStyle::Mcp):
+    /// `notifications/cancelled`, it is not answered). A cancelled call's future is dropped
+    /// at its next await point. Off by default: the notification is then a call as any other.
+    pub fn cancellation(mut self, style: impl Into<Option<rpc_core::CancelStyle>>) -> Self {
+        self.settings.engine.cancel = style.into();
+        self
+    }
+
     /// Sets how long one message's calls may take
     /// ([`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT) by default); past it, each
     /// call gets error [`TIMEOUT_ERROR_CODE`](crate::TIMEOUT_ERROR_CODE). `None` sets no limit.

@@ -1,0 +1,245 @@
+//! Cancellation: the other side of a connection gives up on a request it sent, by a
+//! notification whose name and params its protocol sets.
+//!
+//! | style | notification | the cancelled call |
+//! |---|---|---|
+//! | [`CancelStyle::Lsp`] | `$/cancelRequest` `{"id": ID}` | answered with -32800 "Request cancelled" |
+//! | [`CancelStyle::Mcp`] | `notifications/cancelled` `{"requestId": ID, "reason": ...}` | not answered |
+//!
+//! A transport that supports it makes one [`Cancellation`] per connection and puts it in the
+//! calls' context ([`Context::with_cancellation`](crate::Context::with_cancellation)). A
+//! running async call whose id is cancelled has its future dropped at its next await point;
+//! cancelling an id that is unknown, or whose call has ended, does nothing.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Waker};
+
+use rustc_hash::FxHashMap;
+use serde_json::value::RawValue;
+
+use crate::{ErrorObject, Id, Params};
+
+/// The error code of a call its caller cancelled (LSP's `RequestCancelled`): -32800.
+pub const REQUEST_CANCELLED: i32 = -32800;
+
+/// How a protocol names cancellation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelStyle {
+    /// The Language Server Protocol's: `$/cancelRequest` with `{"id": ID}`; the cancelled
+    /// call is still answered, with error -32800.
+    Lsp,
+    /// The Model Context Protocol's: `notifications/cancelled` with `{"requestId": ID}`; the
+    /// cancelled call is not answered.
+    Mcp,
+}
+
+impl CancelStyle {
+    /// The notification's method name.
+    pub fn method(self) -> &'static str {
+        match self {
+            CancelStyle::Lsp => "$/cancelRequest",
+            CancelStyle::Mcp => "notifications/cancelled",
+        }
+    }
+
+    /// The params member that holds the id.
+    fn id_member(self) -> &'static str {
+        match self {
+            CancelStyle::Lsp => "id",
+            CancelStyle::Mcp => "requestId",
+        }
+    }
+
+    /// Whether the cancelled call is still answered.
+    pub fn answers(self) -> bool {
+        self == CancelStyle::Lsp
+    }
+}
+
+/// One connection's running calls that may be cancelled, by id.
+#[derive(Debug)]
+pub struct Cancellation {
+    style: CancelStyle,
+    calls: Mutex<FxHashMap<String, Arc<Token>>>,
+}
+
+impl Cancellation {
+    /// No call yet, in this style.
+    pub fn new(style: CancelStyle) -> Self {
+        Self {
+            style,
+            calls: Mutex::default(),
+        }
+    }
+
+    /// Its style.
+    pub fn style(&self) -> CancelStyle {
+        self.style
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FxHashMap<String, Arc<Token>>> {
+        // Nothing panics while holding the lock; a poisoned one is still consistent.
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers the call `id`, until the entry is dropped. A second call with the same id
+    /// (the caller's mistake) takes it over: a cancel reaches the later one.
+    pub(crate) fn register(&self, id: &Id<'_>) -> Entry<'_> {
+        let key = id.to_string();
+        let token = Arc::new(Token::default());
+        self.lock().insert(key.clone(), Arc::clone(&token));
+        Entry {
+            owner: self,
+            key,
+            token,
+        }
+    }
+
+    /// Handles the cancel notification's params: the call it names is cancelled. Params that
+    /// name no id, or an id not running, do nothing.
+    pub(crate) fn cancel(&self, params: Params<'_>) {
+        let Some(raw) = params.raw() else { return };
+        let Ok(members) = serde_json::from_str::<FxHashMap<Cow<'_, str>, &RawValue>>(raw) else {
+            tracing::debug!("a cancel notification whose params are not an object");
+            return;
+        };
+        let Some(id) = members
+            .get(self.style.id_member())
+            .and_then(|raw| Id::from_raw(raw))
+        else {
+            return;
+        };
+        let token = self.lock().get(&id.to_string()).cloned();
+        match token {
+            Some(token) => {
+                tracing::debug!(%id, "a call cancelled by its caller");
+                token.cancel();
+            }
+            None => tracing::trace!(%id, "a cancel for no running call"),
+        }
+    }
+}
+
+/// A call's registration; dropping it forgets the call.
+#[derive(Debug)]
+pub(crate) struct Entry<'c> {
+    owner: &'c Cancellation,
+    key: String,
+    token: Arc<Token>,
+}
+
+impl Entry<'_> {
+    /// Whether the call was cancelled; if not, `task` is woken when it is.
+    pub(crate) fn poll_cancelled(&self, task: &mut TaskContext<'_>) -> bool {
+        self.token.poll(task)
+    }
+
+    /// What tells, once the call has ended, whether its answer is to be left out.
+    pub(crate) fn silence(&self) -> Option<Silence> {
+        (!self.owner.style.answers()).then(|| Silence(Arc::clone(&self.token)))
+    }
+}
+
+/// Tells whether a call was cancelled in a style that sends no answer.
+#[derive(Debug)]
+pub(crate) struct Silence(Arc<Token>);
+
+impl Silence {
+    pub(crate) fn is_silent(&self) -> bool {
+        self.0.cancelled.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Entry<'_> {
+    fn drop(&mut self) {
+        let mut calls = self.owner.lock();
+        if calls
+            .get(&self.key)
+            .is_some_and(|token| Arc::ptr_eq(token, &self.token))
+        {
+            calls.remove(&self.key);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Token {
+    cancelled: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Token {
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        let waker = self
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn poll(&self, task: &mut TaskContext<'_>) -> bool {
+        if self.cancelled.load(Ordering::Acquire) {
+            return true;
+        }
+        let mut waker = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
+        if !waker.as_ref().is_some_and(|w| w.will_wake(task.waker())) {
+            *waker = Some(task.waker().clone());
+        }
+        drop(waker);
+        // Cancelled while the waker was being set: seen now rather than missed.
+        self.cancelled.load(Ordering::Acquire)
+    }
+}
+
+/// The error a cancelled call is answered with: -32800 "Request cancelled".
+pub(crate) fn request_cancelled() -> ErrorObject {
+    ErrorObject::new(REQUEST_CANCELLED, "Request cancelled")
+}
+
+impl<S: Send + Sync + 'static> crate::Router<S> {
+    /// Handles at once what must not wait behind calls, if `body` holds only that (one
+    /// message, or a batch of them): answers to the requests of the context's
+    /// [`Peer`](crate::Peer), and the caller's cancel notifications (with a
+    /// [`Cancellation`] in the context). Says whether it did; a body that holds anything
+    /// else is left alone, for [`Router::handle_push`](crate::Router::handle_push), which
+    /// handles these too. For a transport that reads on while every call's place is taken:
+    /// the answer a running call awaits, or the cancel of a running call, must reach it.
+    pub fn take_urgent(&self, body: &[u8], cx: &crate::Context<'_>) -> bool {
+        use crate::request::{parse_body, Body, Entry};
+        let urgent = |entry: &Entry<'_>| match entry {
+            Entry::Answer { .. } => cx.peer_handle().is_some(),
+            Entry::Call(request) => cx.cancellation().is_some_and(|cancellation| {
+                request.id.is_none() && request.method == cancellation.style().method()
+            }),
+            Entry::Invalid { .. } => false,
+        };
+        let handle = |entry: Entry<'_>| match (entry, cx.peer_handle(), cx.cancellation()) {
+            (
+                Entry::Answer {
+                    id: Some(id),
+                    answer,
+                    ..
+                },
+                Some(peer),
+                _,
+            ) => peer.deliver(&id, answer),
+            (Entry::Call(request), _, Some(cancellation)) => cancellation.cancel(request.params),
+            _ => {}
+        };
+        match parse_body(body, self.batch_limit()) {
+            Ok(Body::Single(entry)) if urgent(&entry) => handle(entry),
+            Ok(Body::Batch(entries)) if !entries.is_empty() && entries.iter().all(urgent) => {
+                entries.into_iter().for_each(handle);
+            }
+            _ => return false,
+        }
+        true
+    }
+}

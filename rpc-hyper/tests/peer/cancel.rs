@@ -1,0 +1,75 @@
+//! The caller cancels: LSP's style answers -32800, MCP's answers nothing, and without a
+//! style the notification is a call as any other.
+
+use rpc_core::CancelStyle;
+use serde_json::json;
+
+use super::start;
+
+#[tokio::test]
+async fn lsp_cancellation_answers_the_cancelled_call_with_32800_even_with_every_place_taken() {
+    let (mut other, _server, _) =
+        start(|s| s.cancellation(CancelStyle::Lsp).max_calls_in_flight(1));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":7}"#)
+        .await;
+    // An unknown id, and one that is not running, are passed over.
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":8}}"#)
+        .await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"7"}}"#)
+        .await;
+    // The only place is taken by the call: the cancel is read and obeyed all the same.
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":7}))
+    );
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[1],"id":9}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":1,"id":9}))
+    );
+}
+
+#[tokio::test]
+async fn mcp_cancellation_sends_no_answer_and_without_a_style_the_notification_is_a_call() {
+    let (mut other, _server, _) = start(|s| s.cancellation(CancelStyle::Mcp));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":"long"}"#)
+        .await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"long","reason":"no longer needed"}}"#)
+        .await;
+    // No answer for the cancelled call: the next message is the next call's answer.
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[1],"id":"next"}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":1,"id":"next"}))
+    );
+
+    // Without cancellation set, `$/cancelRequest` is a method like any other: not found,
+    // and its notification is not answered; the call runs to its end.
+    let (mut other, _server, _) = start(|s| s);
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[50],"id":1}"#)
+        .await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1},"id":2}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":2}))
+    );
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":50,"id":1}))
+    );
+}

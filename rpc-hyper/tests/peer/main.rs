@@ -1,0 +1,150 @@
+//! Both ends are peers: a method asks the side that called it, over a byte stream, and the
+//! engine keeps reading so that the answer reaches it, whatever the call bound; the ids of the
+//! two directions stay apart; the time limit, a closed connection, error answers, malformed
+//! ones and stray ones each end a request as documented. The other side here is a scripted
+//! newline client, so that every byte it sends is the test's.
+#![cfg(feature = "stream")]
+
+mod calls;
+mod cancel;
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rpc_core::{rpc_method, ErrorObject, Peer, PeerError, Router, State};
+use rpc_hyper::stream::{self, Framing};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+/// The longest any single step of a test may take.
+const STEP: Duration = Duration::from_secs(10);
+
+/// What the methods report of their requests to the peer.
+struct App {
+    outcomes: mpsc::UnboundedSender<String>,
+}
+
+/// Asks the caller to double `n`, and answers what it said.
+#[rpc_method]
+async fn ask(peer: Peer, n: i64) -> Result<i64, ErrorObject> {
+    Ok(peer.request("double", [n]).await?)
+}
+
+/// Asks the caller to double `n`, and reports how the request ended.
+#[rpc_method]
+async fn probe(app: State<'_, App>, peer: Peer, n: i64) -> &'static str {
+    let outcome: Result<i64, PeerError> = peer.request("double", [n]).await;
+    let report = match outcome {
+        Ok(doubled) => format!("ok {doubled}"),
+        Err(PeerError::TimedOut(limit)) => format!("timed out {}", limit.as_millis()),
+        Err(PeerError::Answered(error)) => format!(
+            "answered {} {} {}",
+            error.code(),
+            error.message(),
+            error.data().map_or("-", |data| data.get())
+        ),
+        Err(other) => format!("{other:?}"),
+    };
+    let _ = app.outcomes.send(report);
+    "done"
+}
+
+/// Sleeps `ms`, then answers it: a call to cancel.
+#[rpc_method]
+async fn wait(ms: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+/// Tells the caller something, and answers at once.
+#[rpc_method]
+async fn tell(peer: Peer) -> Result<bool, ErrorObject> {
+    peer.notify("told", json!({"what": "news"})).await?;
+    Ok(true)
+}
+
+fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
+    let (outcomes, reports) = mpsc::unbounded_channel();
+    let mut router = Router::with_state(App { outcomes });
+    router
+        .register(ask::method())
+        .and_then(|r| r.register(probe::method()))
+        .and_then(|r| r.register(tell::method()))
+        .and_then(|r| r.register(wait::method()))
+        .expect("distinct names");
+    (Arc::new(router), reports)
+}
+
+type Read = tokio::io::ReadHalf<tokio::io::DuplexStream>;
+type Write = tokio::io::WriteHalf<tokio::io::DuplexStream>;
+type Server = stream::StreamServer<stream::Io<Read, Write>, App>;
+
+/// The scripted other side.
+struct Other {
+    read: BufReader<Read>,
+    write: Option<Write>,
+}
+
+impl Other {
+    async fn send(&mut self, text: &str) {
+        let write = self.write.as_mut().expect("open");
+        tokio::time::timeout(STEP, write.write_all(format!("{text}\n").as_bytes()))
+            .await
+            .expect("written in time")
+            .expect("written");
+    }
+
+    /// Closes this side's writing half: the end of its messages.
+    async fn close(&mut self) {
+        let mut write = self.write.take().expect("open");
+        write.shutdown().await.expect("shut down");
+    }
+
+    /// The next message; `None` at the end of the stream.
+    async fn next(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        let n = tokio::time::timeout(STEP, self.read.read_line(&mut line))
+            .await
+            .expect("a message in time")
+            .ok()?;
+        (n > 0).then(|| serde_json::from_str(&line).expect("JSON"))
+    }
+
+    /// Answers a `double` request of the server.
+    async fn answer_double(&mut self, request: &Value) {
+        assert_eq!(request["method"], "double", "{request}");
+        let n = request["params"][0].as_i64().expect("a number");
+        let answer = json!({"jsonrpc": "2.0", "result": n * 2, "id": request["id"]});
+        self.send(&answer.to_string()).await;
+    }
+}
+
+/// A server on an in-memory duplex, set up by `configure`; its other side; and the reports.
+fn start(
+    configure: impl FnOnce(Server) -> Server,
+) -> (
+    Other,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    mpsc::UnboundedReceiver<String>,
+) {
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let (read, write) = tokio::io::split(theirs);
+    let (router, reports) = router();
+    let server = configure(stream::serve(read, write, router).framing(Framing::Newline));
+    let server = tokio::spawn(server.into_future());
+    let (read, write) = tokio::io::split(ours);
+    let other = Other {
+        read: BufReader::new(read),
+        write: Some(write),
+    };
+    (other, server, reports)
+}
+
+async fn report(reports: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(STEP, reports.recv())
+        .await
+        .expect("a report in time")
+        .expect("a report")
+}
