@@ -39,6 +39,7 @@ use serde::Serialize;
 
 use crate::method::BoxFuture;
 use crate::subscription::Outbox;
+use crate::CancelStyle;
 pub(crate) use calls::Answer;
 use calls::Calls;
 pub use error::PeerError;
@@ -61,6 +62,9 @@ pub struct PeerSettings {
     pub request_timeout: Option<Duration>,
     /// How many requests may await their answers at once (at least 1).
     pub max_requests_in_flight: usize,
+    /// How the other side is told of a request given up on (dropped, or timed out), if it
+    /// may be: the protocol's cancel notification, sent for it.
+    pub cancel: Option<CancelStyle>,
 }
 
 impl Default for PeerSettings {
@@ -68,6 +72,7 @@ impl Default for PeerSettings {
         Self {
             request_timeout: Some(DEFAULT_PEER_REQUEST_TIMEOUT),
             max_requests_in_flight: DEFAULT_MAX_PEER_REQUESTS,
+            cancel: None,
         }
     }
 }
@@ -77,6 +82,13 @@ impl PeerSettings {
     #[must_use]
     pub fn request_timeout(mut self, limit: Option<Duration>) -> Self {
         self.request_timeout = limit;
+        self
+    }
+
+    /// Sets [`cancel`](field@PeerSettings::cancel).
+    #[must_use]
+    pub fn cancel(mut self, style: Option<CancelStyle>) -> Self {
+        self.cancel = style;
         self
     }
 
@@ -238,6 +250,12 @@ impl Peer {
         })
         .await?;
         let outstanding = calls::Outstanding::new(&self.0.calls, slot);
+        // Given up on before its answer (dropped, timed out): the other side is told.
+        let mut forgotten = Forgotten {
+            peer: self,
+            id: slot,
+            armed: false,
+        };
         set_id(&mut message, slot);
         let limit = self.0.outbox.limits().max_message_len;
         if message.len() > limit {
@@ -250,9 +268,10 @@ impl Peer {
         poll_fn(|task| self.0.outbox.poll_send(&mut message, task))
             .await
             .map_err(PeerError::from_send)?;
+        forgotten.armed = true;
         let answer = poll_fn(|task| outstanding.poll_answer(task));
         let text = match timeout {
-            None => answer.await?,
+            None => answer.await,
             Some(limit) => {
                 let mut answer = std::pin::pin!(answer);
                 let mut sleep = (self.0.timer)(limit);
@@ -265,9 +284,13 @@ impl Peer {
                         .poll(task)
                         .map(|()| Err(PeerError::TimedOut(limit)))
                 })
-                .await?
+                .await
             }
         };
+        // Answered, or the connection closed: nothing to tell.
+        forgotten.armed = matches!(text, Err(PeerError::TimedOut(_)));
+        drop(forgotten);
+        let text = text?;
         serde_json::from_str(&text).map_err(|err| PeerError::Decode(err.to_string()))
     }
 }
@@ -278,6 +301,31 @@ impl fmt::Debug for Peer {
             .field("settings", &self.0.settings)
             .field("requests_in_flight", &self.requests_in_flight())
             .finish_non_exhaustive()
+    }
+}
+
+/// Sends the cancel notification of a request given up on, when dropped armed.
+struct Forgotten<'p> {
+    peer: &'p Peer,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for Forgotten<'_> {
+    fn drop(&mut self) {
+        let Some(style) = self.peer.0.settings.cancel.filter(|_| self.armed) else {
+            return;
+        };
+        let params = match style {
+            CancelStyle::Lsp => serde_json::json!({ "id": self.id }),
+            _ => {
+                serde_json::json!({ "requestId": self.id, "reason": "the request was given up on" })
+            }
+        };
+        // Without room now, it is not sent: the answer, when it comes, is dropped all the same.
+        if let Ok(message) = encode(style.method(), &params, None) {
+            let _ = self.peer.0.outbox.try_send_message(message);
+        }
     }
 }
 

@@ -6,6 +6,8 @@ mod future;
 mod reply;
 mod service;
 mod services;
+#[cfg(feature = "ws")]
+mod ws_settings;
 
 pub use future::ResponseFuture;
 #[cfg(feature = "ws")]

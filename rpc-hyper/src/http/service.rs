@@ -85,7 +85,7 @@ pub(super) struct Config {
     pub(super) body_timeout: Duration,
     request_timeout: Option<Duration>,
     #[cfg(feature = "ws")]
-    ws: crate::ws::Config,
+    pub(super) ws: crate::ws::Config,
 }
 
 /// Which paths the endpoint answers on.
@@ -184,77 +184,12 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self
     }
 
-    /// Lets a browser page from `origin` (`https://app.example.com`, as browsers send it in
-    /// `Origin`) open a WebSocket to the endpoint; pages from other origins get `403`, and
-    /// clients that send no `Origin` (not browsers) are always let in. Call it once per origin.
-    #[cfg(feature = "ws")]
-    #[must_use]
-    pub fn allow_origin(mut self, origin: &str) -> Self {
-        self.config_mut().ws.allowed_origins.push(origin.into());
-        self
-    }
-
-    /// Sets how many calls of one WebSocket connection may run at once
-    /// ([`DEFAULT_MAX_CALLS_IN_FLIGHT`](crate::DEFAULT_MAX_CALLS_IN_FLIGHT) by default, at
-    /// least 1). Past it, the connection's next messages are not read until answers have gone
-    /// out, so a client that sends without reading cannot grow the server's memory.
-    #[cfg(feature = "ws")]
-    #[must_use]
-    pub fn max_calls_in_flight(mut self, calls: usize) -> Self {
-        self.config_mut().ws.engine.max_calls_in_flight = calls.max(1);
-        self
-    }
-
-    /// Sets how long a WebSocket connection may be quiet before it is pinged
-    /// ([`DEFAULT_PING_INTERVAL`](crate::DEFAULT_PING_INTERVAL) by default); one that stays
-    /// quiet for as long again is closed (1001).
-    #[cfg(feature = "ws")]
-    #[must_use]
-    pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.config_mut().ws.engine.liveness = crate::engine::Liveness::Ping(interval);
-        self
-    }
-
-    /// Sets the longest a write to a WebSocket client may take
-    /// ([`DEFAULT_SEND_TIMEOUT`](crate::DEFAULT_SEND_TIMEOUT) by default). A client that takes
-    /// no frame for that long (it stopped reading: answers wait, its subscriptions' queue stays
-    /// full) is disconnected with close code 1008, and every other client goes on.
-    #[cfg(feature = "ws")]
-    #[must_use]
-    pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.config_mut().ws.engine.send_timeout = timeout;
-        self
-    }
-
-    /// Sets how many subscriptions one WebSocket connection may hold at once
-    /// ([`rpc_core::DEFAULT_MAX_SUBSCRIPTIONS`], 1,024, by default); one more is answered with
-    /// error -32010 "Too many subscriptions", and the others go on.
-    #[cfg(feature = "ws")]
-    #[must_use]
-    pub fn max_subscriptions(mut self, subscriptions: usize) -> Self {
-        let ws = &mut self.config_mut().ws;
-        ws.engine.outbox = ws.engine.outbox.max_subscriptions(subscriptions);
-        self
-    }
-
-    /// Sets how many notifications, and how many bytes of them, one WebSocket connection's
-    /// queue holds before its subscriptions wait to send
-    /// ([`rpc_core::DEFAULT_MAX_QUEUED`], 1,024, and [`rpc_core::DEFAULT_MAX_QUEUED_BYTES`],
-    /// 1 MiB, by default).
-    #[cfg(feature = "ws")]
-    #[must_use]
-    pub fn max_queued(mut self, notifications: usize, bytes: usize) -> Self {
-        let ws = &mut self.config_mut().ws;
-        ws.engine.outbox = ws.engine.outbox.max_queued(notifications, bytes);
-        self
-    }
-
     /// The router.
     pub fn router(&self) -> &Arc<Router<S>> {
         &self.inner.router
     }
 
-    fn config_mut(&mut self) -> &mut Config {
+    pub(super) fn config_mut(&mut self) -> &mut Config {
         &mut Arc::make_mut(&mut self.inner).config
     }
 

@@ -197,8 +197,14 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
     /// answered -32800; [`CancelStyle::Mcp`](rpc_core::CancelStyle::Mcp):
     /// `notifications/cancelled`, it is not answered). A cancelled call's future is dropped
     /// at its next await point. Off by default: the notification is then a call as any other.
+    ///
+    /// The other way too: a request a method sent the other side ([`rpc_core::Peer::request`])
+    /// and gave up on (its future dropped, or timed out) is cancelled by the same
+    /// notification.
     pub fn cancellation(mut self, style: impl Into<Option<rpc_core::CancelStyle>>) -> Self {
-        self.settings.engine.cancel = style.into();
+        let style = style.into();
+        self.settings.engine.cancel = style;
+        self.settings.engine.peer = self.settings.engine.peer.cancel(style);
         self
     }
 

@@ -1,10 +1,12 @@
-//! The caller cancels: LSP's style answers -32800, MCP's answers nothing, and without a
-//! style the notification is a call as any other.
+//! Cancellation both ways: LSP's style answers -32800, MCP's answers nothing, without a style
+//! the notification is a call as any other; and a request this side gives up on is cancelled.
+
+use std::time::Duration;
 
 use rpc_core::CancelStyle;
 use serde_json::json;
 
-use super::start;
+use super::{report, start};
 
 #[tokio::test]
 async fn lsp_cancellation_answers_the_cancelled_call_with_32800_even_with_every_place_taken() {
@@ -71,5 +73,50 @@ async fn mcp_cancellation_sends_no_answer_and_without_a_style_the_notification_i
     assert_eq!(
         other.next().await,
         Some(json!({"jsonrpc":"2.0","result":50,"id":1}))
+    );
+}
+
+#[tokio::test]
+async fn a_request_given_up_on_is_cancelled_in_the_connections_style() {
+    for (style, cancel) in [
+        (
+            CancelStyle::Lsp,
+            json!({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}),
+        ),
+        (
+            CancelStyle::Mcp,
+            json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"the request was given up on"}}),
+        ),
+    ] {
+        let (mut other, _server, mut reports) = start(|s| {
+            s.cancellation(style)
+                .peer_request_timeout(Duration::from_millis(100))
+        });
+        other
+            .send(r#"{"jsonrpc":"2.0","method":"probe","params":[5],"id":"p"}"#)
+            .await;
+        assert_eq!(other.next().await.expect("a request")["id"], 1);
+        // The time limit passes: the other side is told, before the call's answer.
+        assert_eq!(other.next().await, Some(cancel));
+        assert_eq!(report(&mut reports).await, "timed out 100");
+        assert_eq!(
+            other.next().await,
+            Some(json!({"jsonrpc":"2.0","result":"done","id":"p"}))
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_style_a_request_given_up_on_is_only_forgotten() {
+    let (mut other, _server, mut reports) =
+        start(|s| s.peer_request_timeout(Duration::from_millis(100)));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"probe","params":[5],"id":"p"}"#)
+        .await;
+    other.next().await.expect("a request");
+    assert_eq!(report(&mut reports).await, "timed out 100");
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":"done","id":"p"}))
     );
 }
