@@ -194,9 +194,20 @@ impl<S: Send + Sync + 'static> Router<S> {
         cx: &'r Context<'r>,
         mode: Mode<'_, 'r>,
     ) -> Option<Vec<u8>> {
+        self.now_parsed(parse_body(body, self.batch_limit()), body.len(), cx, mode)
+    }
+
+    /// [`Router::now`] for a body parsed already (`len` bytes long).
+    pub(crate) fn now_parsed<'a, 'r: 'a>(
+        &'r self,
+        parsed: Result<Body<'a>, String>,
+        len: usize,
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
+    ) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         let polled = {
-            let handling = std::pin::pin!(self.handle_into(body, &mut out, cx, mode));
+            let handling = std::pin::pin!(self.answer_body(parsed, len, &mut out, cx, mode));
             handling.poll(&mut TaskContext::from_waker(Waker::noop()))
         };
         match polled {
@@ -219,7 +230,20 @@ impl<S: Send + Sync + 'static> Router<S> {
         cx: &'r Context<'r>,
         mode: Mode<'_, 'r>,
     ) -> bool {
-        match parse_body(body, self.batch_limit()) {
+        let parsed = parse_body(body, self.batch_limit());
+        self.answer_body(parsed, body.len(), out, cx, mode).await
+    }
+
+    /// [`Router::handle_into`] for a body parsed already (`len` bytes long).
+    async fn answer_body<'a, 'r: 'a>(
+        &'r self,
+        parsed: Result<Body<'a>, String>,
+        len: usize,
+        out: &mut Vec<u8>,
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
+    ) -> bool {
+        match parsed {
             Err(err) => {
                 write_error(out, None, &ErrorObject::parse_error().with_data(err));
                 true
@@ -244,7 +268,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
             Ok(Body::Batch(entries)) => {
                 // A batch's answer is about as long as its request: grow the buffer once.
-                out.reserve(body.len().min(MAX_UP_FRONT));
+                out.reserve(len.min(MAX_UP_FRONT));
                 self.batch(entries, out, cx, mode).await
             }
             Ok(Body::BatchTooLong(len)) => {

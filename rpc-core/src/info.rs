@@ -22,6 +22,9 @@ pub struct MethodInfo {
     /// Whether the method calls its connection's [`Peer`](crate::Peer) back: a transport
     /// that can gives its connections a peer only for a router with such a method.
     pub uses_peer: bool,
+    /// Whether the method runs alone on its connection: after every earlier message's calls
+    /// have ended, and before any later message starts ([`Method::ordered`](crate::Method::ordered)).
+    pub ordered: bool,
     /// Other names the method answers to ([`Router::alias`](crate::Router::alias)).
     pub aliases: Vec<Cow<'static, str>>,
     /// For a subscription method: its notifications and its unsubscribe method.

@@ -122,7 +122,7 @@ pub use peer::{
     Outgoing, Peer, PeerError, PeerSettings, Timer, DEFAULT_MAX_PEER_REQUESTS,
     DEFAULT_PEER_REQUEST_TIMEOUT,
 };
-pub use push::Handled;
+pub use push::{Begun, Handled, Order};
 pub use request::Request;
 pub use response::{write_request, Response};
 pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};

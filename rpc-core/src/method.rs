@@ -291,6 +291,7 @@ impl<S> Method<S> {
                 result: None,
                 is_async,
                 uses_peer: false,
+                ordered: false,
                 aliases: Vec::new(),
                 subscription: None,
                 errors: Vec::new(),
@@ -308,6 +309,16 @@ impl<S> Method<S> {
     #[must_use]
     pub fn uses_peer(mut self) -> Self {
         self.info.uses_peer = true;
+        self
+    }
+
+    /// Marks the method as one that runs alone on its connection (a stream or a WebSocket):
+    /// after every earlier message's calls have ended, and before any later message starts,
+    /// as a request that changes state must. Other requests run concurrently, and
+    /// notifications in the order they came. (`#[rpc_method(ordered)]`.)
+    #[must_use]
+    pub fn ordered(mut self) -> Self {
+        self.info.ordered = true;
         self
     }
 

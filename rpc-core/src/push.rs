@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 
 use crate::dispatch::Mode;
+use crate::method::Callback;
 use crate::params::Params;
+use crate::request::{parse_body, Body, Entry};
 use crate::response::write_json;
 use crate::subscription::{Refused, Subscription, SubscriptionId};
 use crate::{Context, ErrorCode, ErrorObject, NotSync, Router};
@@ -25,7 +27,82 @@ pub struct Handled<'r> {
     pub subscriptions: Vec<Subscription<'r>>,
 }
 
+/// When a message of a connection may run, beside the others: what a transport that runs a
+/// connection's messages concurrently must keep to (`rpc-hyper`'s engine does).
+///
+/// - Requests run concurrently ([`Order::Concurrent`]).
+/// - A notification is handled before any later message starts ([`Order::Before`]), so
+///   notifications are handled in the order they came, and what they change is seen by what
+///   comes after (LSP's `didChange`).
+/// - A call of an [ordered](crate::Method::ordered) method runs alone ([`Order::Alone`]): once
+///   every earlier message has ended, and before any later one starts.
+///
+/// A batch takes the strictest order among its calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Order {
+    /// Runs beside the others.
+    Concurrent,
+    /// No later message starts before it ends.
+    Before,
+    /// Starts once every earlier message has ended; no later message starts before it ends.
+    Alone,
+}
+
+/// How far [`Router::begin_push`] got with a message.
+#[derive(Debug)]
+pub enum Begun<'r> {
+    /// Handled now: its calls all answered at once (sync methods, errors, answers to the
+    /// peer), with nothing left to wait for.
+    Done(Handled<'r>),
+    /// Not run: it waits on async methods (or, calling an ordered method, for the calls
+    /// before it to end). Run it with [`Router::handle_push`], in this order.
+    Later(Order),
+}
+
 impl<S: Send + Sync + 'static> Router<S> {
+    /// Begins one message of a connection that can push: a message whose calls can all
+    /// answer at once is handled now, without a future, even in a router with async methods;
+    /// any other is left for [`Router::handle_push`], with the [`Order`] it must run in.
+    /// `alone` says whether nothing else of the connection is running (an ordered sync
+    /// method then runs now). The message is parsed once when handled here.
+    pub fn begin_push<'r>(&'r self, body: &[u8], cx: &'r Context<'r>, alone: bool) -> Begun<'r> {
+        let parsed = parse_body(body, self.batch_limit());
+        // Whether a call waits (an async method), and the strictest order among the calls.
+        let mut waits = false;
+        let mut order = Order::Concurrent;
+        let mut classify = |entry: &Entry<'_>| {
+            let Entry::Call(request) = entry else { return };
+            let Some(method) = self.lookup(&request.method) else {
+                return;
+            };
+            let is_async = matches!(method.callback, Callback::Async(_));
+            waits |= is_async;
+            let this = if method.info.ordered {
+                Order::Alone
+            } else if is_async && request.id.is_none() {
+                Order::Before
+            } else {
+                Order::Concurrent
+            };
+            order = order.max(this);
+        };
+        match &parsed {
+            Ok(Body::Single(entry)) => classify(entry),
+            Ok(Body::Batch(entries)) => entries.iter().for_each(&mut classify),
+            _ => {}
+        }
+        if waits || (order == Order::Alone && !alone) {
+            return Begun::Later(order);
+        }
+        let started = Mutex::new(Vec::new());
+        let response = self.now_parsed(parsed, body.len(), cx, Mode::Push(&started));
+        Begun::Done(Handled {
+            response,
+            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
+        })
+    }
+
     /// Handles one request body for a transport that can push (a WebSocket): as
     /// [`Router::handle_with`], and subscribe calls start subscriptions, returned for the
     /// transport to drive once it has written the response. The context must carry the

@@ -22,9 +22,12 @@ pub(crate) struct Options {
     /// `errors(4040 = "no such key", ...)`: the application errors it declares, as the code
     /// (tokens, a sign included) and the message.
     pub(crate) errors: Vec<(TokenStream, LitStr)>,
+    /// `ordered`: the method runs alone, after every earlier message of its connection and
+    /// before any later one.
+    pub(crate) ordered: bool,
 }
 
-const METHOD_OPTIONS: &str = "`name`, `crate`, `errors`";
+const METHOD_OPTIONS: &str = "`name`, `crate`, `errors`, `ordered`";
 const SUBSCRIPTION_OPTIONS: &str = "`name`, `unsubscribe`, `notification`, `crate`, `errors`";
 const PARAM_OPTIONS: &str = "`rename`, `params`";
 
@@ -67,6 +70,17 @@ impl Options {
                     _ => errors.push(syn::Error::new_spanned(
                         &key,
                         "expected `errors(CODE = \"message\", ...)`",
+                    )),
+                }
+            } else if !subscription && key.is_ident("ordered") {
+                match value {
+                    None if options.ordered => {
+                        errors.push(syn::Error::new_spanned(&key, "`ordered` is given twice"));
+                    }
+                    None => options.ordered = true,
+                    Some(value) => errors.push(syn::Error::new_spanned(
+                        value,
+                        "`ordered` takes no value: write `#[rpc_method(ordered)]`",
                     )),
                 }
             } else if key.is_ident("crate") {

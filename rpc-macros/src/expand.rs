@@ -186,6 +186,7 @@ pub(crate) fn generate(
         .iter()
         .any(|p| matches!(p.kind, ParamKind::Peer))
         .then(|| quote!(.uses_peer()));
+    let ordered = options.ordered.then(|| quote!(.ordered()));
     let doc = (!method.doc.is_empty()).then(|| {
         let doc = &method.doc;
         quote!(.doc(#doc))
@@ -303,6 +304,7 @@ pub(crate) fn generate(
 
                 #call
                 #uses_peer
+                #ordered
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)

@@ -9,10 +9,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::FutureExt;
-use rpc_core::{Cancellation, Context, Handled, Note, Outbox, Peer, Router, Subscription, Taken};
+use rpc_core::{
+    Begun, Cancellation, Context, Handled, Note, Order, Outbox, Peer, Router, Subscription, Taken,
+};
 
 use super::quiet::Quiet;
-use super::tasks::{answer_later, drive, next_answer, running, shutting_down, sleep, take, wait};
+use super::tasks::{
+    answer_later, begin, drive, next_answer, running, shutting_down, sleep, take, wait,
+};
 use super::write::{feed, flush, outcome, send, write, write_notes};
 use super::{refusal, Config, Ending, Incoming, Out, Transport};
 use crate::control::{Control, SignalWatch, CLOSE};
@@ -100,17 +104,56 @@ pub(crate) async fn run<S, T>(
     // A peer that takes nothing for this long is too slow: it is disconnected.
     let deadline = config.send_timeout;
 
-    let ending = loop {
+    // A message that must end before any later one starts (a notification, an ordered
+    // method's call) is running: what comes meanwhile waits in `parked`.
+    let mut barrier = false;
+    let later = |body, barrier| answer_later(router, body, cx, config.request_timeout, barrier);
+
+    let ending = 'run: loop {
         // Parked messages start first, in the order they came, as room allows.
-        while running(&in_flight) < config.max_calls_in_flight && in_flight_bytes < byte_budget {
+        let mut released = false;
+        while running(&in_flight) < config.max_calls_in_flight
+            && in_flight_bytes < byte_budget
+            && !barrier
+        {
             let Some(body) = parked.pop_front() else {
                 break;
             };
             parked_bytes -= body.len();
-            in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-            in_flight
-                .get_or_insert_with(FuturesUnordered::new)
-                .push(answer_later(router, body, cx, config.request_timeout));
+            match begin(router, &body, cx, running(&in_flight) == 0) {
+                Begun::Done(handled) => {
+                    let Handled {
+                        response,
+                        subscriptions: started,
+                        ..
+                    } = handled;
+                    if let Err(stop) = feed(&mut transport, response, deadline).await {
+                        break 'run stop.ending();
+                    }
+                    started_now.extend(started);
+                    released = true;
+                }
+                Begun::Later(Order::Alone) if running(&in_flight) > 0 => {
+                    // It runs alone: once what runs has ended.
+                    parked_bytes += body.len();
+                    parked.push_front(body);
+                    break;
+                }
+                Begun::Later(order) => {
+                    barrier = order != Order::Concurrent;
+                    in_flight_bytes = in_flight_bytes.saturating_add(body.len());
+                    in_flight
+                        .get_or_insert_with(FuturesUnordered::new)
+                        .push(later(body, barrier));
+                }
+            }
+        }
+        if released {
+            let flushed = tokio::time::timeout(deadline, flush(&mut transport)).await;
+            drive(&mut subscriptions, started_now.drain(..));
+            if let Err(stop) = outcome(flushed) {
+                break stop.ending();
+            }
         }
         if draining && running(&in_flight) == 0 && parked.is_empty() {
             break if peer_closed {
@@ -121,7 +164,8 @@ pub(crate) async fn run<S, T>(
         }
         let room = running(&in_flight) < config.max_calls_in_flight
             && in_flight_bytes < byte_budget
-            && parked.is_empty();
+            && parked.is_empty()
+            && !barrier;
         // A call awaits the peer's answer, or may be cancelled: read on, to find the answer or
         // the cancel, within the bounds.
         let awaiting = (peer
@@ -181,8 +225,9 @@ pub(crate) async fn run<S, T>(
                 }
             }
             Some(()) = next_answer(&mut subscriptions), if running(&subscriptions) > 0 => {}
-            Some((len, response, started)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
+            Some((len, response, started, ended_barrier)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
                 in_flight_bytes = in_flight_bytes.saturating_sub(len);
+                barrier &= !ended_barrier;
                 // What the call sent its peer before it answered goes before its answer.
                 if let Some(taken) = take(outbox.as_ref(), &mut notes).now_or_never() {
                     if taken == Taken::Lagged {
@@ -222,18 +267,27 @@ pub(crate) async fn run<S, T>(
                             }
                         }
                         Some(Ok(Incoming::Message(body))) => {
-                            if let Ok(handled) = router.handle_sync_push(&body, cx) {
-                                let Handled { response, subscriptions: started, .. } = handled;
-                                if let Err(stop) = feed(&mut transport, response, deadline).await {
-                                    break Some(stop.ending());
+                            match begin(router, &body, cx, running(&in_flight) == 0) {
+                                Begun::Done(handled) => {
+                                    let Handled { response, subscriptions: started, .. } = handled;
+                                    if let Err(stop) = feed(&mut transport, response, deadline).await {
+                                        break Some(stop.ending());
+                                    }
+                                    // Driven only once the answer is flushed: it goes first.
+                                    started_now.extend(started);
                                 }
-                                // Driven only once the answer is flushed: it goes first.
-                                started_now.extend(started);
-                            } else {
-                                in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-                                in_flight
-                                    .get_or_insert_with(FuturesUnordered::new)
-                                    .push(answer_later(router, body, cx, config.request_timeout));
+                                Begun::Later(Order::Alone) if running(&in_flight) > 0 => {
+                                    // It runs alone: once what runs has ended.
+                                    parked_bytes += body.len();
+                                    parked.push_back(body);
+                                }
+                                Begun::Later(order) => {
+                                    barrier = order != Order::Concurrent;
+                                    in_flight_bytes = in_flight_bytes.saturating_add(body.len());
+                                    in_flight
+                                        .get_or_insert_with(FuturesUnordered::new)
+                                        .push(later(body, barrier));
+                                }
                             }
                         }
                         Some(Ok(Incoming::Refused(error))) => {
@@ -248,7 +302,8 @@ pub(crate) async fn run<S, T>(
                     more -= 1;
                     let room_now = running(&in_flight) < config.max_calls_in_flight
                         && in_flight_bytes < byte_budget
-                        && parked.is_empty();
+                        && parked.is_empty()
+                        && !barrier;
                     if more == 0 || (room_now && !draining) != direct {
                         break None;
                     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use rpc_core::{Context, ErrorObject, Note, Outbox, Router, Subscription, Taken};
+use rpc_core::{Begun, Context, ErrorObject, Note, Outbox, Router, Subscription, Taken};
 
 use crate::control::SignalWatch;
 
@@ -18,7 +18,8 @@ pub(super) async fn answer_later<'r, S: Send + Sync + 'static>(
     body: Bytes,
     cx: &'r Context<'r>,
     limit: Option<Duration>,
-) -> (usize, Option<Vec<u8>>, Vec<Subscription<'r>>) {
+    barrier: bool,
+) -> (usize, Option<Vec<u8>>, Vec<Subscription<'r>>, bool) {
     let len = body.len();
     let handling = router.handle_push(&body, cx);
     let handled = match limit {
@@ -34,11 +35,25 @@ pub(super) async fn answer_later<'r, S: Send + Sync + 'static>(
                     crate::TIMEOUT_ERROR_CODE,
                     "Request timed out",
                 );
-                return (len, router.reject(&body, &error), Vec::new());
+                return (len, router.reject(&body, &error), Vec::new(), barrier);
             }
         },
     };
-    (len, handled.response, handled.subscriptions)
+    (len, handled.response, handled.subscriptions, barrier)
+}
+
+/// A message begun: handled now if it can be (a sync router's always is), or left for a
+/// future, in its order.
+pub(super) fn begin<'r, S: Send + Sync + 'static>(
+    router: &'r Router<S>,
+    body: &[u8],
+    cx: &'r Context<'r>,
+    alone: bool,
+) -> Begun<'r> {
+    match router.handle_sync_push(body, cx) {
+        Ok(handled) => Begun::Done(handled),
+        Err(_) => router.begin_push(body, cx, alone),
+    }
 }
 
 /// tokio's timer, for the peer's time limits.

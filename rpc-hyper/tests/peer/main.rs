@@ -7,6 +7,7 @@
 
 mod calls;
 mod cancel;
+mod order;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -21,9 +22,13 @@ use tokio::sync::mpsc;
 /// The longest any single step of a test may take.
 const STEP: Duration = Duration::from_secs(10);
 
-/// What the methods report of their requests to the peer.
+/// What the methods report of their requests to the peer, and what the ordering tests watch.
 struct App {
     outcomes: mpsc::UnboundedSender<String>,
+    /// What `note` and `set` did, in the order they did it.
+    log: std::sync::Mutex<Vec<i64>>,
+    /// What `gate` waits for.
+    gate: tokio::sync::Semaphore,
 }
 
 /// Asks the caller to double `n`, and answers what it said.
@@ -67,12 +72,20 @@ async fn tell(peer: Peer) -> Result<bool, ErrorObject> {
 
 fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
     let (outcomes, reports) = mpsc::unbounded_channel();
-    let mut router = Router::with_state(App { outcomes });
+    let mut router = Router::with_state(App {
+        outcomes,
+        log: std::sync::Mutex::default(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
     router
         .register(ask::method())
         .and_then(|r| r.register(probe::method()))
         .and_then(|r| r.register(tell::method()))
         .and_then(|r| r.register(wait::method()))
+        .and_then(|r| r.register(order::note::method()))
+        .and_then(|r| r.register(order::set::method()))
+        .and_then(|r| r.register(order::get::method()))
+        .and_then(|r| r.register(order::gate::method()))
         .expect("distinct names");
     (Arc::new(router), reports)
 }
@@ -85,6 +98,8 @@ type Server = stream::StreamServer<stream::Io<Read, Write>, App>;
 struct Other {
     read: BufReader<Read>,
     write: Option<Write>,
+    /// The server's router, to see its state.
+    router: Arc<Router<App>>,
 }
 
 impl Other {
@@ -132,12 +147,13 @@ fn start(
     let (ours, theirs) = tokio::io::duplex(64 * 1024);
     let (read, write) = tokio::io::split(theirs);
     let (router, reports) = router();
-    let server = configure(stream::serve(read, write, router).framing(Framing::Newline));
-    let server = tokio::spawn(server.into_future());
+    let server = stream::serve(read, write, Arc::clone(&router)).framing(Framing::Newline);
+    let server = tokio::spawn(configure(server).into_future());
     let (read, write) = tokio::io::split(ours);
     let other = Other {
         read: BufReader::new(read),
         write: Some(write),
+        router,
     };
     (other, server, reports)
 }
