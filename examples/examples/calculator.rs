@@ -144,7 +144,7 @@ async fn serve_stdio(
     // A language client cancels a request with `$/cancelRequest`: `wait` is answered -32800.
     let server = stream::stdio(router)
         .framing(framing.unwrap_or(Framing::Newline))
-        .cancellation(rpc_core::CancelStyle::Lsp)
+        .dialect(rpc_core::Dialect::Lsp)
         .with_graceful_shutdown(signal);
     match server.await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,10 @@
 //! Cancellation: the other side of a connection gives up on a request it sent, by a
 //! notification whose name and params its protocol sets.
 //!
-//! | style | notification | the cancelled call |
+//! | dialect | notification | the cancelled call |
 //! |---|---|---|
-//! | [`CancelStyle::Lsp`] | `$/cancelRequest` `{"id": ID}` | answered with -32800 "Request cancelled" |
-//! | [`CancelStyle::Mcp`] | `notifications/cancelled` `{"requestId": ID, "reason": ...}` | not answered |
+//! | [`Dialect::Lsp`] | `$/cancelRequest` `{"id": ID}` | answered with -32800 "Request cancelled" |
+//! | [`Dialect::Mcp`] | `notifications/cancelled` `{"requestId": ID, "reason": ...}` | not answered |
 //!
 //! A transport that supports it makes one [`Cancellation`] per connection and puts it in the
 //! calls' context ([`Context::with_cancellation`](crate::Context::with_cancellation)). A
@@ -19,65 +19,30 @@ use std::task::{Context as TaskContext, Waker};
 use rustc_hash::FxHashMap;
 use serde_json::value::RawValue;
 
-use crate::{ErrorObject, Id, Params};
+use crate::{Dialect, ErrorObject, Id, Params};
 
 /// The error code of a call its caller cancelled (LSP's `RequestCancelled`): -32800.
 pub const REQUEST_CANCELLED: i32 = -32800;
 
-/// How a protocol names cancellation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CancelStyle {
-    /// The Language Server Protocol's: `$/cancelRequest` with `{"id": ID}`; the cancelled
-    /// call is still answered, with error -32800.
-    Lsp,
-    /// The Model Context Protocol's: `notifications/cancelled` with `{"requestId": ID}`; the
-    /// cancelled call is not answered.
-    Mcp,
-}
-
-impl CancelStyle {
-    /// The notification's method name.
-    pub fn method(self) -> &'static str {
-        match self {
-            CancelStyle::Lsp => "$/cancelRequest",
-            CancelStyle::Mcp => "notifications/cancelled",
-        }
-    }
-
-    /// The params member that holds the id.
-    fn id_member(self) -> &'static str {
-        match self {
-            CancelStyle::Lsp => "id",
-            CancelStyle::Mcp => "requestId",
-        }
-    }
-
-    /// Whether the cancelled call is still answered.
-    pub fn answers(self) -> bool {
-        self == CancelStyle::Lsp
-    }
-}
-
 /// One connection's running calls that may be cancelled, by id.
 #[derive(Debug)]
 pub struct Cancellation {
-    style: CancelStyle,
+    dialect: Dialect,
     calls: Mutex<FxHashMap<String, Arc<Token>>>,
 }
 
 impl Cancellation {
     /// No call yet, in this style.
-    pub fn new(style: CancelStyle) -> Self {
+    pub fn new(dialect: Dialect) -> Self {
         Self {
-            style,
+            dialect,
             calls: Mutex::default(),
         }
     }
 
-    /// Its style.
-    pub fn style(&self) -> CancelStyle {
-        self.style
+    /// Its dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     fn lock(&self) -> MutexGuard<'_, FxHashMap<String, Arc<Token>>> {
@@ -107,7 +72,7 @@ impl Cancellation {
             return;
         };
         let Some(id) = members
-            .get(self.style.id_member())
+            .get(self.dialect.cancel_id_member())
             .and_then(|raw| Id::from_raw(raw))
         else {
             return;
@@ -139,7 +104,7 @@ impl Entry<'_> {
 
     /// What tells, once the call has ended, whether its answer is to be left out.
     pub(crate) fn silence(&self) -> Option<Silence> {
-        (!self.owner.style.answers()).then(|| Silence(Arc::clone(&self.token)))
+        (!self.owner.dialect.answers_cancelled()).then(|| Silence(Arc::clone(&self.token)))
     }
 }
 
@@ -216,7 +181,7 @@ impl<S: Send + Sync + 'static> crate::Router<S> {
         let urgent = |entry: &Entry<'_>| match entry {
             Entry::Answer { .. } => cx.peer_handle().is_some(),
             Entry::Call(request) => cx.cancellation().is_some_and(|cancellation| {
-                request.id.is_none() && request.method == cancellation.style().method()
+                request.id.is_none() && request.method == cancellation.dialect().cancel_method()
             }),
             Entry::Invalid { .. } => false,
         };

@@ -231,7 +231,10 @@ impl fmt::Debug for Context<'_> {
             .field("max_result_len", &self.max_result_len)
             .field("outbox", &self.outbox.is_some())
             .field("peer_handle", &self.peer_handle.is_some())
-            .field("cancellation", &self.cancellation.map(Cancellation::style))
+            .field(
+                "cancellation",
+                &self.cancellation.map(Cancellation::dialect),
+            )
             .finish()
     }
 }

@@ -370,7 +370,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         }
         // The caller cancels a call it sent: no method, no answer.
         if let Some(cancellation) = cx.cancellation() {
-            if request.id.is_none() && request.method == cancellation.style().method() {
+            if request.id.is_none() && request.method == cancellation.dialect().cancel_method() {
                 cancellation.cancel(request.params);
                 return Started::Done { answered: false };
             }

@@ -86,6 +86,7 @@ mod call_spec;
 mod cancel;
 mod compose;
 mod context;
+mod dialect;
 mod dispatch;
 mod error;
 mod id;
@@ -96,6 +97,7 @@ mod method;
 pub mod openrpc;
 mod params;
 mod peer;
+mod progress;
 mod push;
 mod request;
 mod response;
@@ -109,9 +111,10 @@ pub mod __private;
 
 #[cfg(feature = "client")]
 pub use call_spec::{TypedCall, TypedSubscription};
-pub use cancel::{CancelStyle, Cancellation, REQUEST_CANCELLED};
+pub use cancel::{Cancellation, REQUEST_CANCELLED};
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, PeerCred, Version};
+pub use dialect::Dialect;
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use info::{MethodInfo, ParamInfo};
@@ -122,6 +125,7 @@ pub use peer::{
     Outgoing, Peer, PeerError, PeerSettings, Timer, DEFAULT_MAX_PEER_REQUESTS,
     DEFAULT_PEER_REQUEST_TIMEOUT,
 };
+pub use progress::{Progress, MAX_PROGRESS_TOKEN_LEN};
 pub use push::{Begun, Handled, Order};
 pub use request::Request;
 pub use response::{write_request, Response};

@@ -40,6 +40,9 @@ pub(crate) enum ParamKind {
     Sink { item: Box<Type> },
     /// `Peer`: the connection's other side, to call back.
     Peer,
+    /// `Option<Progress>`: the call's progress reporter, when its request gave a token;
+    /// `bare` when written `Progress` alone (an error: a request may give none).
+    Progress { bare: bool },
 }
 
 impl ParamKind {
@@ -52,6 +55,7 @@ impl ParamKind {
             ParamKind::Context => Some("a `Context`"),
             ParamKind::Sink { .. } => Some("a `Sink`"),
             ParamKind::Peer => Some("a `Peer`"),
+            ParamKind::Progress { .. } => Some("a `Progress`"),
         }
     }
 }
@@ -186,6 +190,12 @@ fn local_kind(ty: &Type) -> Option<ParamKind> {
     }
     if is_plain("Peer", ty) {
         return Some(ParamKind::Peer);
+    }
+    if is_plain("Progress", ty) {
+        return Some(ParamKind::Progress { bare: true });
+    }
+    if wrapped("Option", ty).is_some_and(|inner| is_plain("Progress", &inner)) {
+        return Some(ParamKind::Progress { bare: false });
     }
     if let Some(inner) = wrapped("State", ty) {
         return Some(ParamKind::State {

@@ -78,6 +78,7 @@ pub(crate) fn generate(
         } => quote_spanned!(at(inner)=> #rt::ext_opt::<#inner>(__rpc_cx)),
         ParamKind::Context => quote!(__rpc_cx),
         ParamKind::Peer => quote_spanned!(at(&p.ty)=> #rt::peer(__rpc_cx, #name)?),
+        ParamKind::Progress { .. } => quote!(__rpc_progress),
         ParamKind::Sink { .. } => quote!(#rt::Sink::from_raw(__rpc_sink)),
         ParamKind::Whole => {
             let field = &p.ident;
@@ -95,6 +96,28 @@ pub(crate) fn generate(
             let __RpcParams { #(#fields,)* .. } = #rt::decode::<__RpcParams<#lifetime>>(__rpc_params)?;
         },
     };
+    // The progress reporter, and its guard: held until the call ends, it ends the progress.
+    let progress = method
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::Progress { .. }))
+        .then(|| {
+            quote! {
+                let (__rpc_progress, __rpc_progress_guard) =
+                    #rt::progress(__rpc_cx, __rpc_params, #name);
+            }
+        });
+    // Where a request gives its progress token (MCP's `_meta`, LSP's `workDoneToken`): not a
+    // parameter, and not an unknown one either, for a method that reports progress.
+    let ignored: Vec<&str> = if progress.is_some() {
+        ["_meta", "workDoneToken"]
+            .into_iter()
+            .filter(|name| !wire_names.iter().any(|wire| wire.value() == *name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let skip = wire.len();
     let decode_async = decode_as(quote!('__a));
     let decode_sync = decode_as(quote!('_));
     let decode_subscription = decode_as(quote!('__p));
@@ -155,6 +178,7 @@ pub(crate) fn generate(
             {
                 #rt::Box::pin(async move {
                     #decode_async
+                    #progress
                     let #value = #ident(#(#args),*).await;
                     #json
                 })
@@ -174,6 +198,7 @@ pub(crate) fn generate(
                 #(#state_bound)*
             {
                 #decode_sync
+                #progress
                 let #value = #ident(#(#args),*);
                 #write
             }
@@ -184,7 +209,7 @@ pub(crate) fn generate(
     let uses_peer = method
         .params
         .iter()
-        .any(|p| matches!(p.kind, ParamKind::Peer))
+        .any(|p| matches!(p.kind, ParamKind::Peer | ParamKind::Progress { .. }))
         .then(|| quote!(.uses_peer()));
     let ordered = options.ordered.then(|| quote!(.ordered()));
     let doc = (!method.doc.is_empty()).then(|| {
@@ -281,6 +306,7 @@ pub(crate) fn generate(
                     fn index_of(key: &str) -> #rt::Option<usize> {
                         match key {
                             #(#wire_names => #rt::Some(#name_indexes),)*
+                            #(#ignored => #rt::Some(#skip),)*
                             _ => #rt::None,
                         }
                     }
@@ -292,7 +318,11 @@ pub(crate) fn generate(
                     ) -> #rt::Result<(), __D::Error> {
                         match index {
                             #(#indexes => #fills,)*
-                            _ => { let _ = (slots, de); #rt::Ok(()) }
+                            // A member the protocol puts there (a progress token): skipped.
+                            _ => {
+                                let _ = slots;
+                                <#rt::IgnoredAny as #rt::Deserialize>::deserialize(de).map(|_| ())
+                            }
                         }
                     }
 

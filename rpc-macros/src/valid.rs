@@ -35,12 +35,26 @@ pub(crate) fn check(func: &ItemFn, method: &Method, subscription: bool, errors: 
             if let ParamKind::Wire { .. } | ParamKind::Whole = param.kind {
                 BorrowFinder(errors).visit_type(&param.ty);
             }
+            if let ParamKind::Progress { .. } = param.kind {
+                errors.push(syn::Error::new_spanned(
+                    &param.ty,
+                    "a subscription tells its caller through its `Sink`: a `Progress` belongs to a method",
+                ));
+            }
         }
     } else {
         for sink in sinks {
             errors.push(syn::Error::new_spanned(
                 &sink.ty,
                 "a `Sink` parameter belongs to a subscription: write `#[rpc_subscription]`",
+            ));
+        }
+    }
+    for param in &method.params {
+        if let ParamKind::Progress { bare: true } = param.kind {
+            errors.push(syn::Error::new_spanned(
+                &param.ty,
+                "write `Option<Progress>`: a request carries a progress token or not",
             ));
         }
     }

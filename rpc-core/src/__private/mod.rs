@@ -6,8 +6,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+pub use serde::de::IgnoredAny;
 pub use serde::{Deserialize, Deserializer, Serialize};
 pub use std::boxed::Box;
 pub use std::marker::{PhantomData as Marker, Send, Sync};
@@ -41,6 +42,15 @@ pub fn peer(cx: &Context<'_>, method: &'static str) -> Result<crate::Peer, Error
             "`{method}` calls its caller back: call it over a WebSocket or a byte stream"
         ))),
     }
+}
+
+/// An `Option<Progress>` parameter, with the guard that ends it when the call ends.
+pub fn progress(
+    cx: &Context<'_>,
+    params: Params<'_>,
+    method: &'static str,
+) -> (Option<crate::Progress>, crate::progress::ProgressGuard) {
+    crate::progress::reporter(cx, params, method)
 }
 
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log

@@ -39,7 +39,7 @@ use serde::Serialize;
 
 use crate::method::BoxFuture;
 use crate::subscription::Outbox;
-use crate::CancelStyle;
+use crate::Dialect;
 pub(crate) use calls::Answer;
 use calls::Calls;
 pub use error::PeerError;
@@ -62,9 +62,9 @@ pub struct PeerSettings {
     pub request_timeout: Option<Duration>,
     /// How many requests may await their answers at once (at least 1).
     pub max_requests_in_flight: usize,
-    /// How the other side is told of a request given up on (dropped, or timed out), if it
-    /// may be: the protocol's cancel notification, sent for it.
-    pub cancel: Option<CancelStyle>,
+    /// The protocol's conventions, if it has them: a request given up on (dropped, or timed
+    /// out) is then cancelled by its cancel notification, and methods may report progress.
+    pub dialect: Option<Dialect>,
 }
 
 impl Default for PeerSettings {
@@ -72,7 +72,7 @@ impl Default for PeerSettings {
         Self {
             request_timeout: Some(DEFAULT_PEER_REQUEST_TIMEOUT),
             max_requests_in_flight: DEFAULT_MAX_PEER_REQUESTS,
-            cancel: None,
+            dialect: None,
         }
     }
 }
@@ -85,10 +85,10 @@ impl PeerSettings {
         self
     }
 
-    /// Sets [`cancel`](field@PeerSettings::cancel).
+    /// Sets [`dialect`](field@PeerSettings::dialect).
     #[must_use]
-    pub fn cancel(mut self, style: Option<CancelStyle>) -> Self {
-        self.cancel = style;
+    pub fn dialect(mut self, dialect: Option<Dialect>) -> Self {
+        self.dialect = dialect;
         self
     }
 
@@ -313,17 +313,17 @@ struct Forgotten<'p> {
 
 impl Drop for Forgotten<'_> {
     fn drop(&mut self) {
-        let Some(style) = self.peer.0.settings.cancel.filter(|_| self.armed) else {
+        let Some(dialect) = self.peer.0.settings.dialect.filter(|_| self.armed) else {
             return;
         };
-        let params = match style {
-            CancelStyle::Lsp => serde_json::json!({ "id": self.id }),
+        let params = match dialect {
+            Dialect::Lsp => serde_json::json!({ "id": self.id }),
             _ => {
                 serde_json::json!({ "requestId": self.id, "reason": "the request was given up on" })
             }
         };
         // Without room now, it is not sent: the answer, when it comes, is dropped all the same.
-        if let Ok(message) = encode(style.method(), &params, None) {
+        if let Ok(message) = encode(dialect.cancel_method(), &params, None) {
             let _ = self.peer.0.outbox.try_send_message(message);
         }
     }

@@ -29,7 +29,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rpc_core::{CancelStyle, ErrorObject, Note, OutboxLimits, PeerSettings};
+use rpc_core::{Dialect, ErrorObject, Note, OutboxLimits, PeerSettings};
 
 pub(crate) use run::run;
 
@@ -66,8 +66,8 @@ pub(crate) struct Config {
     pub(crate) outbox: OutboxLimits,
     /// The bounds of what the connection's calls ask its peer.
     pub(crate) peer: PeerSettings,
-    /// How the caller cancels its calls, if it may.
-    pub(crate) cancel: Option<CancelStyle>,
+    /// The protocol's conventions for cancelling and progress, if any.
+    pub(crate) dialect: Option<Dialect>,
 }
 
 impl Config {
@@ -81,7 +81,7 @@ impl Config {
             send_timeout: DEFAULT_SEND_TIMEOUT,
             outbox: OutboxLimits::default(),
             peer: PeerSettings::default(),
-            cancel: None,
+            dialect: None,
         }
     }
 }

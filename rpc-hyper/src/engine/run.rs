@@ -64,7 +64,7 @@ pub(crate) async fn run<S, T>(
     // Where the caller may cancel its calls, in the protocol's style (async calls only: a
     // sync call has answered before a cancel can be read).
     let cancellation = config
-        .cancel
+        .dialect
         .filter(|_| !router.is_sync())
         .map(Cancellation::new);
     let cx = match &cancellation {

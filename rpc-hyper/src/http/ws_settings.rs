@@ -86,16 +86,15 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self
     }
 
-    /// Lets a WebSocket client cancel the calls it sent, by its protocol's notification, as
-    /// [`StreamServer::cancellation`](crate::stream::StreamServer::cancellation) describes
-    /// (`$/cancelRequest` answered -32800, or `notifications/cancelled` answered nothing).
-    /// Off by default.
+    /// Speaks a protocol's conventions for cancelling and progress over the WebSocket, as
+    /// [`StreamServer::dialect`](crate::stream::StreamServer::dialect) describes. Off by
+    /// default.
     #[must_use]
-    pub fn cancellation(mut self, style: impl Into<Option<rpc_core::CancelStyle>>) -> Self {
-        let style = style.into();
+    pub fn dialect(mut self, dialect: impl Into<Option<rpc_core::Dialect>>) -> Self {
+        let dialect = dialect.into();
         let ws = &mut self.config_mut().ws;
-        ws.engine.cancel = style;
-        ws.engine.peer = ws.engine.peer.cancel(style);
+        ws.engine.dialect = dialect;
+        ws.engine.peer = ws.engine.peer.dialect(dialect);
         self
     }
 }

@@ -192,19 +192,20 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
         self
     }
 
-    /// Lets the other side cancel the calls it sent, by the notification of its protocol
-    /// ([`CancelStyle::Lsp`](rpc_core::CancelStyle::Lsp): `$/cancelRequest`, the call is
-    /// answered -32800; [`CancelStyle::Mcp`](rpc_core::CancelStyle::Mcp):
-    /// `notifications/cancelled`, it is not answered). A cancelled call's future is dropped
-    /// at its next await point. Off by default: the notification is then a call as any other.
-    ///
-    /// The other way too: a request a method sent the other side ([`rpc_core::Peer::request`])
-    /// and gave up on (its future dropped, or timed out) is cancelled by the same
-    /// notification.
-    pub fn cancellation(mut self, style: impl Into<Option<rpc_core::CancelStyle>>) -> Self {
-        let style = style.into();
-        self.settings.engine.cancel = style;
-        self.settings.engine.peer = self.settings.engine.peer.cancel(style);
+    /// Speaks the conventions of a protocol built on JSON-RPC ([`rpc_core::Dialect`]: LSP's
+    /// or MCP's) for cancelling and progress. Off by default: the protocols' notifications
+    /// are then calls as any other. With a dialect:
+    /// - the other side cancels a call it sent with its cancel notification (LSP's
+    ///   `$/cancelRequest`: the call is answered -32800; MCP's `notifications/cancelled`: it
+    ///   is not answered); the call's future is dropped at its next await point;
+    /// - a request a method sent the other side ([`rpc_core::Peer::request`]) and gave up on
+    ///   (its future dropped, or timed out) is cancelled the same way;
+    /// - a method that takes an `Option<Progress>` ([`rpc_core::Progress`]) reports progress
+    ///   on a request that carried a progress token.
+    pub fn dialect(mut self, dialect: impl Into<Option<rpc_core::Dialect>>) -> Self {
+        let dialect = dialect.into();
+        self.settings.engine.dialect = dialect;
+        self.settings.engine.peer = self.settings.engine.peer.dialect(dialect);
         self
     }
 

@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
-use rpc_core::CancelStyle;
+use rpc_core::Dialect;
 use serde_json::json;
 
 use super::{report, start};
 
 #[tokio::test]
 async fn lsp_cancellation_answers_the_cancelled_call_with_32800_even_with_every_place_taken() {
-    let (mut other, _server, _) =
-        start(|s| s.cancellation(CancelStyle::Lsp).max_calls_in_flight(1));
+    let (mut other, _server, _) = start(|s| s.dialect(Dialect::Lsp).max_calls_in_flight(1));
     other
         .send(r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":7}"#)
         .await;
@@ -41,7 +40,7 @@ async fn lsp_cancellation_answers_the_cancelled_call_with_32800_even_with_every_
 
 #[tokio::test]
 async fn mcp_cancellation_sends_no_answer_and_without_a_style_the_notification_is_a_call() {
-    let (mut other, _server, _) = start(|s| s.cancellation(CancelStyle::Mcp));
+    let (mut other, _server, _) = start(|s| s.dialect(Dialect::Mcp));
     other
         .send(r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":"long"}"#)
         .await;
@@ -80,16 +79,16 @@ async fn mcp_cancellation_sends_no_answer_and_without_a_style_the_notification_i
 async fn a_request_given_up_on_is_cancelled_in_the_connections_style() {
     for (style, cancel) in [
         (
-            CancelStyle::Lsp,
+            Dialect::Lsp,
             json!({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}),
         ),
         (
-            CancelStyle::Mcp,
+            Dialect::Mcp,
             json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"the request was given up on"}}),
         ),
     ] {
         let (mut other, _server, mut reports) = start(|s| {
-            s.cancellation(style)
+            s.dialect(style)
                 .peer_request_timeout(Duration::from_millis(100))
         });
         other

@@ -8,6 +8,7 @@
 mod calls;
 mod cancel;
 mod order;
+mod progress;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ struct App {
     log: std::sync::Mutex<Vec<i64>>,
     /// What `gate` waits for.
     gate: tokio::sync::Semaphore,
+    /// A reporter kept past its call's end.
+    kept: std::sync::Mutex<Option<rpc_core::Progress>>,
 }
 
 /// Asks the caller to double `n`, and answers what it said.
@@ -76,6 +79,7 @@ fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
         outcomes,
         log: std::sync::Mutex::default(),
         gate: tokio::sync::Semaphore::new(0),
+        kept: std::sync::Mutex::default(),
     });
     router
         .register(ask::method())
@@ -86,6 +90,9 @@ fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
         .and_then(|r| r.register(order::set::method()))
         .and_then(|r| r.register(order::get::method()))
         .and_then(|r| r.register(order::gate::method()))
+        .and_then(|r| r.register(progress::count::method()))
+        .and_then(|r| r.register(progress::keep::method()))
+        .and_then(|r| r.register(progress::late::method()))
         .expect("distinct names");
     (Arc::new(router), reports)
 }
