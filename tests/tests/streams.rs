@@ -194,6 +194,80 @@ async fn vscode_jsonrpc_drives_the_calculator_over_stdio_with_content_length_fra
     );
 }
 
+/// Awaits `what` within a test step.
+async fn step<F: std::future::IntoFuture>(what: F) -> F::Output {
+    tokio::time::timeout(STEP, what.into_future())
+        .await
+        .expect("in time")
+}
+
+/// Doubles `n`: what the Node server asks our calling side.
+#[rpc_method]
+fn double(n: i64) -> i64 {
+    n * 2
+}
+
+/// What the Node server tells our calling side.
+#[rpc_method]
+fn told(told: rpc_core::State<'_, tokio::sync::mpsc::UnboundedSender<String>>, what: String) {
+    let _ = told.send(what);
+}
+
+#[tokio::test]
+async fn our_calling_side_serves_a_vscode_jsonrpc_server_that_calls_it_back() {
+    use rpc_core::{Dialect, PeerError};
+    use rpc_hyper::stream::{self, Framing};
+
+    let Some(mut node) = node() else { return };
+    let mut child = node
+        .arg("lsp_server.js")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let (read, write) = (
+        child.stdout.take().expect("piped"),
+        child.stdin.take().expect("piped"),
+    );
+    let (sender, mut told_us) = tokio::sync::mpsc::unbounded_channel();
+    let mut ours = Router::with_state(sender);
+    ours.register(double::method())
+        .and_then(|r| r.register(told::method()))
+        .expect("distinct names");
+    let connection = stream::serve(read, write, ours)
+        .framing(Framing::ContentLength)
+        .dialect(Dialect::Lsp)
+        .connect();
+    let peer = connection.peer();
+
+    // It asks our `double` before it answers.
+    let asked: i64 = step(peer.request("ask", [21])).await.expect("answered");
+    assert_eq!(asked, 42);
+    // It tells our `told`.
+    let told_answer: bool = step(peer.request("tell", ())).await.expect("answered");
+    assert!(told_answer);
+    assert_eq!(step(told_us.recv()).await.as_deref(), Some("news"));
+    // What we have no method for, we answer -32601.
+    let code: i64 = step(peer.request("unknown", ())).await.expect("answered");
+    assert_eq!(code, -32601);
+    // A request we give up on is cancelled: vscode-jsonrpc's token fires.
+    let held: Result<bool, PeerError> = peer
+        .request("hold", ())
+        .timeout(Duration::from_millis(200))
+        .await;
+    assert!(matches!(held, Err(PeerError::TimedOut(_))), "{held:?}");
+    let cancelled: bool = step(peer.request("wasCancelled", ()))
+        .await
+        .expect("answered");
+    assert!(cancelled, "the server saw $/cancelRequest");
+
+    // Closing ends our side; the server sees its stdin end and exits 0.
+    step(connection.close()).await.expect("closes cleanly");
+    let status = step(child.wait()).await.expect("exits");
+    assert!(status.success(), "{status}");
+}
+
 /// Ethereum's chain id, as a node answers it: hex.
 #[rpc_method(name = "eth_chainId")]
 fn chain_id() -> &'static str {

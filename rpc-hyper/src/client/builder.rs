@@ -23,6 +23,8 @@ pub struct ClientBuilder {
     max_in_flight: usize,
     #[cfg(feature = "ws")]
     max_reconnects: u32,
+    #[cfg(feature = "ws")]
+    router: Option<Arc<dyn ws::Answering>>,
     error: Option<Error>,
 }
 
@@ -39,12 +41,29 @@ impl Client {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             #[cfg(feature = "ws")]
             max_reconnects: DEFAULT_MAX_RECONNECTS,
+            #[cfg(feature = "ws")]
+            router: None,
             error: None,
         }
     }
 }
 
 impl ClientBuilder {
+    /// Over a WebSocket, answers the server's own requests and notifications with `router`'s
+    /// methods (the same `#[rpc_method]` functions a server registers), each on a task of its
+    /// own. Without one, every request of the server's is answered -32601 "Method not found",
+    /// never left unanswered, and its notifications are dropped. (Over HTTP the server has no
+    /// way to call back.)
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn router<S: Send + Sync + 'static>(
+        mut self,
+        router: impl Into<Arc<rpc_core::Router<S>>>,
+    ) -> Self {
+        self.router = Some(router.into());
+        self
+    }
+
     /// Sets the time limit of each call ([`DEFAULT_CLIENT_TIMEOUT`] by default; `None`: none).
     #[must_use]
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -121,6 +140,7 @@ impl ClientBuilder {
                     max_response_size: self.max_response_size,
                     max_in_flight: self.max_in_flight,
                     max_reconnects: self.max_reconnects,
+                    router: self.router,
                 }))
             }
             #[cfg(not(feature = "ws"))]

@@ -86,6 +86,12 @@ pub(crate) struct Transport {
 
 #[derive(Debug)]
 struct Shared {
+    /// What answers the server's own requests and notifications: the application's router,
+    /// or none (every request is then answered -32601).
+    router: Option<Arc<dyn Answering>>,
+    /// Where answers to the server's requests are written from their tasks; weak, so that
+    /// the driver still ends when every handle to the client is gone.
+    replies: mpsc::WeakUnboundedSender<Command>,
     /// Calls waiting for their answer, by id.
     pending: Mutex<HashMap<u64, Waiter>>,
     /// Subscriptions, by their id's JSON text (`"0x…"` or a number).
@@ -116,6 +122,25 @@ pub(super) struct Settings {
     pub(super) max_response_size: usize,
     pub(super) max_in_flight: usize,
     pub(super) max_reconnects: u32,
+    pub(super) router: Option<Arc<dyn Answering>>,
+}
+
+/// A router, whatever its state: what answers the server's requests on the client's side.
+pub(crate) trait Answering: Send + Sync {
+    /// The answer to a message of the server's, if one is due.
+    fn answer<'a>(&'a self, message: &'a [u8]) -> rpc_core::BoxFuture<'a, Option<Vec<u8>>>;
+}
+
+impl<S: Send + Sync + 'static> Answering for rpc_core::Router<S> {
+    fn answer<'a>(&'a self, message: &'a [u8]) -> rpc_core::BoxFuture<'a, Option<Vec<u8>>> {
+        Box::pin(self.handle(message))
+    }
+}
+
+impl std::fmt::Debug for dyn Answering + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Router")
+    }
 }
 
 impl Transport {
@@ -123,6 +148,8 @@ impl Transport {
     pub(super) fn start(settings: Settings) -> Self {
         let (outgoing, commands) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
+            router: settings.router.clone(),
+            replies: outgoing.downgrade(),
             pending: Mutex::default(),
             subscriptions: Mutex::default(),
             connected: watch::Sender::new(0),

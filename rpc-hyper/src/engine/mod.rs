@@ -29,7 +29,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rpc_core::{Dialect, ErrorObject, Note, OutboxLimits, PeerSettings};
+use rpc_core::{Dialect, ErrorObject, Note, Outbox, OutboxLimits, Peer, PeerSettings};
 
 pub(crate) use run::run;
 
@@ -71,6 +71,17 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// A connection's outbox, within these bounds.
+    pub(crate) fn outbox(&self) -> Outbox {
+        Outbox::new(self.outbox.max_message_len(self.max_message_size))
+    }
+
+    /// A peer of its own for a connection (a client's), sending through a new outbox.
+    #[cfg_attr(not(feature = "stream"), allow(dead_code))]
+    pub(crate) fn own_peer(&self) -> Peer {
+        Peer::new(self.outbox(), self.peer, tasks::sleep)
+    }
+
     /// The defaults, with this liveness.
     pub(crate) fn new(liveness: Liveness) -> Self {
         Self {

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::FutureExt;
 use rpc_core::{
-    Begun, Cancellation, Context, Handled, Note, Order, Outbox, Peer, Router, Subscription, Taken,
+    Begun, Cancellation, Context, Handled, Note, Order, Peer, Router, Subscription, Taken,
 };
 
 use super::quiet::Quiet;
@@ -34,25 +34,30 @@ const LINGER: Duration = Duration::from_secs(1);
 
 /// Runs one connection on `transport` until the peer goes away, the connection fails, or the
 /// server's signal (under a server: `control`) says to drain or close. `cx` is what every call
-/// of the connection knows of where it came from.
+/// of the connection knows of where it came from. `own` is a peer made beforehand, whose
+/// handle is held elsewhere (a client's): the connection then sends through it and routes the
+/// answers to it, whatever the router.
 pub(crate) async fn run<S, T>(
     mut transport: T,
     router: &Router<S>,
     cx: Context<'_>,
     config: &Config,
     control: Option<Arc<Control>>,
+    own: Option<Peer>,
 ) where
     S: Send + Sync + 'static,
     T: Transport,
 {
-    // An outbox only for a router with subscriptions or methods that call back: plain calls
-    // need none. A peer only for the latter.
-    let outbox = (router.has_subscriptions() || router.uses_peer())
-        .then(|| Outbox::new(config.outbox.max_message_len(config.max_message_size)));
-    let peer = outbox
-        .as_ref()
-        .filter(|_| router.uses_peer())
-        .map(|outbox| Peer::new(outbox.clone(), config.peer, sleep));
+    // An outbox only for a router with subscriptions or methods that call back, or for a
+    // peer of its own: plain calls need none. A peer only for the latter two.
+    let outbox = match &own {
+        Some(peer) => Some(peer.outbox().clone()),
+        None => (router.has_subscriptions() || router.uses_peer()).then(|| config.outbox()),
+    };
+    let peer = own.or_else(|| {
+        let outbox = outbox.as_ref().filter(|_| router.uses_peer())?;
+        Some(Peer::new(outbox.clone(), config.peer, sleep))
+    });
     let cx = match &outbox {
         Some(outbox) => cx.with_outbox(outbox),
         None => cx,

@@ -39,7 +39,7 @@ impl<S: Send + Sync + 'static> Conn<S> {
         W: AsyncWrite + Unpin,
     {
         let control = Some(self.control);
-        run_framed(read, write, &self.router, cx, &self.settings, control).await;
+        run_framed(read, write, &self.router, cx, &self.settings, control, None).await;
     }
 }
 

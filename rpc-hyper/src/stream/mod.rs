@@ -72,6 +72,7 @@
 //! | Unix socket | the peer's uid, gid and pid, [`PeerCred`](rpc_core::PeerCred), as an extension |
 
 mod codec;
+mod connect;
 #[cfg(all(feature = "ipc", unix))]
 mod ipc;
 #[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
@@ -81,6 +82,7 @@ mod serve;
 mod stdio;
 mod transport;
 
+pub use connect::{connect, Connection};
 #[cfg(all(feature = "ipc", unix))]
 pub use ipc::{IpcListener, DEFAULT_IPC_MODE};
 #[cfg(all(feature = "ipc", unix))]

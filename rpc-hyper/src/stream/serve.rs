@@ -41,7 +41,7 @@ pub(super) struct Settings {
     framing: Framing,
     /// Whether a closing connection reads what its peer still sends (not stdin).
     pub(super) linger: bool,
-    engine: engine::Config,
+    pub(super) engine: engine::Config,
     drain_timeout: Duration,
     pub(super) max_connections: usize,
 }
@@ -294,12 +294,16 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(serve_one(self))
+        Box::pin(serve_one(self, None))
     }
 }
 
-/// Serves one stream to its end, or to the shutdown signal and the drain, as `server` says.
-pub(super) async fn serve_one<R, W, S>(server: StreamServer<Io<R, W>, S>) -> io::Result<()>
+/// Serves one stream to its end, or to the shutdown signal and the drain, as `server` says;
+/// with `own`, the connection's peer is that one (a client's).
+pub(super) async fn serve_one<R, W, S>(
+    server: StreamServer<Io<R, W>, S>,
+    own: Option<rpc_core::Peer>,
+) -> io::Result<()>
 where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
@@ -313,7 +317,7 @@ where
     } = server;
     let cx = Context::new().with_connection(ConnectionId::next());
     let Some(signal) = signal else {
-        run_framed(read, write, &router, cx, &settings, None).await;
+        run_framed(read, write, &router, cx, &settings, None, own).await;
         return Ok(());
     };
     // The signals reach the connection as a listener's would: through its control.
@@ -325,7 +329,8 @@ where
         &router,
         cx,
         &settings,
-        Some(control)
+        Some(control),
+        own
     ));
     tokio::select! {
         () = &mut running => return Ok(()),
@@ -350,6 +355,7 @@ pub(super) async fn run_framed<R, W, S>(
     cx: Context<'_>,
     settings: &Settings,
     control: Option<Arc<Control>>,
+    own: Option<rpc_core::Peer>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -358,5 +364,5 @@ pub(super) async fn run_framed<R, W, S>(
     let max = settings.engine.max_message_size;
     let transport = Framed::new(read, write, settings.framing, max, settings.linger);
     let cx = cx.with_max_result_len(max);
-    engine::run(transport, router, cx, &settings.engine, control).await;
+    engine::run(transport, router, cx, &settings.engine, control, own).await;
 }

@@ -49,6 +49,6 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Stdio, S> {
             settings: self.settings,
             signal: self.signal,
         };
-        Box::pin(serve_one(server))
+        Box::pin(serve_one(server, None))
     }
 }

@@ -51,7 +51,15 @@ pub(crate) async fn run<S, IO>(
         ws,
         frame: BytesMut::new(),
     };
-    engine::run(transport, &router, head.context(), &config.engine, control).await;
+    engine::run(
+        transport,
+        &router,
+        head.context(),
+        &config.engine,
+        control,
+        None,
+    )
+    .await;
 }
 
 /// A WebSocket as the engine's transport: a message is a text or binary frame; answers go out

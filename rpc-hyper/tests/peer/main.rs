@@ -5,6 +5,7 @@
 //! newline client, so that every byte it sends is the test's.
 #![cfg(feature = "stream")]
 
+mod both;
 mod calls;
 mod cancel;
 mod order;
@@ -93,6 +94,7 @@ fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
         .and_then(|r| r.register(progress::count::method()))
         .and_then(|r| r.register(progress::keep::method()))
         .and_then(|r| r.register(progress::late::method()))
+        .and_then(|r| r.register(both::hold::method()))
         .expect("distinct names");
     (Arc::new(router), reports)
 }

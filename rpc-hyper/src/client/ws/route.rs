@@ -38,11 +38,13 @@ struct Incoming<'a> {
     #[serde(borrow)]
     id: Option<&'a RawValue>,
     #[serde(borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow)]
     result: Option<&'a RawValue>,
     #[serde(borrow)]
     error: Option<&'a RawValue>,
     #[serde(borrow)]
-    params: Option<Note<'a>>,
+    params: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -106,7 +108,16 @@ pub(super) async fn route<S>(
         tracing::debug!("the client dropped a frame that is not JSON-RPC");
         return;
     };
-    match (incoming.id, incoming.params) {
+    // A subscription's item; or a request or notification of the server's own, for the
+    // client's router (its ids are the server's, never taken for an answer's).
+    let note = incoming
+        .params
+        .and_then(|params| serde_json::from_str::<Note<'_>>(params.get()).ok());
+    if incoming.method.is_some() && (note.is_none() || incoming.id.is_some()) {
+        let id = incoming.id.map(|id| id.get().to_owned());
+        return serve(shared, frame.clone(), id.as_deref(), ws).await;
+    }
+    match (incoming.id, note) {
         // A null id reads as none.
         (None, None) if incoming.error.is_some() => {
             // The server could not read a frame: the error is the only waiting caller's, if
@@ -168,6 +179,39 @@ pub(super) async fn route<S>(
         }
         (None, None) => tracing::debug!("the client dropped a frame it did not expect"),
     }
+}
+
+/// Answers a request or notification of the server's with the client's router, on a task of
+/// its own (a method may take its time); with no router, a request is answered -32601 at
+/// once and a notification dropped.
+async fn serve<S>(
+    shared: &Shared,
+    frame: Bytes,
+    id: Option<&str>,
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Some(router) = shared.router.clone() else {
+        let Some(id) = id.filter(|id| *id != "null") else {
+            tracing::debug!("a notification of the server's, and no router: dropped");
+            return;
+        };
+        let answer = format!(
+            r#"{{"jsonrpc":"2.0","error":{{"code":-32601,"message":"Method not found"}},"id":{id}}}"#
+        );
+        let _ = tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(answer))).await;
+        return;
+    };
+    let replies = shared.replies.clone();
+    tokio::spawn(async move {
+        let Some(answer) = router.answer(&frame).await else {
+            return;
+        };
+        if let Some(replies) = replies.upgrade() {
+            let _ = replies.send(super::Command::Send(answer));
+        }
+    });
 }
 
 /// The key of the only waiter that `fits`, if exactly one does.
