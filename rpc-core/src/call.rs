@@ -96,15 +96,17 @@ pub(crate) struct Guarded<'a> {
 impl Future for Guarded<'_> {
     type Output = Result<Vec<u8>, ErrorObject>;
 
-    fn poll(mut self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // Unpin: its fields are borrowed apart.
+        let this = self.get_mut();
         // The call's span is entered whenever it runs.
-        let span = self.trace.as_ref().map(|trace| trace.span.clone());
+        let span = this.trace.as_ref().map(|trace| trace.span.clone());
         let entered = span.as_ref().map(tracing::Span::enter);
-        let cancelled = self
+        let cancelled = this
             .cancel
             .as_ref()
             .is_some_and(|cancel| cancel.poll_cancelled(task));
-        let Some(future) = self.future.as_mut() else {
+        let Some(future) = this.future.as_mut() else {
             // Polled after completion: answer rather than panic.
             return Poll::Ready(Err(ErrorObject::internal_error()));
         };
@@ -112,24 +114,28 @@ impl Future for Guarded<'_> {
             // Its caller gave up on it: the future is dropped where it waits.
             Err(crate::cancel::request_cancelled())
         } else {
-            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
+            let cancel = this.cancel.as_ref();
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                crate::cancel::with_current(cancel, || future.as_mut().poll(task))
+            }));
+            match polled {
                 Ok(Poll::Pending) => return Poll::Pending,
                 Ok(Poll::Ready(outcome)) => outcome,
-                Err(panic) => Err(panicked(self.method, &*panic)),
+                Err(panic) => Err(panicked(this.method, &*panic)),
             }
         };
         drop(entered);
-        self.future = None;
+        this.future = None;
         if let Ok(result) = &outcome {
-            if result.len() > self.max_result_len {
-                outcome = Err(too_large(self.method, result.len(), self.max_result_len));
+            if result.len() > this.max_result_len {
+                outcome = Err(too_large(this.method, result.len(), this.max_result_len));
             }
         }
-        if let Some(trace) = self.trace.take() {
+        if let Some(trace) = this.trace.take() {
             trace.end(outcome.as_ref().err());
         }
         let result = outcome.as_ref().map(Vec::as_slice);
-        let replaced = self.layered.as_ref().and_then(|kept| kept.finish(result));
+        let replaced = this.layered.as_ref().and_then(|kept| kept.finish(result));
         if let Some(replaced) = replaced {
             outcome = Err(replaced);
         }

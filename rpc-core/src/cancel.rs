@@ -133,34 +133,118 @@ impl Drop for Entry<'_> {
 #[derive(Debug, Default)]
 struct Token {
     cancelled: AtomicBool,
-    waker: Mutex<Option<Waker>>,
+    /// The call's task, and those awaiting [`CancelToken::cancelled`].
+    wakers: Mutex<Vec<Waker>>,
 }
 
 impl Token {
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        let waker = self
-            .waker
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        let wakers =
+            std::mem::take(&mut *self.wakers.lock().unwrap_or_else(PoisonError::into_inner));
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     fn poll(&self, task: &mut TaskContext<'_>) -> bool {
         if self.cancelled.load(Ordering::Acquire) {
             return true;
         }
-        let mut waker = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
-        if !waker.as_ref().is_some_and(|w| w.will_wake(task.waker())) {
-            *waker = Some(task.waker().clone());
+        let mut wakers = self.wakers.lock().unwrap_or_else(PoisonError::into_inner);
+        if !wakers.iter().any(|w| w.will_wake(task.waker())) {
+            wakers.push(task.waker().clone());
         }
-        drop(waker);
+        drop(wakers);
         // Cancelled while the waker was being set: seen now rather than missed.
         self.cancelled.load(Ordering::Acquire)
     }
+}
+
+/// A call's cancellation, for the method to check or await: a method gets it by taking a
+/// `CancelToken` parameter. A cancelled call's future is dropped at its next await point
+/// anyway; the token is for the work a method hands to another task or thread (a
+/// `spawn_blocking` loop checks [`CancelToken::is_cancelled`]), or for a sync stretch
+/// between awaits. Over a connection whose caller cannot cancel (no dialect, plain HTTP, a
+/// sync method), it is never cancelled.
+///
+/// ```
+/// use rpc_core::{rpc_method, CancelToken};
+///
+/// /// Sums 0..n on a blocking thread, stopping early once its caller cancels.
+/// #[rpc_method]
+/// async fn sum(n: u64, cancel: CancelToken) -> Option<u64> {
+///     tokio::task::spawn_blocking(move || {
+///         let mut total = 0u64;
+///         for i in 0..n {
+///             if i % 1024 == 0 && cancel.is_cancelled() {
+///                 return None;
+///             }
+///             total = total.wrapping_add(i);
+///         }
+///         Some(total)
+///     })
+///     .await
+///     .ok()
+///     .flatten()
+/// }
+/// # let _ = sum::method::<()>();
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Option<Arc<Token>>);
+
+impl CancelToken {
+    /// Whether the call was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|token| token.cancelled.load(Ordering::Acquire))
+    }
+
+    /// Resolves once the call is cancelled; never, for a call that cannot be.
+    pub async fn cancelled(&self) {
+        match &self.0 {
+            Some(token) => {
+                std::future::poll_fn(|task| {
+                    if token.poll(task) {
+                        std::task::Poll::Ready(())
+                    } else {
+                        std::task::Poll::Pending
+                    }
+                })
+                .await
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+std::thread_local! {
+    /// The token of the call being polled, for its `CancelToken` parameter.
+    static CURRENT: std::cell::RefCell<Option<Arc<Token>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `poll` with `entry`'s token as the current call's, for the `CancelToken` parameters
+/// read while it runs.
+pub(crate) fn with_current<R>(entry: Option<&Entry<'_>>, poll: impl FnOnce() -> R) -> R {
+    let Some(entry) = entry else {
+        return poll();
+    };
+    let earlier = CURRENT.with(|current| current.replace(Some(Arc::clone(&entry.token))));
+    // Put back even if `poll` panics (the dispatcher catches it).
+    struct Restore(Option<Arc<Token>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let earlier = self.0.take();
+            CURRENT.with(|current| *current.borrow_mut() = earlier);
+        }
+    }
+    let _restore = Restore(earlier);
+    poll()
+}
+
+/// The current call's token (see [`with_current`]); one never cancelled outside a call that
+/// can be.
+pub(crate) fn current() -> CancelToken {
+    CancelToken(CURRENT.with(|current| current.borrow().clone()))
 }
 
 /// The error a cancelled call is answered with: -32800 "Request cancelled".

@@ -111,7 +111,7 @@ pub mod __private;
 
 #[cfg(feature = "client")]
 pub use call_spec::{TypedCall, TypedSubscription};
-pub use cancel::{Cancellation, REQUEST_CANCELLED};
+pub use cancel::{CancelToken, Cancellation, REQUEST_CANCELLED};
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, PeerCred, Version};
 pub use dialect::Dialect;

@@ -40,6 +40,8 @@ pub(crate) enum ParamKind {
     Sink { item: Box<Type> },
     /// `Peer`: the connection's other side, to call back.
     Peer,
+    /// `CancelToken`: the call's cancellation, to check or await.
+    CancelToken,
     /// `Option<Progress>`: the call's progress reporter, when its request gave a token;
     /// `bare` when written `Progress` alone (an error: a request may give none).
     Progress { bare: bool },
@@ -56,6 +58,7 @@ impl ParamKind {
             ParamKind::Sink { .. } => Some("a `Sink`"),
             ParamKind::Peer => Some("a `Peer`"),
             ParamKind::Progress { .. } => Some("a `Progress`"),
+            ParamKind::CancelToken => Some("a `CancelToken`"),
         }
     }
 }
@@ -177,8 +180,8 @@ impl Method {
 }
 
 /// What a parameter that is not read from the wire is, by the way its type is written:
-/// `State<'_, T>`, `Ext<'_, T>`, `Option<Ext<'_, T>>`, `Peer` (any path to them), or
-/// `&Context<'_>`.
+/// `State<'_, T>`, `Ext<'_, T>`, `Option<Ext<'_, T>>`, `Peer`, `CancelToken`,
+/// `Option<Progress>` (any path to them), or `&Context<'_>`.
 fn local_kind(ty: &Type) -> Option<ParamKind> {
     if let Type::Reference(reference) = ty {
         let Type::Path(path) = &*reference.elem else {
@@ -190,6 +193,9 @@ fn local_kind(ty: &Type) -> Option<ParamKind> {
     }
     if is_plain("Peer", ty) {
         return Some(ParamKind::Peer);
+    }
+    if is_plain("CancelToken", ty) {
+        return Some(ParamKind::CancelToken);
     }
     if is_plain("Progress", ty) {
         return Some(ParamKind::Progress { bare: true });

@@ -79,6 +79,7 @@ pub(crate) fn generate(
         ParamKind::Context => quote!(__rpc_cx),
         ParamKind::Peer => quote_spanned!(at(&p.ty)=> #rt::peer(__rpc_cx, #name)?),
         ParamKind::Progress { .. } => quote!(__rpc_progress),
+        ParamKind::CancelToken => quote!(#rt::cancel_token()),
         ParamKind::Sink { .. } => quote!(#rt::Sink::from_raw(__rpc_sink)),
         ParamKind::Whole => {
             let field = &p.ident;

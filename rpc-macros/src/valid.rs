@@ -41,6 +41,12 @@ pub(crate) fn check(func: &ItemFn, method: &Method, subscription: bool, errors: 
                     "a subscription tells its caller through its `Sink`: a `Progress` belongs to a method",
                 ));
             }
+            if let ParamKind::CancelToken = param.kind {
+                errors.push(syn::Error::new_spanned(
+                    &param.ty,
+                    "a subscription ends when its caller unsubscribes (`Sink::closed` tells): a `CancelToken` belongs to a method",
+                ));
+            }
         }
     } else {
         for sink in sinks {

@@ -44,6 +44,11 @@ pub fn peer(cx: &Context<'_>, method: &'static str) -> Result<crate::Peer, Error
     }
 }
 
+/// A `CancelToken` parameter: the current call's.
+pub fn cancel_token() -> crate::CancelToken {
+    crate::cancel::current()
+}
+
 /// An `Option<Progress>` parameter, with the guard that ends it when the call ends.
 pub fn progress(
     cx: &Context<'_>,

@@ -3,10 +3,36 @@
 
 use std::time::Duration;
 
-use rpc_core::Dialect;
+use rpc_core::{rpc_method, CancelToken, Dialect, State};
 use serde_json::json;
 
-use super::{report, start};
+use super::{report, start, App};
+
+/// Spins on a blocking thread until its call is cancelled, then reports it; and a task
+/// awaiting the token reports too.
+#[rpc_method]
+pub(super) async fn spin(app: State<'_, App>, cancel: CancelToken) -> bool {
+    let watcher = cancel.clone();
+    let outcomes = app.outcomes.clone();
+    tokio::spawn(async move {
+        watcher.cancelled().await;
+        let _ = outcomes.send("awaited the cancel".into());
+    });
+    let outcomes = app.outcomes.clone();
+    tokio::task::spawn_blocking(move || {
+        // Bounded: a test must end even if the token never fires.
+        for _ in 0..10_000 {
+            if cancel.is_cancelled() {
+                let _ = outcomes.send("saw the cancel".into());
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = outcomes.send("never cancelled".into());
+    })
+    .await
+    .is_ok()
+}
 
 #[tokio::test]
 async fn lsp_cancellation_answers_the_cancelled_call_with_32800_even_with_every_place_taken() {
@@ -118,4 +144,23 @@ async fn without_a_style_a_request_given_up_on_is_only_forgotten() {
         other.next().await,
         Some(json!({"jsonrpc":"2.0","result":"done","id":"p"}))
     );
+}
+
+#[tokio::test]
+async fn a_cancel_token_is_seen_by_the_work_a_method_hands_off() {
+    let (mut other, _server, mut reports) = start(|s| s.dialect(Dialect::Lsp));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"spin","id":5}"#)
+        .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":5}}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":5}))
+    );
+    let mut seen = vec![report(&mut reports).await, report(&mut reports).await];
+    seen.sort();
+    assert_eq!(seen, ["awaited the cancel", "saw the cancel"]);
 }

@@ -95,6 +95,7 @@ fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
         .and_then(|r| r.register(progress::keep::method()))
         .and_then(|r| r.register(progress::late::method()))
         .and_then(|r| r.register(both::hold::method()))
+        .and_then(|r| r.register(cancel::spin::method()))
         .expect("distinct names");
     (Arc::new(router), reports)
 }
