@@ -5,20 +5,25 @@
 //! notification a well-formed one, of a subscription whose id was answered before it, in
 //! order; nothing of a subscription after its unsubscribe answer; the outbox's bounds hold.
 //! A message `!` unsubscribes the latest subscription answered.
+//!
+//! Both directions: the connection has a peer too, and a message `?` sends the other side a
+//! request through it. Checked besides: the peer's requests come out well-formed, each with
+//! an id of its own used once; a request ends only once a message held an answer with its id;
+//! the bound on requests in flight holds; at the end every request left fails as closed.
 #![no_main]
 
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future as _;
+use std::future::{Future as _, IntoFuture};
 use std::pin::Pin;
 use std::sync::LazyLock;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
 use rpc_core::{
-    rpc_method, rpc_subscription, Broadcast, Context, Note, Outbox, OutboxLimits, Router, Sink,
-    State, Subscription, SubscriptionId, Taken,
+    rpc_method, rpc_subscription, BoxFuture, Broadcast, Context, Note, Outbox, OutboxLimits, Peer,
+    PeerError, PeerSettings, Router, Sink, State, Subscription, SubscriptionId, Taken,
 };
 use serde_json::Value;
 
@@ -75,7 +80,18 @@ fuzz_target!(|data: &[u8]| {
             .max_queued(16, 4096)
             .max_message_len(1024),
     );
-    let cx = Context::new().with_outbox(&outbox);
+    let peer = Peer::new(
+        outbox.clone(),
+        PeerSettings::default().max_requests_in_flight(4),
+        never,
+    );
+    let cx = Context::new().with_outbox(&outbox).with_peer_handle(&peer);
+    // The peer's requests in flight; how many were made and have ended; the ids some
+    // message answered.
+    let mut asked: Vec<Asking<'_>> = Vec::new();
+    let (mut questions, mut answered_requests) = (0u64, 0usize);
+    let mut answers_seen: HashSet<u64> = HashSet::new();
+    let mut requests_sent: HashSet<u64> = HashSet::new();
     let mut running: Vec<Pin<Box<Subscription<'_>>>> = Vec::new();
     let mut task = TaskContext::from_waker(Waker::noop());
     // The subscriptions answered, with the last number each sent; those unsubscribed.
@@ -88,6 +104,15 @@ fuzz_target!(|data: &[u8]| {
     for message in data.split(|&b| b == 0xFF) {
         // `!` unsubscribes the latest subscription: ids are unguessable, even to a fuzzer.
         let unsubscribe;
+        if message.first() == Some(&b'?') {
+            let mut asking: Asking<'_> = Box::pin(peer.request::<Value, _>("ask", ()).into_future());
+            // Polled once: it takes a place and queues its request, or waits for room.
+            let _ = asking.as_mut().poll(&mut task);
+            asked.push(asking);
+            questions += 1;
+            continue;
+        }
+        answers_seen.extend(answer_ids(message));
         let message = if message.first() == Some(&b'!') {
             // Whichever kind it is, one of the two ends it.
             unsubscribe = format!(
@@ -126,6 +151,13 @@ fuzz_target!(|data: &[u8]| {
             }
             pending
         });
+        // A request ends only once an answer with one of the ids handed out came (no time
+        // limit here, and no close yet): never more of them end than such answers came.
+        asked.retain_mut(|asking| asking.as_mut().poll(&mut task).is_pending());
+        answered_requests = questions as usize - asked.len();
+        let answerable = answers_seen.iter().filter(|id| (1..=questions).contains(*id)).count();
+        assert!(answered_requests <= answerable, "a request ended with no answer");
+        assert!(peer.requests_in_flight() <= 4);
         assert!(outbox.subscriptions() <= 8);
         assert!(outbox.queued() <= 16);
         // A message that begins with a space leaves the queue for later, as a transport busy
@@ -140,6 +172,15 @@ fuzz_target!(|data: &[u8]| {
             let text = note.parts().concat();
             let value: Value = serde_json::from_slice(&text).expect("a notification is JSON");
             assert_eq!(value["jsonrpc"], "2.0");
+            if note.subscription().is_none() {
+                // The peer's request: ids of its own, each once, one per request made (a
+                // request that waited for room may go after a later one).
+                assert_eq!(value["method"], "ask");
+                let id = value["id"].as_u64().expect("a number id");
+                assert!((1..=questions).contains(&id), "an id of its own");
+                assert!(requests_sent.insert(id), "an id used twice");
+                continue;
+            }
             assert!(value.get("id").is_none());
             let id = value["params"]["subscription"]
                 .as_str()
@@ -158,6 +199,14 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     outbox.close();
+    peer.close();
+    let _ = answered_requests;
+    for mut asking in asked {
+        match asking.as_mut().poll(&mut task) {
+            Poll::Ready(Err(PeerError::Closed)) | Poll::Ready(Ok(_)) | Poll::Ready(Err(_)) => {}
+            Poll::Pending => panic!("a request outlives its connection"),
+        }
+    }
     running.retain_mut(|s| s.as_mut().poll(&mut task).is_pending());
     assert!(
         running.is_empty(),
@@ -165,6 +214,28 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(outbox.subscriptions(), 0);
 });
+
+/// A request to the peer, in flight.
+type Asking<'p> = Pin<Box<dyn std::future::Future<Output = Result<Value, PeerError>> + Send + 'p>>;
+
+/// No time limit: the fuzzer's connection has no clock.
+fn never(_: std::time::Duration) -> BoxFuture<'static, ()> {
+    Box::pin(std::future::pending())
+}
+
+/// The numeric ids of the answers (objects with no `method`) a message holds.
+fn answer_ids(message: &[u8]) -> Vec<u64> {
+    let items = match serde_json::from_slice::<Value>(message) {
+        Ok(Value::Array(items)) => items,
+        Ok(item) => vec![item],
+        Err(_) => return Vec::new(),
+    };
+    items
+        .iter()
+        .filter(|item| item.is_object() && item.get("method").is_none())
+        .filter_map(|item| item.get("id")?.as_u64())
+        .collect()
+}
 
 /// The responses in an answer: one, or a batch's.
 fn responses(answer: &[u8]) -> Vec<Value> {
