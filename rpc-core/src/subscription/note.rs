@@ -9,15 +9,20 @@ use super::SubscriptionId;
 /// One message of the outbox, ready to be written: a subscription's notification, or what the
 /// connection's [`Peer`](crate::Peer) sends. Its JSON text is [`Note::parts`] in order.
 #[derive(Clone, Debug)]
-pub struct Note {
-    /// The subscription it belongs to; `None` for the peer's.
-    pub(super) id: Option<SubscriptionId>,
-    /// A notification's `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":`;
-    /// empty for the peer's.
-    pub(super) head: Arc<[u8]>,
-    pub(super) item: Item,
-    /// A notification's `}}`; empty for the peer's.
-    pub(super) tail: &'static [u8],
+pub struct Note(Kind);
+
+#[derive(Clone, Debug)]
+enum Kind {
+    /// A subscription's item: `head`
+    /// (`{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"result":`), the item's
+    /// JSON, then `}}`.
+    Item {
+        id: SubscriptionId,
+        head: Arc<[u8]>,
+        item: Item,
+    },
+    /// A whole message of the peer's: a request or a notification.
+    Message(Vec<u8>),
 }
 
 /// An item's JSON: its own buffer (one subscriber), or one shared by many (a broadcast).
@@ -37,14 +42,30 @@ impl Item {
 }
 
 impl Note {
+    /// A subscription's item.
+    pub(super) fn item(id: SubscriptionId, head: Arc<[u8]>, item: Item) -> Self {
+        Self(Kind::Item { id, head, item })
+    }
+
+    /// A whole message of the peer's.
+    pub(super) fn message(message: Vec<u8>) -> Self {
+        Self(Kind::Message(message))
+    }
+
     /// The notification's JSON text, in three pieces to be written one after the other.
     pub fn parts(&self) -> [&[u8]; 3] {
-        [&self.head, self.item.as_slice(), self.tail]
+        match &self.0 {
+            Kind::Item { head, item, .. } => [head, item.as_slice(), b"}}"],
+            Kind::Message(message) => [message, b"", b""],
+        }
     }
 
     /// The length of its JSON text.
     pub fn len(&self) -> usize {
-        self.head.len() + self.item.as_slice().len() + self.tail.len()
+        match &self.0 {
+            Kind::Item { head, item, .. } => head.len() + item.as_slice().len() + 2,
+            Kind::Message(message) => message.len(),
+        }
     }
 
     /// Always `false`: a notification has text.
@@ -54,7 +75,10 @@ impl Note {
 
     /// The subscription it belongs to; `None` for a message of the connection's peer.
     pub fn subscription(&self) -> Option<SubscriptionId> {
-        self.id
+        match &self.0 {
+            Kind::Item { id, .. } => Some(*id),
+            Kind::Message(_) => None,
+        }
     }
 }
 

@@ -157,7 +157,7 @@ impl Outbox {
         let live = if ends { inner.live.remove(&id) } else { None };
         if ends || !inner.live.contains_key(&id) {
             let before = inner.queue.len();
-            inner.queue.retain(|note| note.id != Some(id));
+            inner.queue.retain(|note| note.subscription() != Some(id));
             if inner.queue.len() != before {
                 inner.bytes = inner.queue.iter().map(Note::len).sum();
             }
@@ -274,12 +274,7 @@ impl Outbox {
         if !self.room(&mut inner, len, scale, task) {
             return Err((SendError::full(), item));
         }
-        let note = Note {
-            id: Some(id),
-            head: Arc::clone(head),
-            item,
-            tail: b"}}",
-        };
+        let note = Note::item(id, Arc::clone(head), item);
         Self::enqueue(inner, note);
         Ok(())
     }
@@ -329,12 +324,7 @@ impl Outbox {
         if !self.room(&mut inner, len, 1, task) {
             return Err((SendError::full(), message));
         }
-        let note = Note {
-            id: None,
-            head: Arc::from(&[][..]),
-            item: Item::Own(message),
-            tail: b"",
-        };
+        let note = Note::message(message);
         Self::enqueue(inner, note);
         Ok(())
     }
