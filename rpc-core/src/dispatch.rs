@@ -194,20 +194,9 @@ impl<S: Send + Sync + 'static> Router<S> {
         cx: &'r Context<'r>,
         mode: Mode<'_, 'r>,
     ) -> Option<Vec<u8>> {
-        self.now_parsed(parse_body(body, self.batch_limit()), body.len(), cx, mode)
-    }
-
-    /// [`Router::now`] for a body parsed already (`len` bytes long).
-    pub(crate) fn now_parsed<'a, 'r: 'a>(
-        &'r self,
-        parsed: Result<Body<'a>, String>,
-        len: usize,
-        cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
-    ) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         let polled = {
-            let handling = std::pin::pin!(self.answer_body(parsed, len, &mut out, cx, mode));
+            let handling = std::pin::pin!(self.handle_into(body, &mut out, cx, mode));
             handling.poll(&mut TaskContext::from_waker(Waker::noop()))
         };
         match polled {
@@ -230,20 +219,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         cx: &'r Context<'r>,
         mode: Mode<'_, 'r>,
     ) -> bool {
-        let parsed = parse_body(body, self.batch_limit());
-        self.answer_body(parsed, body.len(), out, cx, mode).await
-    }
-
-    /// [`Router::handle_into`] for a body parsed already (`len` bytes long).
-    async fn answer_body<'a, 'r: 'a>(
-        &'r self,
-        parsed: Result<Body<'a>, String>,
-        len: usize,
-        out: &mut Vec<u8>,
-        cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
-    ) -> bool {
-        match parsed {
+        match parse_body(body, self.batch_limit()) {
             Err(err) => {
                 write_error(out, None, &ErrorObject::parse_error().with_data(err));
                 true
@@ -268,7 +244,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
             Ok(Body::Batch(entries)) => {
                 // A batch's answer is about as long as its request: grow the buffer once.
-                out.reserve(len.min(MAX_UP_FRONT));
+                out.reserve(body.len().min(MAX_UP_FRONT));
                 self.batch(entries, out, cx, mode).await
             }
             Ok(Body::BatchTooLong(len)) => {
@@ -351,11 +327,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 }
                 return Started::Done { answered: false };
             }
-            Entry::Answer {
-                invalid: (id, reason),
-                ..
-            }
-            | Entry::Invalid { id, reason } => {
+            Entry::Answer { id, reason, .. } | Entry::Invalid { id, reason } => {
                 tracing::debug!(reason, "invalid request");
                 write_error(
                     out,
@@ -367,13 +339,6 @@ impl<S: Send + Sync + 'static> Router<S> {
         };
         if let Mode::Reject(error) = mode {
             return answer_error(out, request.id.as_ref(), error);
-        }
-        // The caller cancels a call it sent: no method, no answer.
-        if let Some(cancellation) = cx.cancellation() {
-            if request.id.is_none() && request.method == cancellation.dialect().cancel_method() {
-                cancellation.cancel(request.params);
-                return Started::Done { answered: false };
-            }
         }
         // With no layer, nothing of this: not even a clock read.
         let mut layered = None;
@@ -391,6 +356,14 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
         }
         let Some(method) = self.lookup(&request.method) else {
+            // The caller cancels a call it sent: no method, no answer.
+            if let Some(cancellation) = cx.cancellation() {
+                if request.id.is_none() && request.method == cancellation.dialect().cancel_method()
+                {
+                    cancellation.cancel(request.params);
+                    return Started::Done { answered: false };
+                }
+            }
             let error = ErrorObject::method_not_found();
             let error = Layered::finish(layered.as_ref(), Err(&error)).unwrap_or(error);
             return answer_error(out, request.id.as_ref(), &error);

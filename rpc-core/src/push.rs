@@ -65,7 +65,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// answer at once is handled now, without a future, even in a router with async methods;
     /// any other is left for [`Router::handle_push`], with the [`Order`] it must run in.
     /// `alone` says whether nothing else of the connection is running (an ordered sync
-    /// method then runs now). The message is parsed once when handled here.
+    /// method then runs now). A message handled here is parsed twice: to tell, then to run.
     pub fn begin_push<'r>(&'r self, body: &[u8], cx: &'r Context<'r>, alone: bool) -> Begun<'r> {
         let parsed = parse_body(body, self.batch_limit());
         // Whether a call waits (an async method), and the strictest order among the calls.
@@ -96,7 +96,10 @@ impl<S: Send + Sync + 'static> Router<S> {
             return Begun::Later(order);
         }
         let started = Mutex::new(Vec::new());
-        let response = self.now_parsed(parsed, body.len(), cx, Mode::Push(&started));
+        // Parsed again to run it: the dispatcher parses inside its own future, so that the
+        // HTTP path's future stays as small and as fast as it was.
+        drop(parsed);
+        let response = self.now(body, cx, Mode::Push(&started));
         Begun::Done(Handled {
             response,
             subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),

@@ -105,12 +105,12 @@ pub(crate) enum Entry<'a> {
         reason: &'static str,
     },
     /// An object with no `method`: an answer to a request this side sent, for its
-    /// [`Peer`](crate::Peer). Where there is none, it is the invalid request `invalid`.
+    /// [`Peer`](crate::Peer). Where there is none, it is an invalid request, with the same id
+    /// and for this reason.
     Answer {
         id: Option<Id<'a>>,
         answer: Answer<'a>,
-        /// What it is as a request: its id, and why it is invalid.
-        invalid: (Option<Id<'a>>, &'static str),
+        reason: &'static str,
     },
 }
 
@@ -320,11 +320,12 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         }
         if method.is_none() {
             let (id_raw, version) = (id, jsonrpc);
-            let invalid = match check(jsonrpc, method, params, id, duplicate) {
-                Entry::Invalid { id, reason } => (id, reason),
-                _ => (None, "`method` must be a string"),
+            // Why it is no request: the id it would be answered with is the answer's own.
+            let reason = match check(jsonrpc, method, params, id, duplicate) {
+                Entry::Invalid { reason, .. } => reason,
+                _ => "`method` must be a string",
             };
-            return Ok(answer(version, id_raw, result, error, duplicate, invalid));
+            return Ok(answer(version, id_raw, result, error, duplicate, reason));
         }
         Ok(check(jsonrpc, method, params, id, duplicate))
     }

@@ -15,7 +15,7 @@ pub(super) fn answer<'a>(
     result: Option<&'a RawValue>,
     error: Option<&'a RawValue>,
     duplicate: Option<Key>,
-    invalid: (Option<Id<'a>>, &'static str),
+    reason: &'static str,
 ) -> Entry<'a> {
     let id = if matches!(duplicate, Some(Key::Id)) {
         None
@@ -31,9 +31,5 @@ pub(super) fn answer<'a>(
         (Some(_), Some(_)) => Answer::Malformed("an answer has both `result` and `error`"),
         (None, None) => Answer::Malformed("an answer has neither `result` nor `error`"),
     };
-    Entry::Answer {
-        id,
-        answer,
-        invalid,
-    }
+    Entry::Answer { id, answer, reason }
 }

@@ -11,10 +11,7 @@ fn single(text: &str) -> Entry<'_> {
 
 fn invalid_id(text: &str) -> Option<String> {
     match single(text) {
-        Entry::Invalid { id, .. }
-        | Entry::Answer {
-            invalid: (id, _), ..
-        } => id.map(|id| id.to_string()),
+        Entry::Invalid { id, .. } | Entry::Answer { id, .. } => id.map(|id| id.to_string()),
         Entry::Call(req) => panic!("accepted {req:?}"),
     }
 }
