@@ -202,6 +202,51 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
     ///   (its future dropped, or timed out) is cancelled the same way;
     /// - a method that takes an `Option<Progress>` ([`rpc_core::Progress`]) reports progress
     ///   on a request that carried a progress token.
+    ///
+    /// ```
+    /// use rpc_core::{rpc_method, Dialect, Progress, Router};
+    /// use rpc_hyper::stream;
+    /// use std::future::IntoFuture;
+    /// use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    ///
+    /// /// Reports a step, then waits until told to stop.
+    /// #[rpc_method]
+    /// async fn work(progress: Option<Progress>) -> bool {
+    ///     if let Some(progress) = &progress {
+    ///         progress.report(1.0, Some(2.0), Some("halfway"));
+    ///     }
+    ///     std::future::pending::<()>().await;
+    ///     true
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.register(work::method())?;
+    /// let (ours, theirs) = tokio::io::duplex(4096);
+    /// tokio::spawn(stream::serve_io(theirs, router).dialect(Dialect::Lsp).into_future());
+    ///
+    /// let (read, mut write) = tokio::io::split(ours);
+    /// let mut lines = BufReader::new(read).lines();
+    /// write.write_all(br#"{"jsonrpc":"2.0","method":"work","params":{"workDoneToken":"w"},"id":1}
+    /// "#).await?;
+    /// // The progress, in LSP's words: a `begin` first.
+    /// assert_eq!(
+    ///     lines.next_line().await?.as_deref(),
+    ///     Some(r#"{"jsonrpc":"2.0","method":"$/progress","params":{"token":"w","value":{"kind":"begin","message":"halfway","percentage":50,"title":"work"}}}"#)
+    /// );
+    /// // The caller gives up: the call is dropped, its progress ends, and it is answered -32800.
+    /// write.write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":1}}\n").await?;
+    /// assert_eq!(
+    ///     lines.next_line().await?.as_deref(),
+    ///     Some(r#"{"jsonrpc":"2.0","method":"$/progress","params":{"token":"w","value":{"kind":"end"}}}"#)
+    /// );
+    /// assert_eq!(
+    ///     lines.next_line().await?.as_deref(),
+    ///     Some(r#"{"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":1}"#)
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub fn dialect(mut self, dialect: impl Into<Option<rpc_core::Dialect>>) -> Self {
         let dialect = dialect.into();
         self.settings.engine.dialect = dialect;
