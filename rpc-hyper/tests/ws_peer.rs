@@ -1,6 +1,8 @@
 //! Both ends are peers over a WebSocket: a server method asks the client, whose router
 //! answers with its own methods; a client without one answers -32601; the server's requests
-//! never pass for answers to the client's calls, even under the same ids.
+//! never pass for answers to the client's calls, even under the same ids. Over plain HTTP,
+//! a method that calls back is answered -32011, over HTTP/1.1 and h2c alike; and the typed
+//! stubs `#[rpc_method]` generates are called through a `Peer` as through a client.
 #![cfg(all(feature = "ws", feature = "client"))]
 
 use std::future::IntoFuture;
@@ -101,4 +103,51 @@ async fn a_client_without_a_router_answers_the_servers_requests_with_method_not_
     // Its notifications are dropped; the connection goes on.
     let done: bool = client.request("tell", ["news"]).await.expect("an answer");
     assert!(done);
+}
+
+/// Calls `double` on the caller by its typed stub, as a client would call it.
+#[rpc_method]
+async fn ask_typed(peer: Peer, n: i64) -> Result<i64, ErrorObject> {
+    Ok(peer.call(double::call(n)).await?)
+}
+
+#[tokio::test]
+async fn typed_stubs_go_through_a_peer_and_over_plain_http_a_call_back_is_32011() {
+    let mut router = Router::new();
+    router
+        .register(ask_typed::method())
+        .and_then(|r| r.register(ask::method()))
+        .expect("distinct names");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(rpc_hyper::serve(listener, router).into_future());
+
+    let mut ours = Router::new();
+    ours.register(double::method()).expect("a name");
+    let client = Client::builder(&format!("ws://{addr}/"))
+        .router(Arc::new(ours))
+        .build()
+        .expect("a client");
+    let asked: i64 = client.call(ask_typed::call(4)).await.expect("an answer");
+    assert_eq!(asked, 8);
+
+    let http = format!("http://{addr}/");
+    let clients = [
+        Client::builder(&http).build().expect("a client"),
+        Client::builder(&http)
+            .http2_prior_knowledge()
+            .build()
+            .expect("a client"),
+    ];
+    for client in clients {
+        let error = client
+            .call(ask::call(1))
+            .await
+            .expect_err("no way back over HTTP");
+        let error = error.rpc().expect("an error answer");
+        assert_eq!(error.code(), -32011);
+        assert_eq!(error.message(), "Needs a connection");
+    }
 }

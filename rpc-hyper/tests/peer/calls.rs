@@ -213,3 +213,35 @@ async fn over_plain_http_a_method_that_calls_back_is_an_error_at_the_call() {
     assert_eq!(answer["error"]["code"], -32011, "{answer}");
     assert_eq!(answer["error"]["message"], "Needs a connection");
 }
+
+#[tokio::test]
+async fn requests_past_the_bound_wait_for_room_and_all_are_answered() {
+    // Five requests at once from one call, two at most in flight: the other side sees two,
+    // answers them, sees the next ones, and the call gets all five.
+    let (mut other, _server, _) = start(|s| s.max_peer_requests(2));
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"fan","params":[5],"id":"f"}"#)
+        .await;
+    let mut answered = 0;
+    while answered < 5 {
+        let first = other.next().await.expect("a request");
+        let second = other.next().await.expect("a request");
+        assert_eq!(first["method"], "double", "{first}");
+        assert_eq!(second["method"], "double", "{second}");
+        // Nothing more comes while these two await their answers.
+        let more = tokio::time::timeout(Duration::from_millis(100), other.next()).await;
+        assert!(more.is_err(), "a third request in flight: {more:?}");
+        other.answer_double(&first).await;
+        other.answer_double(&second).await;
+        answered += 2;
+        if answered == 4 {
+            let last = other.next().await.expect("the fifth");
+            other.answer_double(&last).await;
+            answered += 1;
+        }
+    }
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":[0,2,4,6,8],"id":"f"}))
+    );
+}

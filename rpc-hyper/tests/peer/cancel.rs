@@ -164,3 +164,22 @@ async fn a_cancel_token_is_seen_by_the_work_a_method_hands_off() {
     seen.sort();
     assert_eq!(seen, ["awaited the cancel", "saw the cancel"]);
 }
+
+#[tokio::test]
+async fn a_flood_of_cancels_for_ids_never_sent_is_passed_over() {
+    let (mut other, _server, _) = start(|s| s.dialect(Dialect::Mcp));
+    let flood: String = (0..10_000)
+        .map(|n| {
+            format!(r#"{{"jsonrpc":"2.0","method":"notifications/cancelled","params":{{"requestId":{n}}}}}"#)
+                + "\n"
+        })
+        .collect();
+    other.send(flood.trim_end()).await;
+    other
+        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[1],"id":"after"}"#)
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":1,"id":"after"}))
+    );
+}

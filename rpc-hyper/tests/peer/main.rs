@@ -67,6 +67,17 @@ async fn wait(ms: u64) -> u64 {
     ms
 }
 
+/// Asks the caller to double 0..n, all at once; answers what it said, in order.
+#[rpc_method]
+async fn fan(peer: Peer, n: i64) -> Result<Vec<i64>, ErrorObject> {
+    let asks = (0..n).map(|i| {
+        let peer = peer.clone();
+        async move { peer.request::<i64, _>("double", [i]).await }
+    });
+    let answers = futures_util::future::join_all(asks).await;
+    Ok(answers.into_iter().collect::<Result<_, _>>()?)
+}
+
 /// Tells the caller something, and answers at once.
 #[rpc_method]
 async fn tell(peer: Peer) -> Result<bool, ErrorObject> {
@@ -86,6 +97,7 @@ fn router() -> (Arc<Router<App>>, mpsc::UnboundedReceiver<String>) {
         .register(ask::method())
         .and_then(|r| r.register(probe::method()))
         .and_then(|r| r.register(tell::method()))
+        .and_then(|r| r.register(fan::method()))
         .and_then(|r| r.register(wait::method()))
         .and_then(|r| r.register(order::note::method()))
         .and_then(|r| r.register(order::set::method()))
