@@ -1,22 +1,21 @@
-//! The dispatcher: request bytes in, response bytes (or nothing) out.
+//! The dispatcher: how a body is parsed and each of its calls run, its answers written in
+//! place. The entry points are in `handle`.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::batch::join_all;
 use crate::call::{panicked, too_large, CallTrace, Guarded};
 use crate::cancel::Silence;
-use crate::context::EMPTY;
 use crate::layer::Layered;
 use crate::method::Callback;
-use crate::push::{refused, unsubscribe};
+use crate::push::unsubscribe;
 use crate::request::{parse_body, Body, Entry};
 use crate::response::{write_end, write_error, write_result_start};
-use crate::subscription::{RawSink, Subscription};
-use crate::{Context, ErrorCode, ErrorObject, Id, NotSync, Router};
+use crate::subscription::Subscription;
+use crate::{Context, ErrorObject, Id, Router};
 
 /// The callbacks that answer at once: sync methods, and the built-in ones (unsubscribe, and
 /// with the `openrpc` feature, discovery), as a pattern.
@@ -51,7 +50,7 @@ pub(crate) enum Mode<'e, 'r> {
 }
 
 /// How far handling one call got without waiting.
-enum Started<'a> {
+pub(crate) enum Started<'a> {
     /// Answered (the response is in the buffer) or, for a notification, done with nothing to say.
     Done { answered: bool },
     /// An async method is running; its response is due once the future completes.
@@ -64,129 +63,6 @@ enum Started<'a> {
 }
 
 impl<S: Send + Sync + 'static> Router<S> {
-    /// Handles one request body: a single call, a notification, or a batch.
-    ///
-    /// Returns the response body, or `None` when no response is due (a notification, or a batch
-    /// of notifications only). Every failure is a response: malformed JSON is -32700, an
-    /// invalid request object -32600, an unknown method -32601, and a panic inside a method
-    /// -32603 for that call alone.
-    ///
-    /// ```
-    /// use rpc_core::{Method, Params, Router};
-    ///
-    /// let mut router = Router::new();
-    /// router.register(Method::new_sync("add", |_: &(), params: Params<'_>| {
-    ///     let (a, b): (i64, i64) = params.parse()?;
-    ///     Ok::<_, rpc_core::ErrorObject>(a + b)
-    /// }))?;
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let response = router.handle(br#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#).await;
-    /// assert_eq!(response.as_deref(), Some(&br#"{"jsonrpc":"2.0","result":5,"id":1}"#[..]));
-    ///
-    /// // A notification is run, but not answered.
-    /// assert_eq!(router.handle(br#"{"jsonrpc":"2.0","method":"add","params":[2,3]}"#).await, None);
-    /// # });
-    /// # Ok::<(), rpc_core::RegisterError>(())
-    /// ```
-    pub fn handle<'a>(&'a self, body: &'a [u8]) -> impl Future<Output = Option<Vec<u8>>> + 'a {
-        // The future of `handle_with` itself: no layer of future around it.
-        self.handle_with(body, &EMPTY)
-    }
-
-    /// Handles one request body as [`Router::handle`] does, with the [`Context`] the
-    /// transport filled: every call of the body sees it.
-    ///
-    /// ```
-    /// use rpc_core::{rpc_method, Context, Ext, Extensions, Router};
-    ///
-    /// #[derive(Clone)]
-    /// struct User(&'static str);
-    ///
-    /// /// Says who calls.
-    /// #[rpc_method]
-    /// fn whoami(user: Ext<'_, User>) -> &'static str {
-    ///     user.0
-    /// }
-    ///
-    /// let mut router = Router::new();
-    /// router.register(whoami::method())?;
-    /// let mut extensions = Extensions::new();
-    /// extensions.insert(User("ada"));
-    /// let cx = Context::new().with_extensions(&extensions);
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let call = br#"{"jsonrpc":"2.0","method":"whoami","id":1}"#;
-    /// let response = router.handle_with(call, &cx).await;
-    /// assert_eq!(response.as_deref(), Some(&br#"{"jsonrpc":"2.0","result":"ada","id":1}"#[..]));
-    /// # });
-    /// # Ok::<(), rpc_core::RegisterError>(())
-    /// ```
-    pub async fn handle_with(&self, body: &[u8], cx: &Context<'_>) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(128);
-        self.handle_into(body, &mut out, cx, Mode::Run)
-            .await
-            .then_some(out)
-    }
-
-    /// Answers a body without running any of its calls: each call that has an id gets `error`
-    /// (malformed bodies and invalid requests get their usual errors). This is the answer a
-    /// transport sends when it gives up on a request, for instance at a time limit.
-    ///
-    /// ```
-    /// use rpc_core::{ErrorObject, Router};
-    ///
-    /// let router = Router::new();
-    /// let timeout = ErrorObject::server_error(-32000, "Request timed out");
-    /// let body = br#"[{"jsonrpc":"2.0","method":"slow","id":1},{"jsonrpc":"2.0","method":"slow"}]"#;
-    /// assert_eq!(
-    ///     router.reject(body, &timeout).as_deref(),
-    ///     Some(&br#"[{"jsonrpc":"2.0","error":{"code":-32000,"message":"Request timed out"},"id":1}]"#[..])
-    /// );
-    /// ```
-    pub fn reject(&self, body: &[u8], error: &ErrorObject) -> Option<Vec<u8>> {
-        // Rejecting never waits: no method runs.
-        self.now(body, &EMPTY, Mode::Reject(error))
-    }
-
-    /// Handles one request body as [`Router::handle`] does, but at once, without a future,
-    /// for a router whose methods are all sync ([`Router::is_sync`]): a transport can then
-    /// answer without allocating a future for the request. With any async method registered,
-    /// it runs nothing and returns [`NotSync`].
-    ///
-    /// ```
-    /// use rpc_core::{Method, Params, Router};
-    ///
-    /// let mut router = Router::new();
-    /// router.register(Method::new_sync("ping", |_: &(), _: Params<'_>| {
-    ///     Ok::<_, rpc_core::ErrorObject>("pong")
-    /// }))?;
-    /// let response = router.handle_sync(br#"{"jsonrpc":"2.0","method":"ping","id":1}"#);
-    /// assert_eq!(response.unwrap().as_deref(), Some(&br#"{"jsonrpc":"2.0","result":"pong","id":1}"#[..]));
-    ///
-    /// router.register(Method::new_async("later", |_: &(), _: Params<'_>| Box::pin(async {
-    ///     Ok::<_, rpc_core::ErrorObject>("done")
-    /// })))?;
-    /// assert!(router.handle_sync(br#"{"jsonrpc":"2.0","method":"ping","id":1}"#).is_err());
-    /// # Ok::<(), rpc_core::RegisterError>(())
-    /// ```
-    pub fn handle_sync(&self, body: &[u8]) -> Result<Option<Vec<u8>>, NotSync> {
-        self.handle_sync_with(body, &EMPTY)
-    }
-
-    /// [`Router::handle_sync`] with the [`Context`] the transport filled, as
-    /// [`Router::handle_with`] takes it.
-    pub fn handle_sync_with(
-        &self,
-        body: &[u8],
-        cx: &Context<'_>,
-    ) -> Result<Option<Vec<u8>>, NotSync> {
-        if !self.is_sync() {
-            return Err(NotSync);
-        }
-        Ok(self.now(body, cx, Mode::Run))
-    }
-
     /// Handles a body that cannot wait (its calls are all sync, or none runs) on the spot.
     pub(crate) fn now<'r>(
         &'r self,
@@ -361,6 +237,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 if request.id.is_none() && request.method == cancellation.dialect().cancel_method()
                 {
                     cancellation.cancel(request.params);
+                    let _ = Layered::finish(layered.as_ref(), Ok(b"null"));
                     return Started::Done { answered: false };
                 }
             }
@@ -408,80 +285,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 }
             }
             Callback::Subscribe(subscribe) => {
-                let started = match (mode, cx.outbox()) {
-                    (Mode::Push(started), Some(outbox)) => Some((started, outbox)),
-                    _ => None,
-                };
-                let outcome = match (&request.id, started) {
-                    (_, None) => Err(ErrorObject::server_error(
-                        ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
-                        "Subscriptions need a WebSocket connection",
-                    )
-                    .with_data(format!(
-                        "`{name}` pushes notifications: call it over a WebSocket"
-                    ))),
-                    (None, Some(_)) => {
-                        // Its id would be answered to no one: nothing starts.
-                        tracing::debug!(method = name, "a subscribe notification starts nothing");
-                        Ok(None)
-                    }
-                    (Some(_), Some((started, outbox))) => {
-                        let (notification, unsubscribe) = match &method.info.subscription {
-                            Some(info) => (&*info.notification, info.unsubscribe.clone()),
-                            None => (name, Cow::Borrowed("")),
-                        };
-                        let entered = trace.as_ref().map(|trace| trace.span.enter());
-                        let opened = outbox
-                            .open(notification, unsubscribe)
-                            .map_err(refused)
-                            .and_then(|(id, head)| {
-                                let sink = RawSink::new(outbox.clone(), id, head);
-                                let future = catch_unwind(AssertUnwindSafe(|| {
-                                    subscribe(self.state(), cx, request.params, sink)
-                                }))
-                                .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
-                                match future {
-                                    Ok(future) => Ok(Some((
-                                        started,
-                                        Subscription::new(outbox.clone(), id, future),
-                                    ))),
-                                    Err(err) => {
-                                        outbox.end(id);
-                                        Err(err)
-                                    }
-                                }
-                            });
-                        drop(entered);
-                        opened
-                    }
-                };
-                if let Some(trace) = trace {
-                    trace.end(outcome.as_ref().err());
-                }
-                let id_text = match &outcome {
-                    Ok(Some((_, subscription))) => Cow::Owned(format!("\"{}\"", subscription.id())),
-                    _ => Cow::Borrowed("null"),
-                };
-                let result = outcome.as_ref().map(|_| id_text.as_bytes());
-                let replaced = Layered::finish(layered.as_ref(), result);
-                match (outcome, replaced) {
-                    (Err(error), None) | (Ok(_), Some(error)) | (Err(_), Some(error)) => {
-                        answer_error(out, request.id.as_ref(), &error)
-                    }
-                    (Ok(started), None) => {
-                        if let (Some(id), Some((list, subscription))) = (&request.id, started) {
-                            write_result_start(out);
-                            out.extend_from_slice(id_text.as_bytes());
-                            write_end(out, Some(id));
-                            list.lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .push(subscription);
-                        }
-                        Started::Done {
-                            answered: request.id.is_some(),
-                        }
-                    }
-                }
+                self.start_subscription(subscribe, method, &request, layered, trace, out, cx, mode)
             }
             sync_callbacks!() => {
                 let mark = out.len();
@@ -526,7 +330,11 @@ impl<S: Send + Sync + 'static> Router<S> {
 }
 
 /// Answers a call with `error` now, unless it is a notification.
-fn answer_error<'a>(out: &mut Vec<u8>, id: Option<&Id<'_>>, error: &ErrorObject) -> Started<'a> {
+pub(crate) fn answer_error<'a>(
+    out: &mut Vec<u8>,
+    id: Option<&Id<'_>>,
+    error: &ErrorObject,
+) -> Started<'a> {
     if let Some(id) = id {
         write_error(out, Some(id), error);
     }

@@ -89,6 +89,7 @@ mod context;
 mod dialect;
 mod dispatch;
 mod error;
+mod handle;
 mod id;
 mod info;
 mod layer;

@@ -2,13 +2,20 @@
 //! calls start are handed to the transport with the response.
 
 use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
 
-use crate::dispatch::Mode;
+use crate::call::{panicked, CallTrace};
+use crate::dispatch::{answer_error, Mode, Started};
+use crate::layer::Layered;
 use crate::method::Callback;
+use crate::method::{Method, SubscribeFn};
 use crate::params::Params;
+use crate::request::Request;
 use crate::request::{parse_body, Body, Entry};
 use crate::response::write_json;
+use crate::response::{write_end, write_result_start};
+use crate::subscription::RawSink;
 use crate::subscription::{Refused, Subscription, SubscriptionId};
 use crate::{Context, ErrorCode, ErrorObject, NotSync, Router};
 
@@ -206,4 +213,98 @@ pub(crate) fn unsubscribe(
         .zip(cx.outbox())
         .is_some_and(|(id, outbox)| outbox.unsubscribe(id, by));
     write_json(out, &ended)
+}
+
+impl<S: Send + Sync + 'static> Router<S> {
+    /// Starts a subscribe call: with the context's outbox and a transport that drives
+    /// subscriptions, the subscription opens and its id is answered; otherwise it is refused
+    /// as over plain HTTP.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start_subscription<'a, 'r: 'a>(
+        &'r self,
+        subscribe: &'r SubscribeFn<S>,
+        method: &'r Method<S>,
+        request: &Request<'_>,
+        layered: Option<Layered<'_>>,
+        trace: Option<CallTrace>,
+        out: &mut Vec<u8>,
+        cx: &'r Context<'r>,
+        mode: Mode<'_, 'r>,
+    ) -> Started<'a> {
+        let name = &*method.info.name;
+        let started = match (mode, cx.outbox()) {
+            (Mode::Push(started), Some(outbox)) => Some((started, outbox)),
+            _ => None,
+        };
+        let outcome = match (&request.id, started) {
+            (_, None) => Err(ErrorObject::server_error(
+                ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
+                "Subscriptions need a WebSocket connection",
+            )
+            .with_data(format!(
+                "`{name}` pushes notifications: call it over a WebSocket"
+            ))),
+            (None, Some(_)) => {
+                // Its id would be answered to no one: nothing starts.
+                tracing::debug!(method = name, "a subscribe notification starts nothing");
+                Ok(None)
+            }
+            (Some(_), Some((started, outbox))) => {
+                let (notification, unsubscribe) = match &method.info.subscription {
+                    Some(info) => (&*info.notification, info.unsubscribe.clone()),
+                    None => (name, Cow::Borrowed("")),
+                };
+                let entered = trace.as_ref().map(|trace| trace.span.enter());
+                let opened = outbox
+                    .open(notification, unsubscribe)
+                    .map_err(refused)
+                    .and_then(|(id, head)| {
+                        let sink = RawSink::new(outbox.clone(), id, head);
+                        let future = catch_unwind(AssertUnwindSafe(|| {
+                            subscribe(self.state(), cx, request.params, sink)
+                        }))
+                        .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                        match future {
+                            Ok(future) => Ok(Some((
+                                started,
+                                Subscription::new(outbox.clone(), id, future),
+                            ))),
+                            Err(err) => {
+                                outbox.end(id);
+                                Err(err)
+                            }
+                        }
+                    });
+                drop(entered);
+                opened
+            }
+        };
+        if let Some(trace) = trace {
+            trace.end(outcome.as_ref().err());
+        }
+        let id_text = match &outcome {
+            Ok(Some((_, subscription))) => Cow::Owned(format!("\"{}\"", subscription.id())),
+            _ => Cow::Borrowed("null"),
+        };
+        let result = outcome.as_ref().map(|_| id_text.as_bytes());
+        let replaced = Layered::finish(layered.as_ref(), result);
+        match (outcome, replaced) {
+            (Err(error), None) | (Ok(_), Some(error)) | (Err(_), Some(error)) => {
+                answer_error(out, request.id.as_ref(), &error)
+            }
+            (Ok(started), None) => {
+                if let (Some(id), Some((list, subscription))) = (&request.id, started) {
+                    write_result_start(out);
+                    out.extend_from_slice(id_text.as_bytes());
+                    write_end(out, Some(id));
+                    list.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(subscription);
+                }
+                Started::Done {
+                    answered: request.id.is_some(),
+                }
+            }
+        }
+    }
 }
