@@ -10,7 +10,7 @@ use crate::ast::Method;
 use crate::ast::ParamKind;
 use crate::attr::Options;
 #[cfg(feature = "client")]
-use crate::expand::named_lifetimes;
+use crate::lifetimes::named_lifetimes;
 
 /// A method declared without a body (`fn add(a: i64, b: i64) -> i64;`), for a crate that only
 /// calls it: the client stub alone, beside an empty type of the same name. The declaration's

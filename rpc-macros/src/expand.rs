@@ -3,11 +3,11 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
-use syn::{ItemFn, Lifetime, Type};
+use syn::ItemFn;
 
 use crate::ast::{looks_optional, option_inner, type_name, Method, ParamKind};
 use crate::attr::Options;
+use crate::lifetimes::{is_cow_str, with_lifetime};
 
 /// Emits the user's function unchanged, and beside it a type of the same name (types and
 /// functions live in different namespaces) whose `method()` builds the router's `Method`.
@@ -353,69 +353,4 @@ pub(crate) fn generate(
 /// that a compiler error about them points there.
 fn at(tokens: &impl Spanned) -> Span {
     Span::call_site().located_at(tokens.span())
-}
-
-/// Whether the type is written `Cow<'_, str>` or `Cow<str>` (any path to `Cow`): a `Cow`
-/// that may borrow from the request. A named lifetime (`Cow<'static, str>`) is left to serde.
-fn is_cow_str(ty: &Type) -> bool {
-    let Type::Path(path) = ty else { return false };
-    let Some(last) = path.path.segments.last() else {
-        return false;
-    };
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return false;
-    };
-    let elided = args.args.iter().all(|arg| match arg {
-        syn::GenericArgument::Lifetime(lifetime) => lifetime.ident == "_",
-        _ => true,
-    });
-    last.ident == "Cow"
-        && elided
-        && args.args.iter().any(|arg| {
-            matches!(arg, syn::GenericArgument::Type(Type::Path(inner)) if inner.path.is_ident("str"))
-        })
-}
-
-/// The type with every elided or `'_` lifetime named `'__de`, the lifetime of the request
-/// text, so that borrowed parameters (`Cow<'_, str>`, `&RawValue`) borrow from it. `Cow`
-/// written without its lifetime (`Cow<str>`) gets it too.
-fn with_lifetime(ty: &Type) -> Type {
-    named_lifetimes(ty, "'__de")
-}
-
-/// The type with every elided or `'_` lifetime named `name` (a `Cow` without one gets it too).
-pub(crate) fn named_lifetimes(ty: &Type, name: &str) -> Type {
-    struct NameLifetimes<'n>(&'n str);
-    impl VisitMut for NameLifetimes<'_> {
-        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
-            if segment.ident == "Cow" {
-                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
-                    let has_lifetime = args
-                        .args
-                        .iter()
-                        .any(|arg| matches!(arg, syn::GenericArgument::Lifetime(_)));
-                    if !has_lifetime {
-                        let lifetime = Lifetime::new(self.0, segment.ident.span());
-                        args.args
-                            .insert(0, syn::GenericArgument::Lifetime(lifetime));
-                    }
-                }
-            }
-            syn::visit_mut::visit_path_segment_mut(self, segment);
-        }
-        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
-            if reference.lifetime.is_none() {
-                reference.lifetime = Some(Lifetime::new(self.0, reference.and_token.span));
-            }
-            syn::visit_mut::visit_type_reference_mut(self, reference);
-        }
-        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
-            if lifetime.ident == "_" {
-                *lifetime = Lifetime::new(self.0, lifetime.span());
-            }
-        }
-    }
-    let mut ty = ty.clone();
-    NameLifetimes(name).visit_type_mut(&mut ty);
-    ty
 }

@@ -10,6 +10,7 @@ mod ast;
 mod attr;
 mod declare;
 mod expand;
+mod lifetimes;
 mod schema;
 #[cfg(feature = "client")]
 mod stubs;

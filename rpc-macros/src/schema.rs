@@ -16,7 +16,7 @@ pub(crate) fn of(ty: &Type, rt: &TokenStream) -> Option<TokenStream> {
     if names_impl_trait(ty) {
         return None; // it cannot be named outside the function
     }
-    let ty = crate::expand::named_lifetimes(ty, "'static");
+    let ty = crate::lifetimes::named_lifetimes(ty, "'static");
     Some(quote!((&#rt::SchemaProbe::<#ty>::NEW).__rpc_schema()))
 }
 
@@ -43,7 +43,7 @@ pub(crate) fn method(method: &Method, subscription: bool, rt: &TokenStream) -> T
             return TokenStream::new(); // it cannot be named outside the function
         }
         // By type, not by syntax: a `Result` under any name is seen through.
-        let output = crate::expand::named_lifetimes(output, "'static");
+        let output = crate::lifetimes::named_lifetimes(output, "'static");
         quote!(.__result_schema((&&&#rt::SchemaProbe::<#output>::NEW).__rpc_result_schema()))
     }
     #[cfg(not(feature = "openrpc"))]

@@ -3,6 +3,8 @@
 //! Generated code reaches everything through this one module, so a user's crate needs no
 //! dependency of ours besides `rpc-core`.
 
+mod peer;
+
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -27,36 +29,9 @@ pub use crate::{
 };
 #[cfg(feature = "client")]
 pub use crate::{TypedCall, TypedSubscription};
+pub use peer::{cancel_token, peer, progress};
 #[cfg(feature = "client")]
 pub use serde_json::value::RawValue;
-
-/// A `Peer` parameter: the connection's, or error -32011 over a transport with no way back.
-pub fn peer(cx: &Context<'_>, method: &'static str) -> Result<crate::Peer, ErrorObject> {
-    match cx.peer_handle() {
-        Some(peer) => Ok(peer.clone()),
-        None => Err(ErrorObject::server_error(
-            crate::ErrorCode::NEEDS_CONNECTION.code(),
-            "Needs a connection",
-        )
-        .with_data(format!(
-            "`{method}` calls its caller back: call it over a WebSocket or a byte stream"
-        ))),
-    }
-}
-
-/// A `CancelToken` parameter: the current call's.
-pub fn cancel_token() -> crate::CancelToken {
-    crate::cancel::current()
-}
-
-/// An `Option<Progress>` parameter, with the guard that ends it when the call ends.
-pub fn progress(
-    cx: &Context<'_>,
-    params: Params<'_>,
-    method: &'static str,
-) -> (Option<crate::Progress>, crate::progress::ProgressGuard) {
-    crate::progress::reporter(cx, params, method)
-}
 
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log
 /// names the missing type (a server misconfiguration); the caller only learns that the server

@@ -77,6 +77,7 @@ mod connect;
 mod ipc;
 #[cfg(any(feature = "tcp", all(feature = "ipc", unix)))]
 mod listen;
+mod peer_settings;
 mod serve;
 #[cfg(feature = "stdio")]
 mod stdio;
