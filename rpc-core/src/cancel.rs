@@ -11,7 +11,6 @@
 //! running async call whose id is cancelled has its future dropped at its next await point;
 //! cancelling an id that is unknown, or whose call has ended, does nothing.
 
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Waker};
@@ -28,7 +27,18 @@ pub const REQUEST_CANCELLED: i32 = -32800;
 #[derive(Debug)]
 pub struct Cancellation {
     dialect: Dialect,
-    calls: Mutex<FxHashMap<String, Arc<Token>>>,
+    calls: Mutex<Calls>,
+}
+
+/// How many cancels for ids not running are kept, in case their calls start later: a
+/// request read but not yet started (parked, or not yet polled) is cancelled all the same.
+const EARLY_CANCELS: usize = 256;
+
+#[derive(Debug, Default)]
+struct Calls {
+    running: FxHashMap<String, Arc<Token>>,
+    /// Ids cancelled before their calls started, oldest first; at most [`EARLY_CANCELS`].
+    early: std::collections::VecDeque<String>,
 }
 
 impl Cancellation {
@@ -45,7 +55,7 @@ impl Cancellation {
         self.dialect
     }
 
-    fn lock(&self) -> MutexGuard<'_, FxHashMap<String, Arc<Token>>> {
+    fn lock(&self) -> MutexGuard<'_, Calls> {
         // Nothing panics while holding the lock; a poisoned one is still consistent.
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -55,7 +65,14 @@ impl Cancellation {
     pub(crate) fn register(&self, id: &Id<'_>) -> Entry<'_> {
         let key = id.to_string();
         let token = Arc::new(Token::default());
-        self.lock().insert(key.clone(), Arc::clone(&token));
+        let mut calls = self.lock();
+        if let Some(at) = calls.early.iter().position(|early| *early == key) {
+            // Cancelled before it started: it starts cancelled.
+            calls.early.remove(at);
+            token.cancelled.store(true, Ordering::Release);
+        }
+        calls.running.insert(key.clone(), Arc::clone(&token));
+        drop(calls);
         Entry {
             owner: self,
             key,
@@ -67,23 +84,41 @@ impl Cancellation {
     /// name no id, or an id not running, do nothing.
     pub(crate) fn cancel(&self, params: Params<'_>) {
         let Some(raw) = params.raw() else { return };
-        let Ok(members) = serde_json::from_str::<FxHashMap<Cow<'_, str>, &RawValue>>(raw) else {
+        #[derive(serde::Deserialize)]
+        struct Members<'a> {
+            #[serde(borrow, default)]
+            id: Option<&'a RawValue>,
+            #[serde(borrow, default, rename = "requestId")]
+            request_id: Option<&'a RawValue>,
+        }
+        let Ok(members) = serde_json::from_str::<Members<'_>>(raw) else {
             tracing::debug!("a cancel notification whose params are not an object");
             return;
         };
-        let Some(id) = members
-            .get(self.dialect.cancel_id_member())
-            .and_then(|raw| Id::from_raw(raw))
-        else {
+        let named = match self.dialect {
+            Dialect::Lsp => members.id,
+            _ => members.request_id,
+        };
+        let Some(id) = named.and_then(Id::from_raw) else {
             return;
         };
-        let token = self.lock().get(&id.to_string()).cloned();
+        let key = id.to_string();
+        let mut calls = self.lock();
+        let token = calls.running.get(&key).cloned();
         match token {
             Some(token) => {
+                drop(calls);
                 tracing::debug!(%id, "a call cancelled by its caller");
                 token.cancel();
             }
-            None => tracing::trace!(%id, "a cancel for no running call"),
+            None => {
+                // Perhaps read but not started yet: kept for a while, bounded.
+                tracing::trace!(%id, "a cancel for no running call");
+                if calls.early.len() == EARLY_CANCELS {
+                    calls.early.pop_front();
+                }
+                calls.early.push_back(key);
+            }
         }
     }
 }
@@ -122,10 +157,11 @@ impl Drop for Entry<'_> {
     fn drop(&mut self) {
         let mut calls = self.owner.lock();
         if calls
+            .running
             .get(&self.key)
             .is_some_and(|token| Arc::ptr_eq(token, &self.token))
         {
-            calls.remove(&self.key);
+            calls.running.remove(&self.key);
         }
     }
 }

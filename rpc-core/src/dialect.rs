@@ -27,14 +27,6 @@ impl Dialect {
         }
     }
 
-    /// The member of the cancel notification's params that holds the id.
-    pub(crate) fn cancel_id_member(self) -> &'static str {
-        match self {
-            Dialect::Lsp => "id",
-            Dialect::Mcp => "requestId",
-        }
-    }
-
     /// Whether a cancelled call is still answered.
     pub fn answers_cancelled(self) -> bool {
         self == Dialect::Lsp

@@ -64,10 +64,12 @@ impl Progress {
         if inner.done.load(Ordering::Acquire) {
             return false;
         }
+        let mut begun_before = true;
         let params = match inner.dialect {
             Dialect::Lsp => {
                 let mut value = Map::new();
                 let begun = inner.begun.swap(true, Ordering::AcqRel);
+                begun_before = begun;
                 if begun {
                     value.insert("kind".into(), "report".into());
                 } else {
@@ -97,10 +99,15 @@ impl Progress {
                 Value::Object(params)
             }
         };
-        inner
+        let sent = inner
             .peer
             .try_notify(inner.dialect.progress_method(), params)
-            .is_ok()
+            .is_ok();
+        if !sent && inner.dialect == Dialect::Lsp && !begun_before {
+            // The `begin` did not go: the next report begins again.
+            inner.begun.store(false, Ordering::Release);
+        }
+        sent
     }
 
     /// The token the request gave, as JSON text.

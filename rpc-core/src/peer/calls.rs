@@ -119,15 +119,15 @@ impl Calls {
         wakers.into_iter().for_each(Waker::wake);
     }
 
-    /// Frees the place of request `id`; the next waiting request is woken.
+    /// Frees the place of request `id`; the waiting requests are woken to take it. All of
+    /// them: one woken alone may have been dropped meanwhile, and the place would stay free
+    /// with others still waiting.
     fn release(&self, id: u64) {
         let mut inner = self.lock();
         inner.slots.remove(&id);
-        let next = inner.waiting.pop_front();
+        let waiting = std::mem::take(&mut inner.waiting);
         drop(inner);
-        if let Some(next) = next {
-            next.wake();
-        }
+        waiting.into_iter().for_each(Waker::wake);
     }
 }
 

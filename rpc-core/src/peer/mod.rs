@@ -243,12 +243,14 @@ impl Peer {
     ) -> Result<R, PeerError> {
         // Encoded before it takes a place: a request that cannot be sent waits for nothing.
         let mut message = encode(&method, &params, Some(0))?;
-        let slot = poll_fn(|task| {
+        // The time limit runs from here: waiting for a place and for room counts too.
+        let mut deadline = timeout.map(|limit| (limit, (self.0.timer)(limit)));
+        let admit = poll_fn(|task| {
             self.0
                 .calls
                 .poll_admit(self.0.settings.max_requests_in_flight, task)
-        })
-        .await?;
+        });
+        let slot = within(&mut deadline, admit).await?;
         let outstanding = calls::Outstanding::new(&self.0.calls, slot);
         // Given up on before its answer (dropped, timed out): the other side is told.
         let mut forgotten = Forgotten {
@@ -265,28 +267,16 @@ impl Peer {
             });
         }
         let mut message = Some(message);
-        poll_fn(|task| self.0.outbox.poll_send(&mut message, task))
-            .await
-            .map_err(PeerError::from_send)?;
+        let sent = poll_fn(|task| {
+            self.0
+                .outbox
+                .poll_send(&mut message, task)
+                .map(|sent| sent.map_err(PeerError::from_send))
+        });
+        within(&mut deadline, sent).await?;
         forgotten.armed = true;
         let answer = poll_fn(|task| outstanding.poll_answer(task));
-        let text = match timeout {
-            None => answer.await,
-            Some(limit) => {
-                let mut answer = std::pin::pin!(answer);
-                let mut sleep = (self.0.timer)(limit);
-                poll_fn(|task| {
-                    if let Poll::Ready(answer) = answer.as_mut().poll(task) {
-                        return Poll::Ready(answer);
-                    }
-                    sleep
-                        .as_mut()
-                        .poll(task)
-                        .map(|()| Err(PeerError::TimedOut(limit)))
-                })
-                .await
-            }
-        };
+        let text = within(&mut deadline, answer).await;
         // Answered, or the connection closed: nothing to tell.
         forgotten.armed = matches!(text, Err(PeerError::TimedOut(_)));
         drop(forgotten);
@@ -302,6 +292,27 @@ impl fmt::Debug for Peer {
             .field("requests_in_flight", &self.requests_in_flight())
             .finish_non_exhaustive()
     }
+}
+
+/// `step`, unless the time limit (and its timer) passes first.
+async fn within<T>(
+    deadline: &mut Option<(Duration, BoxFuture<'static, ()>)>,
+    step: impl Future<Output = Result<T, PeerError>>,
+) -> Result<T, PeerError> {
+    let Some((limit, sleep)) = deadline else {
+        return step.await;
+    };
+    let mut step = std::pin::pin!(step);
+    poll_fn(|task| {
+        if let Poll::Ready(outcome) = step.as_mut().poll(task) {
+            return Poll::Ready(outcome);
+        }
+        sleep
+            .as_mut()
+            .poll(task)
+            .map(|()| Err(PeerError::TimedOut(*limit)))
+    })
+    .await
 }
 
 /// Sends the cancel notification of a request given up on, when dropped armed.

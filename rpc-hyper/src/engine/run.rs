@@ -309,7 +309,8 @@ pub(crate) async fn run<S, T>(
                         && in_flight_bytes < byte_budget
                         && parked.is_empty()
                         && !barrier;
-                    if more == 0 || (room_now && !draining) != direct {
+                    let parked_full = parked_bytes >= byte_budget || parked.len() >= MAX_PARKED;
+                    if more == 0 || (room_now && !draining) != direct || (!direct && parked_full) {
                         break None;
                     }
                     match poll_fn(|task| transport.poll_next(task)).now_or_never() {

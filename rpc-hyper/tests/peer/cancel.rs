@@ -183,3 +183,39 @@ async fn a_flood_of_cancels_for_ids_never_sent_is_passed_over() {
         Some(json!({"jsonrpc":"2.0","result":1,"id":"after"}))
     );
 }
+
+#[tokio::test]
+async fn a_cancel_read_with_its_request_or_before_it_starts_still_cancels_it() {
+    // The request and its cancel in one write: the cancel is read before the request's call
+    // has started. And a second request parked behind the first is cancelled before it
+    // starts: it starts cancelled.
+    let (mut other, _server, _) = start(|s| s.dialect(Dialect::Lsp).max_calls_in_flight(1));
+    other
+        .send(concat!(
+            r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":7}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}"#
+        ))
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":7}))
+    );
+    other
+        .send(concat!(
+            r#"{"jsonrpc":"2.0","method":"wait","params":[200],"id":8}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":9}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":9}}"#
+        ))
+        .await;
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","result":200,"id":8}))
+    );
+    assert_eq!(
+        other.next().await,
+        Some(json!({"jsonrpc":"2.0","error":{"code":-32800,"message":"Request cancelled"},"id":9}))
+    );
+}
