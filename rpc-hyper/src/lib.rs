@@ -92,7 +92,7 @@
 //!
 //! | | |
 //! |---|---|
-//! | calls of one connection | run concurrently, at most [`DEFAULT_MAX_CALLS_IN_FLIGHT`] at once ([`RpcService::max_calls_in_flight`]), and from messages of at most twice the message size limit in all; past either, the connection is not read until answers go out |
+//! | calls of one connection | run concurrently, at most [`DEFAULT_MAX_CALLS_IN_FLIGHT`] at once ([`RpcService::max_calls_in_flight`]), and from messages of at most twice the message size limit in all; past either, the connection is not read until answers go out, except while a call awaits the client's answer or may be cancelled: then up to 1,024 messages are read and held (within the byte budget), answers and cancels taking effect at once |
 //! | message size | the body size limit ([`RpcService::max_body_size`]); over it, close code 1009 |
 //! | a text frame that is not UTF-8 / a protocol violation | close code 1007 / 1002 |
 //! | `Origin` header | a browser's upgrade from an origin not allowed ([`RpcService::allow_origin`]) gets `403`: a page elsewhere cannot reach a server on the user's machine; clients that send no `Origin` are let in |
