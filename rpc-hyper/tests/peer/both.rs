@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::{report, router, App, STEP};
 
-/// Waits for ever; tells the server's reports when its call is dropped.
+/// Waits for ever; tells the server's reports when it starts and when its call is dropped.
 #[rpc_method]
 pub(super) async fn hold(app: State<'_, App>) -> bool {
     struct Dropped(mpsc::UnboundedSender<String>);
@@ -23,6 +23,7 @@ pub(super) async fn hold(app: State<'_, App>) -> bool {
         }
     }
     let _dropped = Dropped(app.outcomes.clone());
+    let _ = app.outcomes.send("hold started".into());
     std::future::pending::<()>().await;
     true
 }
@@ -118,6 +119,7 @@ async fn a_request_the_calling_side_gives_up_on_is_cancelled_on_the_server() {
         .await;
     assert!(matches!(held, Err(PeerError::TimedOut(_))), "{held:?}");
     // The server got `$/cancelRequest` and dropped the call.
+    assert_eq!(report(&mut reports).await, "hold started");
     assert_eq!(report(&mut reports).await, "hold dropped");
     // Dropping a request's future cancels it the same way.
     let peer = connection.peer().clone();
@@ -126,5 +128,6 @@ async fn a_request_the_calling_side_gives_up_on_is_cancelled_on_the_server() {
     })
     .await;
     assert!(dropped.is_err(), "still waiting when dropped");
+    assert_eq!(report(&mut reports).await, "hold started");
     assert_eq!(report(&mut reports).await, "hold dropped");
 }

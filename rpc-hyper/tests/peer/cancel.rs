@@ -66,14 +66,18 @@ async fn lsp_cancellation_answers_the_cancelled_call_with_32800_even_with_every_
 
 #[tokio::test]
 async fn mcp_cancellation_sends_no_answer_and_without_a_style_the_notification_is_a_call() {
-    let (mut other, _server, _) = start(|s| s.dialect(Dialect::Mcp));
+    let (mut other, _server, mut reports) = start(|s| s.dialect(Dialect::Mcp));
     other
-        .send(r#"{"jsonrpc":"2.0","method":"wait","params":[60000],"id":"long"}"#)
+        .send(r#"{"jsonrpc":"2.0","method":"hold","id":"long"}"#)
         .await;
+    // Once it runs (cancelled before it starts, it would never run, nor report its drop).
+    assert_eq!(report(&mut reports).await, "hold started");
     other
         .send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"long","reason":"no longer needed"}}"#)
         .await;
-    // No answer for the cancelled call: the next message is the next call's answer.
+    // The call is dropped, and not answered: the next message is the next call's answer,
+    // and nothing follows it.
+    assert_eq!(report(&mut reports).await, "hold dropped");
     other
         .send(r#"{"jsonrpc":"2.0","method":"wait","params":[1],"id":"next"}"#)
         .await;
@@ -81,6 +85,8 @@ async fn mcp_cancellation_sends_no_answer_and_without_a_style_the_notification_i
         other.next().await,
         Some(json!({"jsonrpc":"2.0","result":1,"id":"next"}))
     );
+    let more = tokio::time::timeout(Duration::from_millis(100), other.next()).await;
+    assert!(more.is_err(), "an answer for the cancelled call: {more:?}");
 
     // Without cancellation set, `$/cancelRequest` is a method like any other: not found,
     // and its notification is not answered; the call runs to its end.
