@@ -24,6 +24,7 @@
 
 mod calls;
 mod error;
+mod send;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -31,7 +32,6 @@ use std::future::{poll_fn, Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -43,6 +43,7 @@ use crate::Dialect;
 pub(crate) use calls::Answer;
 use calls::Calls;
 pub use error::PeerError;
+use send::{encode, set_id, within, Forgotten};
 
 /// How long a request to the peer waits for its answer by default: 30 s.
 pub const DEFAULT_PEER_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -294,52 +295,6 @@ impl fmt::Debug for Peer {
     }
 }
 
-/// `step`, unless the time limit (and its timer) passes first.
-async fn within<T>(
-    deadline: &mut Option<(Duration, BoxFuture<'static, ()>)>,
-    step: impl Future<Output = Result<T, PeerError>>,
-) -> Result<T, PeerError> {
-    let Some((limit, sleep)) = deadline else {
-        return step.await;
-    };
-    let mut step = std::pin::pin!(step);
-    poll_fn(|task| {
-        if let Poll::Ready(outcome) = step.as_mut().poll(task) {
-            return Poll::Ready(outcome);
-        }
-        sleep
-            .as_mut()
-            .poll(task)
-            .map(|()| Err(PeerError::TimedOut(*limit)))
-    })
-    .await
-}
-
-/// Sends the cancel notification of a request given up on, when dropped armed.
-struct Forgotten<'p> {
-    peer: &'p Peer,
-    id: u64,
-    armed: bool,
-}
-
-impl Drop for Forgotten<'_> {
-    fn drop(&mut self) {
-        let Some(dialect) = self.peer.0.settings.dialect.filter(|_| self.armed) else {
-            return;
-        };
-        let params = match dialect {
-            Dialect::Lsp => serde_json::json!({ "id": self.id }),
-            _ => {
-                serde_json::json!({ "requestId": self.id, "reason": "the request was given up on" })
-            }
-        };
-        // Without room now, it is not sent: the answer, when it comes, is dropped all the same.
-        if let Ok(message) = encode(dialect.cancel_method(), &params, None) {
-            let _ = self.peer.0.outbox.try_send_message(message);
-        }
-    }
-}
-
 /// A request to the peer, not yet sent: await it to send it and get its answer. From
 /// [`Peer::request`] and [`Peer::call`].
 #[must_use = "a request is sent when awaited"]
@@ -379,24 +334,4 @@ impl<P, R> fmt::Debug for Outgoing<'_, P, R> {
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
-}
-
-/// A message's JSON text; with `Some(_)`, a request whose id is set later ([`set_id`]).
-fn encode<P: Serialize + ?Sized>(
-    method: &str,
-    params: &P,
-    id: Option<u64>,
-) -> Result<Vec<u8>, PeerError> {
-    let mut message = Vec::with_capacity(64 + method.len());
-    crate::response::write_request(&mut message, method, params, id)
-        .map_err(|err| PeerError::Encode(err.to_string()))?;
-    Ok(message)
-}
-
-/// Replaces the id `0` that ends a request's text with `id`.
-fn set_id(message: &mut Vec<u8>, id: u64) {
-    // `…,"id":0}`: the last two bytes.
-    message.truncate(message.len().saturating_sub(2));
-    message.extend_from_slice(id.to_string().as_bytes());
-    message.push(b'}');
 }
