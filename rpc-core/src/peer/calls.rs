@@ -2,7 +2,8 @@
 //! routed to it.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use rustc_hash::FxHashMap;
@@ -23,13 +24,16 @@ pub(crate) enum Answer<'a> {
 }
 
 /// The outstanding requests of one peer.
-#[derive(Debug, Default)]
-pub(super) struct Calls(Mutex<Inner>);
+#[derive(Debug)]
+pub(super) struct Calls {
+    inner: Mutex<Inner>,
+    /// The next request's id: the peer's own count, or one shared with another sender on the
+    /// same connection (a client's own calls).
+    ids: Arc<AtomicU64>,
+}
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// The id of the last request sent.
-    last_id: u64,
     slots: FxHashMap<u64, Slot>,
     /// Requests waiting for a place.
     waiting: VecDeque<Waker>,
@@ -45,9 +49,16 @@ enum Slot {
 }
 
 impl Calls {
+    pub(super) fn new(ids: Arc<AtomicU64>) -> Self {
+        Self {
+            inner: Mutex::default(),
+            ids,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Nothing panics while holding the lock; a poisoned one is still consistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(super) fn in_flight(&self) -> usize {
@@ -70,10 +81,9 @@ impl Calls {
             }
             return Poll::Pending;
         }
-        // Ids count up from 1 and are not reused: a late answer to a forgotten request never
-        // reaches a newer one.
-        inner.last_id += 1;
-        let id = inner.last_id;
+        // Ids count up and are not reused: a late answer to a forgotten request never reaches
+        // a newer one.
+        let id = self.ids.fetch_add(1, Ordering::Relaxed);
         inner.slots.insert(id, Slot::Waiting(None));
         Poll::Ready(Ok(id))
     }

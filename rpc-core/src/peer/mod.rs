@@ -31,6 +31,7 @@ use std::fmt;
 use std::future::{poll_fn, Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,11 +140,23 @@ impl Peer {
     /// to the router with this peer in the calls' context, and calls [`Peer::close`] when the
     /// connection ends.
     pub fn new(outbox: Outbox, settings: PeerSettings, timer: Timer) -> Self {
+        Self::with_ids(outbox, settings, timer, Arc::new(AtomicU64::new(1)))
+    }
+
+    /// [`Peer::new`], taking its requests' ids from `ids` (each takes the value there and adds
+    /// one): for a connection where another sender's requests go the same way (a client's
+    /// own calls), so that the two never give the same id.
+    pub fn with_ids(
+        outbox: Outbox,
+        settings: PeerSettings,
+        timer: Timer,
+        ids: Arc<AtomicU64>,
+    ) -> Self {
         Self(Arc::new(Shared {
             outbox,
             settings,
             timer,
-            calls: Calls::default(),
+            calls: Calls::new(ids),
         }))
     }
 

@@ -279,10 +279,12 @@ impl Outbox {
         Ok(())
     }
 
-    /// For the connection's [`Peer`](crate::Peer): queues `message`, a whole request or
-    /// notification as JSON text, once there is room (taking it out of the option). Until
-    /// then the message stays in place and `task` is woken when there is room.
-    pub(crate) fn poll_send(
+    /// Queues `message`, a whole request or notification as JSON text (what the
+    /// connection's [`Peer`](crate::Peer) sends, or a transport's own), once there is room
+    /// (taking it out of the option). Until then the message stays in place and `task` is
+    /// woken when there is room. A message over the message limit is refused, and so is
+    /// any once the outbox is closed.
+    pub fn poll_send(
         &self,
         message: &mut Option<Vec<u8>>,
         task: &mut TaskContext<'_>,
@@ -300,8 +302,8 @@ impl Outbox {
         }
     }
 
-    /// Queues a peer's message if there is room now.
-    pub(crate) fn try_send_message(&self, message: Vec<u8>) -> Result<(), SendError> {
+    /// Queues a message, as [`Outbox::poll_send`] does, if there is room now.
+    pub fn try_send_message(&self, message: Vec<u8>) -> Result<(), SendError> {
         self.push_message(message, None).map_err(|(err, _)| err)
     }
 

@@ -24,7 +24,9 @@ pub struct ClientBuilder {
     #[cfg(feature = "ws")]
     max_reconnects: u32,
     #[cfg(feature = "ws")]
-    router: Option<Arc<dyn ws::Answering>>,
+    router: Option<Arc<dyn ws::Serving>>,
+    #[cfg(feature = "ws")]
+    dialect: Option<rpc_core::Dialect>,
     error: Option<Error>,
 }
 
@@ -43,6 +45,8 @@ impl Client {
             max_reconnects: DEFAULT_MAX_RECONNECTS,
             #[cfg(feature = "ws")]
             router: None,
+            #[cfg(feature = "ws")]
+            dialect: None,
             error: None,
         }
     }
@@ -50,8 +54,12 @@ impl Client {
 
 impl ClientBuilder {
     /// Over a WebSocket, answers the server's own requests and notifications with `router`'s
-    /// methods (the same `#[rpc_method]` functions a server registers), each on a task of its
-    /// own. Without one, every request of the server's is answered -32601 "Method not found",
+    /// methods (the same `#[rpc_method]` functions a server registers), as a server answers
+    /// its clients: on the connection engine, at most
+    /// [`DEFAULT_MAX_CALLS_IN_FLIGHT`](crate::DEFAULT_MAX_CALLS_IN_FLIGHT) calls at once,
+    /// notifications in the order they came, and batches. A method may take the connection's
+    /// [`Peer`](rpc_core::Peer) to call the server back; its requests share the client's ids.
+    /// Without a router, every request of the server's is answered -32601 "Method not found",
     /// never left unanswered, and its notifications are dropped. (Over HTTP the server has no
     /// way to call back.)
     #[cfg(feature = "ws")]
@@ -61,6 +69,17 @@ impl ClientBuilder {
         router: impl Into<Arc<rpc_core::Router<S>>>,
     ) -> Self {
         self.router = Some(router.into());
+        self
+    }
+
+    /// Over a WebSocket, speaks `dialect`'s cancellation and progress on the serving side (no
+    /// dialect by default): the server may cancel what it asked the client's router, the
+    /// methods may report progress, and a request of their peer handle given up on is
+    /// cancelled.
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn dialect(mut self, dialect: rpc_core::Dialect) -> Self {
+        self.dialect = Some(dialect);
         self
     }
 
@@ -131,6 +150,7 @@ impl ClientBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
+        let next_id = Arc::new(AtomicU64::new(1));
         let transport = if self.url.starts_with("ws://") {
             #[cfg(feature = "ws")]
             {
@@ -141,6 +161,8 @@ impl ClientBuilder {
                     max_in_flight: self.max_in_flight,
                     max_reconnects: self.max_reconnects,
                     router: self.router,
+                    dialect: self.dialect,
+                    ids: Arc::clone(&next_id),
                 }))
             }
             #[cfg(not(feature = "ws"))]
@@ -156,10 +178,7 @@ impl ClientBuilder {
             )?)
         };
         Ok(Client {
-            shared: Arc::new(Shared {
-                transport,
-                next_id: AtomicU64::new(1),
-            }),
+            shared: Arc::new(Shared { transport, next_id }),
             timeout: self.timeout,
         })
     }

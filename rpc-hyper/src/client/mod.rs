@@ -90,7 +90,9 @@ pub struct Client {
 #[derive(Debug)]
 struct Shared {
     transport: Transport,
-    next_id: AtomicU64,
+    /// The next call's id; over a WebSocket, shared with the peer handle of the client's
+    /// methods, whose requests go the same way.
+    next_id: Arc<AtomicU64>,
 }
 
 /// How requests travel. One per client, behind an `Arc`: its size does not matter.

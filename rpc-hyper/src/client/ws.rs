@@ -2,6 +2,7 @@
 //! id, subscriptions routed by their id, and reconnection with backoff.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -13,8 +14,10 @@ use super::error::{Error, Kind};
 
 mod drive;
 mod route;
+mod session;
 
 use drive::drive;
+pub(crate) use session::Serving;
 
 /// An answer frame's bytes, or why none came.
 pub(super) type Answer = Result<Bytes, Error>;
@@ -87,11 +90,11 @@ pub(crate) struct Transport {
 #[derive(Debug)]
 struct Shared {
     /// What answers the server's own requests and notifications: the application's router,
-    /// or none (every request is then answered -32601).
-    router: Option<Arc<dyn Answering>>,
-    /// Where answers to the server's requests are written from their tasks; weak, so that
-    /// the driver still ends when every handle to the client is gone.
-    replies: mpsc::WeakUnboundedSender<Command>,
+    /// or an empty one (every request is then answered -32601).
+    router: Arc<dyn Serving>,
+    /// The ids of the requests this side sends: the client's calls and its methods' (through
+    /// their peer handle) alike, so that the two never give the same.
+    ids: Arc<AtomicU64>,
     /// Calls waiting for their answer, by id.
     pending: Mutex<HashMap<u64, Waiter>>,
     /// Subscriptions, by their id's JSON text (`"0x…"` or a number).
@@ -122,25 +125,11 @@ pub(super) struct Settings {
     pub(super) max_response_size: usize,
     pub(super) max_in_flight: usize,
     pub(super) max_reconnects: u32,
-    pub(super) router: Option<Arc<dyn Answering>>,
-}
-
-/// A router, whatever its state: what answers the server's requests on the client's side.
-pub(crate) trait Answering: Send + Sync {
-    /// The answer to a message of the server's, if one is due.
-    fn answer<'a>(&'a self, message: &'a [u8]) -> rpc_core::BoxFuture<'a, Option<Vec<u8>>>;
-}
-
-impl<S: Send + Sync + 'static> Answering for rpc_core::Router<S> {
-    fn answer<'a>(&'a self, message: &'a [u8]) -> rpc_core::BoxFuture<'a, Option<Vec<u8>>> {
-        Box::pin(self.handle(message))
-    }
-}
-
-impl std::fmt::Debug for dyn Answering + '_ {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Router")
-    }
+    pub(super) router: Option<Arc<dyn Serving>>,
+    /// The protocol's conventions for cancelling and progress, on the serving side.
+    pub(super) dialect: Option<rpc_core::Dialect>,
+    /// The client's ids.
+    pub(super) ids: Arc<AtomicU64>,
 }
 
 impl Transport {
@@ -148,8 +137,11 @@ impl Transport {
     pub(super) fn start(settings: Settings) -> Self {
         let (outgoing, commands) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            router: settings.router.clone(),
-            replies: outgoing.downgrade(),
+            router: settings
+                .router
+                .clone()
+                .unwrap_or_else(|| Arc::new(rpc_core::Router::new())),
+            ids: Arc::clone(&settings.ids),
             pending: Mutex::default(),
             subscriptions: Mutex::default(),
             connected: watch::Sender::new(0),

@@ -82,6 +82,15 @@ impl Config {
         Peer::new(self.outbox(), self.peer, tasks::sleep)
     }
 
+    /// [`Config::own_peer`], its ids taken from `ids` (shared with a client's own calls).
+    #[cfg(all(feature = "ws", feature = "client"))]
+    pub(crate) fn own_peer_with_ids(
+        &self,
+        ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> Peer {
+        Peer::with_ids(self.outbox(), self.peer, tasks::sleep, ids)
+    }
+
     /// The defaults, with this liveness.
     pub(crate) fn new(liveness: Liveness) -> Self {
         Self {
@@ -194,12 +203,60 @@ pub(crate) trait Transport: Unpin {
     /// Gives back the memory a burst took, once it is written: called now and then.
     fn shrink(&mut self) {}
 
+    /// Whether requests sent on the connection by others than its peer handle await answers
+    /// that the transport takes itself (a client's own calls): the connection is then read
+    /// on with every call's place taken, as it is for the peer handle's requests.
+    fn awaits_answers(&self) -> bool {
+        false
+    }
+
     /// Whether, once it has said its closing words, the connection reads and drops what the
     /// peer still sends until the peer closes (for a moment): a socket closed with unread
     /// bytes is reset, and the reset can destroy the last answers. Not for a stream whose
     /// reads cannot be stopped (stdin).
     fn lingers(&self) -> bool {
         true
+    }
+}
+
+/// A transport borrowed: the engine runs on it, and its owner looks at it afterwards.
+impl<T: Transport + ?Sized> Transport for &mut T {
+    const ANSWERS_AFTER_EOF: bool = T::ANSWERS_AFTER_EOF;
+
+    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Incoming, Ending>>> {
+        (**self).poll_next(cx)
+    }
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        (**self).poll_ready(cx)
+    }
+
+    fn start_send(&mut self, out: Out<'_>) -> io::Result<()> {
+        (**self).start_send(out)
+    }
+
+    fn poll_flush(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        (**self).poll_flush(cx)
+    }
+
+    fn start_close(&mut self, ending: Ending) -> io::Result<()> {
+        (**self).start_close(ending)
+    }
+
+    fn poll_close(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        (**self).poll_close(cx)
+    }
+
+    fn shrink(&mut self) {
+        (**self).shrink();
+    }
+
+    fn lingers(&self) -> bool {
+        (**self).lingers()
+    }
+
+    fn awaits_answers(&self) -> bool {
+        (**self).awaits_answers()
     }
 }
 

@@ -36,7 +36,7 @@ const LINGER: Duration = Duration::from_secs(1);
 /// server's signal (under a server: `control`) says to drain or close. `cx` is what every call
 /// of the connection knows of where it came from. `own` is a peer made beforehand, whose
 /// handle is held elsewhere (a client's): the connection then sends through it and routes the
-/// answers to it, whatever the router.
+/// answers to it, whatever the router. Resolves with how the connection ended.
 pub(crate) async fn run<S, T>(
     mut transport: T,
     router: &Router<S>,
@@ -44,7 +44,8 @@ pub(crate) async fn run<S, T>(
     config: &Config,
     control: Option<Arc<Control>>,
     own: Option<Peer>,
-) where
+) -> Ending
+where
     S: Send + Sync + 'static,
     T: Transport,
 {
@@ -176,6 +177,7 @@ pub(crate) async fn run<S, T>(
         let awaiting = (peer
             .as_ref()
             .is_some_and(|peer| peer.requests_in_flight() > 0)
+            || transport.awaits_answers()
             || (cancellation.is_some() && running(&in_flight) > 0))
             && !peer_closed
             && parked_bytes < byte_budget
@@ -388,4 +390,5 @@ pub(crate) async fn run<S, T>(
             let _ = tokio::time::timeout(deadline.min(LINGER), closed).await;
         }
     }
+    ending
 }

@@ -47,12 +47,8 @@ pub(crate) async fn run<S, IO>(
         .write_buffer_size(WRITE_OUT_AT)
         .max_write_buffer_size(usize::MAX);
     let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(limits)).await;
-    let transport = Frames {
-        ws,
-        frame: BytesMut::new(),
-    };
     engine::run(
-        transport,
+        Frames::new(ws),
         &router,
         head.context(),
         &config.engine,
@@ -62,16 +58,32 @@ pub(crate) async fn run<S, IO>(
     .await;
 }
 
-/// A WebSocket as the engine's transport: a message is a text or binary frame; answers go out
-/// as text frames, each framed in one reused buffer.
-struct Frames<IO> {
+/// A WebSocket as the engine's transport, on either side: a message is a text or binary
+/// frame; answers go out as text frames, each framed in one reused buffer.
+pub(crate) struct Frames<IO> {
     ws: WebSocketStream<IO>,
     /// The buffer each answer and notification is framed in: its memory comes back once the
     /// frame is written, so there is no allocation per message.
     frame: BytesMut,
+    /// The code and reason of the peer's close frame, once it came.
+    closed_with: Option<String>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Frames<IO> {
+    pub(crate) fn new(ws: WebSocketStream<IO>) -> Self {
+        Self {
+            ws,
+            frame: BytesMut::new(),
+            closed_with: None,
+        }
+    }
+
+    /// What the peer's close frame said (its code and reason), if it came.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn closed_with(&self) -> Option<&str> {
+        self.closed_with.as_deref()
+    }
+
     fn send_frame(&mut self, message: Message) -> io::Result<()> {
         Pin::new(&mut self.ws).start_send(message).map_err(io_error)
     }
@@ -97,11 +109,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for Frames<IO> {
             Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
                 Ok(Incoming::Message(message.into_data()))
             }
-            // Pings are answered by the protocol layer on the next flush; the client's close
+            // Pings are answered by the protocol layer on the next flush; the peer's close
             // too, and reading then ends.
-            Some(Ok(
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) | Message::Close(_),
-            )) => Ok(Incoming::Heard),
+            Some(Ok(Message::Close(frame))) => {
+                self.closed_with = Some(frame.map_or_else(
+                    || "closed".to_owned(),
+                    |f| format!("closed: {} {}", u16::from(f.code), f.reason),
+                ));
+                Ok(Incoming::Heard)
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
+                Ok(Incoming::Heard)
+            }
             Some(Err(err)) => Err(ending(&err)),
         };
         Poll::Ready(Some(incoming))
@@ -158,12 +177,13 @@ fn io_error(err: WsError) -> io::Error {
     }
 }
 
-/// The close frame for an ending: 1001 for the server going away or a ping unanswered,
+/// The close frame for an ending: 1001 for the side going away or a ping unanswered,
 /// 1008 for a client too slow to read, 1009 for a message over the limit, 1007 for a text
 /// frame that is not UTF-8, 1002 for a protocol violation.
 fn close_frame(ending: Ending) -> Option<CloseFrame> {
     let (code, reason) = match ending {
-        Ending::Away => (CloseCode::Away, "the server is shutting down"),
+        // A server shutting down, or a client whose every handle is gone.
+        Ending::Away => (CloseCode::Away, "going away"),
         Ending::NoPong => (CloseCode::Away, "no answer to ping"),
         Ending::Idle => (CloseCode::Away, "idle"),
         Ending::TooSlow(reason) => (CloseCode::Policy, reason),

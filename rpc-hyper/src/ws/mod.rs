@@ -9,6 +9,9 @@
 
 mod connection;
 
+#[cfg(feature = "client")]
+pub(crate) use connection::Frames;
+
 use std::sync::Arc;
 
 use http::header::{

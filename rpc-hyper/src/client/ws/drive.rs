@@ -1,17 +1,15 @@
-//! The driver task: keeps the connection (connecting again with backoff after a loss),
-//! writes what callers send, and hands what comes to the router of frames.
+//! The driver task: keeps the connection (connecting again with backoff after a loss), each
+//! one a session on the connection engine.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
 
-use super::route::route;
+use super::session::session;
 use super::{closed, lock, Command, End, Settings, Shared, IO_TIMEOUT};
+use crate::engine::{self, Liveness};
 
 /// The first wait before reconnecting; it doubles, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -33,6 +31,12 @@ pub(super) async fn drive(
         .read_buffer_size(8 * 1024)
         .max_message_size(Some(settings.max_response_size))
         .max_frame_size(Some(settings.max_response_size));
+    // The server's requests are served as a server serves its clients' (a quiet connection is
+    // the server's to close), and the client's own calls are bounded by its in-flight bound.
+    let mut engine = engine::Config::new(Liveness::Forever);
+    engine.max_message_size = settings.max_response_size;
+    engine.dialect = settings.dialect;
+    engine.peer = engine.peer.dialect(settings.dialect);
     let mut failures = 0u32;
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -55,10 +59,10 @@ pub(super) async fn drive(
             Err(err) => Err(err),
         };
         let lost = match connected {
-            Ok(mut ws) => {
+            Ok(ws) => {
                 shared.connected.send_modify(|count| *count += 1);
                 let since = std::time::Instant::now();
-                let lost = session(&mut ws, &mut commands, &shared).await;
+                let lost = session(ws, &mut commands, &shared, &engine).await;
                 let Some(lost) = lost else {
                     return; // every handle to the client is gone
                 };
@@ -98,61 +102,6 @@ fn upgrade_request(settings: &Settings) -> Result<http::Request<()>, String> {
         }
     }
     Ok(request)
-}
-
-/// Runs one connection: what it lost it to, or `None` when every handle to the client is gone.
-async fn session<S>(
-    ws: &mut tokio_tungstenite::WebSocketStream<S>,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
-    shared: &Shared,
-) -> Option<String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let connection = *shared.connected.borrow();
-    loop {
-        tokio::select! {
-            frame = commands.recv() => match frame {
-                None => {
-                    let _ = tokio::time::timeout(IO_TIMEOUT, ws.close(None)).await;
-                    return None;
-                }
-                Some(command) => {
-                    let frame = match command {
-                        // A call whose caller has gone (failed with a lost connection, or
-                        // past its time) is not sent: it must not run after its caller was
-                        // told.
-                        Command::Call(id, _) if !lock(&shared.pending).contains_key(&id) => {
-                            continue
-                        }
-                        // Another connection's subscription id may now name another one.
-                        Command::Unsubscribe { connection: on, .. } if on != connection => {
-                            continue
-                        }
-                        Command::Call(_, frame)
-                        | Command::Send(frame)
-                        | Command::Unsubscribe { frame, .. } => frame,
-                    };
-                    let Ok(text) = String::from_utf8(frame) else { continue };
-                    match tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(text))).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(err)) => return Some(err.to_string()),
-                        Err(_) => return Some("the server took no frame in time".to_owned()),
-                    }
-                }
-            },
-            message = ws.next() => match message {
-                Some(Ok(Message::Text(text))) => route(shared, Bytes::from(text), ws).await,
-                Some(Ok(Message::Binary(data))) => route(shared, data, ws).await,
-                Some(Ok(Message::Close(frame))) => {
-                    return Some(frame.map_or_else(|| "closed".to_owned(), |f| format!("closed: {} {}", u16::from(f.code), f.reason)));
-                }
-                Some(Ok(_)) => {}
-                Some(Err(err)) => return Some(err.to_string()),
-                None => return Some("closed".to_owned()),
-            },
-        }
-    }
 }
 
 /// Fails every call in flight and ends every subscription with an error item.

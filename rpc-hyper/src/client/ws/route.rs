@@ -1,17 +1,17 @@
 //! Where each frame from the server goes: an answer to the caller waiting for it (a batch's
-//! to the batch that sent most of its ids), a notification to its subscription.
+//! to the batch that sent most of its ids), a notification to its subscription, and the
+//! server's own requests and notifications to the engine, for the client's router.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use futures_util::SinkExt;
+use rpc_core::Outbox;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 
-use super::{lock, End, Ending, Route, Routed, Shared, Waiter, IO_TIMEOUT, SUBSCRIPTION_BUFFER};
+use super::{lock, End, Ending, Route, Routed, Shared, Waiter, SUBSCRIPTION_BUFFER};
 
 /// Routes the items of subscription `id` (its JSON text) to a new receiver.
 fn open_route(shared: &Shared, id: &str) -> Routed {
@@ -56,27 +56,29 @@ struct Note<'a> {
 }
 
 /// Sends a frame where it belongs: an answer to its caller (a batch's to the waiting batch
-/// that sent most of its ids), a notification to its subscription. Anything else is dropped.
-pub(super) async fn route<S>(
-    shared: &Shared,
-    frame: Bytes,
-    ws: &mut tokio_tungstenite::WebSocketStream<S>,
-) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+/// that sent most of its ids), a notification to its subscription; the server's requests and
+/// notifications (a batch of them too), and answers to no call of the client's (those to its
+/// methods' peer handle), are handed back for the engine. Anything else is dropped. An
+/// unsubscribe for a caller that has gone is sent through `outbox`.
+pub(super) fn route(shared: &Shared, frame: Bytes, outbox: &Outbox) -> Option<Bytes> {
     let trimmed = frame.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
         let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(&frame) else {
             tracing::debug!("the client dropped a frame that is not JSON");
-            return;
+            return None;
         };
+        let mut theirs = false;
         let ids: Vec<u64> = items
             .iter()
             .filter_map(|item| {
                 let incoming: Incoming<'_> = serde_json::from_str(item.get()).ok()?;
+                theirs |= incoming.method.is_some();
                 incoming.id?.get().parse::<u64>().ok()
             })
             .collect();
+        if theirs {
+            return Some(frame);
+        }
         let mut pending = lock(&shared.pending);
         // The batch that sent most of the ids in the answer; an answer without any id (a
         // server that could not tell them) goes to the only batch waiting.
@@ -98,24 +100,25 @@ pub(super) async fn route<S>(
             });
         let Some(waiter) = best.and_then(|key| pending.remove(&key)) else {
             tracing::debug!("the client dropped a batch answer for no batch waiting");
-            return;
+            return None;
         };
         drop(pending);
         let _ = waiter.answered.send((Ok(frame), None));
-        return;
+        return None;
     }
     let Ok(incoming) = serde_json::from_slice::<Incoming<'_>>(&frame) else {
         tracing::debug!("the client dropped a frame that is not JSON-RPC");
-        return;
+        return None;
     };
     // A subscription's item; or a request or notification of the server's own, for the
     // client's router (its ids are the server's, never taken for an answer's).
+    // By name only: `[1, 2]` would read as a `Note` by position.
     let note = incoming
         .params
+        .filter(|params| params.get().starts_with('{'))
         .and_then(|params| serde_json::from_str::<Note<'_>>(params.get()).ok());
     if incoming.method.is_some() && (note.is_none() || incoming.id.is_some()) {
-        let id = incoming.id.map(|id| id.get().to_owned());
-        return serve(shared, frame.clone(), id.as_deref(), ws).await;
+        return Some(frame);
     }
     match (incoming.id, note) {
         // A null id reads as none.
@@ -125,7 +128,7 @@ pub(super) async fn route<S>(
             let mut pending = lock(&shared.pending);
             let Some(waiter) = sole(&pending, |_| true).and_then(|key| pending.remove(&key)) else {
                 tracing::debug!("the client dropped an answer with a null id");
-                return;
+                return None;
             };
             drop(pending);
             let _ = waiter.answered.send((Ok(frame), None));
@@ -136,12 +139,12 @@ pub(super) async fn route<S>(
                     id = id.get(),
                     "the client dropped an answer for no call of its own"
                 );
-                return;
+                return None;
             };
             let waiter = lock(&shared.pending).remove(&id);
             let Some(waiter) = waiter else {
-                tracing::debug!(id, "the client dropped an answer for no call waiting");
-                return;
+                // Its methods' peer handle may await it; if not, the engine drops it.
+                return Some(frame);
             };
             // A subscription's route is made before its caller hears the id: the items that
             // follow the answer in the same read are routed, not lost.
@@ -156,18 +159,17 @@ pub(super) async fn route<S>(
                         r#"{{"jsonrpc":"2.0","method":{},"params":[{id}]}}"#,
                         serde_json::to_string(&method).unwrap_or_default()
                     );
-                    let _ = tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(body))).await;
+                    if outbox.try_send_message(body.into_bytes()).is_err() {
+                        tracing::debug!(id, "no room to end a subscription nobody takes");
+                    }
                 }
             }
         }
         (None, Some(note)) => {
             let subscriptions = lock(&shared.subscriptions);
             let Some(route) = subscriptions.get(note.subscription.get()) else {
-                tracing::debug!(
-                    subscription = note.subscription.get(),
-                    "an item for no subscription of the client's"
-                );
-                return;
+                // Not an item of the client's subscriptions: the router's, if anyone's.
+                return incoming.method.is_some().then_some(frame);
             };
             if route.items.try_send(note.result.to_owned()).is_err() {
                 // The application does not keep up: the subscription ends, with an error.
@@ -179,39 +181,7 @@ pub(super) async fn route<S>(
         }
         (None, None) => tracing::debug!("the client dropped a frame it did not expect"),
     }
-}
-
-/// Answers a request or notification of the server's with the client's router, on a task of
-/// its own (a method may take its time); with no router, a request is answered -32601 at
-/// once and a notification dropped.
-async fn serve<S>(
-    shared: &Shared,
-    frame: Bytes,
-    id: Option<&str>,
-    ws: &mut tokio_tungstenite::WebSocketStream<S>,
-) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let Some(router) = shared.router.clone() else {
-        let Some(id) = id.filter(|id| *id != "null") else {
-            tracing::debug!("a notification of the server's, and no router: dropped");
-            return;
-        };
-        let answer = format!(
-            r#"{{"jsonrpc":"2.0","error":{{"code":-32601,"message":"Method not found"}},"id":{id}}}"#
-        );
-        let _ = tokio::time::timeout(IO_TIMEOUT, ws.send(Message::text(answer))).await;
-        return;
-    };
-    let replies = shared.replies.clone();
-    tokio::spawn(async move {
-        let Some(answer) = router.answer(&frame).await else {
-            return;
-        };
-        if let Some(replies) = replies.upgrade() {
-            let _ = replies.send(super::Command::Send(answer));
-        }
-    });
+    None
 }
 
 /// The key of the only waiter that `fits`, if exactly one does.
