@@ -35,6 +35,10 @@ pub(super) struct Calls {
 #[derive(Debug, Default)]
 struct Inner {
     slots: FxHashMap<u64, Slot>,
+    /// How many slots await their answer (the rest are answered, not yet taken).
+    unanswered: usize,
+    /// Woken when no request awaits its answer any more (a draining connection's task).
+    idle: Option<Waker>,
     /// Requests waiting for a place.
     waiting: VecDeque<Waker>,
     closed: bool,
@@ -61,8 +65,25 @@ impl Calls {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn in_flight(&self) -> usize {
-        self.lock().slots.len()
+    /// How many requests await their answers.
+    pub(super) fn unanswered(&self) -> usize {
+        self.lock().unanswered
+    }
+
+    /// Ready once no request awaits its answer; until then `task` is woken when none does.
+    pub(super) fn poll_idle(&self, task: &mut TaskContext<'_>) -> Poll<()> {
+        let mut inner = self.lock();
+        if inner.unanswered == 0 {
+            return Poll::Ready(());
+        }
+        if !inner
+            .idle
+            .as_ref()
+            .is_some_and(|w| w.will_wake(task.waker()))
+        {
+            inner.idle = Some(task.waker().clone());
+        }
+        Poll::Pending
     }
 
     /// A place for one more request, with its id; or `task` is woken when one is free.
@@ -85,6 +106,7 @@ impl Calls {
         // a newer one.
         let id = self.ids.fetch_add(1, Ordering::Relaxed);
         inner.slots.insert(id, Slot::Waiting(None));
+        inner.unanswered += 1;
         Poll::Ready(Ok(id))
     }
 
@@ -107,18 +129,19 @@ impl Calls {
         let Slot::Waiting(waker) = std::mem::replace(slot, Slot::Answered(outcome)) else {
             return;
         };
+        let idle = inner.answered_one();
         drop(inner);
         tracing::trace!(id = n, "an answer from the peer");
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        waker.into_iter().chain(idle).for_each(Waker::wake);
     }
 
     /// Fails every outstanding request, and every later one.
     pub(super) fn close(&self) {
         let mut inner = self.lock();
         inner.closed = true;
-        let mut wakers: Vec<Waker> = inner.waiting.drain(..).collect();
+        inner.unanswered = 0;
+        let idle = inner.idle.take();
+        let mut wakers: Vec<Waker> = inner.waiting.drain(..).chain(idle).collect();
         for slot in inner.slots.values_mut() {
             if let Slot::Waiting(waker) = slot {
                 wakers.extend(waker.take());
@@ -134,10 +157,26 @@ impl Calls {
     /// with others still waiting.
     fn release(&self, id: u64) {
         let mut inner = self.lock();
-        inner.slots.remove(&id);
+        // Given up on before its answer: one fewer awaited.
+        let idle = match inner.slots.remove(&id) {
+            Some(Slot::Waiting(_)) => inner.answered_one(),
+            _ => None,
+        };
         let waiting = std::mem::take(&mut inner.waiting);
         drop(inner);
-        waiting.into_iter().for_each(Waker::wake);
+        waiting.into_iter().chain(idle).for_each(Waker::wake);
+    }
+}
+
+impl Inner {
+    /// One request fewer awaits its answer: the idle waker, to wake, if that was the last.
+    fn answered_one(&mut self) -> Option<Waker> {
+        self.unanswered = self.unanswered.saturating_sub(1);
+        if self.unanswered == 0 {
+            self.idle.take()
+        } else {
+            None
+        }
     }
 }
 

@@ -234,7 +234,13 @@ impl Peer {
 
     /// How many requests await their answers.
     pub fn requests_in_flight(&self) -> usize {
-        self.0.calls.in_flight()
+        self.0.calls.unanswered()
+    }
+
+    /// Ready once no request awaits its answer; until then `task` is woken when none does.
+    /// For a transport that drains the connection: the answers to what was asked still come.
+    pub fn poll_all_answered(&self, task: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.0.calls.poll_idle(task)
     }
 
     /// Ends the peer: every request awaiting its answer fails with [`PeerError::Closed`], and

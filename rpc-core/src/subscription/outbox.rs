@@ -44,6 +44,9 @@ struct Inner {
     waiting: Vec<Waker>,
     /// Once closed (the connection ended), nothing more is taken.
     closed: bool,
+    /// Once the subscriptions were ended (the connection drains), no new one starts; messages
+    /// still go.
+    draining: bool,
     /// A broadcast found the queue full: the connection cannot keep up.
     lagged: bool,
 }
@@ -144,6 +147,21 @@ impl Outbox {
         waiting.into_iter().for_each(Waker::wake);
     }
 
+    /// Ends every subscription, drops what they queued, and starts no new one, while messages
+    /// (what the connection's [`Peer`](crate::Peer) sends) still go: the connection drains,
+    /// and the calls in flight, and what they send, are answered and written first.
+    pub fn end_subscriptions(&self) {
+        let mut inner = self.lock();
+        inner.draining = true;
+        inner.queue.retain(|note| note.subscription().is_none());
+        inner.bytes = inner.queue.iter().map(Note::len).sum();
+        let live = std::mem::take(&mut inner.live);
+        let waiting = std::mem::take(&mut inner.waiting);
+        drop(inner);
+        live.into_values().for_each(Live::wake);
+        waiting.into_iter().for_each(Waker::wake);
+    }
+
     /// Ends the subscription `id` at the client's asking, through the method `by`: `false` if
     /// it is not alive here, or is another method's to end. Whatever it queued and was not yet
     /// taken is dropped in every case, so no item of it follows the answer (a subscription
@@ -179,7 +197,7 @@ impl Outbox {
         unsubscribe: Cow<'static, str>,
     ) -> Result<(SubscriptionId, Arc<[u8]>), Refused> {
         let mut inner = self.lock();
-        if inner.closed {
+        if inner.closed || inner.draining {
             return Err(Refused::Closed);
         }
         if inner.live.len() >= self.0.limits.max_subscriptions {

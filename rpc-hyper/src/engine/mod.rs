@@ -19,6 +19,7 @@
 //! limits, the write deadline and the liveness ticks are tokio's timers, and the drain and
 //! close signals are the server's (`control`). `rpc-core` stays free of any runtime.
 
+mod flight;
 mod quiet;
 mod run;
 mod tasks;

@@ -1,21 +1,19 @@
 //! The engine's loop: reading messages, running their calls concurrently within a bound,
 //! writing the answers and notifications, liveness, drain and close.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::FutureExt;
-use rpc_core::{
-    Begun, Cancellation, Context, Handled, Note, Order, Peer, Router, Subscription, Taken,
-};
+use rpc_core::{Cancellation, Context, Handled, Note, Peer, Router, Subscription, Taken};
 
+use super::flight::{Flight, Started};
 use super::quiet::Quiet;
 use super::tasks::{
-    answer_later, begin, drive, next_answer, running, shutting_down, sleep, take, wait,
+    all_answered, answer_later, begin, drive, next_answer, running, shutting_down, sleep, take,
+    wait,
 };
 use super::write::{feed, flush, outcome, send, write, write_notes};
 use super::{refusal, Config, Ending, Incoming, Out, Transport};
@@ -23,11 +21,6 @@ use crate::control::{Control, SignalWatch, CLOSE};
 
 /// The most messages handled (their answers written) before one flush.
 const MESSAGES_PER_FLUSH: usize = 64;
-
-/// How many messages a connection holds read but not started, at most, while a call awaits
-/// the peer (within the byte budget too): a peer may send this many calls before it answers
-/// what it was asked.
-const MAX_PARKED: usize = 1_024;
 
 /// The most time a closing connection waits for its peer to close its side.
 const LINGER: Duration = Duration::from_secs(1);
@@ -78,13 +71,12 @@ where
         None => cx,
     };
     let cx = &cx;
-    // Messages read while every call's place was taken, because a running call awaits an
-    // answer from the peer, or may be cancelled, and the answer or the cancel may come behind
-    // them: they start in order once there is room. Bounded like the calls in flight.
-    let mut parked: VecDeque<Bytes> = VecDeque::new();
-    let mut parked_bytes = 0usize;
-    // The async calls running; made at the first, since an empty set costs a future's size.
-    let mut in_flight = None;
+    let later = |body, barrier| answer_later(router, body, cx, config.request_timeout, barrier);
+    // At most twice the message size in the messages running, and as much parked.
+    let mut flight = Flight::new(
+        config.max_calls_in_flight,
+        config.max_message_size.saturating_mul(2),
+    );
     // The subscriptions started here run on the connection's task, like its calls, and
     // borrow the router and the context as they do. Made at the first.
     let mut subscriptions: Option<FuturesUnordered<Subscription<'_>>> = None;
@@ -92,10 +84,6 @@ where
     let mut notes: Vec<Note> = Vec::new();
     // Subscriptions started by the messages being handled, driven once their answers are out.
     let mut started_now = Vec::new();
-    // The bytes of the messages whose calls are running: bounded too, so that 64 messages of
-    // the largest size do not sit in memory at once.
-    let mut in_flight_bytes = 0usize;
-    let byte_budget = config.max_message_size.saturating_mul(2);
     let mut signal = control.as_deref().map(SignalWatch::new);
     let mut draining = false;
     // The peer closed its side of a stream: the connection ends once what it asked is answered.
@@ -110,48 +98,25 @@ where
     // A peer that takes nothing for this long is too slow: it is disconnected.
     let deadline = config.send_timeout;
 
-    // A message that must end before any later one starts (a notification, an ordered
-    // method's call) is running: what comes meanwhile waits in `parked`.
-    let mut barrier = false;
-    let later = |body, barrier| answer_later(router, body, cx, config.request_timeout, barrier);
-
     let ending = 'run: loop {
         // Parked messages start first, in the order they came, as room allows.
         let mut released = false;
-        while running(&in_flight) < config.max_calls_in_flight
-            && in_flight_bytes < byte_budget
-            && !barrier
-        {
-            let Some(body) = parked.pop_front() else {
-                break;
-            };
-            parked_bytes -= body.len();
-            match begin(router, &body, cx, running(&in_flight) == 0) {
-                Begun::Done(handled) => {
-                    let Handled {
-                        response,
-                        subscriptions: started,
-                        ..
-                    } = handled;
+        while let Some(body) = flight.release() {
+            let begun = begin(router, &body, cx, flight.running() == 0);
+            match flight.start(body, begun, true, later) {
+                Started::Done(Handled {
+                    response,
+                    subscriptions: started,
+                    ..
+                }) => {
                     if let Err(stop) = feed(&mut transport, response, deadline).await {
                         break 'run stop.ending();
                     }
                     started_now.extend(started);
                     released = true;
                 }
-                Begun::Later(Order::Alone) if running(&in_flight) > 0 => {
-                    // It runs alone: once what runs has ended.
-                    parked_bytes += body.len();
-                    parked.push_front(body);
-                    break;
-                }
-                Begun::Later(order) => {
-                    barrier = order != Order::Concurrent;
-                    in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-                    in_flight
-                        .get_or_insert_with(FuturesUnordered::new)
-                        .push(later(body, barrier));
-                }
+                Started::Running => {}
+                Started::Parked => break,
             }
         }
         if released {
@@ -161,29 +126,38 @@ where
                 break stop.ending();
             }
         }
-        if draining && running(&in_flight) == 0 && parked.is_empty() {
+        // Drained once every call has answered and, unless nothing more can be read, every
+        // request sent to the peer has its answer (within the drain timeout).
+        let asking = !peer_closed
+            && peer
+                .as_ref()
+                .is_some_and(|peer| peer.requests_in_flight() > 0);
+        if draining && flight.running() == 0 && !flight.has_parked() && !asking {
+            // What was sent to the peer last still goes.
+            if let Some(taken) = take(outbox.as_ref(), &mut notes).now_or_never() {
+                if taken == Taken::Notes {
+                    if let Err(stop) = write_notes(&mut transport, &mut notes, deadline).await {
+                        break stop.ending();
+                    }
+                }
+            }
             break if peer_closed {
                 Ending::Eof
             } else {
                 Ending::Away
             };
         }
-        let room = running(&in_flight) < config.max_calls_in_flight
-            && in_flight_bytes < byte_budget
-            && parked.is_empty()
-            && !barrier;
         // A call awaits the peer's answer, or may be cancelled: read on, to find the answer or
         // the cancel, within the bounds.
         let awaiting = (peer
             .as_ref()
             .is_some_and(|peer| peer.requests_in_flight() > 0)
             || transport.awaits_answers()
-            || (cancellation.is_some() && running(&in_flight) > 0))
+            || (cancellation.is_some() && flight.running() > 0))
             && !peer_closed
-            && parked_bytes < byte_budget
-            && parked.len() < MAX_PARKED;
-        // Whether what is read starts now (or, if not, waits in `parked`).
-        let direct = room && !draining;
+            && !flight.parked_full();
+        // Whether what is read starts now (or, if not, is parked).
+        let direct = flight.room() && !draining;
         let reading = direct || awaiting;
         tokio::select! {
             biased;
@@ -191,11 +165,12 @@ where
                 if level >= CLOSE {
                     break Ending::Away;
                 }
-                // Draining: answer what is in flight, read nothing more. Subscriptions end
-                // at once: an endless one must not hold the drain.
+                // Draining: answer what is in flight, read nothing more but the answers to
+                // what was asked of the peer. Subscriptions end at once: an endless one must
+                // not hold the drain.
                 draining = true;
                 if let Some(outbox) = &outbox {
-                    outbox.close();
+                    outbox.end_subscriptions();
                 }
                 subscriptions = None;
             }
@@ -209,7 +184,7 @@ where
                 }
                 transport.shrink();
                 let busy = std::mem::take(&mut heard)
-                    || running(&in_flight) > 0
+                    || flight.running() > 0
                     || (quiet.subscriptions_count
                         && outbox.as_ref().is_some_and(|outbox| outbox.subscriptions() > 0));
                 quiet_ticks = if busy { 0 } else { quiet_ticks.saturating_add(1) };
@@ -232,9 +207,11 @@ where
                 }
             }
             Some(()) = next_answer(&mut subscriptions), if running(&subscriptions) > 0 => {}
-            Some((len, response, started, ended_barrier)) = next_answer(&mut in_flight), if running(&in_flight) > 0 => {
-                in_flight_bytes = in_flight_bytes.saturating_sub(len);
-                barrier &= !ended_barrier;
+            // Drained, but for the answers to what was asked of the peer: they have come, or
+            // their requests were given up on.
+            () = all_answered(peer.as_ref()), if draining && asking => {}
+            Some((len, response, started, barrier)) = next_answer(flight.calls()), if flight.running() > 0 => {
+                flight.ended(len, barrier);
                 // What the call sent its peer before it answered goes before its answer.
                 if let Some(taken) = take(outbox.as_ref(), &mut notes).now_or_never() {
                     if taken == Taken::Lagged {
@@ -268,33 +245,20 @@ where
                                         break Some(stop.ending());
                                     }
                                 } else {
-                                    parked_bytes += body.len();
-                                    parked.push_back(body);
+                                    flight.park(body);
                                 }
                             }
                         }
                         Some(Ok(Incoming::Message(body))) => {
-                            match begin(router, &body, cx, running(&in_flight) == 0) {
-                                Begun::Done(handled) => {
-                                    let Handled { response, subscriptions: started, .. } = handled;
-                                    if let Err(stop) = feed(&mut transport, response, deadline).await {
-                                        break Some(stop.ending());
-                                    }
-                                    // Driven only once the answer is flushed: it goes first.
-                                    started_now.extend(started);
+                            let begun = begin(router, &body, cx, flight.running() == 0);
+                            if let Started::Done(Handled { response, subscriptions: started, .. }) =
+                                flight.start(body, begun, false, later)
+                            {
+                                if let Err(stop) = feed(&mut transport, response, deadline).await {
+                                    break Some(stop.ending());
                                 }
-                                Begun::Later(Order::Alone) if running(&in_flight) > 0 => {
-                                    // It runs alone: once what runs has ended.
-                                    parked_bytes += body.len();
-                                    parked.push_back(body);
-                                }
-                                Begun::Later(order) => {
-                                    barrier = order != Order::Concurrent;
-                                    in_flight_bytes = in_flight_bytes.saturating_add(body.len());
-                                    in_flight
-                                        .get_or_insert_with(FuturesUnordered::new)
-                                        .push(later(body, barrier));
-                                }
+                                // Driven only once the answer is flushed: it goes first.
+                                started_now.extend(started);
                             }
                         }
                         Some(Ok(Incoming::Refused(error))) => {
@@ -307,12 +271,10 @@ where
                         Some(Err(ending)) => break Some(ending),
                     }
                     more -= 1;
-                    let room_now = running(&in_flight) < config.max_calls_in_flight
-                        && in_flight_bytes < byte_budget
-                        && parked.is_empty()
-                        && !barrier;
-                    let parked_full = parked_bytes >= byte_budget || parked.len() >= MAX_PARKED;
-                    if more == 0 || (room_now && !draining) != direct || (!direct && parked_full) {
+                    if more == 0
+                        || (flight.room() && !draining) != direct
+                        || (!direct && flight.parked_full())
+                    {
                         break None;
                     }
                     match poll_fn(|task| transport.poll_next(task)).now_or_never() {
@@ -331,7 +293,7 @@ where
                     draining = true;
                     peer_closed = true;
                     if let Some(outbox) = &outbox {
-                        outbox.close();
+                        outbox.end_subscriptions();
                     }
                     // Nothing more is read: what the calls await will not come.
                     if let Some(peer) = &peer {
@@ -363,7 +325,7 @@ where
         peer.close();
     }
     drop(subscriptions);
-    drop(in_flight);
+    drop(flight);
     match ending {
         // Broken, or a WebSocket's peer closed it: nothing more can be said.
         Ending::Gone => {}

@@ -87,6 +87,14 @@ pub(super) async fn take(outbox: Option<&Outbox>, notes: &mut Vec<Note>) -> Take
     }
 }
 
+/// Completes once no request of the peer awaits its answer; never, without a peer.
+pub(super) async fn all_answered(peer: Option<&rpc_core::Peer>) {
+    match peer {
+        Some(peer) => poll_fn(|task| peer.poll_all_answered(task)).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How many futures are running.
 pub(super) fn running<F>(in_flight: &Option<FuturesUnordered<F>>) -> usize {
     in_flight.as_ref().map_or(0, FuturesUnordered::len)

@@ -131,3 +131,19 @@ async fn a_request_the_calling_side_gives_up_on_is_cancelled_on_the_server() {
     assert_eq!(report(&mut reports).await, "hold started");
     assert_eq!(report(&mut reports).await, "hold dropped");
 }
+
+#[tokio::test]
+async fn closing_the_calling_side_waits_for_the_answers_to_what_it_asked() {
+    let (read, write, _) = pair(|s| s);
+    let connection = stream::connect(read, write).connect();
+    let peer = connection.peer().clone();
+    let asked = tokio::spawn(async move { peer.request::<u64, _>("wait", [150]).await });
+    // Sent, and not answered yet, when the connection is closed.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    tokio::time::timeout(STEP, connection.close())
+        .await
+        .expect("closes in time")
+        .expect("closes cleanly");
+    let answer = tokio::time::timeout(STEP, asked).await.expect("in time");
+    assert_eq!(answer.expect("no panic").expect("answered"), 150);
+}
