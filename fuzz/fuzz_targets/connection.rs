@@ -105,7 +105,8 @@ fuzz_target!(|data: &[u8]| {
         // `!` unsubscribes the latest subscription: ids are unguessable, even to a fuzzer.
         let unsubscribe;
         if message.first() == Some(&b'?') {
-            let mut asking: Asking<'_> = Box::pin(peer.request::<Value, _>("ask", ()).into_future());
+            let mut asking: Asking<'_> =
+                Box::pin(peer.request::<Value, _>("ask", ()).into_future());
             // Polled once: it takes a place and queues its request, or waits for room.
             let _ = asking.as_mut().poll(&mut task);
             asked.push(asking);
@@ -155,8 +156,14 @@ fuzz_target!(|data: &[u8]| {
         // limit here, and no close yet): never more of them end than such answers came.
         asked.retain_mut(|asking| asking.as_mut().poll(&mut task).is_pending());
         answered_requests = questions as usize - asked.len();
-        let answerable = answers_seen.iter().filter(|id| (1..=questions).contains(*id)).count();
-        assert!(answered_requests <= answerable, "a request ended with no answer");
+        let answerable = answers_seen
+            .iter()
+            .filter(|id| (1..=questions).contains(*id))
+            .count();
+        assert!(
+            answered_requests <= answerable,
+            "a request ended with no answer"
+        );
         assert!(peer.requests_in_flight() <= 4);
         assert!(outbox.subscriptions() <= 8);
         assert!(outbox.queued() <= 16);

@@ -2,8 +2,8 @@
 //! frames however the bytes are cut into reads; never more held than one message's worth;
 //! every message within the limit.
 
-use rpc_hyper::stream::Framing;
 use rpc_hyper::stream::__fuzz::{frames, Found};
+use rpc_hyper::stream::Framing;
 
 /// The message limit the targets use: small, so that the too-large paths are reached.
 pub const MAX: usize = 64;
@@ -22,7 +22,10 @@ pub fn check(framing: Framing, data: &[u8], header: usize) -> Vec<Vec<u8>> {
     if input.len() <= 512 {
         cuts = (0..input.len()).collect();
         let (bytewise, held) = frames(framing, MAX, input, &cuts);
-        assert_eq!(whole, bytewise, "the frames depend on the reads, byte by byte");
+        assert_eq!(
+            whole, bytewise,
+            "the frames depend on the reads, byte by byte"
+        );
         // A piece of one byte: at most a message, its header, and the byte held.
         assert!(held <= MAX + header + 2, "held {held} bytes");
     }

@@ -11,7 +11,9 @@ fuzz_target!(|data: &[u8]| {
     for message in framing::check(Framing::Newline, data, 0) {
         assert!(!message.contains(&b'\n'), "a line end in a message");
         assert!(
-            !message.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')),
+            !message
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')),
             "a blank line as a message"
         );
     }
