@@ -109,6 +109,8 @@ fuzz_target!(|data: &[u8]| {
             .dialect(Dialect::Lsp)
             .max_calls_in_flight(1)
             .max_peer_requests(2)
+            // A request whose answer sits behind a full parked queue waits this long at most.
+            .peer_request_timeout(Duration::from_millis(200))
             .max_message_size(16 * 1024);
         let server = tokio::spawn(server.into_future());
         let (read, mut write) = tokio::io::split(ours);

@@ -3,7 +3,8 @@
 //! of the server's requests, takes the server's notifications in the order they came, is
 //! cancelled in the LSP style, calls the server back through its peer handle with ids that
 //! never collide with the client's own calls, and keeps reading for the answers its methods
-//! await with every call's place taken.
+//! await with every call's place taken; and its own calls are not bounded by the limit on
+//! what it takes.
 #![cfg(all(feature = "ws", feature = "client"))]
 
 use std::sync::{Arc, Mutex};
@@ -210,4 +211,27 @@ async fn a_hundred_calls_back_past_the_call_bound_all_get_their_answers() {
     }
     answered.sort_unstable();
     assert_eq!(answered, (0..100).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_call_larger_than_the_answers_limit_still_goes_out() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = Client::builder(&format!("ws://{}/", listener.local_addr().unwrap()))
+        .max_response_size(1024)
+        .timeout(STEP)
+        .build()
+        .unwrap();
+    let (stream, _) = tokio::time::timeout(STEP, listener.accept())
+        .await
+        .expect("the client connects in time")
+        .unwrap();
+    let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+    let long = "x".repeat(8 * 1024);
+    let call = tokio::spawn(async move { client.request::<usize>("len", [long]).await });
+    let request = next(&mut ws).await;
+    assert_eq!(request["params"][0].as_str().map(str::len), Some(8 * 1024));
+    let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": 8192});
+    send(&mut ws, answer).await;
+    let len = tokio::time::timeout(STEP, call).await.unwrap().unwrap();
+    assert_eq!(len.expect("answered"), 8192);
 }

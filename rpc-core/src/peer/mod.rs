@@ -239,6 +239,7 @@ impl Peer {
 
     /// Ready once no request awaits its answer; until then `task` is woken when none does.
     /// For a transport that drains the connection: the answers to what was asked still come.
+    /// One task at a time (the connection's): a second task's waker replaces the first's.
     pub fn poll_all_answered(&self, task: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         self.0.calls.poll_idle(task)
     }

@@ -12,6 +12,8 @@ use super::limits::{OutboxLimits, Refused};
 use super::note::{Item, Note, Taken};
 use super::{SendError, SubscriptionId};
 
+mod messages;
+
 /// One connection's side of its subscriptions: the notifications waiting to be written, and
 /// the subscriptions alive on it.
 ///
@@ -293,58 +295,6 @@ impl Outbox {
             return Err((SendError::full(), item));
         }
         let note = Note::item(id, Arc::clone(head), item);
-        Self::enqueue(inner, note);
-        Ok(())
-    }
-
-    /// Queues `message`, a whole request or notification as JSON text (what the
-    /// connection's [`Peer`](crate::Peer) sends, or a transport's own), once there is room
-    /// (taking it out of the option). Until then the message stays in place and `task` is
-    /// woken when there is room. A message over the message limit is refused, and so is
-    /// any once the outbox is closed.
-    pub fn poll_send(
-        &self,
-        message: &mut Option<Vec<u8>>,
-        task: &mut TaskContext<'_>,
-    ) -> Poll<Result<(), SendError>> {
-        let Some(text) = message.take() else {
-            return Poll::Ready(Ok(()));
-        };
-        match self.push_message(text, Some(task)) {
-            Ok(()) => Poll::Ready(Ok(())),
-            Err((err, text)) if err.is_full() => {
-                *message = Some(text);
-                Poll::Pending
-            }
-            Err((err, _)) => Poll::Ready(Err(err)),
-        }
-    }
-
-    /// Queues a message, as [`Outbox::poll_send`] does, if there is room now.
-    pub fn try_send_message(&self, message: Vec<u8>) -> Result<(), SendError> {
-        self.push_message(message, None).map_err(|(err, _)| err)
-    }
-
-    fn push_message(
-        &self,
-        message: Vec<u8>,
-        task: Option<&mut TaskContext<'_>>,
-    ) -> Result<(), (SendError, Vec<u8>)> {
-        let len = message.len();
-        if len > self.0.limits.max_message_len {
-            return Err((
-                SendError::too_large_item(len, self.0.limits.max_message_len),
-                message,
-            ));
-        }
-        let mut inner = self.lock();
-        if inner.closed {
-            return Err((SendError::closed(), message));
-        }
-        if !self.room(&mut inner, len, 1, task) {
-            return Err((SendError::full(), message));
-        }
-        let note = Note::message(message);
         Self::enqueue(inner, note);
         Ok(())
     }

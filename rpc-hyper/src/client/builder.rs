@@ -59,6 +59,9 @@ impl ClientBuilder {
     /// [`DEFAULT_MAX_CALLS_IN_FLIGHT`](crate::DEFAULT_MAX_CALLS_IN_FLIGHT) calls at once,
     /// notifications in the order they came, and batches. A method may take the connection's
     /// [`Peer`](rpc_core::Peer) to call the server back; its requests share the client's ids.
+    /// Each of the server's messages may take
+    /// [`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT); past it, its calls are
+    /// answered with error [`TIMEOUT_ERROR_CODE`](crate::TIMEOUT_ERROR_CODE).
     /// Without a router, every request of the server's is answered -32601 "Method not found",
     /// never left unanswered, and its notifications are dropped. (Over HTTP the server has no
     /// way to call back.)

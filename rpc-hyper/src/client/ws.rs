@@ -73,6 +73,17 @@ enum Command {
     Unsubscribe { connection: u64, frame: Vec<u8> },
 }
 
+impl Command {
+    /// The frame it writes.
+    fn frame_mut(&mut self) -> &mut Vec<u8> {
+        match self {
+            Command::Call(_, frame) | Command::Send(frame) | Command::Unsubscribe { frame, .. } => {
+                frame
+            }
+        }
+    }
+}
+
 /// How many items of one subscription wait for the application before it counts as fallen
 /// behind.
 const SUBSCRIPTION_BUFFER: usize = 1_024;
@@ -92,6 +103,9 @@ struct Shared {
     /// What answers the server's own requests and notifications: the application's router,
     /// or an empty one (every request is then answered -32601).
     router: Arc<dyn Serving>,
+    /// Where the routes queue an unsubscribe for a caller that has gone; weak, so that the
+    /// driver still ends when every handle to the client is gone.
+    replies: mpsc::WeakUnboundedSender<Command>,
     /// The ids of the requests this side sends: the client's calls and its methods' (through
     /// their peer handle) alike, so that the two never give the same.
     ids: Arc<AtomicU64>,
@@ -141,6 +155,7 @@ impl Transport {
                 .router
                 .clone()
                 .unwrap_or_else(|| Arc::new(rpc_core::Router::new())),
+            replies: outgoing.downgrade(),
             ids: Arc::clone(&settings.ids),
             pending: Mutex::default(),
             subscriptions: Mutex::default(),

@@ -24,8 +24,9 @@ pub(super) struct Flight<F> {
     /// method's call) is running: what comes meanwhile is parked.
     barrier: bool,
     /// Messages read while no call could start (every place taken, or behind the barrier),
-    /// because a running call awaits the peer or may be cancelled, and the answer or the
-    /// cancel may come behind them: they start in order once there is room.
+    /// because a running call awaits the peer or may be cancelled, or the transport awaits
+    /// answers of its own (a client's calls), and the answer or the cancel may come behind
+    /// them: they start in order once there is room.
     parked: VecDeque<Bytes>,
     parked_bytes: usize,
     max_calls: usize,

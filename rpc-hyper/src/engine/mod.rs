@@ -11,7 +11,8 @@
 //! - writes the answers of the messages read together with one flush, and the subscriptions'
 //!   notifications (the [`Outbox`]) as they come;
 //! - keeps the connection alive or closes it when quiet ([`Liveness`]);
-//! - on the server's drain signal, answers what is in flight and reads nothing more; on its
+//! - on the server's drain signal, answers what is in flight, reads nothing more but the
+//!   answers to what it asked the peer, and writes what the peer handle queued; on its
 //!   close signal, stops;
 //! - closes a peer that takes nothing for the send timeout.
 //!
@@ -83,13 +84,13 @@ impl Config {
         Peer::new(self.outbox(), self.peer, tasks::sleep)
     }
 
-    /// [`Config::own_peer`], its ids taken from `ids` (shared with a client's own calls).
+    /// A client's peer: its ids taken from `ids` (shared with the client's own calls), and
+    /// its outbox sending messages of any size (the message size bounds what is taken; the
+    /// server bounds what it takes).
     #[cfg(all(feature = "ws", feature = "client"))]
-    pub(crate) fn own_peer_with_ids(
-        &self,
-        ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    ) -> Peer {
-        Peer::with_ids(self.outbox(), self.peer, tasks::sleep, ids)
+    pub(crate) fn client_peer(&self, ids: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Peer {
+        let outbox = Outbox::new(self.outbox.max_message_len(usize::MAX));
+        Peer::with_ids(outbox, self.peer, tasks::sleep, ids)
     }
 
     /// The defaults, with this liveness.

@@ -37,6 +37,8 @@ pub(super) async fn drive(
     engine.max_message_size = settings.max_response_size;
     engine.dialect = settings.dialect;
     engine.peer = engine.peer.dialect(settings.dialect);
+    // A command a closing connection took but could not send: the next one sends it.
+    let mut carried = None;
     let mut failures = 0u32;
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -62,7 +64,7 @@ pub(super) async fn drive(
             Ok(ws) => {
                 shared.connected.send_modify(|count| *count += 1);
                 let since = std::time::Instant::now();
-                let lost = session(ws, &mut commands, &shared, &engine).await;
+                let lost = session(ws, &mut commands, &mut carried, &shared, &engine).await;
                 let Some(lost) = lost else {
                     return; // every handle to the client is gone
                 };

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use rpc_core::Outbox;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use super::{lock, End, Ending, Route, Routed, Shared, Waiter, SUBSCRIPTION_BUFFER};
+use super::{lock, Command, End, Ending, Route, Routed, Shared, Waiter, SUBSCRIPTION_BUFFER};
 
 /// Routes the items of subscription `id` (its JSON text) to a new receiver.
 fn open_route(shared: &Shared, id: &str) -> Routed {
@@ -58,9 +57,8 @@ struct Note<'a> {
 /// Sends a frame where it belongs: an answer to its caller (a batch's to the waiting batch
 /// that sent most of its ids), a notification to its subscription; the server's requests and
 /// notifications (a batch of them too), and answers to no call of the client's (those to its
-/// methods' peer handle), are handed back for the engine. Anything else is dropped. An
-/// unsubscribe for a caller that has gone is sent through `outbox`.
-pub(super) fn route(shared: &Shared, frame: Bytes, outbox: &Outbox) -> Option<Bytes> {
+/// methods' peer handle), are handed back for the engine. Anything else is dropped.
+pub(super) fn route(shared: &Shared, frame: Bytes) -> Option<Bytes> {
     let trimmed = frame.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
         let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(&frame) else {
@@ -124,7 +122,9 @@ pub(super) fn route(shared: &Shared, frame: Bytes, outbox: &Outbox) -> Option<By
         // A null id reads as none.
         (None, None) if incoming.error.is_some() => {
             // The server could not read a frame: the error is the only waiting caller's, if
-            // one alone waits; otherwise no one can tell whose it is.
+            // one alone waits; otherwise no one can tell whose it is. (A request of the
+            // methods' peer handle cannot be told from a call here: the error goes to the
+            // call, and the request waits for its time limit.)
             let mut pending = lock(&shared.pending);
             let Some(waiter) = sole(&pending, |_| true).and_then(|key| pending.remove(&key)) else {
                 tracing::debug!("the client dropped an answer with a null id");
@@ -159,8 +159,11 @@ pub(super) fn route(shared: &Shared, frame: Bytes, outbox: &Outbox) -> Option<By
                         r#"{{"jsonrpc":"2.0","method":{},"params":[{id}]}}"#,
                         serde_json::to_string(&method).unwrap_or_default()
                     );
-                    if outbox.try_send_message(body.into_bytes()).is_err() {
-                        tracing::debug!(id, "no room to end a subscription nobody takes");
+                    if let Some(replies) = shared.replies.upgrade() {
+                        let _ = replies.send(Command::Unsubscribe {
+                            connection: *shared.connected.borrow(),
+                            frame: body.into_bytes(),
+                        });
                     }
                 }
             }
@@ -168,8 +171,12 @@ pub(super) fn route(shared: &Shared, frame: Bytes, outbox: &Outbox) -> Option<By
         (None, Some(note)) => {
             let subscriptions = lock(&shared.subscriptions);
             let Some(route) = subscriptions.get(note.subscription.get()) else {
-                // Not an item of the client's subscriptions: the router's, if anyone's.
-                return incoming.method.is_some().then_some(frame);
+                // An item after its subscription ended (or of none): not for the router.
+                tracing::debug!(
+                    subscription = note.subscription.get(),
+                    "an item for no subscription of the client's"
+                );
+                return None;
             };
             if route.items.try_send(note.result.to_owned()).is_err() {
                 // The application does not keep up: the subscription ends, with an error.

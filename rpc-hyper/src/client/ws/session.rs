@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
-use rpc_core::{BoxFuture, ConnectionId, Context, Outbox, Peer, Router};
+use rpc_core::{BoxFuture, ConnectionId, Context, Peer, Router};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -69,8 +69,6 @@ impl std::fmt::Debug for dyn Serving + '_ {
 pub(crate) struct Answers {
     frames: Frames<MaybeTlsStream<TcpStream>>,
     shared: Arc<Shared>,
-    /// Where an unsubscribe for a caller that has gone is sent.
-    outbox: Outbox,
 }
 
 impl Transport for Answers {
@@ -81,7 +79,7 @@ impl Transport for Answers {
         loop {
             match ready!(self.frames.poll_next(cx)) {
                 Some(Ok(Incoming::Message(frame))) => {
-                    if let Some(theirs) = route(&self.shared, frame, &self.outbox) {
+                    if let Some(theirs) = route(&self.shared, frame) {
                         return Poll::Ready(Some(Ok(Incoming::Message(theirs))));
                     }
                 }
@@ -114,28 +112,30 @@ impl Transport for Answers {
         self.frames.shrink();
     }
 
-    // The client's calls await answers only the server can give: the connection is read for
-    // them whatever the server's own requests keep busy.
+    // The client's calls await answers, and its subscriptions items, that only the server
+    // can give: the connection is read for them whatever the server's own requests keep busy.
     fn awaits_answers(&self) -> bool {
-        !lock(&self.shared.pending).is_empty()
+        !lock(&self.shared.pending).is_empty() || !lock(&self.shared.subscriptions).is_empty()
     }
 }
 
 /// Runs one connection: what it was lost to, or `None` when every handle to the client is
 /// gone (the connection is then closed, once the server's requests in flight are answered).
+/// A command taken but not sent because the connection was closing is left in `carried`, for
+/// the next connection.
 pub(super) async fn session(
     ws: Socket,
     commands: &mut mpsc::UnboundedReceiver<Command>,
+    carried: &mut Option<Command>,
     shared: &Arc<Shared>,
     config: &engine::Config,
 ) -> Option<String> {
     let connection = *shared.connected.borrow();
-    let peer = config.own_peer_with_ids(Arc::clone(&shared.ids));
+    let peer = config.client_peer(Arc::clone(&shared.ids));
     let outbox = peer.outbox().clone();
     let mut transport = Answers {
         frames: Frames::new(ws),
         shared: Arc::clone(shared),
-        outbox: outbox.clone(),
     };
     // Dropping the client drains the connection as a server's shutdown would.
     let connections = Arc::new(Connections::new(Duration::MAX, Duration::MAX, usize::MAX));
@@ -144,9 +144,12 @@ pub(super) async fn session(
     let ending = {
         let mut running = pin!(router.serve(&mut transport, config, control, peer));
         'forward: loop {
-            let command = tokio::select! {
-                ending = &mut running => break 'forward Some(ending),
-                command = commands.recv() => command,
+            let command = match carried.take() {
+                Some(command) => Some(command),
+                None => tokio::select! {
+                    ending = &mut running => break 'forward Some(ending),
+                    command = commands.recv() => command,
+                },
             };
             let Some(command) = command else {
                 connections.signal_all(DRAIN);
@@ -159,26 +162,30 @@ pub(super) async fn session(
                 }
                 break None;
             };
-            let (call, frame) = match command {
+            match &command {
                 // A call whose caller has gone (failed with a lost connection, or past its
                 // time) is not sent: it must not run after its caller was told.
-                Command::Call(id, _) if !lock(&shared.pending).contains_key(&id) => continue,
+                Command::Call(id, _) if !lock(&shared.pending).contains_key(id) => continue,
                 // Another connection's subscription id may now name another one.
-                Command::Unsubscribe { connection: on, .. } if on != connection => continue,
-                Command::Call(id, frame) => (Some(id), frame),
-                Command::Send(frame) | Command::Unsubscribe { frame, .. } => (None, frame),
-            };
-            let mut message = Some(frame);
+                Command::Unsubscribe { connection: on, .. } if *on != connection => continue,
+                _ => {}
+            }
+            let mut command = command;
+            let mut frame = Some(std::mem::take(command.frame_mut()));
             let sent = tokio::select! {
-                ending = &mut running => break 'forward Some(ending),
-                sent = poll_fn(|task| outbox.poll_send(&mut message, task)) => sent,
+                ending = &mut running => Err(Some(ending)),
+                sent = poll_fn(|task| outbox.poll_send(&mut frame, task)) => sent.map_err(|_| None),
             };
-            if let Err(err) = sent {
-                let waiter = call.and_then(|id| lock(&shared.pending).remove(&id));
-                if let Some(waiter) = waiter {
-                    let error = super::Error::transport(format!("not sent: {err}"));
-                    let _ = waiter.answered.send((Err(error), None));
+            if let Err(ending) = sent {
+                // The connection is closing: the command goes on the next one.
+                if let Some(frame) = frame {
+                    *command.frame_mut() = frame;
                 }
+                *carried = Some(command);
+                break Some(match ending {
+                    Some(ending) => ending,
+                    None => running.await,
+                });
             }
         }
     };
