@@ -83,7 +83,7 @@ impl<F: Future> Flight<F> {
 
     /// The first parked message, when it may start.
     pub(super) fn release(&mut self) -> Option<Bytes> {
-        if !self.has_place() {
+        if self.parked.is_empty() || !self.has_place() {
             return None;
         }
         let body = self.parked.pop_front()?;

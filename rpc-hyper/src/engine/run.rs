@@ -12,8 +12,7 @@ use rpc_core::{Cancellation, Context, Handled, Note, Peer, Router, Subscription,
 use super::flight::{Flight, Started};
 use super::quiet::Quiet;
 use super::tasks::{
-    all_answered, answer_later, begin, drive, next_answer, running, shutting_down, sleep, take,
-    wait,
+    answer_later, begin, drive, next_answer, running, shutting_down, sleep, take, wait,
 };
 use super::write::{feed, flush, outcome, send, write, write_notes};
 use super::{refusal, Config, Ending, Incoming, Out, Transport};
@@ -127,8 +126,10 @@ where
             }
         }
         // Drained once every call has answered and, unless nothing more can be read, every
-        // request sent to the peer has its answer (within the drain timeout).
-        let asking = !peer_closed
+        // request sent to the peer has its answer (within the drain timeout): until then the
+        // signal's branch also waits for the last answer.
+        let asking = draining
+            && !peer_closed
             && peer
                 .as_ref()
                 .is_some_and(|peer| peer.requests_in_flight() > 0);
@@ -161,7 +162,11 @@ where
         let reading = direct || awaiting;
         tokio::select! {
             biased;
-            level = wait(&mut signal) => {
+            level = wait(&mut signal, peer.as_ref().filter(|_| asking)) => {
+                let Some(level) = level else {
+                    // The peer's last answer came (or its request was given up on).
+                    continue;
+                };
                 if level >= CLOSE {
                     break Ending::Away;
                 }
@@ -207,9 +212,6 @@ where
                 }
             }
             Some(()) = next_answer(&mut subscriptions), if running(&subscriptions) > 0 => {}
-            // Drained, but for the answers to what was asked of the peer: they have come, or
-            // their requests were given up on.
-            () = all_answered(peer.as_ref()), if draining && asking => {}
             Some((len, response, started, barrier)) = next_answer(flight.calls()), if flight.running() > 0 => {
                 flight.ended(len, barrier);
                 // What the call sent its peer before it answered goes before its answer.

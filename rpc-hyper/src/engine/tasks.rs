@@ -1,7 +1,9 @@
 //! What the engine's loop waits on and runs, beside the transport: the calls in flight, the
 //! subscriptions, the outbox and the server's signal.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -87,14 +89,6 @@ pub(super) async fn take(outbox: Option<&Outbox>, notes: &mut Vec<Note>) -> Take
     }
 }
 
-/// Completes once no request of the peer awaits its answer; never, without a peer.
-pub(super) async fn all_answered(peer: Option<&rpc_core::Peer>) {
-    match peer {
-        Some(peer) => poll_fn(|task| peer.poll_all_answered(task)).await,
-        None => std::future::pending().await,
-    }
-}
-
 /// How many futures are running.
 pub(super) fn running<F>(in_flight: &Option<FuturesUnordered<F>>) -> usize {
     in_flight.as_ref().map_or(0, FuturesUnordered::len)
@@ -110,10 +104,23 @@ pub(super) async fn next_answer<F: std::future::Future>(
     }
 }
 
-/// Waits for the server's next signal; never, outside a server.
-pub(super) async fn wait(signal: &mut Option<SignalWatch<'_>>) -> u8 {
-    match signal {
-        Some(signal) => signal.await,
-        None => std::future::pending().await,
-    }
+/// Waits for the server's next signal (never, outside a server); with `answered`, a peer
+/// draining awaits, also for its last answer: `None` then. (One branch of the loop for both:
+/// a branch of its own costs every turn of the loop.)
+pub(super) async fn wait(
+    signal: &mut Option<SignalWatch<'_>>,
+    answered: Option<&rpc_core::Peer>,
+) -> Option<u8> {
+    poll_fn(|task| {
+        if let Some(signal) = signal.as_mut() {
+            if let Poll::Ready(level) = Pin::new(signal).poll(task) {
+                return Poll::Ready(Some(level));
+            }
+        }
+        match answered {
+            Some(peer) => peer.poll_all_answered(task).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await
 }
