@@ -133,6 +133,11 @@ impl Millis {
     pub fn new(millis: u64) -> Option<Self> {
         (millis <= MAX_INTERVAL_MS).then_some(Self(millis))
     }
+
+    /// The pause, as a duration.
+    pub fn duration(self) -> Duration {
+        Duration::from_millis(self.0)
+    }
 }
 
 /// An integer from 0 to [`MAX_INTERVAL_MS`], as its `Deserialize` checks.

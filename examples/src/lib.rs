@@ -4,4 +4,5 @@ pub mod auth;
 pub mod calculator;
 pub mod kv;
 pub mod layers;
+pub mod mcp;
 pub mod mounted;

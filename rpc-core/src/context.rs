@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde_json::value::RawValue;
+
 use crate::subscription::Outbox;
 use crate::{Cancellation, Peer};
 
@@ -58,6 +60,7 @@ pub struct Context<'a> {
     outbox: Option<&'a Outbox>,
     peer_handle: Option<&'a Peer>,
     cancellation: Option<&'a Cancellation>,
+    meta: Option<&'a RawValue>,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -76,6 +79,7 @@ impl<'a> Context<'a> {
             outbox: None,
             peer_handle: None,
             cancellation: None,
+            meta: None,
         }
     }
 
@@ -130,6 +134,20 @@ impl<'a> Context<'a> {
     pub fn with_max_result_len(mut self, bytes: usize) -> Self {
         self.max_result_len = bytes;
         self
+    }
+
+    /// Sets the metadata of the request the call is made for, when the call's params are not
+    /// the request's own (MCP's `_meta`: a tool runs on a `tools/call` request's `arguments`,
+    /// while its progress token, read by an `Option<Progress>` parameter, is in `_meta`).
+    #[must_use]
+    pub fn with_meta(mut self, meta: &'a RawValue) -> Self {
+        self.meta = Some(meta);
+        self
+    }
+
+    /// The metadata of the request the call is made for, if set apart from its params.
+    pub fn meta(&self) -> Option<&'a RawValue> {
+        self.meta
     }
 
     /// The largest result a call may answer with.
@@ -235,6 +253,7 @@ impl fmt::Debug for Context<'_> {
                 "cancellation",
                 &self.cancellation.map(Cancellation::dialect),
             )
+            .field("meta", &self.meta.is_some())
             .finish()
     }
 }

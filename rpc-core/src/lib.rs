@@ -93,6 +93,8 @@ mod handle;
 mod id;
 mod info;
 mod layer;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod method;
 #[cfg(feature = "openrpc")]
 pub mod openrpc;

@@ -163,7 +163,7 @@ pub(crate) fn reporter(
 ) -> (Option<Progress>, ProgressGuard) {
     let progress = cx.peer_handle().and_then(|peer| {
         let dialect = peer.settings().dialect?;
-        let token = token(dialect, params)?;
+        let token = token(dialect, params, cx.meta())?;
         Some(Progress(Arc::new(Inner {
             peer: peer.clone(),
             dialect,
@@ -178,7 +178,7 @@ pub(crate) fn reporter(
 
 /// The request's progress token, where the dialect puts it: a string or an integer, at most
 /// [`MAX_PROGRESS_TOKEN_LEN`] long.
-fn token(dialect: Dialect, params: Params<'_>) -> Option<Box<RawValue>> {
+fn token(dialect: Dialect, params: Params<'_>, meta: Option<&RawValue>) -> Option<Box<RawValue>> {
     #[derive(Deserialize)]
     struct Lsp<'a> {
         #[serde(borrow, rename = "workDoneToken")]
@@ -194,10 +194,16 @@ fn token(dialect: Dialect, params: Params<'_>) -> Option<Box<RawValue>> {
         #[serde(borrow, rename = "progressToken")]
         token: Option<&'a RawValue>,
     }
-    let text = params.raw().filter(|text| text.starts_with('{'))?;
-    let token = match dialect {
-        Dialect::Lsp => serde_json::from_str::<Lsp<'_>>(text).ok()?.token,
-        _ => serde_json::from_str::<Mcp<'_>>(text).ok()?.meta?.token,
+    let token = match (dialect, meta) {
+        // The request's `_meta`, set apart from the call's params (an MCP tool's arguments).
+        (Dialect::Mcp, Some(meta)) => serde_json::from_str::<Meta<'_>>(meta.get()).ok()?.token,
+        _ => {
+            let text = params.raw().filter(|text| text.starts_with('{'))?;
+            match dialect {
+                Dialect::Lsp => serde_json::from_str::<Lsp<'_>>(text).ok()?.token,
+                _ => serde_json::from_str::<Mcp<'_>>(text).ok()?.meta?.token,
+            }
+        }
     }?;
     let text = token.get();
     let kind_ok =

@@ -70,6 +70,8 @@ pub(crate) struct Config {
     pub(crate) peer: PeerSettings,
     /// The protocol's conventions for cancelling and progress, if any.
     pub(crate) dialect: Option<Dialect>,
+    /// Whether a message may be a batch: a protocol may forbid them (MCP, since 2025-06-18).
+    pub(crate) batches: bool,
 }
 
 impl Config {
@@ -104,6 +106,7 @@ impl Config {
             outbox: OutboxLimits::default(),
             peer: PeerSettings::default(),
             dialect: None,
+            batches: true,
         }
     }
 }

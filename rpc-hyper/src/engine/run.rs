@@ -12,7 +12,8 @@ use rpc_core::{Cancellation, Context, Handled, Note, Peer, Router, Subscription,
 use super::flight::{Flight, Started};
 use super::quiet::Quiet;
 use super::tasks::{
-    answer_later, begin, drive, next_answer, running, shutting_down, sleep, take, wait,
+    answer_later, begin, drive, is_batch, next_answer, no_batches, running, shutting_down, sleep,
+    take, wait,
 };
 use super::write::{feed, flush, outcome, send, write, write_notes};
 use super::{refusal, Config, Ending, Incoming, Out, Transport};
@@ -237,6 +238,12 @@ where
                     heard = true;
                     match incoming {
                         None => break Some(Ending::Eof),
+                        Some(Ok(Incoming::Message(body))) if !config.batches && is_batch(&body) => {
+                            let answer = Some(refusal(&no_batches()));
+                            if let Err(stop) = feed(&mut transport, answer, deadline).await {
+                                break Some(stop.ending());
+                            }
+                        }
                         Some(Ok(Incoming::Message(body))) if !direct => {
                             // Read for the answers a call awaits: an answer goes to it now;
                             // anything else waits its turn, or, once draining, is refused.

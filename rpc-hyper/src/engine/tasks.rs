@@ -63,6 +63,16 @@ pub(super) fn sleep(limit: Duration) -> rpc_core::BoxFuture<'static, ()> {
     Box::pin(tokio::time::sleep(limit))
 }
 
+/// Whether a message is a batch: a JSON array.
+pub(super) fn is_batch(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'[')
+}
+
+/// The answer to a batch on a connection that takes none.
+pub(super) fn no_batches() -> ErrorObject {
+    ErrorObject::invalid_request().with_data("batches are not accepted on this connection")
+}
+
 /// The answer to a message read while draining, that will not run.
 pub(super) fn shutting_down() -> ErrorObject {
     ErrorObject::server_error(crate::TIMEOUT_ERROR_CODE, "The server is shutting down")

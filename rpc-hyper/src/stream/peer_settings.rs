@@ -84,4 +84,12 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
         self.settings.engine.peer = self.settings.engine.peer.dialect(dialect);
         self
     }
+
+    /// Sets whether a message may be a batch (a JSON array): yes by default, as JSON-RPC 2.0
+    /// has them. A protocol that removed them (MCP, since 2025-06-18) refuses them: each batch
+    /// is answered -32600 "Invalid Request" with id `null`, and the connection goes on.
+    pub fn batches(mut self, allowed: bool) -> Self {
+        self.settings.engine.batches = allowed;
+        self
+    }
 }

@@ -1,0 +1,102 @@
+//! The calculator as a Model Context Protocol server: its `add`, `subtract`, `multiply` and
+//! `divide`, the very functions that serve HTTP, become MCP tools, beside two that only make
+//! sense to an MCP client: `countdown`, which reports its progress, and `greet`, which asks
+//! the user for a name.
+
+use std::time::Duration;
+
+use rpc_core::mcp::{self, Tools};
+use rpc_core::{rpc_method, ErrorObject, Peer, Progress, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::calculator::{self, Calc, Millis};
+
+/// The most steps `countdown` takes.
+pub const MAX_COUNT: u32 = 1_000;
+
+/// Counts down from `count` to 0, one step every `interval_ms` milliseconds, and reports each
+/// step as progress when the call asks for it (with a progress token). Cancelling the call
+/// stops it at the next step.
+#[rpc_method]
+pub async fn countdown(
+    count: u32,
+    interval_ms: Millis,
+    progress: Option<Progress>,
+) -> Result<String, ErrorObject> {
+    if count > MAX_COUNT {
+        return Err(ErrorObject::invalid_params(format!(
+            "count must be at most {MAX_COUNT}, not {count}"
+        )));
+    }
+    let total = f64::from(count) + 1.0;
+    for (step, left) in (0..=count).rev().enumerate() {
+        tokio::time::sleep(interval_ms.duration()).await;
+        if let Some(progress) = &progress {
+            // Each step one more done: strictly increasing, up to the total.
+            let done = (step + 1) as f64;
+            progress.report(done, Some(total), Some(&left.to_string()));
+        }
+    }
+    Ok(format!("Counted down from {count} to 0."))
+}
+
+/// What the client answers to `elicitation/create`.
+#[derive(Deserialize)]
+struct Elicited {
+    action: String,
+    #[serde(default)]
+    content: Option<Name>,
+}
+
+#[derive(Deserialize)]
+struct Name {
+    name: String,
+}
+
+/// Greets the user by name: asks the client to ask the user for it (`elicitation/create`),
+/// and answers `Hello, NAME!`, or `Hello, nobody!` when the user declines.
+#[rpc_method]
+pub async fn greet(peer: Peer) -> Result<String, ErrorObject> {
+    let asked = json!({
+        "mode": "form",
+        "message": "What is your name?",
+        "requestedSchema": {
+            "type": "object",
+            "properties": { "name": { "type": "string", "title": "Name" } },
+            "required": ["name"],
+        },
+    });
+    let answer: Elicited = peer
+        .request("elicitation/create", asked)
+        .timeout(Duration::from_secs(300))
+        .await?;
+    Ok(match (answer.action.as_str(), answer.content) {
+        ("accept", Some(Name { name })) if !name.trim().is_empty() => format!("Hello, {name}!"),
+        _ => "Hello, nobody!".to_owned(),
+    })
+}
+
+/// The tools: the calculator's four, then `countdown` and `greet`.
+pub fn tools() -> Router<Calc> {
+    let mut router = Router::with_state(Calc::default());
+    router
+        .register(calculator::add::method())
+        .and_then(|r| r.register(calculator::subtract::method()))
+        .and_then(|r| r.register(calculator::multiply::method()))
+        .and_then(|r| r.register(calculator::divide::method()))
+        .and_then(|r| r.register(countdown::method()))
+        .and_then(|r| r.register(greet::method()))
+        .expect("distinct names");
+    router
+}
+
+/// The MCP server: the protocol's methods, with [`tools`] as its tools.
+pub fn server() -> Router<Tools<Calc>> {
+    mcp::Server::new("calculator", env!("CARGO_PKG_VERSION"), tools())
+        .instructions(
+            "A calculator of 64-bit integers (add, subtract, multiply, divide), a countdown \
+             that reports its progress, and a greeting that asks the user's name.",
+        )
+        .into_router()
+}

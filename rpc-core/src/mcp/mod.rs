@@ -1,0 +1,141 @@
+//! Model Context Protocol servers (the `mcp` feature): the methods of a router become MCP
+//! tools, each with the `inputSchema` of its parameters, served by a router that speaks the
+//! protocol's lifecycle. The tools are plain `#[rpc_method]` functions, the same that serve
+//! HTTP; no MCP SDK is involved.
+//!
+//! ```
+//! use rpc_core::{mcp, rpc_method, Router};
+//!
+//! /// Adds two integers.
+//! #[rpc_method]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut tools = Router::new();
+//! tools.register(add::method())?;
+//! let server = mcp::Server::new("calculator", "1.0.0", tools).into_router();
+//! // Served over stdio with `rpc_hyper::stream::stdio(server).dialect(Dialect::Mcp)`; here,
+//! // two exchanges by hand:
+//! let listed = server.handle(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).await;
+//! let listed: serde_json::Value = serde_json::from_slice(&listed.unwrap())?;
+//! assert_eq!(listed["result"]["tools"][0]["name"], "add");
+//! assert_eq!(listed["result"]["tools"][0]["inputSchema"]["required"], serde_json::json!(["a", "b"]));
+//! let call = br#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3}}}"#;
+//! let called: serde_json::Value = serde_json::from_slice(&server.handle(call).await.unwrap())?;
+//! assert_eq!(called["result"]["content"][0]["text"], "5");
+//! assert_eq!(called["result"]["isError"], false);
+//! # Ok(()) }
+//! ```
+//!
+//! # What the server answers
+//!
+//! | method | answer |
+//! |---|---|
+//! | `initialize` | the client's protocol version if it is one of [`PROTOCOL_VERSIONS`], else [`LATEST_PROTOCOL_VERSION`]; the `tools` capability; `serverInfo`; the instructions, if any |
+//! | `notifications/initialized` | nothing (a notification) |
+//! | `ping` | `{}` |
+//! | `tools/list` | every method of the tools' router, in registration order: its name, its doc comment as `description`, its parameters as `inputSchema` (JSON Schema 2020-12, from the Rust types) |
+//! | `tools/call` | the tool's result as text content (a string as itself, anything else as JSON text, an object also as `structuredContent`); an error of the tool as a result with `isError: true` and the error's text, as the protocol wants tool errors reported; an unknown tool as error -32602 |
+//!
+//! A tool takes what any method takes: an `Option<Progress>` reports `notifications/progress`
+//! for the call's `_meta.progressToken`, the call is cancelled by `notifications/cancelled`
+//! (its future dropped, no answer sent), and a `Peer` asks the client (`elicitation/create`,
+//! `sampling/createMessage`). Those need the connection's dialect: serve the router with
+//! [`Dialect::Mcp`](crate::Dialect::Mcp).
+
+mod lifecycle;
+mod tools;
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::{RegisterError, Router};
+
+/// The newest protocol version the server speaks: what it answers a client that asks for one
+/// it does not know.
+pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// Every protocol version the server speaks (of the `initialize` handshake), newest first.
+pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+/// An MCP server: its name and version, and the router whose methods are its tools.
+#[derive(Debug)]
+pub struct Server<S> {
+    name: Cow<'static, str>,
+    version: Cow<'static, str>,
+    instructions: Option<Cow<'static, str>>,
+    tools: Router<S>,
+}
+
+/// The MCP router's state: the tools' router, and what the server says of itself and of them.
+pub struct Tools<S> {
+    tools: Router<S>,
+    /// `tools/list`'s result, made once.
+    list: Box<RawValue>,
+    /// `serverInfo` and the instructions, as `initialize`'s result has them.
+    name: Cow<'static, str>,
+    version: Cow<'static, str>,
+    instructions: Option<Cow<'static, str>>,
+}
+
+impl<S> std::fmt::Debug for Tools<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tools")
+            .field("name", &self.name)
+            .field("tools", &self.tools.methods().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Send + Sync + 'static> Server<S> {
+    /// A server named `name` at `version` (its `serverInfo`), whose tools are `tools`' methods.
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        version: impl Into<Cow<'static, str>>,
+        tools: Router<S>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            instructions: None,
+            tools,
+        }
+    }
+
+    /// Sets the instructions the client is given at `initialize` (how to use the tools).
+    #[must_use]
+    pub fn instructions(mut self, instructions: impl Into<Cow<'static, str>>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// The router that speaks MCP: serve it over stdio (or any stream) with
+    /// [`Dialect::Mcp`](crate::Dialect::Mcp).
+    pub fn into_router(self) -> Router<Tools<S>> {
+        let list = tools::list(&self.tools);
+        // A tool that calls the client back (or reports progress) needs the connection's
+        // peer: the transport makes one for a router whose methods say so.
+        let mut call = tools::call_method();
+        if self.tools.uses_peer() {
+            call = call.uses_peer();
+        }
+        let mut router = Router::with_state(Tools {
+            tools: self.tools,
+            list,
+            name: self.name,
+            version: self.version,
+            instructions: self.instructions,
+        });
+        // The protocol's own names, registered once on an empty router: none can clash.
+        let registered: Result<_, RegisterError> = lifecycle::methods()
+            .into_iter()
+            .chain([tools::list_method(), call])
+            .try_for_each(|method| router.register(method).map(drop));
+        debug_assert!(registered.is_ok(), "the MCP methods have distinct names");
+        router
+    }
+}
