@@ -1,0 +1,47 @@
+//! The MCP example against the official Python SDK (`mcp` on PyPI, installed by `.ci/run`):
+//! its `ClientSession` over stdio sees the initialize handshake, every tool with its schema,
+//! tool errors as `isError` results, progress, `elicitation/create` answered by its callback
+//! (accepted, then declined), a call cancelled mid-countdown, and 50 concurrent calls.
+
+use rpc_tests::run_python;
+use serde_json::{json, Value};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_mcp");
+
+#[tokio::test]
+async fn the_python_sdks_client_session_uses_every_tool() {
+    let script = include_str!("../python/mcp_legacy.py");
+    let Some(printed) = run_python("mcp, mcp_types, anyio", script, &[BINARY]).await else {
+        return;
+    };
+    let seen: Value = serde_json::from_str(printed.trim()).expect("the script prints JSON");
+    assert_eq!(seen["protocol_version"], "2025-11-25");
+    assert_eq!(seen["server"], "calculator");
+    assert_eq!(
+        seen["tools"],
+        json!(["add", "subtract", "multiply", "divide", "countdown", "greet"])
+    );
+    // The schema comes from the Rust signature `fn add(.., a: i64, b: i64)`.
+    assert_eq!(seen["add_schema"]["required"], json!(["a", "b"]));
+    assert_eq!(seen["add_schema"]["properties"]["a"]["type"], "integer");
+    assert_eq!(seen["add"], "5");
+    assert_eq!(seen["divide_by_zero"], "Invalid params: division by zero");
+    assert_eq!(seen["overflow"], "Invalid params: integer overflow");
+    assert_eq!(seen["unknown_tool_code"], -32602);
+    assert_eq!(seen["countdown"], "Counted down from 3 to 0.");
+    // Strictly increasing, with the total set, one per step.
+    assert_eq!(
+        seen["progress"],
+        json!([[1.0, 4.0, "3"], [2.0, 4.0, "2"], [3.0, 4.0, "1"], [4.0, 4.0, "0"]])
+    );
+    assert_eq!(seen["elicited"][0]["message"], "What is your name?");
+    assert_eq!(
+        seen["elicited"][0]["schema"]["properties"]["name"]["type"],
+        "string"
+    );
+    assert_eq!(seen["greet_accepted"], "Hello, Ada!");
+    assert_eq!(seen["greet_declined"], "Hello, nobody!");
+    assert_eq!(seen["cancelled"], true);
+    assert_eq!(seen["after_cancel"], "42");
+    assert_eq!(seen["concurrent"], 50);
+}
