@@ -3,11 +3,8 @@
 //! sense to an MCP client: `countdown`, which reports its progress, and `greet`, which asks
 //! the user for a name.
 
-use std::time::Duration;
-
-use rpc_core::mcp::{self, Tools};
-use rpc_core::{rpc_method, ErrorObject, Peer, Progress, Router};
-use serde::Deserialize;
+use rpc_core::mcp::{self, Action, Tools};
+use rpc_core::{rpc_method, Context, ErrorObject, Progress, Router};
 use serde_json::json;
 
 use crate::calculator::{self, Calc, Millis};
@@ -41,38 +38,24 @@ pub async fn countdown(
     Ok(format!("Counted down from {count} to 0."))
 }
 
-/// What the client answers to `elicitation/create`.
-#[derive(Deserialize)]
-struct Elicited {
-    action: String,
-    #[serde(default)]
-    content: Option<Name>,
-}
-
-#[derive(Deserialize)]
-struct Name {
-    name: String,
-}
-
-/// Greets the user by name: asks the client to ask the user for it (`elicitation/create`),
-/// and answers `Hello, NAME!`, or `Hello, nobody!` when the user declines.
+/// Greets the user by name: asks the user for it through the client, and answers
+/// `Hello, NAME!`, or `Hello, nobody!` when the user declines.
 #[rpc_method]
-pub async fn greet(peer: Peer) -> Result<String, ErrorObject> {
-    let asked = json!({
-        "mode": "form",
-        "message": "What is your name?",
-        "requestedSchema": {
-            "type": "object",
-            "properties": { "name": { "type": "string", "title": "Name" } },
-            "required": ["name"],
-        },
+pub async fn greet(cx: &Context<'_>) -> Result<String, ErrorObject> {
+    let schema = json!({
+        "type": "object",
+        "properties": { "name": { "type": "string", "title": "Name" } },
+        "required": ["name"],
     });
-    let answer: Elicited = peer
-        .request("elicitation/create", asked)
-        .timeout(Duration::from_secs(300))
-        .await?;
-    Ok(match (answer.action.as_str(), answer.content) {
-        ("accept", Some(Name { name })) if !name.trim().is_empty() => format!("Hello, {name}!"),
+    let answer = mcp::elicit(cx, "name", "What is your name?", schema).await?;
+    let name = answer
+        .content
+        .as_ref()
+        .and_then(|content| content.get("name")?.as_str())
+        .map(str::trim)
+        .filter(|name| !name.is_empty());
+    Ok(match (answer.action, name) {
+        (Action::Accept, Some(name)) => format!("Hello, {name}!"),
         _ => "Hello, nobody!".to_owned(),
     })
 }

@@ -60,7 +60,7 @@ pub struct Context<'a> {
     outbox: Option<&'a Outbox>,
     peer_handle: Option<&'a Peer>,
     cancellation: Option<&'a Cancellation>,
-    meta: Option<&'a RawValue>,
+    enclosing: Option<&'a RawValue>,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -79,7 +79,7 @@ impl<'a> Context<'a> {
             outbox: None,
             peer_handle: None,
             cancellation: None,
-            meta: None,
+            enclosing: None,
         }
     }
 
@@ -136,18 +136,19 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// Sets the metadata of the request the call is made for, when the call's params are not
-    /// the request's own (MCP's `_meta`: a tool runs on a `tools/call` request's `arguments`,
-    /// while its progress token, read by an `Option<Progress>` parameter, is in `_meta`).
+    /// Sets the params of the request the call serves, when the call's own params are only a
+    /// part of them: an MCP tool runs on a `tools/call` request's `arguments`, while the
+    /// request's `_meta` (its progress token, read by an `Option<Progress>` parameter; the
+    /// protocol version) and its `inputResponses` are beside them.
     #[must_use]
-    pub fn with_meta(mut self, meta: &'a RawValue) -> Self {
-        self.meta = Some(meta);
+    pub fn with_enclosing_params(mut self, params: &'a RawValue) -> Self {
+        self.enclosing = Some(params);
         self
     }
 
-    /// The metadata of the request the call is made for, if set apart from its params.
-    pub fn meta(&self) -> Option<&'a RawValue> {
-        self.meta
+    /// The params of the request the call serves, if its own params are only a part of them.
+    pub fn enclosing_params(&self) -> Option<&'a RawValue> {
+        self.enclosing
     }
 
     /// The largest result a call may answer with.
@@ -253,7 +254,7 @@ impl fmt::Debug for Context<'_> {
                 "cancellation",
                 &self.cancellation.map(Cancellation::dialect),
             )
-            .field("meta", &self.meta.is_some())
+            .field("enclosing_params", &self.enclosing.is_some())
             .finish()
     }
 }

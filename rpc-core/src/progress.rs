@@ -163,7 +163,7 @@ pub(crate) fn reporter(
 ) -> (Option<Progress>, ProgressGuard) {
     let progress = cx.peer_handle().and_then(|peer| {
         let dialect = peer.settings().dialect?;
-        let token = token(dialect, params, cx.meta())?;
+        let token = token(dialect, params, cx.enclosing_params())?;
         Some(Progress(Arc::new(Inner {
             peer: peer.clone(),
             dialect,
@@ -178,7 +178,11 @@ pub(crate) fn reporter(
 
 /// The request's progress token, where the dialect puts it: a string or an integer, at most
 /// [`MAX_PROGRESS_TOKEN_LEN`] long.
-fn token(dialect: Dialect, params: Params<'_>, meta: Option<&RawValue>) -> Option<Box<RawValue>> {
+fn token(
+    dialect: Dialect,
+    params: Params<'_>,
+    enclosing: Option<&RawValue>,
+) -> Option<Box<RawValue>> {
     #[derive(Deserialize)]
     struct Lsp<'a> {
         #[serde(borrow, rename = "workDoneToken")]
@@ -194,16 +198,14 @@ fn token(dialect: Dialect, params: Params<'_>, meta: Option<&RawValue>) -> Optio
         #[serde(borrow, rename = "progressToken")]
         token: Option<&'a RawValue>,
     }
-    let token = match (dialect, meta) {
-        // The request's `_meta`, set apart from the call's params (an MCP tool's arguments).
-        (Dialect::Mcp, Some(meta)) => serde_json::from_str::<Meta<'_>>(meta.get()).ok()?.token,
-        _ => {
-            let text = params.raw().filter(|text| text.starts_with('{'))?;
-            match dialect {
-                Dialect::Lsp => serde_json::from_str::<Lsp<'_>>(text).ok()?.token,
-                _ => serde_json::from_str::<Mcp<'_>>(text).ok()?.meta?.token,
-            }
-        }
+    // The request's params, when the call's are only a part of them (an MCP tool's arguments).
+    let text = match enclosing {
+        Some(enclosing) => enclosing.get(),
+        None => params.raw().filter(|text| text.starts_with('{'))?,
+    };
+    let token = match dialect {
+        Dialect::Lsp => serde_json::from_str::<Lsp<'_>>(text).ok()?.token,
+        _ => serde_json::from_str::<Mcp<'_>>(text).ok()?.meta?.token,
     }?;
     let text = token.get();
     let kind_ok =

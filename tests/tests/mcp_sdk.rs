@@ -1,7 +1,10 @@
-//! The MCP example against the official Python SDK (`mcp` on PyPI, installed by `.ci/run`):
-//! its `ClientSession` over stdio sees the initialize handshake, every tool with its schema,
-//! tool errors as `isError` results, progress, `elicitation/create` answered by its callback
-//! (accepted, then declined), a call cancelled mid-countdown, and 50 concurrent calls.
+//! The MCP example against the official Python SDK (`mcp` on PyPI, installed by `.ci/run`),
+//! in both eras of the protocol. Its `ClientSession` over stdio sees the initialize handshake,
+//! every tool with its schema, tool errors as `isError` results, progress,
+//! `elicitation/create` answered by its callback (accepted, then declined), a call cancelled
+//! mid-countdown, and 50 concurrent calls. Its `Client` in the stateless era (2026-07-28,
+//! pinned, and "auto", which discovers it at once) sees the same through `resultType`
+//! results, with `greet` asking by `input_required` and the SDK's retry.
 
 use rpc_tests::run_python;
 use serde_json::{json, Value};
@@ -19,7 +22,14 @@ async fn the_python_sdks_client_session_uses_every_tool() {
     assert_eq!(seen["server"], "calculator");
     assert_eq!(
         seen["tools"],
-        json!(["add", "subtract", "multiply", "divide", "countdown", "greet"])
+        json!([
+            "add",
+            "subtract",
+            "multiply",
+            "divide",
+            "countdown",
+            "greet"
+        ])
     );
     // The schema comes from the Rust signature `fn add(.., a: i64, b: i64)`.
     assert_eq!(seen["add_schema"]["required"], json!(["a", "b"]));
@@ -32,7 +42,12 @@ async fn the_python_sdks_client_session_uses_every_tool() {
     // Strictly increasing, with the total set, one per step.
     assert_eq!(
         seen["progress"],
-        json!([[1.0, 4.0, "3"], [2.0, 4.0, "2"], [3.0, 4.0, "1"], [4.0, 4.0, "0"]])
+        json!([
+            [1.0, 4.0, "3"],
+            [2.0, 4.0, "2"],
+            [3.0, 4.0, "1"],
+            [4.0, 4.0, "0"]
+        ])
     );
     assert_eq!(seen["elicited"][0]["message"], "What is your name?");
     assert_eq!(
@@ -44,4 +59,52 @@ async fn the_python_sdks_client_session_uses_every_tool() {
     assert_eq!(seen["cancelled"], true);
     assert_eq!(seen["after_cancel"], "42");
     assert_eq!(seen["concurrent"], 50);
+}
+
+#[tokio::test]
+async fn the_python_sdks_client_uses_every_tool_in_the_stateless_era() {
+    let script = include_str!("../python/mcp_modern.py");
+    for mode in ["2026-07-28", "auto"] {
+        let Some(printed) = run_python("mcp, mcp_types, anyio", script, &[BINARY, mode]).await
+        else {
+            return;
+        };
+        let seen: Value = serde_json::from_str(printed.trim()).expect("the script prints JSON");
+        assert_eq!(seen["protocol_version"], "2026-07-28", "{mode}");
+        // `server/discover` is answered at once: "auto" does not wait out its 10 s.
+        assert!(
+            seen["connect_seconds"].as_f64().expect("a number") < 5.0,
+            "{mode}"
+        );
+        if mode == "auto" {
+            assert_eq!(
+                seen["server"], "calculator",
+                "discovered: the server's info"
+            );
+        }
+        assert_eq!(
+            seen["tools"],
+            json!([
+                "add",
+                "subtract",
+                "multiply",
+                "divide",
+                "countdown",
+                "greet"
+            ])
+        );
+        assert_eq!(seen["add"], "5");
+        assert_eq!(seen["result_type"], "complete");
+        assert_eq!(seen["divide_by_zero"], "Invalid params: division by zero");
+        assert_eq!(
+            seen["progress"],
+            json!([[1.0, 3.0, "2"], [2.0, 3.0, "1"], [3.0, 3.0, "0"]])
+        );
+        // Asked through `input_required`, under the key the tool gave.
+        assert_eq!(seen["elicited"][0]["key"], "name");
+        assert_eq!(seen["greet_accepted"], "Hello, Ada!");
+        assert_eq!(seen["greet_declined"], "Hello, nobody!");
+        assert_eq!(seen["cancelled"], true);
+        assert_eq!(seen["concurrent"], 50);
+    }
 }

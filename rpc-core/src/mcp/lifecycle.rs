@@ -1,8 +1,11 @@
-//! The protocol's lifecycle: `initialize` (the version negotiated, the capabilities, who the
-//! server is), `notifications/initialized`, and `ping`.
+//! The protocol's lifecycle: in the handshake era `initialize` (the version negotiated, the
+//! capabilities, who the server is), `notifications/initialized` and `ping`; in the stateless
+//! era `server/discover`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use super::era::{Envelope, MODERN_PROTOCOL_VERSIONS, SERVER_INFO_KEY};
 use super::{Tools, LATEST_PROTOCOL_VERSION, PROTOCOL_VERSIONS};
 use crate::response::write_json;
 use crate::{ErrorObject, Method, Params};
@@ -53,7 +56,7 @@ pub(super) fn negotiate(asked: &str) -> &'static str {
         .unwrap_or(LATEST_PROTOCOL_VERSION)
 }
 
-/// `initialize`, `notifications/initialized` and `ping`.
+/// `initialize`, `notifications/initialized`, `ping` and `server/discover`.
 pub(super) fn methods<S: Send + Sync + 'static>() -> Vec<Method<Tools<S>>> {
     let initialize = Method::from_sync_json(
         "initialize",
@@ -85,7 +88,26 @@ pub(super) fn methods<S: Send + Sync + 'static>() -> Vec<Method<Tools<S>>> {
         Ok(())
     })
     .doc("Answers at once: the server is alive.");
-    vec![initialize, initialized, ping]
+    let discover = Method::from_sync_json(
+        "server/discover",
+        |tools: &Tools<S>, _, params: Params<'_>, out: &mut Vec<u8>| {
+            Envelope::of(params).check()?;
+            let mut answer = json!({
+                "supportedVersions": MODERN_PROTOCOL_VERSIONS,
+                "capabilities": { "tools": { "listChanged": false } },
+                "resultType": "complete",
+                "ttlMs": 0,
+                "cacheScope": "public",
+                "_meta": { SERVER_INFO_KEY: { "name": tools.name, "version": tools.version } },
+            });
+            if let Some(instructions) = &tools.instructions {
+                answer["instructions"] = json!(instructions);
+            }
+            write_json(out, &answer)
+        },
+    )
+    .doc("The stateless era's start: the versions and capabilities of the server.");
+    vec![initialize, initialized, ping, discover]
 }
 
 #[cfg(test)]

@@ -30,22 +30,40 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # What the server answers
+//! # Both eras of the protocol
+//!
+//! Each request says its era, and the server answers in kind, on one connection or another:
+//! - the **handshake era** (up to 2025-11-25, what most hosts speak): `initialize`, then
+//!   requests without a version of their own; the server may send the client requests;
+//! - the **stateless era** (2026-07-28): `server/discover`, then requests whose `_meta` carries
+//!   [`PROTOCOL_VERSION_KEY`] and the client's capabilities; every result says its
+//!   `resultType`; the server sends no requests, and asks the user by answering a call
+//!   `input_required` (see [`elicit`]). A version the server does not speak is error -32022
+//!   ([`UNSUPPORTED_PROTOCOL_VERSION`]).
 //!
 //! | method | answer |
 //! |---|---|
 //! | `initialize` | the client's protocol version if it is one of [`PROTOCOL_VERSIONS`], else [`LATEST_PROTOCOL_VERSION`]; the `tools` capability; `serverInfo`; the instructions, if any |
 //! | `notifications/initialized` | nothing (a notification) |
 //! | `ping` | `{}` |
-//! | `tools/list` | every method of the tools' router, in registration order: its name, its doc comment as `description`, its parameters as `inputSchema` (JSON Schema 2020-12, from the Rust types) |
+//! | `server/discover` | [`MODERN_PROTOCOL_VERSIONS`], the `tools` capability, the instructions, and the server's name and version under [`SERVER_INFO_KEY`] in `_meta`, at once |
+//! | `tools/list` | every method of the tools' router, in registration order: its name, its doc comment as `description`, its parameters as `inputSchema` (JSON Schema 2020-12, from the Rust types); in the stateless era, to be kept for no time (`ttlMs` 0) |
 //! | `tools/call` | the tool's result as text content (a string as itself, anything else as JSON text, an object also as `structuredContent`); an error of the tool as a result with `isError: true` and the error's text, as the protocol wants tool errors reported; an unknown tool as error -32602 |
 //!
 //! A tool takes what any method takes: an `Option<Progress>` reports `notifications/progress`
 //! for the call's `_meta.progressToken`, the call is cancelled by `notifications/cancelled`
-//! (its future dropped, no answer sent), and a `Peer` asks the client (`elicitation/create`,
-//! `sampling/createMessage`). Those need the connection's dialect: serve the router with
-//! [`Dialect::Mcp`](crate::Dialect::Mcp).
+//! (its future dropped, no answer sent), a `&Context` asks the user with [`elicit`], in
+//! either era, and a `Peer` calls the client back (`sampling/createMessage`, handshake era). Those need the connection's dialect: serve the router with
+//! [`Dialect::Mcp`](crate::Dialect::Mcp); and MCP has no batches: refuse them
+//! (`rpc_hyper::stream::StreamServer::batches(false)`).
+//!
+//! The tools of one router are the tools of every connection: the server keeps no state per
+//! session (a client's capabilities of the handshake era are not kept; a tool that asks the
+//! user of a client that cannot answer gets the client's error).
 
+mod ask;
+mod call;
+mod era;
 mod lifecycle;
 mod tools;
 
@@ -55,11 +73,17 @@ use serde_json::value::RawValue;
 
 use crate::{RegisterError, Router};
 
-/// The newest protocol version the server speaks: what it answers a client that asks for one
-/// it does not know.
+pub use ask::{elicit, Action, Elicited, ANSWER_TIME};
+pub use era::{
+    CLIENT_CAPABILITIES_KEY, MISSING_CLIENT_CAPABILITY, MODERN_PROTOCOL_VERSIONS,
+    PROTOCOL_VERSION_KEY, SERVER_INFO_KEY, UNSUPPORTED_PROTOCOL_VERSION,
+};
+
+/// The newest protocol version of the handshake era the server speaks: what `initialize`
+/// answers a client that asks for one it does not know.
 pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 
-/// Every protocol version the server speaks (of the `initialize` handshake), newest first.
+/// Every protocol version of the handshake era the server speaks, newest first.
 pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 /// An MCP server: its name and version, and the router whose methods are its tools.
@@ -74,8 +98,8 @@ pub struct Server<S> {
 /// The MCP router's state: the tools' router, and what the server says of itself and of them.
 pub struct Tools<S> {
     tools: Router<S>,
-    /// `tools/list`'s result, made once.
-    list: Box<RawValue>,
+    /// `tools/list`'s result in each era (handshake, stateless), made once.
+    lists: [Box<RawValue>; 2],
     /// `serverInfo` and the instructions, as `initialize`'s result has them.
     name: Cow<'static, str>,
     version: Cow<'static, str>,
@@ -116,16 +140,13 @@ impl<S: Send + Sync + 'static> Server<S> {
     /// The router that speaks MCP: serve it over stdio (or any stream) with
     /// [`Dialect::Mcp`](crate::Dialect::Mcp).
     pub fn into_router(self) -> Router<Tools<S>> {
-        let list = tools::list(&self.tools);
-        // A tool that calls the client back (or reports progress) needs the connection's
-        // peer: the transport makes one for a router whose methods say so.
-        let mut call = tools::call_method();
-        if self.tools.uses_peer() {
-            call = call.uses_peer();
-        }
+        let lists = tools::list(&self.tools);
+        // A tool may ask the user, call the client back or report progress: all need the
+        // connection's peer, which the transport makes for a router whose methods say so.
+        let call = call::call_method().uses_peer();
         let mut router = Router::with_state(Tools {
             tools: self.tools,
-            list,
+            lists,
             name: self.name,
             version: self.version,
             instructions: self.instructions,
