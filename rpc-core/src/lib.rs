@@ -64,6 +64,7 @@
 //! |---|---|---|
 //! | `macros` | on | the [`rpc_method`] attribute (the `rpc-macros` crate, built with `syn`) |
 //! | `client` | off | what a client needs: `TypedCall`, `TypedSubscription`, `write_request`; with `macros`, the attributes also generate typed stubs (`add::call(2, 3)`, `countdown::subscribe(5, 100)`) |
+//! | `mcp` | off | Model Context Protocol servers: a router's methods as MCP tools (see the `mcp` module), in both eras of the protocol; turns on `openrpc` for the tools' schemas |
 //! | `openrpc` | off | discovery: the OpenRPC document of a router's methods ([`Router::openrpc`], `rpc.discover` with [`Router::discover`]; see the `openrpc` module), with the JSON Schemas of their types (schemars); with `macros`, the attributes record each type's schema |
 //!
 //! Without `macros`, methods are built by hand with [`Method::new_sync`] and

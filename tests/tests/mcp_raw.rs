@@ -1,7 +1,8 @@
 //! The MCP example over its stdio, byte by byte, for what an SDK hides: every line it writes
 //! is one JSON-RPC message, a malformed line and a batch are answered and the session goes
 //! on, a cancelled call is never answered, progress comes before the answer it belongs to,
-//! and the end of stdin ends the process with status 0 once the calls in flight are answered.
+//! and the end of stdin ends the process with status 0 once the calls in flight are answered;
+//! and the README's session prints what the README shows.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -148,4 +149,16 @@ async fn the_end_of_stdin_answers_what_is_in_flight_and_exits_zero() {
         .expect("exits promptly")
         .expect("waits");
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn the_readme_session_prints_what_the_readme_shows() {
+    let session = rpc_tests::console_session("## An MCP server");
+    let [(command, expected)] = session.as_slice() else {
+        panic!("one command");
+    };
+    let command = command.replace("cargo run -q --example mcp", BINARY);
+    let output = rpc_tests::shell(&command).await;
+    assert!(output.status.success(), "`{command}`");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), *expected);
 }
