@@ -30,6 +30,56 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Writing tools
+//!
+//! A tool is a method: its name is the tool's, its doc comment the tool's description, its
+//! parameters the tool's arguments (by name, with the JSON Schema of their Rust types; derive
+//! `JsonSchema` on your own types). Its result is the tool's text; its error a tool error the
+//! model reads. The rest is what any method may take:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use rpc_core::mcp::{elicit, Action};
+//! use rpc_core::{rpc_method, Context, ErrorObject, Progress};
+//!
+//! /// Waits `seconds`, telling the client how far it got. Cancelled, it stops at once.
+//! #[rpc_method]
+//! async fn wait(seconds: u32, progress: Option<Progress>) -> String {
+//!     for done in 1..=seconds {
+//!         tokio::time::sleep(Duration::from_secs(1)).await; // dropped here when cancelled
+//!         if let Some(progress) = &progress {
+//!             progress.report(f64::from(done), Some(f64::from(seconds)), None);
+//!         }
+//!     }
+//!     format!("waited {seconds} s")
+//! }
+//!
+//! /// Deletes a file, once the user agrees.
+//! #[rpc_method]
+//! async fn delete(cx: &Context<'_>, path: String) -> Result<String, ErrorObject> {
+//!     let schema = serde_json::json!({
+//!         "type": "object",
+//!         "properties": { "sure": { "type": "boolean" } },
+//!         "required": ["sure"],
+//!     });
+//!     let answer = elicit(cx, "sure", &format!("Delete {path}?"), schema).await?;
+//!     let sure = answer.content.as_ref().and_then(|c| c["sure"].as_bool());
+//!     if answer.action != Action::Accept || sure != Some(true) {
+//!         return Err(ErrorObject::invalid_params("the user said no"));
+//!     }
+//!     Ok(format!("deleted {path}"))
+//! }
+//! # let _ = (wait::method::<()>(), delete::method::<()>());
+//! ```
+//!
+//! - `Option<Progress>` is there when the call asked for progress (`_meta.progressToken`):
+//!   each report is a `notifications/progress`, sent before the call's answer; reports after
+//!   it are dropped.
+//! - `notifications/cancelled` drops the call's future at its next await point, and no answer
+//!   is sent; work handed to another thread checks a `CancelToken` parameter.
+//! - [`elicit`] asks the user, in the way of the request's era.
+//!
 //! # Both eras of the protocol
 //!
 //! Each request says its era, and the server answers in kind, on one connection or another:
