@@ -125,21 +125,19 @@ impl<'a> Context<'a> {
         self.peer_handle
     }
 
-    /// Sets the largest result, as JSON, that a call may answer with: a larger one is
-    /// answered with error [`ErrorCode::RESULT_TOO_LARGE`](crate::ErrorCode::RESULT_TOO_LARGE)
-    /// (-32008, "Result too large", the limit as `data`) instead. The transport sets its own
-    /// message limit here (`rpc-hyper`: the body size limit), so that what it sends is bounded
-    /// like what it takes. No limit by default.
+    /// Sets the largest result, as JSON, that a call may answer with: a larger one is answered
+    /// with error [`ErrorCode::RESULT_TOO_LARGE`](crate::ErrorCode::RESULT_TOO_LARGE) (-32008,
+    /// the limit as `data`). The transport sets its message limit here (`rpc-hyper`: the body
+    /// size limit), bounding what it sends as what it takes. No limit by default.
     #[must_use]
     pub fn with_max_result_len(mut self, bytes: usize) -> Self {
         self.max_result_len = bytes;
         self
     }
 
-    /// Sets the params of the request the call serves, when the call's own params are only a
-    /// part of them: an MCP tool runs on a `tools/call` request's `arguments`, while the
-    /// request's `_meta` (its progress token, read by an `Option<Progress>` parameter; the
-    /// protocol version) and its `inputResponses` are beside them.
+    /// Sets the params of the request the call serves, when its own are a part of them: an MCP
+    /// tool runs on `tools/call`'s `arguments`, beside the request's `_meta` (the progress
+    /// token an `Option<Progress>` reads, the protocol version) and `inputResponses`.
     #[must_use]
     pub fn with_enclosing_params(mut self, params: &'a RawValue) -> Self {
         self.enclosing = Some(params);

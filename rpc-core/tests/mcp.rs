@@ -186,7 +186,10 @@ async fn the_stateless_era_says_result_types_and_refuses_other_versions() {
     assert_eq!(refused["error"]["code"], -32022);
     assert_eq!(
         refused["error"]["data"],
-        json!({"supported": ["2026-07-28"], "requested": "2099-01-01"})
+        json!({
+            "supported": ["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"],
+            "requested": "2099-01-01",
+        })
     );
 }
 

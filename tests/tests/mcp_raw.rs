@@ -23,6 +23,8 @@ struct Session {
 impl Session {
     async fn start() -> Self {
         let mut child = Command::new(BINARY)
+            // Every log line it can write: none may reach stdout.
+            .env("RUST_LOG", "trace")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -161,4 +163,27 @@ async fn the_readme_session_prints_what_the_readme_shows() {
     let output = rpc_tests::shell(&command).await;
     assert!(output.status.success(), "`{command}`");
     assert_eq!(String::from_utf8_lossy(&output.stdout), *expected);
+}
+
+#[tokio::test]
+async fn a_call_that_outlives_the_end_of_stdin_is_given_up_after_a_second_and_the_exit_is_zero() {
+    let mut session = Session::start().await;
+    session
+        .send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"countdown","arguments":{"count":100,"interval_ms":1000}}}"#)
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let closed = std::time::Instant::now();
+    drop(session.stdin.take());
+    assert!(session.next().await.is_none(), "given up: no answer");
+    let status = tokio::time::timeout(Duration::from_secs(5), session.child.wait())
+        .await
+        .expect("exits promptly")
+        .expect("waits");
+    assert!(status.success(), "{status}");
+    let took = closed.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "the call had its second: {took:?}"
+    );
+    assert!(took < Duration::from_secs(4), "{took:?}");
 }

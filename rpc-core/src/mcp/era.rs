@@ -71,7 +71,12 @@ impl<'a> Envelope<'a> {
                     "Unsupported protocol version",
                 )
                 .with_data(json!({
-                    "supported": MODERN_PROTOCOL_VERSIONS,
+                    // Both eras': a client that speaks neither stateless version may still
+                    // shake hands.
+                    "supported": MODERN_PROTOCOL_VERSIONS
+                        .iter()
+                        .chain(super::PROTOCOL_VERSIONS)
+                        .collect::<Vec<_>>(),
                     "requested": version,
                 })))
             }

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::era::{Envelope, MODERN_PROTOCOL_VERSIONS, SERVER_INFO_KEY};
 use super::{Tools, LATEST_PROTOCOL_VERSION, PROTOCOL_VERSIONS};
 use crate::response::write_json;
-use crate::{ErrorObject, Method, Params};
+use crate::{Method, Params};
 
 /// What the client says at `initialize`: only its version matters to the server.
 #[derive(Deserialize)]
@@ -79,14 +79,28 @@ pub(super) fn methods<S: Send + Sync + 'static>() -> Vec<Method<Tools<S>>> {
         },
     )
     .doc("Starts the session: the protocol version both sides speak, and what the server can do.");
-    let initialized = Method::new_sync("notifications/initialized", |_: &Tools<S>, _| {
-        Ok::<_, ErrorObject>(())
-    })
+    // A notification; sent as a request by mistake, it gets an empty result.
+    let initialized = Method::from_sync_json(
+        "notifications/initialized",
+        |_: &Tools<S>, _, _, out: &mut Vec<u8>| {
+            out.extend_from_slice(b"{}");
+            Ok(())
+        },
+    )
     .doc("The client is ready.");
-    let ping = Method::from_sync_json("ping", |_: &Tools<S>, _, _, out: &mut Vec<u8>| {
-        out.extend_from_slice(b"{}");
-        Ok(())
-    })
+    let ping = Method::from_sync_json(
+        "ping",
+        |_: &Tools<S>, _, params: Params<'_>, out: &mut Vec<u8>| {
+            let envelope = Envelope::of(params);
+            envelope.check()?;
+            if envelope.is_modern() {
+                out.extend_from_slice(br#"{"resultType":"complete"}"#);
+            } else {
+                out.extend_from_slice(b"{}");
+            }
+            Ok(())
+        },
+    )
     .doc("Answers at once: the server is alive.");
     let discover = Method::from_sync_json(
         "server/discover",

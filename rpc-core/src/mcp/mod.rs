@@ -17,8 +17,9 @@
 //! let mut tools = Router::new();
 //! tools.register(add::method())?;
 //! let server = mcp::Server::new("calculator", "1.0.0", tools).into_router();
-//! // Served over stdio with `rpc_hyper::stream::stdio(server).dialect(Dialect::Mcp)`; here,
-//! // two exchanges by hand:
+//! // Served over stdio with
+//! // `rpc_hyper::stream::stdio(server).dialect(Dialect::Mcp).batches(false)`; here, two
+//! // exchanges by hand:
 //! let listed = server.handle(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).await;
 //! let listed: serde_json::Value = serde_json::from_slice(&listed.unwrap())?;
 //! assert_eq!(listed["result"]["tools"][0]["name"], "add");
@@ -89,7 +90,9 @@
 //!   [`PROTOCOL_VERSION_KEY`] and the client's capabilities; every result says its
 //!   `resultType`; the server sends no requests, and asks the user by answering a call
 //!   `input_required` (see [`elicit`]). A version the server does not speak is error -32022
-//!   ([`UNSUPPORTED_PROTOCOL_VERSION`]).
+//!   ([`UNSUPPORTED_PROTOCOL_VERSION`]); a question to a client that cannot elicit, -32021
+//!   ([`MISSING_CLIENT_CAPABILITY`]). (-32020, a header that disagrees with the body, is
+//!   HTTP's, and does not arise on a stream.)
 //!
 //! | method | answer |
 //! |---|---|
@@ -108,8 +111,11 @@
 //! (`rpc_hyper::stream::StreamServer::batches(false)`).
 //!
 //! The tools of one router are the tools of every connection: the server keeps no state per
-//! session (a client's capabilities of the handshake era are not kept; a tool that asks the
-//! user of a client that cannot answer gets the client's error).
+//! session. So a client's capabilities of the handshake era are not kept: a tool that asks
+//! the user of a client that cannot elicit gets the client's error (-32601), or waits for
+//! [`ANSWER_TIME`] if the client never answers. A tool is called directly, not through the
+//! tools router's layers: put layers on the MCP router, where they wrap every request.
+//! Batches are refused whatever the version (MCP 2025-03-26 had them; no host sends them).
 
 mod ask;
 mod call;

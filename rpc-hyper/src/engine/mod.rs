@@ -72,6 +72,9 @@ pub(crate) struct Config {
     pub(crate) dialect: Option<Dialect>,
     /// Whether a message may be a batch: a protocol may forbid them (MCP, since 2025-06-18).
     pub(crate) batches: bool,
+    /// Once the peer has closed its side of a stream, how long the calls in flight may take
+    /// before the connection ends anyway.
+    pub(crate) eof_drain: Duration,
 }
 
 impl Config {
@@ -107,6 +110,7 @@ impl Config {
             peer: PeerSettings::default(),
             dialect: None,
             batches: true,
+            eof_drain: crate::DEFAULT_DRAIN_TIMEOUT,
         }
     }
 }

@@ -86,6 +86,8 @@ where
     let mut started_now = Vec::new();
     let mut signal = control.as_deref().map(SignalWatch::new);
     let mut draining = false;
+    // Once the peer closed its side of a stream: when the calls in flight are given up on.
+    let mut eof_deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     // The peer closed its side of a stream: the connection ends once what it asked is answered.
     let mut peer_closed = false;
     // Liveness: a tick per period; a flag per message, and the clock only at the tick.
@@ -163,7 +165,7 @@ where
         let reading = direct || awaiting;
         tokio::select! {
             biased;
-            level = wait(&mut signal, peer.as_ref().filter(|_| asking)) => {
+            level = wait(&mut signal, peer.as_ref().filter(|_| asking), eof_deadline.as_mut()) => {
                 let Some(level) = level else {
                     // The peer's last answer came (or its request was given up on).
                     continue;
@@ -301,6 +303,8 @@ where
                     }
                     draining = true;
                     peer_closed = true;
+                    // Answered within the drain timeout, or not at all.
+                    eof_deadline = Some(Box::pin(tokio::time::sleep(config.eof_drain)));
                     if let Some(outbox) = &outbox {
                         outbox.end_subscriptions();
                     }

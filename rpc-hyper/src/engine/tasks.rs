@@ -115,13 +115,21 @@ pub(super) async fn next_answer<F: std::future::Future>(
 }
 
 /// Waits for the server's next signal (never, outside a server); with `answered`, a peer
-/// draining awaits, also for its last answer: `None` then. (One branch of the loop for both:
-/// a branch of its own costs every turn of the loop.)
+/// draining awaits, also for its last answer: `None` then; with `deadline`, the end of a
+/// drain's time, as the close signal. (One branch of the loop for all three: a branch of its
+/// own costs every turn of the loop.)
 pub(super) async fn wait(
     signal: &mut Option<SignalWatch<'_>>,
     answered: Option<&rpc_core::Peer>,
+    mut deadline: Option<&mut Pin<Box<tokio::time::Sleep>>>,
 ) -> Option<u8> {
     poll_fn(|task| {
+        if let Some(deadline) = deadline.as_mut() {
+            if deadline.as_mut().poll(task).is_ready() {
+                tracing::warn!("the calls in flight outlived the drain timeout; closing");
+                return Poll::Ready(Some(crate::control::CLOSE));
+            }
+        }
         if let Some(signal) = signal.as_mut() {
             if let Poll::Ready(level) = Pin::new(signal).poll(task) {
                 return Poll::Ready(Some(level));

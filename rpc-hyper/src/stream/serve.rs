@@ -223,9 +223,11 @@ impl<K, S: Send + Sync + 'static> StreamServer<K, S> {
 
     /// Sets how long graceful shutdown waits for the calls in flight
     /// ([`DEFAULT_DRAIN_TIMEOUT`](crate::DEFAULT_DRAIN_TIMEOUT) by default) before closing what
-    /// is left.
+    /// is left; and how long, once the other side has closed its input (stdin's end), they may
+    /// take before the connection ends anyway.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.settings.drain_timeout = timeout;
+        self.settings.engine.eof_drain = timeout;
         self
     }
 
