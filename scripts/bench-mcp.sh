@@ -9,7 +9,7 @@
 # host and its server may), and, in a fresh session, 64 in flight (calls/s, and the
 # server's CPU per call from its /proc stat; the server on core 0, the driver on core 1).
 # Servers alternate, ROUNDS times; the figures are the medians. Also: each server's memory once
-# initialized (VmRSS), and the size of each binary, stripped.
+# initialized (VmRSS), and the size of each binary and of the example, stripped.
 #
 # Usage: scripts/bench-mcp.sh [SECS] [ROUNDS]   (defaults 5 s per window and 3 rounds; about
 # three minutes, plus building rmcp the first time)
@@ -65,3 +65,9 @@ ours_size=$(stat -c %s "$STRIP_DIR/ours")
 rmcp_size=$(stat -c %s "$STRIP_DIR/rmcp_server")
 printf '| binary, stripped (bytes) | %s | %s | (the same) | %s | %.2fx | |\n' "$ours_size" "$rmcp_size" \
     "$(stat -c %s "$STRIP_DIR/serial")" "$(echo "$ours_size / $rmcp_size" | bc -l)"
+# The example itself: the calculator's tools, countdown and greet, its logging.
+(cd ../.. && cargo build --release -q -p rpc-examples --example mcp)
+strip -o "$STRIP_DIR/example" ../../target/release/examples/mcp
+example_size=$(stat -c %s "$STRIP_DIR/example")
+printf '| the example (examples/mcp), stripped (bytes) | %s | %s | | | %.2fx | |\n' "$example_size" \
+    "$rmcp_size" "$(echo "$example_size / $rmcp_size" | bc -l)"
