@@ -187,3 +187,44 @@ async fn a_call_that_outlives_the_end_of_stdin_is_given_up_after_a_second_and_th
     );
     assert!(took < Duration::from_secs(4), "{took:?}");
 }
+
+#[tokio::test]
+async fn over_socketpairs_as_node_based_hosts_launch_servers_it_is_the_same() {
+    use std::os::fd::OwnedFd;
+    let (ours_in, theirs_in) = std::os::unix::net::UnixStream::pair().expect("a socketpair");
+    let (ours_out, theirs_out) = std::os::unix::net::UnixStream::pair().expect("a socketpair");
+    let mut child = Command::new(BINARY)
+        .stdin(Stdio::from(OwnedFd::from(theirs_in)))
+        .stdout(Stdio::from(OwnedFd::from(theirs_out)))
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    ours_in.set_nonblocking(true).expect("non-blocking");
+    ours_out.set_nonblocking(true).expect("non-blocking");
+    let mut write = tokio::net::UnixStream::from_std(ours_in).expect("a socket");
+    let read = tokio::net::UnixStream::from_std(ours_out).expect("a socket");
+    let mut lines = BufReader::new(read).lines();
+    write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{\"a\":2,\"b\":3}}}\n")
+        .await
+        .expect("writes");
+    let line = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("in time")
+        .expect("reads")
+        .expect("a line");
+    let answer: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(answer["result"]["content"][0]["text"], "5", "{line}");
+    // The end of its input (a socket's shutdown) ends it, as a pipe's does.
+    write.shutdown().await.expect("shuts down");
+    let end = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("in time");
+    assert!(matches!(end, Ok(None)), "{end:?}");
+    let status = tokio::time::timeout(STEP, child.wait())
+        .await
+        .expect("exits")
+        .expect("waits");
+    assert!(status.success(), "{status}");
+}

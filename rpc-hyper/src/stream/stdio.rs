@@ -25,10 +25,12 @@ pub struct Stdio(());
 /// Nothing but JSON-RPC messages goes to stdout; a method that prints to stdout itself breaks
 /// the stream (log to stderr). See the [module docs](super).
 ///
-/// When stdin and stdout are pipes (as a host launches an MCP or language server), they are
-/// read and written on the runtime's reactor, without blocking: on Linux each is opened anew
-/// (through `/proc/self/fd`), so that the process's own descriptors, shared with its parent,
-/// keep their blocking mode. Otherwise (a terminal, a file, another system), tokio reads
+/// When stdin and stdout are pipes or Unix sockets (as a host launches an MCP or language
+/// server: pipes, or socketpairs from Node's `child_process`), they are read and written on
+/// the runtime's reactor, without blocking (which needs a runtime with IO enabled). A pipe is
+/// opened anew on Linux (through `/proc/self/fd`), so that the descriptors shared with the
+/// parent keep their blocking mode; a socket's end is the process's own, and becomes
+/// non-blocking. Otherwise (a terminal, a file, a pipe elsewhere than Linux), tokio reads
 /// stdin on a thread of its blocking pool, and a read that waits cannot be stopped: a server
 /// stopped by its shutdown signal while stdin is still open returns, but dropping the runtime
 /// then waits for that read. End the runtime with `Runtime::shutdown_background` (or exit the
@@ -59,17 +61,21 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Stdio, S> {
     }
 }
 
-/// Stdin: a pipe read on the reactor, or tokio's blocking handle.
+/// Stdin: a pipe or a socket read on the reactor, or tokio's blocking handle.
 enum StdinStream {
     #[cfg(target_os = "linux")]
     Pipe(tokio::net::unix::pipe::Receiver),
+    #[cfg(unix)]
+    Socket(tokio::net::UnixStream),
     Blocking(tokio::io::Stdin),
 }
 
-/// Stdout: a pipe written on the reactor, or tokio's blocking handle.
+/// Stdout: a pipe or a socket written on the reactor, or tokio's blocking handle.
 enum StdoutStream {
     #[cfg(target_os = "linux")]
     Pipe(tokio::net::unix::pipe::Sender),
+    #[cfg(unix)]
+    Socket(tokio::net::UnixStream),
     Blocking(tokio::io::Stdout),
 }
 
@@ -84,6 +90,10 @@ impl StdinStream {
                 return Self::Pipe(pipe);
             }
         }
+        #[cfg(unix)]
+        if let Some(socket) = socket(&std::io::stdin()) {
+            return Self::Socket(socket);
+        }
         Self::Blocking(tokio::io::stdin())
     }
 }
@@ -97,8 +107,25 @@ impl StdoutStream {
                 return Self::Pipe(pipe);
             }
         }
+        #[cfg(unix)]
+        if let Some(socket) = socket(&std::io::stdout()) {
+            return Self::Socket(socket);
+        }
         Self::Blocking(tokio::io::stdout())
     }
+}
+
+/// A standard stream that is a Unix socket (a socketpair's end, as Node's `child_process`
+/// and so every host built on it gives a child), as a socket of the reactor. A socket cannot
+/// be opened anew: this is a duplicate of the descriptor, and the process's own standard
+/// stream becomes non-blocking too (its other end, the parent's, does not).
+#[cfg(unix)]
+fn socket(stream: &impl std::os::fd::AsFd) -> Option<tokio::net::UnixStream> {
+    let socket = std::os::unix::net::UnixStream::from(stream.as_fd().try_clone_to_owned().ok()?);
+    // Only a socket has an address.
+    socket.local_addr().ok()?;
+    socket.set_nonblocking(true).ok()?;
+    tokio::net::UnixStream::from_std(socket).ok()
 }
 
 impl AsyncRead for StdinStream {
@@ -110,6 +137,8 @@ impl AsyncRead for StdinStream {
         match self.get_mut() {
             #[cfg(target_os = "linux")]
             Self::Pipe(pipe) => Pin::new(pipe).poll_read(cx, buf),
+            #[cfg(unix)]
+            Self::Socket(socket) => Pin::new(socket).poll_read(cx, buf),
             Self::Blocking(stdin) => Pin::new(stdin).poll_read(cx, buf),
         }
     }
@@ -124,6 +153,8 @@ impl AsyncWrite for StdoutStream {
         match self.get_mut() {
             #[cfg(target_os = "linux")]
             Self::Pipe(pipe) => Pin::new(pipe).poll_write(cx, buf),
+            #[cfg(unix)]
+            Self::Socket(socket) => Pin::new(socket).poll_write(cx, buf),
             Self::Blocking(stdout) => Pin::new(stdout).poll_write(cx, buf),
         }
     }
@@ -136,6 +167,8 @@ impl AsyncWrite for StdoutStream {
         match self.get_mut() {
             #[cfg(target_os = "linux")]
             Self::Pipe(pipe) => Pin::new(pipe).poll_write_vectored(cx, bufs),
+            #[cfg(unix)]
+            Self::Socket(socket) => Pin::new(socket).poll_write_vectored(cx, bufs),
             Self::Blocking(stdout) => Pin::new(stdout).poll_write_vectored(cx, bufs),
         }
     }
@@ -144,6 +177,8 @@ impl AsyncWrite for StdoutStream {
         match self {
             #[cfg(target_os = "linux")]
             Self::Pipe(pipe) => pipe.is_write_vectored(),
+            #[cfg(unix)]
+            Self::Socket(socket) => socket.is_write_vectored(),
             Self::Blocking(stdout) => stdout.is_write_vectored(),
         }
     }
@@ -152,6 +187,8 @@ impl AsyncWrite for StdoutStream {
         match self.get_mut() {
             #[cfg(target_os = "linux")]
             Self::Pipe(pipe) => Pin::new(pipe).poll_flush(cx),
+            #[cfg(unix)]
+            Self::Socket(socket) => Pin::new(socket).poll_flush(cx),
             Self::Blocking(stdout) => Pin::new(stdout).poll_flush(cx),
         }
     }
@@ -160,6 +197,8 @@ impl AsyncWrite for StdoutStream {
         match self.get_mut() {
             #[cfg(target_os = "linux")]
             Self::Pipe(pipe) => Pin::new(pipe).poll_shutdown(cx),
+            #[cfg(unix)]
+            Self::Socket(socket) => Pin::new(socket).poll_shutdown(cx),
             Self::Blocking(stdout) => Pin::new(stdout).poll_shutdown(cx),
         }
     }
