@@ -4,7 +4,8 @@
 //! from its /proc stat). Prints one line of `key=value` figures; the server's idle memory
 //! (VmRSS after the handshake) too.
 //!
-//! Usage: driver SECS IN_FLIGHT COMMAND [ARGS...]
+//! Usage: driver SECS IN_FLIGHT COMMAND [ARGS...]   (`SOCKETPAIR=1`: the server's stdin and
+//! stdout are socketpairs, as Node's `child_process` makes them, rather than pipes)
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,16 +55,32 @@ async fn main() -> std::io::Result<()> {
     };
     let secs: u64 = secs.parse().expect("SECS");
     let in_flight: usize = in_flight.parse().expect("IN_FLIGHT");
-    let mut child = Command::new(command)
-        .args(rest)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
+    let mut spawn = Command::new(command);
+    spawn.args(rest).stderr(Stdio::null()).kill_on_drop(true);
+    let (mut child, mut stdin, mut lines) = if std::env::var_os("SOCKETPAIR").is_some() {
+        let (ours_in, theirs_in) = std::os::unix::net::UnixStream::pair()?;
+        let (ours_out, theirs_out) = std::os::unix::net::UnixStream::pair()?;
+        spawn
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs_in)))
+            .stdout(Stdio::from(std::os::fd::OwnedFd::from(theirs_out)));
+        let child = spawn.spawn()?;
+        ours_in.set_nonblocking(true)?;
+        ours_out.set_nonblocking(true)?;
+        let write: Box<dyn tokio::io::AsyncWrite + Unpin + Send> =
+            Box::new(tokio::net::UnixStream::from_std(ours_in)?);
+        let read: Box<dyn tokio::io::AsyncRead + Unpin + Send> =
+            Box::new(tokio::net::UnixStream::from_std(ours_out)?);
+        (child, BufWriter::new(write), BufReader::new(read).lines())
+    } else {
+        spawn.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = spawn.spawn()?;
+        let write: Box<dyn tokio::io::AsyncWrite + Unpin + Send> =
+            Box::new(child.stdin.take().expect("piped"));
+        let read: Box<dyn tokio::io::AsyncRead + Unpin + Send> =
+            Box::new(child.stdout.take().expect("piped"));
+        (child, BufWriter::new(write), BufReader::new(read).lines())
+    };
     let pid = child.id().expect("a pid");
-    let mut stdin = BufWriter::new(child.stdin.take().expect("piped"));
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
 
     stdin.write_all(br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"driver","version":"1"}}}
 {"jsonrpc":"2.0","method":"notifications/initialized"}
@@ -84,8 +101,8 @@ async fn main() -> std::io::Result<()> {
     Ok(())
 }
 
-type Stdin = BufWriter<tokio::process::ChildStdin>;
-type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+type Stdin = BufWriter<Box<dyn tokio::io::AsyncWrite + Unpin + Send>>;
+type Lines = tokio::io::Lines<BufReader<Box<dyn tokio::io::AsyncRead + Unpin + Send>>>;
 
 /// Calls one at a time for `secs`: the median and 99th percentile latency, in µs.
 async fn one_at_a_time(
