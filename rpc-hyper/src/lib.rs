@@ -40,6 +40,7 @@
 //! | (none) | | the HTTP/1.1 server: [`serve`], [`RpcService`] | hyper (`http1`, `server`), hyper-util (`tokio`), tokio, tracing, tower-service |
 //! | `http2` | off | h2c with prior knowledge, on the same port as HTTP/1.1 | hyper's `http2`: h2, indexmap, hashbrown, tokio-util and a few more |
 //! | `ws` | off | WebSocket on the RPC path, on the same port (see [WebSocket](#websocket)); with `client`, the client's WebSocket transport | tokio-tungstenite (without TLS), futures-util, sha1 and a few more |
+//! | `tls` | off | with `client`, `https://` URLs: rustls on ring (named explicitly, never the process default), TLS 1.3 and 1.2, X25519 first, the Mozilla roots compiled in beside the builder's own (`add_root_certificate`), or the user's own `rustls::ClientConfig` (`tls_config`); h2 by ALPN | rustls, ring, webpki-roots, tokio-rustls (15 crates) |
 //! | `client` | off | the client (see the `client` module): calls, notifications, batches over HTTP/1.1 or h2c, and with `ws` over a WebSocket with subscriptions; rpc-core's `client` (the typed stubs) | serde, serde_json; hyper's client side (want, try-lock), which h2c uses (HTTP/1.1 is the client's own exchange, on httparse, hyper's parser) |
 //! | `stream` | off | a router over any byte stream, `AsyncRead + AsyncWrite` (see the `stream` module): newline-delimited, `Content-Length` or concatenated JSON | tokio-util (its codecs only), futures-util |
 //! | `stdio` | off | `stream` on stdin and stdout (`stream::stdio`) | tokio's `io-std` |

@@ -27,6 +27,8 @@ pub struct ClientBuilder {
     router: Option<Arc<dyn ws::Serving>>,
     #[cfg(feature = "ws")]
     dialect: Option<rpc_core::Dialect>,
+    #[cfg(feature = "tls")]
+    tls: super::tls::Settings,
     error: Option<Error>,
 }
 
@@ -47,6 +49,8 @@ impl Client {
             router: None,
             #[cfg(feature = "ws")]
             dialect: None,
+            #[cfg(feature = "tls")]
+            tls: super::tls::Settings::default(),
             error: None,
         }
     }
@@ -72,6 +76,29 @@ impl ClientBuilder {
         router: impl Into<Arc<rpc_core::Router<S>>>,
     ) -> Self {
         self.router = Some(router.into());
+        self
+    }
+
+    /// Trusts `certificate` (DER) as a root beside the compiled-in ones, for an `https://`
+    /// server whose certificate a private CA signed (the `tls` feature). A certificate that
+    /// does not parse is the error of [`ClientBuilder::build`].
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn add_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.tls
+            .roots
+            .push(rustls::pki_types::CertificateDer::from(certificate.into()));
+        self
+    }
+
+    /// Uses `config` for `https://` (the `tls` feature), as it is but for its ALPN: its roots,
+    /// a client certificate, its own crypto provider (a build that links aws-lc-rs already
+    /// needs no ring). The compiled-in roots and [`ClientBuilder::add_root_certificate`] then
+    /// do not apply.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls.config = Some(config);
         self
     }
 
@@ -178,6 +205,8 @@ impl ClientBuilder {
                 self.headers,
                 self.max_response_size,
                 self.http2,
+                #[cfg(feature = "tls")]
+                &self.tls,
             )?)
         };
         Ok(Client {

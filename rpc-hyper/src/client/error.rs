@@ -51,6 +51,9 @@ pub(crate) enum Kind {
     Protocol(String),
     /// The params did not serialize.
     Params(String),
+    /// The TLS handshake failed: why, in words (an unknown issuer, a name mismatch, ...).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Tls(String),
 }
 
 impl Error {
@@ -128,6 +131,13 @@ impl Error {
     pub fn is_params(&self) -> bool {
         matches!(&*self.0, Kind::Params(_))
     }
+
+    /// Whether the TLS handshake failed (the message says why: the certificate's issuer is
+    /// not trusted, it names another host, it expired, the handshake timed out, or the server
+    /// speaks no TLS version or cipher this client does).
+    pub fn is_tls(&self) -> bool {
+        matches!(&*self.0, Kind::Tls(_))
+    }
 }
 
 impl fmt::Display for Error {
@@ -149,6 +159,7 @@ impl fmt::Display for Error {
             Kind::TooLarge(limit) => write!(f, "the answer is larger than {limit} bytes"),
             Kind::Protocol(why) => write!(f, "not a JSON-RPC answer: {why}"),
             Kind::Params(err) => write!(f, "the params did not serialize: {err}"),
+            Kind::Tls(why) => write!(f, "TLS: {why}"),
         }
     }
 }

@@ -21,9 +21,9 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 use super::error::{Error, Kind};
+use super::io::Io;
 
 mod head;
 
@@ -48,7 +48,7 @@ const BUFFER: usize = 8 * 1024;
 /// One kept-alive connection and what it has read but not used yet.
 #[derive(Debug)]
 pub(super) struct Conn {
-    io: TcpStream,
+    io: Io,
     /// Zeroed once, so reads go into initialized memory; `buf[start..end]` is unread.
     buf: Vec<u8>,
     start: usize,
@@ -76,7 +76,7 @@ pub(super) struct Answer {
 }
 
 impl Conn {
-    pub(super) fn new(io: TcpStream) -> Self {
+    pub(super) fn new(io: Io) -> Self {
         Self {
             io,
             buf: vec![0; BUFFER],
@@ -87,14 +87,23 @@ impl Conn {
 
     /// Whether the server closed the connection (or sent something unasked) while it was
     /// idle. Costs no system call unless the socket has shown readiness since its last read.
-    pub(super) fn is_closed(&self) -> bool {
+    pub(super) fn is_closed(&mut self) -> bool {
         let mut cx = Context::from_waker(Waker::noop());
-        match self.io.poll_read_ready(&mut cx) {
+        if self.io.is_tls() {
+            // Through TLS, a read that would wait says the connection is quiet; anything else
+            // (its close_notify, its end, bytes unasked) says it is not to be reused.
+            let mut probe = [0u8; 1];
+            let mut probe = ReadBuf::new(&mut probe);
+            return !Pin::new(&mut self.io)
+                .poll_read(&mut cx, &mut probe)
+                .is_pending();
+        }
+        match self.io.tcp().poll_read_ready(&mut cx) {
             Poll::Pending => false,
             Poll::Ready(Err(_)) => true,
             Poll::Ready(Ok(())) => {
                 let mut probe = [0u8; 1];
-                !matches!(self.io.try_read(&mut probe), Err(err) if err.kind() == io::ErrorKind::WouldBlock)
+                !matches!(self.io.tcp().try_read(&mut probe), Err(err) if err.kind() == io::ErrorKind::WouldBlock)
             }
         }
     }
@@ -117,6 +126,7 @@ impl Conn {
                         // the server answered, or gave up. Peeked, so nothing is taken.
                         let mut probe = [0u8; 1];
                         self.io
+                            .tcp()
                             .poll_peek(cx, &mut ReadBuf::new(&mut probe))
                             .map(|peeked| peeked.map(|_| None))
                     }
@@ -136,6 +146,8 @@ impl Conn {
                 Err(err) => return Err(err),
             }
         }
+        // TLS holds records until flushed; TCP has nothing to flush.
+        poll_fn(|cx| Pin::new(&mut self.io).poll_flush(cx)).await?;
         Ok(Sent::All)
     }
 
@@ -319,7 +331,7 @@ impl Conn {
 }
 
 /// One read into `into`: how many bytes came (0 at the end of the stream).
-async fn read(io: &mut TcpStream, into: &mut [u8]) -> Result<usize, Error> {
+async fn read(io: &mut Io, into: &mut [u8]) -> Result<usize, Error> {
     let mut into = ReadBuf::new(into);
     poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut into))
         .await

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 
 use super::error::Error;
 use super::h1::{Conn, Sent};
+use super::io::Io;
 
 /// A request's body over h2c: the bytes `write_request` wrote, sent as they are.
 #[cfg(feature = "http2")]
@@ -31,6 +32,9 @@ const MAX_IDLE: usize = 64;
 pub(super) struct Transport {
     /// `host:port`, to connect to.
     addr: String,
+    /// For an `https://` URL: the handshake over each connection.
+    #[cfg(feature = "tls")]
+    tls: Option<super::tls::Tls>,
     /// The path and headers of every request over h2c.
     #[cfg(feature = "http2")]
     path: PathAndQuery,
@@ -62,23 +66,42 @@ impl Transport {
         mut headers: HeaderMap,
         max_response_size: usize,
         http2: bool,
+        #[cfg(feature = "tls")] tls: &super::tls::Settings,
     ) -> Result<Self, Error> {
         let uri: Uri = url
             .parse()
             .map_err(|err| Error::transport(format!("not a URL: {url}: {err}")))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(Error::transport(format!(
-                "not an http:// URL: {url} (TLS is not this client's; a WebSocket is ws://)"
-            )));
-        }
+        let secure = match uri.scheme_str() {
+            Some("http") => false,
+            #[cfg(feature = "tls")]
+            Some("https") => true,
+            #[cfg(not(feature = "tls"))]
+            Some("https") => {
+                return Err(Error::transport(format!(
+                    "an https:// URL needs rpc-hyper's `tls` feature: {url}"
+                )))
+            }
+            _ => {
+                return Err(Error::transport(format!(
+                    "not an http:// or https:// URL: {url} (a WebSocket is ws://)"
+                )))
+            }
+        };
         let authority = uri
             .authority()
             .ok_or_else(|| Error::transport(format!("no host in {url}")))?;
-        let addr = format!(
-            "{}:{}",
-            authority.host(),
-            authority.port_u16().unwrap_or(80)
-        );
+        let port = authority
+            .port_u16()
+            .unwrap_or(if secure { 443 } else { 80 });
+        let addr = format!("{}:{port}", authority.host());
+        // Over TLS, h2 is asked for by ALPN (with `http2_prior_knowledge`), not assumed.
+        #[cfg(feature = "tls")]
+        let tls = secure
+            .then(|| {
+                let alpn: &[u8] = if http2 { b"h2" } else { b"http/1.1" };
+                super::tls::Tls::new(tls, authority.host(), alpn)
+            })
+            .transpose()?;
         let host = HeaderValue::from_str(authority.as_str())
             .map_err(|err| Error::transport(format!("not a host: {err}")))?;
         headers.insert(HOST, host);
@@ -101,6 +124,8 @@ impl Transport {
         head.extend_from_slice(b"content-length: ");
         Ok(Self {
             addr,
+            #[cfg(feature = "tls")]
+            tls,
             #[cfg(feature = "http2")]
             path,
             #[cfg(feature = "http2")]
@@ -192,7 +217,7 @@ impl Transport {
 
     fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        while let Some(conn) = idle.pop() {
+        while let Some(mut conn) = idle.pop() {
             if !conn.is_closed() {
                 return Some(conn);
             }
@@ -207,12 +232,16 @@ impl Transport {
         }
     }
 
-    async fn stream(&self) -> Result<TcpStream, Error> {
+    async fn stream(&self) -> Result<Io, Error> {
         let stream = TcpStream::connect(&self.addr)
             .await
             .map_err(Error::transport)?;
         stream.set_nodelay(true).map_err(Error::transport)?;
-        Ok(stream)
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return tls.connect(stream).await;
+        }
+        Ok(Io::Plain(stream))
     }
 
     /// A new HTTP/1.1 connection.

@@ -9,6 +9,12 @@
 //! chunks, the close) and skips informational answers; a connection is kept only when the
 //! server keeps it. h2c runs on hyper's client connection.
 //!
+//! With the `tls` feature, `https://` URLs run the same exchange over TLS (rustls on ring;
+//! the Mozilla roots compiled in, a private CA added with
+//! [`ClientBuilder::add_root_certificate`], or a configuration of your own with
+//! [`ClientBuilder::tls_config`]); `http2_prior_knowledge` then asks for h2 by ALPN. A failed
+//! handshake is [`Error::is_tls`], and its message says why.
+//!
 //! ```no_run
 //! # async fn f() -> Result<(), rpc_hyper::client::Error> {
 //! use rpc_hyper::Client;
@@ -28,8 +34,11 @@ mod builder;
 mod error;
 mod h1;
 mod http;
+mod io;
 #[cfg(feature = "ws")]
 mod subscription;
+#[cfg(feature = "tls")]
+mod tls;
 #[cfg(feature = "ws")]
 mod ws;
 

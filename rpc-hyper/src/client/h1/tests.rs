@@ -123,7 +123,7 @@ async fn any_bytes_in_any_pieces_end_in_an_answer_or_an_error() {
                 let _ = stream.shutdown().await;
             }
         });
-        let mut conn = Conn::new(TcpStream::connect(addr).await.unwrap());
+        let mut conn = Conn::new(super::Io::Plain(TcpStream::connect(addr).await.unwrap()));
         let answer = tokio::time::timeout(Duration::from_secs(5), conn.receive(1 << 16))
             .await
             .unwrap_or_else(|_| panic!("case {case} did not end: {bytes:?}"));

@@ -1,0 +1,134 @@
+//! TLS for the client (the `tls` feature): rustls on ring, named explicitly (never the
+//! process's default provider, which another crate may have set, or made ambiguous), with the
+//! Mozilla roots compiled in (webpki-roots) and the builder's own roots beside them, or a
+//! configuration of the user's.
+//!
+//! Why the compiled-in roots by default: they are the same on every machine and container
+//! (an image without a CA bundle still reaches public endpoints), need no system library, and
+//! cost one small crate; the platform's store (enterprise roots, revocation) is a
+//! configuration the user builds with `rustls-platform-verifier` and hands over
+//! ([`ClientBuilder::tls_config`](super::ClientBuilder::tls_config)).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use super::error::{Error, Kind};
+use super::io::Io;
+
+/// How long a TLS handshake may take.
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The TLS side of a client's transport: how to connect, and the name to check.
+#[derive(Clone)]
+pub(super) struct Tls {
+    connector: TlsConnector,
+    name: ServerName<'static>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the builder says of TLS.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Settings {
+    /// Roots trusted beside the compiled-in ones (a private CA).
+    pub(super) roots: Vec<CertificateDer<'static>>,
+    /// The user's own configuration, used as it is (its ALPN set by the client).
+    pub(super) config: Option<Arc<ClientConfig>>,
+}
+
+impl Tls {
+    /// TLS to `host`, offering `alpn` (`http/1.1`, or `h2`).
+    pub(super) fn new(settings: &Settings, host: &str, alpn: &[u8]) -> Result<Self, Error> {
+        let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+            .map_err(|err| Error::new(Kind::Tls(format!("not a server name: {host}: {err}"))))?
+            .to_owned();
+        let mut config = match &settings.config {
+            Some(config) => ClientConfig::clone(config),
+            None => default_config(&settings.roots)?,
+        };
+        config.alpn_protocols = vec![alpn.to_vec()];
+        Ok(Self {
+            connector: TlsConnector::from(Arc::new(config)),
+            name,
+        })
+    }
+
+    /// The handshake over `tcp`, within [`HANDSHAKE_TIMEOUT`].
+    pub(super) async fn connect(&self, tcp: TcpStream) -> Result<Io, Error> {
+        let handshake = self.connector.connect(self.name.clone(), tcp);
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+            Ok(Ok(tls)) => Ok(Io::Tls(Box::new(tls))),
+            Ok(Err(err)) => Err(Error::new(Kind::Tls(describe(&err)))),
+            Err(_) => Err(Error::new(Kind::Tls(format!(
+                "the handshake timed out after {} s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )))),
+        }
+    }
+}
+
+/// rustls with ring: TLS 1.3 and 1.2, X25519 first among the key exchanges, the compiled-in
+/// roots and `extra`.
+fn default_config(extra: &[CertificateDer<'static>]) -> Result<ClientConfig, Error> {
+    // rustls 0.23.48 marks ring's provider deprecated for having no post-quantum key exchange;
+    // ring stays the default for its build cost (a user wanting ML-KEM hands over an aws-lc-rs
+    // configuration with `tls_config`).
+    #[allow(deprecated)]
+    let mut provider = rustls::crypto::ring::default_provider();
+    // ring lists secp384r1 first, a handshake about three times slower than X25519's.
+    provider.kx_groups.sort_by_key(|group| match group.name() {
+        rustls::NamedGroup::X25519 => 0,
+        rustls::NamedGroup::secp256r1 => 1,
+        _ => 2,
+    });
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for root in extra {
+        roots
+            .add(root.clone())
+            .map_err(|err| Error::new(Kind::Tls(format!("a root certificate: {err}"))))?;
+    }
+    let config = ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|err| Error::new(Kind::Tls(err.to_string())))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// Why a handshake failed, in words.
+fn describe(err: &std::io::Error) -> String {
+    use rustls::{CertificateError, Error as TlsError};
+    let Some(tls) = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TlsError>())
+    else {
+        return format!("the handshake failed: {err}");
+    };
+    match tls {
+        TlsError::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "unknown issuer: the server's certificate is signed by no trusted root".into()
+        }
+        TlsError::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => "name mismatch: the server's certificate is for another host".into(),
+        TlsError::InvalidCertificate(
+            CertificateError::Expired | CertificateError::ExpiredContext { .. },
+        ) => "expired: the server's certificate is out of date".into(),
+        TlsError::InvalidCertificate(other) => format!("an invalid certificate: {other:?}"),
+        TlsError::PeerIncompatible(why) => format!("protocol mismatch: {why:?}"),
+        TlsError::AlertReceived(alert) => format!("the server refused the handshake: {alert:?}"),
+        other => format!("the handshake failed: {other}"),
+    }
+}

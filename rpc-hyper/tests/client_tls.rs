@@ -1,0 +1,197 @@
+//! The client over TLS (`https://`), against a TLS server of hyper and tokio-rustls in front
+//! of our service, with certificates the test makes (rcgen): a private CA trusted with
+//! `add_root_certificate`, h2 by ALPN, kept connections reused; and the refusals, each its
+//! own kind (`is_tls`) saying why: an unknown issuer, another host's certificate, an expired
+//! one, a server that says nothing.
+#![cfg(all(feature = "client", feature = "tls"))]
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{CertificateParams, DnType, IsCa, KeyPair};
+use rpc_core::{rpc_method, Router};
+use rpc_hyper::{Client, RpcService};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// Adds two integers.
+#[rpc_method]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// A CA, and a certificate it signs for `names`, valid from `from` to `until` (years).
+struct Pki {
+    ca: CertificateDer<'static>,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+fn pki(names: &[&str], expired: bool) -> Pki {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    }
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    Pki {
+        ca: ca.der().clone(),
+        chain: vec![cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    }
+}
+
+/// A TLS server of ours, its handshakes counted; `alpn` what it offers.
+async fn server(pki: &Pki, alpn: &[&[u8]]) -> (SocketAddr, Arc<AtomicUsize>) {
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(pki.chain.clone(), pki.key.clone_key())
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let mut router = Router::new();
+    router.register(add::method()).unwrap();
+    let service = RpcService::new(router);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&handshakes);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, service, counted) =
+                (acceptor.clone(), service.clone(), Arc::clone(&counted));
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                counted.fetch_add(1, Ordering::Relaxed);
+                let io = hyper_util::rt::TokioIo::new(tls);
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                let _ = builder.serve_connection(io, service).await;
+            });
+        }
+    });
+    (addr, handshakes)
+}
+
+#[tokio::test]
+async fn a_private_ca_trusted_by_the_builder_is_reached_over_https_and_connections_are_kept() {
+    let pki = pki(&["localhost"], false);
+    let (addr, handshakes) = server(&pki, &[b"http/1.1"]).await;
+    let client = Client::builder(&format!("https://localhost:{}/", addr.port()))
+        .add_root_certificate(pki.ca.to_vec())
+        .build()
+        .unwrap();
+    for n in 0..5 {
+        let sum: i64 = client
+            .request("add", [n, 1])
+            .await
+            .expect("an answer over TLS");
+        assert_eq!(sum, n + 1);
+    }
+    assert_eq!(
+        handshakes.load(Ordering::Relaxed),
+        1,
+        "one connection, kept"
+    );
+}
+
+#[cfg(feature = "http2")]
+#[tokio::test]
+async fn h2_is_asked_for_by_alpn() {
+    let pki = pki(&["localhost"], false);
+    let (addr, _) = server(&pki, &[b"h2"]).await;
+    let client = Client::builder(&format!("https://localhost:{}/", addr.port()))
+        .add_root_certificate(pki.ca.to_vec())
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let sums = futures_util::future::join_all((0..20).map(|n| {
+        let client = client.clone();
+        async move { client.request::<i64>("add", [n, n]).await }
+    }))
+    .await;
+    for (n, sum) in sums.into_iter().enumerate() {
+        assert_eq!(sum.expect("an answer over h2"), 2 * n as i64);
+    }
+}
+
+/// The error of one call to `url`, trusting `ca` if given.
+async fn refusal(url: String, ca: Option<&CertificateDer<'static>>) -> rpc_hyper::client::Error {
+    let mut builder = Client::builder(&url).timeout(Duration::from_secs(30));
+    if let Some(ca) = ca {
+        builder = builder.add_root_certificate(ca.to_vec());
+    }
+    let client = builder.build().unwrap();
+    client
+        .request::<i64>("add", [1, 2])
+        .await
+        .expect_err("refused")
+}
+
+#[tokio::test]
+async fn each_refusal_is_a_tls_error_that_says_why() {
+    let good = pki(&["localhost"], false);
+    let (addr, _) = server(&good, &[b"http/1.1"]).await;
+    let unknown = refusal(format!("https://localhost:{}/", addr.port()), None).await;
+    assert!(unknown.is_tls(), "{unknown}");
+    assert!(unknown.to_string().contains("unknown issuer"), "{unknown}");
+
+    let other_host = refusal(
+        format!("https://127.0.0.1:{}/", addr.port()),
+        Some(&good.ca),
+    )
+    .await;
+    assert!(other_host.is_tls(), "{other_host}");
+    assert!(
+        other_host.to_string().contains("name mismatch"),
+        "{other_host}"
+    );
+
+    let old = pki(&["localhost"], true);
+    let (old_addr, _) = server(&old, &[b"http/1.1"]).await;
+    let expired = refusal(
+        format!("https://localhost:{}/", old_addr.port()),
+        Some(&old.ca),
+    )
+    .await;
+    assert!(expired.is_tls(), "{expired}");
+    assert!(expired.to_string().contains("expired"), "{expired}");
+}
+
+#[tokio::test]
+async fn a_server_that_speaks_no_tls_is_a_tls_error_not_a_hang() {
+    // Plain HTTP on the port: its answer to the ClientHello is no TLS record.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(
+        rpc_hyper::serve(listener, {
+            let mut router = Router::new();
+            router.register(add::method()).unwrap();
+            router
+        })
+        .into_future(),
+    );
+    let error = refusal(format!("https://localhost:{port}/"), None).await;
+    assert!(error.is_tls(), "{error}");
+}
