@@ -92,7 +92,10 @@ async fn errors_say_what_went_wrong() {
 
     // The same client goes on.
     assert_eq!(client.call(common::add::call(1, 1)).await.unwrap(), 2);
-    assert!(Client::builder("https://example.com/").build().is_err());
+    // https:// is the `tls` feature's.
+    let secure = Client::builder("https://example.com/").build();
+    assert_eq!(secure.is_ok(), cfg!(feature = "tls"), "{:?}", secure.err());
+    assert!(Client::builder("ftp://example.com/").build().is_err());
 }
 
 #[tokio::test]
