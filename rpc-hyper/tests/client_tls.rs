@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rcgen::{CertificateParams, DnType, IsCa, KeyPair};
-use rpc_core::{rpc_method, Router};
+use rpc_core::{rpc_method, rpc_subscription, Router, Sink};
 use rpc_hyper::{Client, RpcService};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -20,6 +20,16 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 #[rpc_method]
 fn add(a: i64, b: i64) -> i64 {
     a + b
+}
+
+/// Counts down from `from` to 0.
+#[rpc_subscription]
+async fn countdown(from: u64, sink: Sink<u64>) {
+    for n in (0..=from).rev() {
+        if sink.send(n).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// A CA, and a certificate it signs for `names`, valid from `from` to `until` (years).
@@ -66,6 +76,7 @@ async fn server(pki: &Pki, alpn: &[&[u8]]) -> (SocketAddr, Arc<AtomicUsize>) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let mut router = Router::new();
     router.register(add::method()).unwrap();
+    router.register(countdown::method()).unwrap();
     let service = RpcService::new(router);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -87,7 +98,7 @@ async fn server(pki: &Pki, alpn: &[&[u8]]) -> (SocketAddr, Arc<AtomicUsize>) {
                 let builder = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
                 );
-                let _ = builder.serve_connection(io, service).await;
+                let _ = builder.serve_connection_with_upgrades(io, service).await;
             });
         }
     });
@@ -194,4 +205,41 @@ async fn a_server_that_speaks_no_tls_is_a_tls_error_not_a_hang() {
     );
     let error = refusal(format!("https://localhost:{port}/"), None).await;
     assert!(error.is_tls(), "{error}");
+}
+
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn over_wss_calls_and_subscriptions_go_through_tls() {
+    use futures_util::StreamExt;
+    let pki = pki(&["localhost"], false);
+    let (addr, handshakes) = server(&pki, &[b"http/1.1"]).await;
+    let client = Client::builder(&format!("wss://localhost:{}/", addr.port()))
+        .add_root_certificate(pki.ca.to_vec())
+        .build()
+        .unwrap();
+    let sum: i64 = client
+        .request("add", [2, 3])
+        .await
+        .expect("an answer over wss");
+    assert_eq!(sum, 5);
+    let items: Vec<u64> = client
+        .subscribe(countdown::subscribe(3))
+        .await
+        .expect("subscribed over wss")
+        .take(4)
+        .map(|item| item.expect("an item"))
+        .collect()
+        .await;
+    assert_eq!(items, [3, 2, 1, 0]);
+    assert_eq!(handshakes.load(Ordering::Relaxed), 1, "one connection");
+    // An untrusted server is refused, and the message says why.
+    let untrusted = Client::builder(&format!("wss://localhost:{}/", addr.port()))
+        .max_reconnects(0)
+        .build()
+        .unwrap();
+    let refused = untrusted
+        .request::<i64>("add", [1, 1])
+        .await
+        .expect_err("refused");
+    assert!(refused.to_string().contains("unknown issuer"), "{refused}");
 }

@@ -181,7 +181,7 @@ impl ClientBuilder {
             return Err(error);
         }
         let next_id = Arc::new(AtomicU64::new(1));
-        let transport = if self.url.starts_with("ws://") {
+        let transport = if self.url.starts_with("ws://") || self.url.starts_with("wss://") {
             #[cfg(feature = "ws")]
             {
                 Transport::Ws(ws::Transport::start(ws::Settings {
@@ -193,6 +193,8 @@ impl ClientBuilder {
                     router: self.router,
                     dialect: self.dialect,
                     ids: Arc::clone(&next_id),
+                    #[cfg(feature = "tls")]
+                    tls: self.tls.clone(),
                 }))
             }
             #[cfg(not(feature = "ws"))]

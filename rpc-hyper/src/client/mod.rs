@@ -9,7 +9,8 @@
 //! chunks, the close) and skips informational answers; a connection is kept only when the
 //! server keeps it. h2c runs on hyper's client connection.
 //!
-//! With the `tls` feature, `https://` URLs run the same exchange over TLS (rustls on ring;
+//! With the `tls` feature, `https://` and `wss://` URLs run the same exchange, and the same
+//! WebSocket, over TLS (rustls on ring;
 //! the Mozilla roots compiled in, a private CA added with
 //! [`ClientBuilder::add_root_certificate`], or a configuration of your own with
 //! [`ClientBuilder::tls_config`]); `http2_prior_knowledge` then asks for h2 by ALPN. A failed

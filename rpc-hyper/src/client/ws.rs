@@ -144,6 +144,9 @@ pub(super) struct Settings {
     pub(super) dialect: Option<rpc_core::Dialect>,
     /// The client's ids.
     pub(super) ids: Arc<AtomicU64>,
+    /// For `wss://`: the roots, or the user's configuration.
+    #[cfg(feature = "tls")]
+    pub(super) tls: super::tls::Settings,
 }
 
 impl Transport {

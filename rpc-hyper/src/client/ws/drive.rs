@@ -7,9 +7,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::session::session;
+use super::session::{session, Socket};
 use super::{closed, lock, Command, End, Settings, Shared, IO_TIMEOUT};
+use crate::client::io::Io;
 use crate::engine::{self, Liveness};
+use tokio::net::TcpStream;
 
 /// The first wait before reconnecting; it doubles, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -45,21 +47,9 @@ pub(super) async fn drive(
         if commands.is_closed() {
             return; // every handle to the client is gone
         }
-        let connected = match upgrade_request(&settings) {
-            Ok(request) => tokio::time::timeout(
-                IO_TIMEOUT,
-                tokio_tungstenite::connect_async_with_config(request, Some(config), true),
-            )
+        let connected = tokio::time::timeout(IO_TIMEOUT, connect(&settings, config))
             .await
-            .unwrap_or_else(|_| {
-                Err(tokio_tungstenite::tungstenite::Error::Io(
-                    std::io::ErrorKind::TimedOut.into(),
-                ))
-            })
-            .map(|(ws, _)| ws)
-            .map_err(|err| err.to_string()),
-            Err(err) => Err(err),
-        };
+            .unwrap_or_else(|_| Err("timed out".to_owned()));
         let lost = match connected {
             Ok(ws) => {
                 shared.connected.send_modify(|count| *count += 1);
@@ -88,6 +78,36 @@ pub(super) async fn drive(
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// Connects and upgrades: TCP, a TLS handshake for `wss://`, then the WebSocket's own.
+async fn connect(settings: &Settings, config: WebSocketConfig) -> Result<Socket, String> {
+    let request = upgrade_request(settings)?;
+    let uri = request.uri();
+    let secure = uri.scheme_str() == Some("wss");
+    let host = uri.host().ok_or("no host in the URL")?.to_owned();
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let ip_or_name = host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = TcpStream::connect((ip_or_name, port))
+        .await
+        .map_err(|err| err.to_string())?;
+    tcp.set_nodelay(true).map_err(|err| err.to_string())?;
+    let io = if secure {
+        #[cfg(feature = "tls")]
+        {
+            let tls = super::super::tls::Tls::new(&settings.tls, &host, b"http/1.1")
+                .map_err(|err| err.to_string())?;
+            tls.connect(tcp).await.map_err(|err| err.to_string())?
+        }
+        #[cfg(not(feature = "tls"))]
+        return Err("a wss:// URL needs rpc-hyper's `tls` feature".to_owned());
+    } else {
+        Io::Plain(tcp)
+    };
+    let (ws, _) = tokio_tungstenite::client_async_with_config(request, io, Some(config))
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(ws)
 }
 
 /// The upgrade request, with the client's headers.

@@ -11,18 +11,18 @@ use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 use rpc_core::{BoxFuture, ConnectionId, Context, Peer, Router};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
 
 use super::route::route;
 use super::{lock, Command, Shared, IO_TIMEOUT};
+use crate::client::io::Io;
 use crate::control::{Connections, Control, CLOSE, DRAIN};
 use crate::engine::{self, Ending, Incoming, Out, Transport};
 use crate::ws::Frames;
 
-/// The client's WebSocket.
-pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The client's WebSocket, over TCP or (`wss://`) TLS.
+pub(super) type Socket = WebSocketStream<Io>;
 
 /// A router, whatever its state: what answers the server's requests and notifications on the
 /// client's side.
@@ -67,7 +67,7 @@ impl std::fmt::Debug for dyn Serving + '_ {
 /// is an item of its subscriptions) is taken by its routes as it is read; the engine sees
 /// the rest.
 pub(crate) struct Answers {
-    frames: Frames<MaybeTlsStream<TcpStream>>,
+    frames: Frames<Io>,
     shared: Arc<Shared>,
 }
 
