@@ -1,8 +1,8 @@
-//! The client over TLS (`https://`), against a TLS server of hyper and tokio-rustls in front
+//! The client over TLS (`https://`, `wss://`), against a TLS server of hyper and tokio-rustls in front
 //! of our service, with certificates the test makes (rcgen): a private CA trusted with
 //! `add_root_certificate`, h2 by ALPN, kept connections reused; and the refusals, each its
 //! own kind (`is_tls`) saying why: an unknown issuer, another host's certificate, an expired
-//! one, a server that says nothing.
+//! one, a server that speaks no TLS; and a client certificate for a server that asks for one.
 #![cfg(all(feature = "client", feature = "tls"))]
 
 use std::future::IntoFuture;
@@ -62,17 +62,26 @@ fn pki(names: &[&str], expired: bool) -> Pki {
     }
 }
 
+/// ring, named, as the client's own configuration names it.
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    #[allow(deprecated)]
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
 /// A TLS server of ours, its handshakes counted; `alpn` what it offers.
 async fn server(pki: &Pki, alpn: &[&[u8]]) -> (SocketAddr, Arc<AtomicUsize>) {
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(pki.chain.clone(), pki.key.clone_key())
         .unwrap();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    serve_tls(config).await
+}
+
+/// Our service behind `config`: hyper over tokio-rustls, with upgrades (a WebSocket).
+async fn serve_tls(config: rustls::ServerConfig) -> (SocketAddr, Arc<AtomicUsize>) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let mut router = Router::new();
     router.register(add::method()).unwrap();
@@ -242,4 +251,48 @@ async fn over_wss_calls_and_subscriptions_go_through_tls() {
         .await
         .expect_err("refused");
     assert!(refused.to_string().contains("unknown issuer"), "{refused}");
+}
+
+/// A server that asks every client for a certificate its `ca` signed.
+async fn mutual_server(pki: &Pki, clients_ca: &CertificateDer<'static>) -> SocketAddr {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(clients_ca.clone()).unwrap();
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(pki.chain.clone(), pki.key.clone_key())
+        .unwrap();
+    serve_tls(config).await.0
+}
+
+#[tokio::test]
+async fn a_client_certificate_is_presented_to_a_server_that_asks_for_one() {
+    let server_pki = pki(&["localhost"], false);
+    let client_pki = pki(&["client.example"], false);
+    let addr = mutual_server(&server_pki, &client_pki.ca).await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let PrivateKeyDer::Pkcs8(key) = &client_pki.key else {
+        unreachable!("rcgen's keys are PKCS#8")
+    };
+    let with = Client::builder(&url)
+        .add_root_certificate(server_pki.ca.to_vec())
+        .client_certificate(
+            client_pki.chain.iter().map(|c| c.to_vec()).collect(),
+            key.secret_pkcs8_der().to_vec(),
+        )
+        .build()
+        .unwrap();
+    let sum: i64 = with.request("add", [20, 22]).await.expect("mutual TLS");
+    assert_eq!(sum, 42);
+    // Without one, the server refuses it: an error, not a hang.
+    let without = refusal(url, Some(&server_pki.ca)).await;
+    assert!(
+        without.is_tls() || without.is_transport(),
+        "refused by the server: {without}"
+    );
 }

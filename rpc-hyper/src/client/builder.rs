@@ -91,6 +91,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Presents a client certificate to a server that asks for one (mutual TLS; the `tls`
+    /// feature): `chain` in DER, the client's own certificate first, then any intermediates,
+    /// and its private key in PKCS#8 DER. A key that does not match is the error of
+    /// [`ClientBuilder::build`].
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn client_certificate(mut self, chain: Vec<Vec<u8>>, key: Vec<u8>) -> Self {
+        let chain = chain
+            .into_iter()
+            .map(rustls::pki_types::CertificateDer::from)
+            .collect();
+        self.tls.identity = Some((chain, key));
+        self
+    }
+
     /// Uses `config` for `https://` (the `tls` feature), as it is but for its ALPN: its roots,
     /// a client certificate, its own crypto provider (a build that links aws-lc-rs already
     /// needs no ring). The compiled-in roots and [`ClientBuilder::add_root_certificate`] then

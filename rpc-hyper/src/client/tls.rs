@@ -45,6 +45,9 @@ pub(super) struct Settings {
     pub(super) roots: Vec<CertificateDer<'static>>,
     /// The user's own configuration, used as it is (its ALPN set by the client).
     pub(super) config: Option<Arc<ClientConfig>>,
+    /// A certificate chain (DER, the client's own first) and its private key (PKCS#8 DER),
+    /// for a server that asks for one (mutual TLS).
+    pub(super) identity: Option<(Vec<CertificateDer<'static>>, Vec<u8>)>,
 }
 
 impl Tls {
@@ -55,7 +58,7 @@ impl Tls {
             .to_owned();
         let mut config = match &settings.config {
             Some(config) => ClientConfig::clone(config),
-            None => default_config(&settings.roots)?,
+            None => default_config(&settings.roots, settings.identity.as_ref())?,
         };
         config.alpn_protocols = vec![alpn.to_vec()];
         Ok(Self {
@@ -80,7 +83,10 @@ impl Tls {
 
 /// rustls with ring: TLS 1.3 and 1.2, X25519 first among the key exchanges, the compiled-in
 /// roots and `extra`.
-fn default_config(extra: &[CertificateDer<'static>]) -> Result<ClientConfig, Error> {
+fn default_config(
+    extra: &[CertificateDer<'static>],
+    identity: Option<&(Vec<CertificateDer<'static>>, Vec<u8>)>,
+) -> Result<ClientConfig, Error> {
     // rustls 0.23.48 marks ring's provider deprecated for having no post-quantum key exchange;
     // ring stays the default for its build cost (a user wanting ML-KEM hands over an aws-lc-rs
     // configuration with `tls_config`).
@@ -99,12 +105,17 @@ fn default_config(extra: &[CertificateDer<'static>]) -> Result<ClientConfig, Err
             .add(root.clone())
             .map_err(|err| Error::new(Kind::Tls(format!("a root certificate: {err}"))))?;
     }
-    let config = ClientConfig::builder_with_provider(Arc::new(provider))
+    let builder = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|err| Error::new(Kind::Tls(err.to_string())))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+        .with_root_certificates(roots);
+    let Some((chain, key)) = identity else {
+        return Ok(builder.with_no_client_auth());
+    };
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.clone().into());
+    builder
+        .with_client_auth_cert(chain.clone(), key)
+        .map_err(|err| Error::new(Kind::Tls(format!("the client certificate: {err}"))))
 }
 
 /// Why a handshake failed, in words.
