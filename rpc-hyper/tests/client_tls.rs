@@ -2,7 +2,8 @@
 //! of our service, with certificates the test makes (rcgen): a private CA trusted with
 //! `add_root_certificate`, h2 by ALPN, kept connections reused; and the refusals, each its
 //! own kind (`is_tls`) saying why: an unknown issuer, another host's certificate, an expired
-//! one, a server that speaks no TLS; and a client certificate for a server that asks for one.
+//! one, a server that speaks no TLS; a CA trusted from its PEM; and a client certificate for a
+//! server that asks for one.
 #![cfg(all(feature = "client", feature = "tls"))]
 
 use std::future::IntoFuture;
@@ -35,6 +36,7 @@ async fn countdown(from: u64, sink: Sink<u64>) {
 /// A CA, and a certificate it signs for `names`, valid from `from` to `until` (years).
 struct Pki {
     ca: CertificateDer<'static>,
+    ca_pem: String,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
@@ -57,6 +59,7 @@ fn pki(names: &[&str], expired: bool) -> Pki {
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
     Pki {
         ca: ca.der().clone(),
+        ca_pem: ca.pem(),
         chain: vec![cert.der().clone()],
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
     }
@@ -295,4 +298,25 @@ async fn a_client_certificate_is_presented_to_a_server_that_asks_for_one() {
         without.is_tls() || without.is_transport(),
         "refused by the server: {without}"
     );
+}
+
+#[tokio::test]
+async fn a_cas_pem_file_is_trusted_and_pem_without_certificates_is_refused_at_build() {
+    let pki = pki(&["localhost"], false);
+    let (addr, _) = server(&pki, &[b"http/1.1"]).await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let client = Client::builder(&url)
+        .add_root_certificates_pem(pki.ca_pem.as_bytes())
+        .build()
+        .unwrap();
+    let sum: i64 = client
+        .request("add", [1, 2])
+        .await
+        .expect("trusted by its PEM");
+    assert_eq!(sum, 3);
+    let refused = Client::builder(&url)
+        .add_root_certificates_pem(b"not a certificate")
+        .build()
+        .expect_err("no certificate in it");
+    assert!(refused.is_tls(), "{refused}");
 }

@@ -91,6 +91,37 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts every certificate of `pem` (PEM text: a CA's file, one or more
+    /// `-----BEGIN CERTIFICATE-----` sections) as a root, as
+    /// [`ClientBuilder::add_root_certificate`] does (the `tls` feature). PEM that holds no
+    /// certificate, or one that does not decode, is the error of [`ClientBuilder::build`].
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        let mut found = 0;
+        for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+            match certificate {
+                Ok(certificate) => {
+                    self.tls.roots.push(certificate);
+                    found += 1;
+                }
+                Err(err) => {
+                    self.error
+                        .get_or_insert(Error::new(super::error::Kind::Tls(format!(
+                            "a root certificate's PEM: {err}"
+                        ))));
+                }
+            }
+        }
+        if found == 0 {
+            self.error.get_or_insert(Error::new(super::error::Kind::Tls(
+                "no certificate in the root certificates' PEM".to_owned(),
+            )));
+        }
+        self
+    }
+
     /// Presents a client certificate to a server that asks for one (mutual TLS; the `tls`
     /// feature): `chain` in DER, the client's own certificate first, then any intermediates,
     /// and its private key in PKCS#8 DER. A key that does not match is the error of
