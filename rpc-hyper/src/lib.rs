@@ -175,6 +175,8 @@ mod accept;
 pub mod client;
 mod connection;
 mod control;
+#[cfg(any(feature = "client", feature = "stdio"))]
+mod either_io;
 #[cfg(any(feature = "ws", feature = "stream"))]
 mod engine;
 mod h2c;

@@ -4,13 +4,12 @@ use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use rpc_core::Router;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::serve::{serve_one, Io, StreamServer};
 use super::Framing;
+use crate::either_io::either_io;
 use crate::engine::Liveness;
 
 /// Stdin and stdout: see [`stdio`].
@@ -128,78 +127,18 @@ fn socket(stream: &impl std::os::fd::AsFd) -> Option<tokio::net::UnixStream> {
     tokio::net::UnixStream::from_std(socket).ok()
 }
 
-impl AsyncRead for StdinStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            #[cfg(target_os = "linux")]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_read(cx, buf),
-            #[cfg(unix)]
-            Self::Socket(socket) => Pin::new(socket).poll_read(cx, buf),
-            Self::Blocking(stdin) => Pin::new(stdin).poll_read(cx, buf),
-        }
-    }
-}
+either_io!(read StdinStream {
+    #[cfg(target_os = "linux")]
+    Pipe,
+    #[cfg(unix)]
+    Socket,
+    Blocking,
+});
 
-impl AsyncWrite for StdoutStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            #[cfg(target_os = "linux")]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_write(cx, buf),
-            #[cfg(unix)]
-            Self::Socket(socket) => Pin::new(socket).poll_write(cx, buf),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            #[cfg(target_os = "linux")]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_write_vectored(cx, bufs),
-            #[cfg(unix)]
-            Self::Socket(socket) => Pin::new(socket).poll_write_vectored(cx, bufs),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            #[cfg(target_os = "linux")]
-            Self::Pipe(pipe) => pipe.is_write_vectored(),
-            #[cfg(unix)]
-            Self::Socket(socket) => socket.is_write_vectored(),
-            Self::Blocking(stdout) => stdout.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            #[cfg(target_os = "linux")]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_flush(cx),
-            #[cfg(unix)]
-            Self::Socket(socket) => Pin::new(socket).poll_flush(cx),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            #[cfg(target_os = "linux")]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_shutdown(cx),
-            #[cfg(unix)]
-            Self::Socket(socket) => Pin::new(socket).poll_shutdown(cx),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_shutdown(cx),
-        }
-    }
-}
+either_io!(write StdoutStream {
+    #[cfg(target_os = "linux")]
+    Pipe,
+    #[cfg(unix)]
+    Socket,
+    Blocking,
+});
