@@ -39,6 +39,7 @@ use crate::h2c::refuse_http2;
 #[cfg(feature = "http2")]
 use crate::h2c::serve_http2;
 use crate::tracked::{Counted, Protocol, TrackedIo};
+use crate::wire::Wire;
 use crate::HttpService;
 
 /// The protocol settings every connection is served with.
@@ -46,7 +47,18 @@ pub(crate) struct Protocols {
     http1: http1::Builder,
     #[cfg(feature = "http2")]
     pub(crate) http2: http2::Builder<TokioExecutor>,
+    /// TLS, when the server serves it: every connection's handshake comes first.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::Acceptor>,
 }
+
+/// The protocols a TLS client is offered by ALPN, in order of preference.
+#[cfg(feature = "tls")]
+pub(crate) const ALPN: &[&[u8]] = if cfg!(feature = "http2") {
+    &[b"h2", b"http/1.1"]
+} else {
+    &[b"http/1.1"]
+};
 
 impl Protocols {
     pub(crate) fn new() -> Self {
@@ -62,6 +74,8 @@ impl Protocols {
                 http2.timer(TokioTimer::new());
                 http2
             },
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -154,6 +168,20 @@ async fn serve_identified<T: HttpService>(
     slot: Option<OwnedSemaphorePermit>,
 ) {
     let mut signal = SignalWatch::new(&control);
+    #[cfg(feature = "tls")]
+    let (stream, client) = match &protocols.tls {
+        None => (Wire::Tcp(stream), None),
+        Some(acceptor) => tokio::select! {
+            biased;
+            _ = &mut signal => return,
+            shaken = crate::tls::handshake(acceptor, stream, peer) => match shaken {
+                Some((tls, client)) => (Wire::Tls(Box::new(tls)), client),
+                None => return,
+            },
+        },
+    };
+    #[cfg(not(feature = "tls"))]
+    let stream = Wire::Tcp(stream);
     let mut io = TrackedIo::new(stream, Arc::clone(&control));
     let protocol = tokio::select! {
         biased;
@@ -168,7 +196,12 @@ async fn serve_identified<T: HttpService>(
             }
         },
     };
-    let service = Counted::new(service, Arc::clone(&control));
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+    let mut service = Counted::new(service, Arc::clone(&control));
+    #[cfg(feature = "tls")]
+    {
+        service.client = client;
+    }
     let ended = match protocol {
         Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal, slot).await,
         #[cfg(feature = "http2")]

@@ -40,7 +40,7 @@
 //! | (none) | | the HTTP/1.1 server: [`serve`], [`RpcService`] | hyper (`http1`, `server`), hyper-util (`tokio`), tokio, tracing, tower-service |
 //! | `http2` | off | h2c with prior knowledge, on the same port as HTTP/1.1 | hyper's `http2`: h2, indexmap, hashbrown, tokio-util and a few more |
 //! | `ws` | off | WebSocket on the RPC path, on the same port (see [WebSocket](#websocket)); with `client`, the client's WebSocket transport | tokio-tungstenite (without TLS), futures-util, sha1 and a few more |
-//! | `tls` | off | with `client`, `https://` and (with `ws`) `wss://` URLs: rustls on ring (named explicitly, never the process default), TLS 1.3 and 1.2, X25519 first, the Mozilla roots compiled in beside the builder's own (`add_root_certificate`), or the user's own `rustls::ClientConfig` (`tls_config`); h2 by ALPN | rustls, ring, webpki-roots, tokio-rustls (15 crates) |
+//! | `tls` | off | the server serves TLS ([`Serve::tls`], the `tls` module: HTTP/1.1, h2 by ALPN and `wss://` on one port, a handshake time limit, rotation, client certificates in the context; the stream transport's TCP listener too); with `client`, `https://` and (with `ws`) `wss://` URLs: the Mozilla roots compiled in beside the builder's own (`add_root_certificate`), or the user's own `rustls::ClientConfig` (`tls_config`). rustls on ring (named explicitly, never the process default), TLS 1.3 and 1.2, X25519 first | rustls, ring, webpki-roots, tokio-rustls (15 crates) |
 //! | `client` | off | the client (see the `client` module): calls, notifications, batches over HTTP/1.1 or h2c, and with `ws` over a WebSocket with subscriptions; rpc-core's `client` (the typed stubs) | serde, serde_json; hyper's client side (want, try-lock), which h2c uses (HTTP/1.1 is the client's own exchange, on httparse, hyper's parser) |
 //! | `stream` | off | a router over any byte stream, `AsyncRead + AsyncWrite` (see the `stream` module): newline-delimited, `Content-Length` or concatenated JSON | tokio-util (its codecs only), futures-util |
 //! | `stdio` | off | `stream` on stdin and stdout (`stream::stdio`) | tokio's `io-std` |
@@ -57,8 +57,8 @@
 //! endpoint, and the h2 stack is the largest part of a clean build that most servers never
 //! use. Without the feature, a client that opens with the HTTP/2 preface is answered in
 //! HTTP/2's own terms, a `GOAWAY` with the error `HTTP_1_1_REQUIRED`, so it says why it was
-//! turned away. TLS is not this crate's business: terminate it in front (a proxy, or a tower
-//! stack of yours), where ALPN also negotiates HTTP/2.
+//! turned away. TLS is the `tls` feature's ([`Serve::tls`]; there ALPN negotiates h2), or
+//! terminate it in front, in a proxy.
 //!
 //! In `rpc-core`, the `macros` feature (on by default) brings the `#[rpc_method]` attribute.
 //!
@@ -130,6 +130,7 @@
 //! | the HTTP version | `rpc_core::Version` | HTTP/1.0, HTTP/1.1, or HTTP/2 (h2c) |
 //! | the peer's address | `rpc_core::PeerAddr` | the TCP peer, when the connection is served by [`serve`] or [`serve_service`] (also when the endpoint is mounted inside another service they serve) |
 //! | the connection | `rpc_core::ConnectionId` | one per TCP connection served by [`serve`] or [`serve_service`]: the calls of every request on a kept-alive connection share it |
+//! | the client's certificate | `tls::ClientCertificate` | a TLS client's verified certificate chain (the `tls` feature, with client certificates asked for): an extension of each request, so tower layers see it too |
 //!
 //! ```no_run
 //! use rpc_core::{rpc_method, Ext, HeaderMap, PeerAddr, Router};
@@ -161,6 +162,7 @@
 //! | concurrent connections | 4,096 ([`DEFAULT_MAX_CONNECTIONS`]); more wait in the backlog | [`Serve::max_connections`] |
 //! | keep-alive idle timeout | 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`]) | [`Serve::keep_alive_timeout`] |
 //! | graceful shutdown drain | 30 s ([`DEFAULT_DRAIN_TIMEOUT`]) | [`Serve::drain_timeout`] |
+//! | TLS handshake (the `tls` feature), counted against the connection limit | 10 s (`tls::DEFAULT_HANDSHAKE_TIMEOUT`) | `tls::ServerTls::handshake_timeout` |
 //! | connections that keep their buffers while idle | 1,024 ([`DEFAULT_KEEP_BUFFERS_UP_TO`]); past it, idle connections park (about 2 KiB each instead of 17) | [`Serve::keep_buffers_up_to`] |
 //! | batch length | 1,000 calls | `rpc_core::Router::max_batch_len` |
 //!
@@ -175,7 +177,6 @@ mod accept;
 pub mod client;
 mod connection;
 mod control;
-#[cfg(any(feature = "client", feature = "stdio"))]
 mod either_io;
 #[cfg(any(feature = "ws", feature = "stream"))]
 mod engine;
@@ -184,7 +185,10 @@ mod http;
 mod serve;
 #[cfg(feature = "stream")]
 pub mod stream;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod tracked;
+mod wire;
 #[cfg(feature = "ws")]
 mod ws;
 

@@ -98,6 +98,8 @@ pub fn serve_service<T>(listener: TcpListener, service: T) -> Serve<T> {
         listener,
         service,
         config: ServerConfig::default(),
+        #[cfg(feature = "tls")]
+        tls: None,
     }
 }
 
@@ -107,6 +109,8 @@ pub struct Serve<T> {
     listener: TcpListener,
     service: T,
     config: ServerConfig,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +182,26 @@ impl<T> Serve<T> {
     /// ([`DEFAULT_DRAIN_TIMEOUT`] by default) before closing what is left.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.config.drain_timeout = timeout;
+        self
+    }
+
+    /// Serves TLS (the `tls` feature): every connection is a TLS handshake first, within the
+    /// handshake timeout, then HTTP/1.1, h2 (chosen by ALPN, with the `http2` feature) or a
+    /// WebSocket (`wss://`), on the one port. A client's verified certificate is in its calls'
+    /// context ([`ClientCertificate`](crate::tls::ClientCertificate)); a client that sends
+    /// plaintext HTTP is answered `400` and closed. See the [`tls`](crate::tls) module.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tls = rpc_hyper::tls::ServerTls::from_pem_files("cert.pem", "key.pem")?;
+    /// let listener = rpc_hyper::bind("127.0.0.1:8443".parse()?)?;
+    /// rpc_hyper::serve(listener, rpc_core::Router::new()).tls(tls).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -300,8 +324,16 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         listener,
         service,
         config,
+        #[cfg(feature = "tls")]
+        tls,
     } = serve;
-    let protocols = Arc::new(Protocols::new());
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+    let mut protocols = Protocols::new();
+    #[cfg(feature = "tls")]
+    {
+        protocols.tls = tls.map(|tls| crate::tls::Acceptor::new(tls, crate::connection::ALPN));
+    }
+    let protocols = Arc::new(protocols);
 
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let connections = Arc::new(Connections::new(

@@ -8,14 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use crate::control::Control;
+use crate::wire::Wire;
+use crate::HttpService;
 use bytes::{Buf, Bytes};
 use http::Request;
 use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-
-use crate::control::Control;
-use crate::HttpService;
 
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -37,7 +36,7 @@ pub(crate) enum Protocol {
 /// A connection's socket, telling the connection's [`Control`] about each read and write,
 /// and replaying the bytes read before hyper took over.
 pub(crate) struct TrackedIo {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Wire,
     control: Arc<Control>,
     /// Bytes read from the socket that hyper has not seen yet.
     pub(crate) ahead: Bytes,
@@ -48,7 +47,7 @@ pub(crate) struct TrackedIo {
 }
 
 impl TrackedIo {
-    pub(crate) fn new(stream: TcpStream, control: Arc<Control>) -> Self {
+    pub(crate) fn new(stream: Wire, control: Arc<Control>) -> Self {
         Self {
             stream,
             control,
@@ -63,13 +62,16 @@ impl TrackedIo {
     pub(crate) async fn first_read(&mut self) -> io::Result<Option<Protocol>> {
         let mut buf = [0; FIRST_READ];
         let mut filled = 0;
+        // HTTP/2 chosen in the TLS handshake: its preface is hyper's to read.
+        if self.stream.negotiated_h2() {
+            self.heads = false;
+            self.control.no_heads();
+            return Ok(Some(Protocol::Http2));
+        }
         let protocol = loop {
-            self.stream.readable().await?;
-            let read = match self.stream.try_read(&mut buf[filled..]) {
-                Ok(0) => return Ok(None),
-                Ok(read) => read,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(err) => return Err(err),
+            let read = match self.stream.read_some(&mut buf[filled..]).await? {
+                0 => return Ok(None),
+                read => read,
             };
             filled += read;
             self.control.bytes_read();
@@ -194,12 +196,20 @@ impl AsyncWrite for TrackedIo {
 pub(crate) struct Counted<T> {
     inner: T,
     control: Arc<Control>,
+    /// The client's verified certificate (TLS), put in each request's extensions.
+    #[cfg(feature = "tls")]
+    pub(crate) client: Option<crate::tls::ClientCertificate>,
 }
 
 impl<T> Counted<T> {
     /// Counts `inner`'s requests on `control`.
     pub(crate) fn new(inner: T, control: Arc<Control>) -> Self {
-        Self { inner, control }
+        Self {
+            inner,
+            control,
+            #[cfg(feature = "tls")]
+            client: None,
+        }
     }
 }
 
@@ -208,8 +218,13 @@ impl<T: HttpService> hyper::service::Service<Request<Incoming>> for Counted<T> {
     type Error = Infallible;
     type Future = CountedFuture<T>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         self.control.request_started();
+        #[cfg(feature = "tls")]
+        if let Some(client) = &self.client {
+            request.extensions_mut().insert(client.clone());
+        }
         let mut service = self.inner.clone();
         // Most services are always ready (this one's endpoint is): then the call is made at
         // once, and the request is not moved again. One that is not is asked again, with the

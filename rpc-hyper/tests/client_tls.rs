@@ -12,10 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{CertificateParams, DnType, IsCa, KeyPair};
 use rpc_core::{rpc_method, rpc_subscription, Router, Sink};
 use rpc_hyper::{Client, RpcService};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
+
+mod pki;
+use pki::{pki, Pki};
 
 /// Adds two integers.
 #[rpc_method]
@@ -30,38 +32,6 @@ async fn countdown(from: u64, sink: Sink<u64>) {
         if sink.send(n).await.is_err() {
             return;
         }
-    }
-}
-
-/// A CA, and a certificate it signs for `names`, valid from `from` to `until` (years).
-struct Pki {
-    ca: CertificateDer<'static>,
-    ca_pem: String,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-fn pki(names: &[&str], expired: bool) -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
-    if expired {
-        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-    }
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    Pki {
-        ca: ca.der().clone(),
-        ca_pem: ca.pem(),
-        chain: vec![cert.der().clone()],
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
     }
 }
 
@@ -279,7 +249,7 @@ async fn a_client_certificate_is_presented_to_a_server_that_asks_for_one() {
     let client_pki = pki(&["client.example"], false);
     let addr = mutual_server(&server_pki, &client_pki.ca).await;
     let url = format!("https://localhost:{}/", addr.port());
-    let PrivateKeyDer::Pkcs8(key) = &client_pki.key else {
+    let rustls::pki_types::PrivateKeyDer::Pkcs8(key) = &client_pki.key else {
         unreachable!("rcgen's keys are PKCS#8")
     };
     let with = Client::builder(&url)

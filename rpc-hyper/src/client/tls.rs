@@ -92,17 +92,6 @@ fn default_config(
     extra: &[CertificateDer<'static>],
     identity: Option<&(Vec<CertificateDer<'static>>, Vec<u8>)>,
 ) -> Result<ClientConfig, Error> {
-    // rustls 0.23.48 marks ring's provider deprecated for having no post-quantum key exchange;
-    // ring stays the default for its build cost (a user wanting ML-KEM hands over an aws-lc-rs
-    // configuration with `tls_config`).
-    #[allow(deprecated)]
-    let mut provider = rustls::crypto::ring::default_provider();
-    // ring lists secp384r1 first, a handshake about three times slower than X25519's.
-    provider.kx_groups.sort_by_key(|group| match group.name() {
-        rustls::NamedGroup::X25519 => 0,
-        rustls::NamedGroup::secp256r1 => 1,
-        _ => 2,
-    });
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for root in extra {
@@ -110,8 +99,8 @@ fn default_config(
             .add(root.clone())
             .map_err(|err| Error::new(Kind::Tls(format!("a root certificate: {err}"))))?;
     }
-    let builder = ClientConfig::builder_with_provider(Arc::new(provider))
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+    let builder = ClientConfig::builder_with_provider(crate::tls::provider())
+        .with_protocol_versions(crate::tls::VERSIONS)
         .map_err(|err| Error::new(Kind::Tls(err.to_string())))?
         .with_root_certificates(roots);
     let Some((chain, key)) = identity else {

@@ -49,7 +49,12 @@ fn listening<L, S: Send + Sync + 'static>(
     router: impl Into<Arc<Router<S>>>,
 ) -> StreamServer<Listener<L>, S> {
     let idle = Liveness::Idle(crate::DEFAULT_KEEP_ALIVE_TIMEOUT);
-    StreamServer::new(Listener(listener), router, Framing::Auto, idle)
+    let listener = Listener {
+        listener,
+        #[cfg(all(feature = "tcp", feature = "tls"))]
+        tls: None,
+    };
+    StreamServer::new(listener, router, Framing::Auto, idle)
 }
 
 /// Serves the connections of the server's listener, each by `start` on a task of its own,
@@ -78,7 +83,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let StreamServer {
-        kind: Listener(listener),
+        kind: Listener { listener, .. },
         router,
         settings,
         signal,
@@ -124,7 +129,12 @@ where
 /// A listener's connections: see [`serve_tcp`](super::serve_tcp) and
 /// [`serve_ipc`](super::serve_ipc).
 #[derive(Debug)]
-pub struct Listener<L>(L);
+pub struct Listener<L> {
+    listener: L,
+    /// TLS, for a TCP listener that serves it.
+    #[cfg(all(feature = "tcp", feature = "tls"))]
+    tls: Option<crate::tls::ServerTls>,
+}
 
 impl<L, S: Send + Sync + 'static> StreamServer<Listener<L>, S> {
     /// Sets how many connections are served at once
@@ -137,7 +147,18 @@ impl<L, S: Send + Sync + 'static> StreamServer<Listener<L>, S> {
 
     /// The listener.
     pub fn listener(&self) -> &L {
-        &self.kind.0
+        &self.kind.listener
+    }
+}
+
+#[cfg(all(feature = "tcp", feature = "tls"))]
+impl<S: Send + Sync + 'static> StreamServer<Listener<tokio::net::TcpListener>, S> {
+    /// Serves TLS (the `tls` feature): each connection is a TLS handshake first, within the
+    /// handshake timeout, then the stream framings inside it. A client's verified certificate
+    /// is in its calls' context ([`ClientCertificate`](crate::tls::ClientCertificate)).
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.kind.tls = Some(tls);
+        self
     }
 }
 
@@ -168,18 +189,37 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::
     type Output = io::Result<()>;
     type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        serve_listener(
-            self,
-            |mut stream: tokio::net::TcpStream, peer, run| async move {
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+    fn into_future(mut self) -> Self::IntoFuture {
+        #[cfg(feature = "tls")]
+        let tls = (self.kind.tls.take()).map(|tls| Arc::new(crate::tls::Acceptor::new(tls, &[])));
+        serve_listener(self, move |mut stream: tokio::net::TcpStream, peer, run| {
+            #[cfg(feature = "tls")]
+            let tls = tls.clone();
+            async move {
                 if let Err(err) = stream.set_nodelay(true) {
                     tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
                 }
                 let cx = run.context().with_peer(rpc_core::PeerAddr(peer));
+                #[cfg(feature = "tls")]
+                if let Some(tls) = tls {
+                    let Some((stream, client)) = crate::tls::handshake(&tls, stream, peer).await
+                    else {
+                        return;
+                    };
+                    let mut extensions = rpc_core::Extensions::new();
+                    if let Some(client) = client {
+                        extensions.insert(client);
+                    }
+                    let (read, write) = tokio::io::split(stream);
+                    run.serve(read, write, cx.with_extensions(&extensions))
+                        .await;
+                    return;
+                }
                 let (read, write) = stream.split();
                 run.serve(read, write, cx).await;
-            },
-        )
+            }
+        })
     }
 }
 
