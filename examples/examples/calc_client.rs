@@ -22,13 +22,16 @@ Usage: calc-client [--url URL] add|subtract|multiply|divide A B
 
 Options:
   --url URL   the calculator's JSON-RPC endpoint (default http://127.0.0.1:5000/rpc; watch and
-              countdown use the same address over a WebSocket, ws://)
+              countdown use the same address over a WebSocket, ws:// or for https:// wss://)
+  --ca FILE   trust the CA certificates in FILE (PEM) for https:// and wss://, beside the
+              public roots: a calculator serving a certificate of your own CA
   -h, --help  print this help
 ";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut url = "http://127.0.0.1:5000/rpc".to_owned();
+    let mut ca = None;
     let mut words = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -41,11 +44,19 @@ async fn main() -> ExitCode {
                 Some(value) => url = value,
                 None => return usage_error("--url needs a value"),
             },
+            "--ca" => match args
+                .next()
+                .map(|path| std::fs::read(&path).map_err(|e| (path, e)))
+            {
+                Some(Ok(pem)) => ca = Some(pem),
+                Some(Err((path, err))) => return usage_error(&format!("{path}: {err}")),
+                None => return usage_error("--ca needs a file, such as ca.pem"),
+            },
             _ => words.push(arg),
         }
     }
     match words.first().map(String::as_str) {
-        Some("watch") if words.len() == 1 => return watch(&url).await,
+        Some("watch") if words.len() == 1 => return watch(&url, ca.as_deref()).await,
         Some("countdown") => {
             let (Some(Ok(from)), Some(Ok(interval)), 3) = (
                 words.get(1).map(|w| w.parse::<u64>()),
@@ -59,11 +70,11 @@ async fn main() -> ExitCode {
             let Some(interval) = Millis::new(interval) else {
                 return usage_error("INTERVAL_MS is at most 60000");
             };
-            return count_down(&url, from, interval).await;
+            return count_down(&url, ca.as_deref(), from, interval).await;
         }
         _ => {}
     }
-    let client = match Client::builder(&url).build() {
+    let client = match client(&url, ca.as_deref()) {
         Ok(client) => client,
         Err(err) => return usage_error(&err.to_string()),
     };
@@ -101,15 +112,29 @@ async fn main() -> ExitCode {
     }
 }
 
-/// A WebSocket client of the same address.
-fn ws_client(url: &str) -> Result<Client, Error> {
-    Client::builder(&url.replacen("http://", "ws://", 1)).build()
+/// A client of `url`, trusting the CA certificates of `ca` (PEM) too.
+fn client(url: &str, ca: Option<&[u8]>) -> Result<Client, Error> {
+    let mut builder = Client::builder(url);
+    if let Some(ca) = ca {
+        builder = builder.add_root_certificates_pem(ca);
+    }
+    builder.build()
+}
+
+/// A WebSocket client of the same address: `ws://` for `http://`, `wss://` for `https://`.
+fn ws_client(url: &str, ca: Option<&[u8]>) -> Result<Client, Error> {
+    let url = match url.split_once("://") {
+        Some(("http", rest)) => format!("ws://{rest}"),
+        Some(("https", rest)) => format!("wss://{rest}"),
+        _ => url.to_owned(),
+    };
+    client(&url, ca)
 }
 
 /// Prints each calculation the calculator pushes, until interrupted or disconnected.
-async fn watch(url: &str) -> ExitCode {
+async fn watch(url: &str, ca: Option<&[u8]>) -> ExitCode {
     let outcome = async {
-        let client = ws_client(url)?;
+        let client = ws_client(url, ca)?;
         // Typed by the calculator's own `results` subscription: its items are `Computed`.
         let mut results = client.subscribe(results::subscribe()).await?;
         eprintln!("watching {url} (Ctrl-C to stop)");
@@ -122,9 +147,9 @@ async fn watch(url: &str) -> ExitCode {
 }
 
 /// Prints a countdown the calculator pushes, to its end.
-async fn count_down(url: &str, from: u64, interval: Millis) -> ExitCode {
+async fn count_down(url: &str, ca: Option<&[u8]>, from: u64, interval: Millis) -> ExitCode {
     let outcome = async {
-        let client = ws_client(url)?;
+        let client = ws_client(url, ca)?;
         let mut numbers = client
             .subscribe(countdown::subscribe(from, interval))
             .await?;

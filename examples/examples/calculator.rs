@@ -2,8 +2,9 @@
 //!
 //! `cargo run --example calculator` listens on 127.0.0.1:5000; `--addr HOST:PORT` changes it.
 //! `--ipc PATH` and `--tcp ADDR` serve the same methods on a Unix socket and on raw TCP beside
-//! it; `--stdio` serves them on stdin and stdout alone, until stdin closes. Ctrl-C or SIGTERM
-//! stops it gracefully.
+//! it; `--stdio` serves them on stdin and stdout alone, until stdin closes. `--tls-cert FILE
+//! --tls-key FILE` serves HTTPS (and wss, and TLS on `--tcp`) instead of cleartext; SIGHUP reads
+//! the files again. Ctrl-C or SIGTERM stops it gracefully.
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use rpc_examples::calculator;
 use rpc_hyper::stream::{self, Framing};
+use rpc_hyper::tls::ServerTls;
 use tokio::sync::watch;
 
 const USAGE: &str = "\
@@ -34,6 +36,10 @@ Options:
                          client that writes lines)
   --max-connections N    connections served at once, per listener; more wait in the backlog
                          (default 4096)
+  --tls-cert FILE        serve TLS (https://, wss://, and on --tcp) with the certificate chain
+                         in FILE (PEM); needs --tls-key. SIGHUP reads both files again
+  --tls-key FILE         the certificate's private key (PEM)
+  --tls-client-ca FILE   require a client certificate signed by a CA in FILE (PEM): mutual TLS
   --allow-origin ORIGIN  let browser pages from ORIGIN (such as http://localhost:8000) open a
                          WebSocket; repeatable. Clients that send no Origin are always let in
   -h, --help             print this help
@@ -48,6 +54,9 @@ struct Options {
     tcp: Option<String>,
     stdio: bool,
     framing: Option<Framing>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    tls_client_ca: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +94,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         tcp: None,
         stdio: false,
         framing: None,
+        tls_cert: None,
+        tls_key: None,
+        tls_client_ca: None,
     };
     while let Some(arg) = args.next() {
         // `--name=value` is `--name value`.
@@ -112,6 +124,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "--ipc" => options.ipc = Some(value("/tmp/calculator.ipc")?),
             "--tcp" => options.tcp = Some(value("127.0.0.1:5001")?),
             "--stdio" => options.stdio = true,
+            "--tls-cert" => options.tls_cert = Some(value("cert.pem")?),
+            "--tls-key" => options.tls_key = Some(value("key.pem")?),
+            "--tls-client-ca" => options.tls_client_ca = Some(value("clients-ca.pem")?),
             "--framing" => {
                 options.framing = Some(match value("newline")?.as_str() {
                     "newline" => Framing::Newline,
@@ -130,6 +145,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
     }
     if options.stdio && (options.ipc.is_some() || options.tcp.is_some()) {
         return Err("--stdio serves stdin and stdout alone: leave out --ipc and --tcp".into());
+    }
+    if options.tls_cert.is_some() != options.tls_key.is_some() {
+        return Err("TLS needs both --tls-cert and --tls-key".into());
+    }
+    if options.tls_client_ca.is_some() && options.tls_cert.is_none() {
+        return Err("--tls-client-ca needs --tls-cert and --tls-key".into());
     }
     Ok(Some(options))
 }
@@ -166,6 +187,15 @@ async fn serve_sockets(
             ))
         }
     };
+    let tls = match server_tls(&options) {
+        Ok(tls) => tls,
+        Err(err) => return failure(&format!("cannot serve TLS: {err}")),
+    };
+    let (http_scheme, ws_scheme) = if tls.is_some() {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
     let shutdown = shutdown_signal();
     // One signal stops every server.
     let (stop, stopped) = watch::channel(false);
@@ -183,12 +213,15 @@ async fn serve_sockets(
     };
     let bound = listener.local_addr().unwrap_or(addr);
     let app = calculator::app_for(Arc::clone(&router), &options.origins);
-    let http = rpc_hyper::serve_service(listener, app)
-        .max_connections(options.max_connections)
-        .with_graceful_shutdown(signal());
+    let mut http = rpc_hyper::serve_service(listener, app).max_connections(options.max_connections);
+    if let Some(tls) = &tls {
+        http = http.tls(tls.clone());
+    }
+    let http = http.with_graceful_shutdown(signal());
     servers.spawn(named("http", http.into_future()));
     let mut listening = vec![format!(
-        "http://{bound} (JSON-RPC: POST http://{bound}/rpc, or a WebSocket at ws://{bound}/rpc)"
+        "{http_scheme}://{bound} (JSON-RPC: POST {http_scheme}://{bound}/rpc, or a WebSocket at \
+         {ws_scheme}://{bound}/rpc)"
     )];
 
     if let Some(path) = &options.ipc {
@@ -211,12 +244,16 @@ async fn serve_sockets(
         let bound = listener
             .local_addr()
             .map_or_else(|_| tcp.clone(), |a| a.to_string());
-        let server = stream::serve_tcp(listener, Arc::clone(&router))
+        let mut server = stream::serve_tcp(listener, Arc::clone(&router))
             .framing(options.framing.unwrap_or(Framing::Auto))
-            .max_connections(options.max_connections)
-            .with_graceful_shutdown(signal());
+            .max_connections(options.max_connections);
+        if let Some(tls) = &tls {
+            server = server.tls(tls.clone());
+        }
+        let server = server.with_graceful_shutdown(signal());
         servers.spawn(named("tcp", server.into_future()));
-        listening.push(format!("raw TCP at {bound}"));
+        let over = if tls.is_some() { "TLS" } else { "raw TCP" };
+        listening.push(format!("{over} at {bound}"));
     }
     say(&format!("calculator listening on {}", listening.join("; ")));
 
@@ -231,6 +268,34 @@ async fn serve_sockets(
     }
     say("calculator stopped");
     code
+}
+
+/// The TLS the options ask for, if any; reloaded from its files on SIGHUP.
+fn server_tls(options: &Options) -> std::io::Result<Option<ServerTls>> {
+    let (Some(cert), Some(key)) = (&options.tls_cert, &options.tls_key) else {
+        return Ok(None);
+    };
+    let mut tls = ServerTls::from_pem_files(cert, key)?;
+    if let Some(ca) = &options.tls_client_ca {
+        let roots = std::fs::read(ca)
+            .map_err(|err| std::io::Error::new(err.kind(), format!("{ca}: {err}")))?;
+        tls = tls.require_client_certificates(&roots)?;
+    }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = signal(SignalKind::hangup())?;
+        let rotate = tls.clone();
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match rotate.reload() {
+                    Ok(()) => say("reloaded the TLS certificate"),
+                    Err(err) => eprintln!("error: kept the TLS certificate in use: {err}"),
+                }
+            }
+        });
+    }
+    Ok(Some(tls))
 }
 
 /// A server's outcome with its name.

@@ -270,3 +270,41 @@ pub async fn shell(command: &str) -> std::process::Output {
     .unwrap_or_else(|_| panic!("`{command}` did not finish"))
     .unwrap_or_else(|err| panic!("`{command}` did not run: {err}"))
 }
+
+/// Starts `binary` (the calculator) with `args` in `dir`, and returns it with the base URL it
+/// printed first (`http://...` or `https://...`); its stdout is read on from then on, so it
+/// never blocks on a full pipe. Killed when dropped.
+///
+/// # Panics
+/// When it does not start, or prints no URL within [`STEP`].
+pub async fn start_binary(
+    binary: &str,
+    args: &[&str],
+    dir: Option<&std::path::Path>,
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command.spawn().expect("starts");
+    let stdout = child.stdout.take().expect("piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("prints in time")
+        .unwrap()
+        .expect("a line");
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://") || word.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}

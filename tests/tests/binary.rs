@@ -4,8 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use rpc_tests::{client, send, STEP};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use rpc_tests::{client, send, start_binary, STEP};
 use tokio::process::{Child, Command};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_calculator");
@@ -50,28 +49,7 @@ async fn bad_arguments_are_refused_with_a_reason() {
 
 /// Starts the calculator on a free port and returns it with the base URL it printed.
 async fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BINARY)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(STEP, lines.next_line())
-        .await
-        .expect("prints in time")
-        .unwrap()
-        .expect("a line");
-    let url = line
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    // Keep reading stdout so the process never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+    start_binary(BINARY, args, None).await
 }
 
 async fn signal_and_wait(mut child: Child, signal: &str) -> std::process::ExitStatus {
