@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Client benchmarks: our client (rpc-hyper's `client` feature) against jsonrpsee 0.26's HTTP and
-# WebSocket clients (bench/ws/src/bin/clients.rs), each calling `add(2, 3)` on the same server
-# (our `ours`, serving HTTP POST and the WebSocket upgrade on `/`), in one run. One server for the
+# Client benchmarks: our client (rpc-hyper's `client` feature) against jsonrpsee 0.26's HTTP,
+# HTTPS and WebSocket clients (bench/ws/src/bin/clients.rs), each calling `add(2, 3)` on the
+# same server (our `ours`, serving HTTP POST and the WebSocket upgrade on `/`; a second one
+# serving TLS with a certificate of the run's own CA), in one run. Over HTTPS both clients
+# are rustls on ring, trusting that CA. One server for the
 # whole run, pinned to core 0; each client runs alone on core 1: one client, 16 tasks calling
 # in a loop on a single-threaded runtime. Client CPU (utime + stime) comes from the client's
 # own /proc/self/stat, after a 1 s warm-up. Ours and theirs alternate, ROUNDS times per
@@ -18,20 +20,37 @@ PORT=5301
 cargo build --release -q --bins
 BIN=target/release
 
-PID=
-stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true; }
+TLS_PORT=$((PORT + 1))
+WORK=$(mktemp -d)
+PIDS=()
+stop() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
 trap stop EXIT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench CA" \
+    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/cert.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+    -days 2 -extfile "$WORK/san.ext" -out "$WORK/cert.pem" 2>/dev/null
+export BENCH_CA="$WORK/ca.pem"
 taskset -c 0 "$BIN/ours" "127.0.0.1:$PORT" &
-PID=$!
-up=
-for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-        up=1
-        break
-    fi
-    sleep 0.05
+PIDS+=("$!")
+taskset -c 0 "$BIN/ours" "127.0.0.1:$TLS_PORT" --tls "$WORK/cert.pem" "$WORK/key.pem" &
+PIDS+=("$!")
+for port in "$PORT" "$TLS_PORT"; do
+    up=
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            up=1
+            break
+        fi
+        sleep 0.05
+    done
+    [ -n "$up" ] || { echo "ours did not start on $port" >&2; exit 1; }
 done
-[ -n "$up" ] || { echo "ours did not start" >&2; exit 1; }
 
 value() { # line key
     tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'
@@ -43,11 +62,17 @@ median() { # numbers...
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 
 declare -A CALLS CPU
-for transport in http ws; do
+url() { # transport
+    case $1 in
+        https) echo "https://localhost:$TLS_PORT/" ;;
+        *) echo "$1://127.0.0.1:$PORT/" ;;
+    esac
+}
+for transport in http https ws; do
     for round in $(seq "$ROUNDS"); do
         for client in ours theirs; do
             line=$(taskset -c 1 "$BIN/clients" "$client-$transport" \
-                "$transport://127.0.0.1:$PORT/" "$CONCURRENCY" "$SECS")
+                "$(url "$transport")" "$CONCURRENCY" "$SECS")
             echo "$transport round $round $client: $line"
             CALLS[$transport.$client]+=" $(value "$line" calls_per_s)"
             CPU[$transport.$client]+=" $(value "$line" client_cpu_us_per_call)"
@@ -58,7 +83,7 @@ done
 echo
 echo "| transport | figure (median of $ROUNDS) | ours | jsonrpsee 0.26 | ours / jsonrpsee |"
 echo "|---|---|---|---|---|"
-for transport in http ws; do
+for transport in http https ws; do
     # shellcheck disable=SC2086 # the lists split on purpose
     {
         ours_calls=$(median ${CALLS[$transport.ours]})

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: wrk against the release calculator, the library's bare server and the
-# floor servers. Every server is pinned to one core and wrk to the other. The last pair is the
-# bare server with a context read and a call layer against the bare server itself.
+# floor servers. Every server is pinned to one core and wrk to the other. Then the bare server
+# with a context read and a call layer against the bare server itself; and over TLS, the bare
+# server with `Serve::tls` against the fixed floor behind tokio-rustls, on kept-alive
+# connections and with a new connection (a full handshake) for each request.
 #
 # Each server is measured *at the same time as its floor*: both share the server core, each
 # loaded by its own wrk, so whatever the machine does to one (a slower minute, a neighbour on
@@ -59,6 +61,16 @@ start serde 5102 "$BIN/bench_floor" serde 127.0.0.1:5102
 start rpc 5103 "$BIN/bench_floor" rpc 127.0.0.1:5103
 start calculator 5104 "$BIN/calculator" --addr 127.0.0.1:5104
 start context 5105 "$BIN/bench_floor" rpc-context 127.0.0.1:5105
+# One ECDSA P-256 certificate for both TLS servers, from a CA of the run's own.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench CA" \
+    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/cert.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+    -days 2 -extfile "$WORK/san.ext" -out "$WORK/cert.pem" 2>/dev/null
+start rpc-tls 5106 "$BIN/bench_floor" rpc-tls 127.0.0.1:5106 "$WORK/cert.pem" "$WORK/key.pem"
+start fixed-tls 5107 "$BIN/bench_floor" fixed-tls 127.0.0.1:5107 "$WORK/cert.pem" "$WORK/key.pem"
 
 SINGLE='{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}'
 BATCH="[$(for i in $(seq 0 99); do
@@ -73,6 +85,9 @@ LUA
 }
 lua "$WORK/single.lua" "$SINGLE"
 lua "$WORK/batch.lua" "$BATCH"
+# A new connection for every request: over TLS, a full handshake each.
+lua "$WORK/close.lua" "$SINGLE"
+echo 'wrk.headers["Connection"] = "close"' >>"$WORK/close.lua"
 
 cpu_ticks() { # pid -> utime + stime in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
@@ -84,19 +99,22 @@ TICKS_PER_S=$(getconf CLK_TCK)
 # appends "throughput_ratio cpu_ratio" to $WORK/NAME.LUA.results
 pair() {
     local name=$1 port=$2 path=$3 floor=$4 floor_port=$5 script=$6 pid fpid before fbefore
+    local scheme=http
+    [[ $floor == *-tls ]] && scheme=https
     pid=$(cat "$WORK/$name.pid")
     fpid=$(cat "$WORK/$floor.pid")
     before=$(cpu_ticks "$pid")
     fbefore=$(cpu_ticks "$fpid")
     taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s "$WORK/$script.lua" \
-        "http://127.0.0.1:$port$path" >"$WORK/out.server" &
+        "$scheme://127.0.0.1:$port$path" >"$WORK/out.server" &
     local server_wrk=$!
     taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s "$WORK/$script.lua" \
-        "http://127.0.0.1:$floor_port/" >"$WORK/out.floor" &
+        "$scheme://127.0.0.1:$floor_port/" >"$WORK/out.floor" &
     wait "$server_wrk" $!
     local ticks=$(($(cpu_ticks "$pid") - before)) fticks=$(($(cpu_ticks "$fpid") - fbefore))
     for out in "$WORK/out.server" "$WORK/out.floor"; do
-        if grep -q "Non-2xx\|Socket errors" "$out"; then
+        # A server's close after a `Connection: close` answer is no error.
+        if grep -q "Non-2xx" "$out" || { [ "$script" != close ] && grep -q "Socket errors" "$out"; }; then
             echo "errors under load:" >&2
             cat "$out" >&2
             exit 1
@@ -115,7 +133,8 @@ echo "rounds: $ROUNDS x ${SECONDS_PER_RUN}s, $CONNECTIONS connections per server
 PAIRS=("serde 5102 / fixed 5101 single" "rpc 5103 / fixed 5101 single"
     "calculator 5104 /rpc fixed 5101 single" "rpc 5103 / serde 5102 single"
     "rpc 5103 / serde 5102 batch" "calculator 5104 /rpc serde 5102 batch"
-    "context 5105 / rpc 5103 single")
+    "context 5105 / rpc 5103 single" "rpc-tls 5106 / fixed-tls 5107 single"
+    "rpc-tls 5106 / fixed-tls 5107 close")
 for round in $(seq "$ROUNDS"); do
     echo "round $round..." >&2
     for i in $(seq 0 $((${#PAIRS[@]} - 1))); do
@@ -149,3 +168,5 @@ report rpc_vs_serde single serde "rpc-hyper, bare"
 report rpc batch serde "rpc-hyper, bare"
 report calculator batch serde "calculator"
 report context single rpc "rpc-hyper + context"
+report rpc-tls single fixed-tls "rpc-hyper, TLS"
+report rpc-tls close fixed-tls "rpc-hyper, handshakes"

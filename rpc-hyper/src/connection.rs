@@ -181,7 +181,7 @@ async fn serve_identified<T: HttpService>(
         },
     };
     #[cfg(not(feature = "tls"))]
-    let stream = Wire::Tcp(stream);
+    let stream: Wire = stream;
     let mut io = TrackedIo::new(stream, Arc::clone(&control));
     let protocol = tokio::select! {
         biased;
@@ -232,7 +232,7 @@ async fn serve_http1<T: HttpService>(
             tokio::select! {
                 biased;
                 _ = &mut *signal => return Ok(()),
-                readable = io.stream.readable() => {
+                readable = crate::wire::readable(&io.stream) => {
                     if let Err(err) = readable {
                         tracing::debug!(error = %err, "a parked connection failed");
                         return Ok(());

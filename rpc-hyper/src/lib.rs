@@ -177,6 +177,7 @@ mod accept;
 pub mod client;
 mod connection;
 mod control;
+#[cfg(any(feature = "client", feature = "stdio", feature = "tls"))]
 mod either_io;
 #[cfg(any(feature = "ws", feature = "stream"))]
 mod engine;

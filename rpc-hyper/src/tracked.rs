@@ -63,13 +63,13 @@ impl TrackedIo {
         let mut buf = [0; FIRST_READ];
         let mut filled = 0;
         // HTTP/2 chosen in the TLS handshake: its preface is hyper's to read.
-        if self.stream.negotiated_h2() {
+        if crate::wire::negotiated_h2(&self.stream) {
             self.heads = false;
             self.control.no_heads();
             return Ok(Some(Protocol::Http2));
         }
         let protocol = loop {
-            let read = match self.stream.read_some(&mut buf[filled..]).await? {
+            let read = match crate::wire::read_some(&mut self.stream, &mut buf[filled..]).await? {
                 0 => return Ok(None),
                 read => read,
             };

@@ -1,6 +1,7 @@
 //! A served connection's byte stream: a TCP stream, or (the `tls` feature) a TLS stream over
 //! one. HTTP/1, h2 and the WebSocket read and write it alike; waiting for bytes while parked,
-//! and the first read that tells the protocol, are the two places it must be told apart.
+//! and the first read that tells the protocol, are the two places it must be told apart. And
+//! the orderly close of a connection turned away (`close_gently`).
 
 use std::future::poll_fn;
 use std::io;
@@ -10,68 +11,72 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+#[cfg(feature = "tls")]
 use crate::either_io::either_io;
 
 /// A connection's stream: cleartext, or TLS.
+#[cfg(feature = "tls")]
 #[derive(Debug)]
 pub(crate) enum Wire {
     Tcp(TcpStream),
-    #[cfg(feature = "tls")]
     Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
 }
 
-impl Wire {
-    /// Waits until a read would find something: bytes on the socket, or (TLS) plaintext
-    /// already decrypted and not read yet.
-    pub(crate) async fn readable(&self) -> io::Result<()> {
-        match self {
-            Wire::Tcp(tcp) => tcp.readable().await,
-            #[cfg(feature = "tls")]
-            Wire::Tls(tls) => {
-                let (tcp, session) = tls.get_ref();
-                // rustls wants no more records while it holds plaintext to hand out.
-                if !session.wants_read() {
-                    return Ok(());
-                }
-                tcp.readable().await
-            }
-        }
-    }
+/// Without the `tls` feature, a connection's stream is its TCP stream, with nothing between:
+/// the HTTP path is the code it was before TLS, instruction for instruction.
+#[cfg(not(feature = "tls"))]
+pub(crate) type Wire = TcpStream;
 
-    /// Reads what has come (at least a byte, or 0 at the end of the stream) into `buf`.
-    pub(crate) async fn read_some(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Wire::Tcp(tcp) => loop {
-                tcp.readable().await?;
-                match tcp.try_read(buf) {
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                    read => return read,
-                }
-            },
-            #[cfg(feature = "tls")]
-            Wire::Tls(_) => {
-                let mut buf = ReadBuf::new(buf);
-                poll_fn(|cx| Pin::new(&mut *self).poll_read(cx, &mut buf)).await?;
-                Ok(buf.filled().len())
-            }
-        }
-    }
+#[cfg(feature = "tls")]
+either_io!(Wire { Tcp, Tls });
 
-    /// Whether the TLS handshake chose HTTP/2 (ALPN `h2`): its client then sends the preface.
-    pub(crate) fn negotiated_h2(&self) -> bool {
-        match self {
-            Wire::Tcp(_) => false,
-            #[cfg(feature = "tls")]
-            Wire::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+/// Waits until a read would find something: bytes on the socket, or (TLS) plaintext already
+/// decrypted and not read yet.
+pub(crate) async fn readable(wire: &Wire) -> io::Result<()> {
+    #[cfg(feature = "tls")]
+    let wire = match wire {
+        Wire::Tcp(tcp) => tcp,
+        Wire::Tls(tls) => {
+            let (tcp, session) = tls.get_ref();
+            // rustls wants no more records while it holds plaintext to hand out.
+            if !session.wants_read() {
+                return Ok(());
+            }
+            tcp
+        }
+    };
+    wire.readable().await
+}
+
+/// Reads what has come (at least a byte, or 0 at the end of the stream) into `buf`.
+pub(crate) async fn read_some(wire: &mut Wire, buf: &mut [u8]) -> io::Result<usize> {
+    #[cfg(feature = "tls")]
+    let wire = match wire {
+        Wire::Tcp(tcp) => tcp,
+        Wire::Tls(tls) => {
+            let mut buf = ReadBuf::new(buf);
+            poll_fn(|cx| Pin::new(&mut **tls).poll_read(cx, &mut buf)).await?;
+            return Ok(buf.filled().len());
+        }
+    };
+    loop {
+        wire.readable().await?;
+        match wire.try_read(buf) {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            read => return read,
         }
     }
 }
 
-either_io!(Wire {
-    Tcp,
+/// Whether the TLS handshake chose HTTP/2 (ALPN `h2`): its client then sends the preface.
+pub(crate) fn negotiated_h2(wire: &Wire) -> bool {
     #[cfg(feature = "tls")]
-    Tls,
-});
+    if let Wire::Tls(tls) = wire {
+        return tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    }
+    let _ = wire;
+    false
+}
 
 /// Writes `last`, shuts the socket for writing, and reads and drops what the client still
 /// sends for a moment (a second, 64 KiB at most): closed with unread bytes, the socket would

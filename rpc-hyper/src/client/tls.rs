@@ -5,8 +5,10 @@
 //!
 //! Why the compiled-in roots by default: they are the same on every machine and container
 //! (an image without a CA bundle still reaches public endpoints), need no system library, and
-//! cost one small crate; the platform's store (enterprise roots, revocation) is a
-//! configuration the user builds with `rustls-platform-verifier` and hands over
+//! cost one small crate. The `tls-native-roots` feature adds the platform's store beside
+//! them (rustls-native-certs: an enterprise's own roots, as the system has them); a
+//! verifier that asks the platform itself (revocation, the OS's policy) is a configuration
+//! the user builds with `rustls-platform-verifier` and hands over
 //! ([`ClientBuilder::tls_config`](super::ClientBuilder::tls_config)).
 //!
 //! What each choice costs a clean release build of tokio with tokio-rustls, measured on the
@@ -94,6 +96,11 @@ fn default_config(
 ) -> Result<ClientConfig, Error> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    #[cfg(feature = "tls-native-roots")]
+    for root in native_roots() {
+        // A platform root webpki cannot use is passed over, as browsers do.
+        let _ = roots.add(root.clone());
+    }
     for root in extra {
         roots
             .add(root.clone())
@@ -110,6 +117,20 @@ fn default_config(
     builder
         .with_client_auth_cert(chain.clone(), key)
         .map_err(|err| Error::new(Kind::Tls(format!("the client certificate: {err}"))))
+}
+
+/// The platform's trusted roots, read once per process (a few milliseconds: a directory of
+/// PEM files on Linux). What cannot be read is logged, and the rest used.
+#[cfg(feature = "tls-native-roots")]
+fn native_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let found = rustls_native_certs::load_native_certs();
+        for err in &found.errors {
+            tracing::debug!(error = %err, "a platform root certificate could not be read");
+        }
+        found.certs
+    })
 }
 
 /// Why a handshake failed, in words.

@@ -7,10 +7,11 @@
 //! (utime + stime from /proc/self/stat) are read, then again SECS later.
 //!
 //! Usage: clients MODE URL CONCURRENCY SECS
-//!   MODE: ours-http | ours-ws | theirs-http | theirs-ws
+//!   MODE: ours-http | ours-ws | ours-https | theirs-http | theirs-ws | theirs-https
 //!         (also theirs-http-nolog | theirs-ws-nolog: jsonrpsee without the request/response
 //!         logger its builders install by default, to see what that logger costs)
-//!   URL:  http://127.0.0.1:5301/ or ws://127.0.0.1:5301/
+//!   URL:  http://127.0.0.1:5301/, ws://127.0.0.1:5301/ or https://localhost:5302/ (the CA
+//!         in the PEM file $BENCH_CA; both clients on rustls with ring)
 //! Prints: calls_per_s=N client_cpu_us_per_call=X
 
 use std::rc::Rc;
@@ -36,6 +37,30 @@ fn cpu_ticks() -> u64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let field = |n: usize| -> u64 { fields[n - 3].parse().expect("a number of ticks") };
     field(14) + field(15)
+}
+
+/// The CA's PEM, from the file $BENCH_CA names.
+fn ca() -> Vec<u8> {
+    let path = std::env::var("BENCH_CA").unwrap_or_else(|_| fail("BENCH_CA: the CA's PEM file"));
+    std::fs::read(&path).unwrap_or_else(|err| fail(format!("{path}: {err}")))
+}
+
+/// A rustls client configuration trusting the CA, on ring, as our client's is.
+fn ring_config() -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&ca()) {
+        roots
+            .add(cert.unwrap_or_else(|err| fail(err)))
+            .unwrap_or_else(|err| fail(err));
+    }
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|err| fail(err))
+        .with_root_certificates(roots)
+        .with_no_client_auth()
 }
 
 fn fail(what: impl std::fmt::Display) -> ! {
@@ -95,15 +120,25 @@ async fn main() {
     local
         .run_until(async {
             match mode {
-                "ours-http" | "ours-ws" => {
-                    let client = rpc_hyper::Client::builder(url)
-                        .build()
-                        .unwrap_or_else(|err| fail(err));
+                "ours-http" | "ours-ws" | "ours-https" => {
+                    let mut builder = rpc_hyper::Client::builder(url);
+                    if mode == "ours-https" {
+                        builder = builder.add_root_certificates_pem(&ca());
+                    }
+                    let client = builder.build().unwrap_or_else(|err| fail(err));
                     drive!(client, concurrency, count, stop, |c| c
                         .request::<i64>("add", (2, 3)));
                 }
                 "theirs-http" => {
                     let client = HttpClientBuilder::default()
+                        .build(url)
+                        .unwrap_or_else(|err| fail(err));
+                    drive!(client, concurrency, count, stop, |c| c
+                        .request::<i64, _>("add", rpc_params![2, 3]));
+                }
+                "theirs-https" => {
+                    let client = HttpClientBuilder::default()
+                        .with_custom_cert_store(ring_config())
                         .build(url)
                         .unwrap_or_else(|err| fail(err));
                     drive!(client, concurrency, count, stop, |c| c

@@ -1,8 +1,9 @@
 //! Our server for the WebSocket benchmarks: the same three methods as `theirs` (jsonrpsee),
 //! `add` (which feeds `results`), `subscribe_results` and `subscribe_countdown`.
 //!
-//! Usage: ours ADDR [--ipc PATH]   (HTTP and WebSocket on ADDR; the same router on a Unix
-//!                                  socket at PATH too)
+//! Usage: ours ADDR [--ipc PATH] [--tls CERT KEY]
+//!                                 (HTTP and WebSocket on ADDR, over TLS with --tls; the same
+//!                                  router on a Unix socket at PATH too)
 //!        ours --stdio             (the same router on stdin and stdout, LSP framing)
 
 use rpc_core::{rpc_method, rpc_subscription, Broadcast, ErrorObject, Router, Sink, State};
@@ -78,8 +79,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let service = rpc_hyper::RpcService::new(router);
-    rpc_hyper::serve_service(listener, service)
-        .max_connections(20_000)
+    let mut server = rpc_hyper::serve_service(listener, service).max_connections(20_000);
+    if let Some(at) = args.iter().position(|a| a == "--tls") {
+        let (cert, key) = match (args.get(at + 1), args.get(at + 2)) {
+            (Some(cert), Some(key)) => (cert, key),
+            _ => return Err("--tls CERT KEY".into()),
+        };
+        server = server.tls(rpc_hyper::tls::ServerTls::from_pem_files(cert, key)?);
+    }
+    server
         .with_graceful_shutdown(async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
