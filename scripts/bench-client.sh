@@ -28,13 +28,7 @@ stop() {
     rm -rf "$WORK"
 }
 trap stop EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench CA" \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$WORK/key.pem" -out "$WORK/cert.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost\n' >"$WORK/san.ext"
-openssl x509 -req -in "$WORK/cert.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
-    -days 2 -extfile "$WORK/san.ext" -out "$WORK/cert.pem" 2>/dev/null
+../../scripts/tls-certs.sh "$WORK"
 export BENCH_CA="$WORK/ca.pem"
 taskset -c 0 "$BIN/ours" "127.0.0.1:$PORT" &
 PIDS+=("$!")

@@ -62,13 +62,7 @@ start rpc 5103 "$BIN/bench_floor" rpc 127.0.0.1:5103
 start calculator 5104 "$BIN/calculator" --addr 127.0.0.1:5104
 start context 5105 "$BIN/bench_floor" rpc-context 127.0.0.1:5105
 # One ECDSA P-256 certificate for both TLS servers, from a CA of the run's own.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench CA" \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$WORK/key.pem" -out "$WORK/cert.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$WORK/san.ext"
-openssl x509 -req -in "$WORK/cert.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
-    -days 2 -extfile "$WORK/san.ext" -out "$WORK/cert.pem" 2>/dev/null
+scripts/tls-certs.sh "$WORK"
 start rpc-tls 5106 "$BIN/bench_floor" rpc-tls 127.0.0.1:5106 "$WORK/cert.pem" "$WORK/key.pem"
 start fixed-tls 5107 "$BIN/bench_floor" fixed-tls 127.0.0.1:5107 "$WORK/cert.pem" "$WORK/key.pem"
 

@@ -65,6 +65,27 @@ impl Ca {
     }
 }
 
+impl Ca {
+    /// A tokio-rustls connector (ring) trusting this CA alone, showing `identity` if given.
+    pub(crate) fn connector(&self, identity: Option<&Leaf>) -> tokio_rustls::TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.der.clone()).unwrap();
+        #[allow(deprecated)]
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+        let config = match identity {
+            Some(leaf) => builder
+                .with_client_auth_cert(leaf.chain.clone(), leaf.key.clone_key())
+                .unwrap(),
+            None => builder.with_no_client_auth(),
+        };
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+    }
+}
+
 /// A CA and a server certificate it signs for `names`.
 pub(crate) struct Pki {
     pub(crate) ca: CertificateDer<'static>,
