@@ -171,14 +171,20 @@ async fn serve_identified<T: HttpService>(
     #[cfg(feature = "tls")]
     let (stream, client) = match &protocols.tls {
         None => (Wire::Tcp(stream), None),
-        Some(acceptor) => tokio::select! {
-            biased;
-            _ = &mut signal => return,
-            shaken = crate::tls::handshake(acceptor, stream, peer) => match shaken {
-                Some((tls, client)) => (Wire::Tls(Box::new(tls)), client),
-                None => return,
-            },
-        },
+        Some(acceptor) => {
+            control.handshake_started();
+            tokio::select! {
+                biased;
+                _ = &mut signal => return,
+                shaken = crate::tls::handshake(acceptor, stream, peer) => match shaken {
+                    Some((tls, client)) => {
+                        control.handshake_done();
+                        (Wire::Tls(Box::new(tls)), client)
+                    }
+                    None => return,
+                },
+            }
+        }
     };
     #[cfg(not(feature = "tls"))]
     let stream: Wire = stream;

@@ -212,6 +212,20 @@ impl Control {
     }
 
     /// Bytes were written.
+    /// A TLS handshake begins: its own time limit holds, not the header read timeout.
+    #[cfg(feature = "tls")]
+    pub(crate) fn handshake_started(&self) {
+        self.head_since_ms.store(NO_HEAD, Ordering::Relaxed);
+    }
+
+    /// The TLS handshake is over: the first request head is timed from now.
+    #[cfg(feature = "tls")]
+    pub(crate) fn handshake_done(&self) {
+        let now = self.now_ms();
+        self.last_active_ms.store(now, Ordering::Relaxed);
+        self.head_since_ms.store(now, Ordering::Relaxed);
+    }
+
     pub(crate) fn wrote(&self) {
         let now = self.now_ms();
         self.last_active_ms.store(now, Ordering::Relaxed);

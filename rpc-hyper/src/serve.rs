@@ -331,7 +331,7 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
     let mut protocols = Protocols::new();
     #[cfg(feature = "tls")]
     {
-        protocols.tls = tls.map(|tls| crate::tls::Acceptor::new(tls, crate::connection::ALPN));
+        protocols.tls = tls.map(|tls| crate::tls::Acceptor::http(tls, crate::connection::ALPN));
     }
     let protocols = Arc::new(protocols);
 

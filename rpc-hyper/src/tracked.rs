@@ -178,7 +178,13 @@ impl AsyncWrite for TrackedIo {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        // TLS takes a write whole into its own buffer even when the socket is full: it is the
+        // flush that waits, and hyper is still sending while it does. (TCP's flush is always
+        // ready: its writes say when the socket is full.)
+        #[cfg(feature = "tls")]
+        self.wrote(polled.is_ready());
+        polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

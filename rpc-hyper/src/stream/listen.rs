@@ -192,7 +192,7 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::
     #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     fn into_future(mut self) -> Self::IntoFuture {
         #[cfg(feature = "tls")]
-        let tls = (self.kind.tls.take()).map(|tls| Arc::new(crate::tls::Acceptor::new(tls, &[])));
+        let tls = (self.kind.tls.take()).map(|tls| Arc::new(crate::tls::Acceptor::stream(tls)));
         serve_listener(self, move |mut stream: tokio::net::TcpStream, peer, run| {
             #[cfg(feature = "tls")]
             let tls = tls.clone();
@@ -203,8 +203,16 @@ impl<S: Send + Sync + 'static> IntoFuture for StreamServer<Listener<tokio::net::
                 let cx = run.context().with_peer(rpc_core::PeerAddr(peer));
                 #[cfg(feature = "tls")]
                 if let Some(tls) = tls {
-                    let Some((stream, client)) = crate::tls::handshake(&tls, stream, peer).await
-                    else {
+                    // A drain or a close ends a handshake at once, as it ends an idle connection.
+                    let shaken = {
+                        let mut signal = crate::control::SignalWatch::new(&run.control);
+                        tokio::select! {
+                            biased;
+                            _ = &mut signal => None,
+                            shaken = crate::tls::handshake(&tls, stream, peer) => shaken,
+                        }
+                    };
+                    let Some((stream, client)) = shaken else {
                         return;
                     };
                     let mut extensions = rpc_core::Extensions::new();

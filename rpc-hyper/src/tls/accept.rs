@@ -3,7 +3,7 @@
 //! in an orderly way (a plaintext HTTP request answered `400` in words) and logged once.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -25,16 +25,31 @@ const PLAINTEXT_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text
 pub(crate) struct Acceptor {
     tls: ServerTls,
     alpn: &'static [&'static [u8]],
+    /// Whether the connections speak HTTP inside TLS (a plaintext request is answered in
+    /// HTTP's terms), or a stream framing (it is closed without a word).
+    http: bool,
     made: Mutex<Option<(u64, TlsAcceptor)>>,
 }
 
 impl Acceptor {
-    /// Accepts with `tls`, offering `alpn` (in order of preference) when its configuration
-    /// names no protocols of its own.
-    pub(crate) fn new(tls: ServerTls, alpn: &'static [&'static [u8]]) -> Self {
+    /// Accepts HTTP with `tls`, offering `alpn` (in order of preference) when its
+    /// configuration names no protocols of its own.
+    pub(crate) fn http(tls: ServerTls, alpn: &'static [&'static [u8]]) -> Self {
         Self {
             tls,
             alpn,
+            http: true,
+            made: Mutex::new(None),
+        }
+    }
+
+    /// Accepts the stream transport's connections with `tls`: no ALPN, no HTTP.
+    #[cfg(feature = "tcp")]
+    pub(crate) fn stream(tls: ServerTls) -> Self {
+        Self {
+            tls,
+            alpn: &[],
+            http: false,
             made: Mutex::new(None),
         }
     }
@@ -64,6 +79,47 @@ impl Acceptor {
         let acceptor = TlsAcceptor::from(config);
         *made = Some((generation, acceptor.clone()));
         acceptor
+    }
+}
+
+/// How often a connection that is not TLS is logged at `warn`: at most once a minute.
+const WARN_EVERY_MS: u64 = 60_000;
+
+/// The warnings of connections that are not TLS, rate-limited.
+pub(super) struct NotTls {
+    since: std::time::Instant,
+    /// When the last warning was logged (ms since `since`, plus one; 0: never).
+    warned_at: AtomicU64,
+    /// How many were logged at debug since.
+    quiet: AtomicU64,
+}
+
+impl NotTls {
+    pub(super) fn new() -> Self {
+        Self {
+            since: std::time::Instant::now(),
+            warned_at: AtomicU64::new(0),
+            quiet: AtomicU64::new(0),
+        }
+    }
+
+    /// One more such connection: `Some(how many went unwarned before it)` when it is to be
+    /// logged at `warn`.
+    fn seen(&self) -> Option<u64> {
+        let elapsed = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        let now = elapsed.saturating_add(1);
+        let last = self.warned_at.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= WARN_EVERY_MS;
+        if due
+            && self
+                .warned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.quiet.swap(0, Ordering::Relaxed));
+        }
+        self.quiet.fetch_add(1, Ordering::Relaxed);
+        None
     }
 }
 
@@ -120,20 +176,24 @@ async fn shake(
     }
 }
 
-/// A connection that opened with something else than a TLS record: a plaintext HTTP request
-/// (its first byte a method's letter) is answered `400` in words; then the socket is closed
-/// in an orderly way. Logged at `warn` the first time for this configuration, then at `debug`.
+/// A connection that opened with something else than a TLS record: on an HTTP port, a
+/// plaintext request (its first byte a method's letter) is answered `400` in words; then the
+/// socket is closed in an orderly way. Logged at `warn` at most once a minute (with how many
+/// were seen since), else at `debug`: a client that keeps doing it cannot fill the log.
 async fn not_tls(acceptor: &Acceptor, mut tcp: TcpStream, peer: SocketAddr, first: u8) {
-    let http = first.is_ascii_uppercase();
+    let http = acceptor.http && first.is_ascii_uppercase();
     let what = if http {
         "plaintext HTTP"
     } else {
         "bytes that are not TLS"
     };
-    if acceptor.tls.shared.warned.swap(true, Ordering::Relaxed) {
-        tracing::debug!(%peer, "{what} on the TLS port; closed");
-    } else {
-        tracing::warn!(%peer, "{what} on the TLS port; closed (further ones are logged at debug)");
+    match acceptor.tls.shared.not_tls.seen() {
+        Some(since) => tracing::warn!(
+            %peer,
+            "{what} on the TLS port; closed (warned of at most once a minute; {since} more \
+             since the last warning, each logged at debug)"
+        ),
+        None => tracing::debug!(%peer, "{what} on the TLS port; closed"),
     }
     let answer = if http { PLAINTEXT_ANSWER } else { &[] };
     if let Err(err) = close_gently(&mut tcp, answer).await {

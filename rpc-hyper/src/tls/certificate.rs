@@ -185,5 +185,14 @@ mod tests {
             let client = ClientCertificate::new(&[CertificateDer::from(der[..len].to_vec())]);
             assert_eq!(client.unwrap().common_name(), None, "prefix of {len} bytes");
         }
+        // Every byte of it changed, three ways: the inner lengths and tags go wrong too.
+        for at in 0..der.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = der.clone();
+                bad[at] ^= flip;
+                let client = ClientCertificate::new(&[CertificateDer::from(bad)]).unwrap();
+                let _ = (client.subject_der(), client.common_name());
+            }
+        }
     }
 }

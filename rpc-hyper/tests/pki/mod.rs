@@ -68,6 +68,12 @@ impl Ca {
 impl Ca {
     /// A tokio-rustls connector (ring) trusting this CA alone, showing `identity` if given.
     pub(crate) fn connector(&self, identity: Option<&Leaf>) -> tokio_rustls::TlsConnector {
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(self.client_config(identity)))
+    }
+
+    /// A rustls client configuration (ring) trusting this CA alone, showing `identity` if
+    /// given.
+    pub(crate) fn client_config(&self, identity: Option<&Leaf>) -> rustls::ClientConfig {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.der.clone()).unwrap();
         #[allow(deprecated)]
@@ -76,13 +82,12 @@ impl Ca {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_root_certificates(roots);
-        let config = match identity {
+        match identity {
             Some(leaf) => builder
                 .with_client_auth_cert(leaf.chain.clone(), leaf.key.clone_key())
                 .unwrap(),
             None => builder.with_no_client_auth(),
-        };
-        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        }
     }
 }
 

@@ -94,6 +94,11 @@ async fn a_stalled_handshake_is_cut_at_the_limit_and_holds_its_slot_no_longer() 
             .unwrap();
         async move { client.request::<i64>("add", [1, 2]).await }
     });
+    tokio::time::sleep(limit / 2).await;
+    assert!(
+        !waiting.is_finished(),
+        "served while the stalled handshake held the slot"
+    );
     let mut rest = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut rest))
         .await
@@ -192,4 +197,31 @@ async fn a_thousand_handshakes_with_a_hundred_abandoned_leak_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(open_fds() <= before, "{} open, {before} before", open_fds());
+}
+
+#[tokio::test]
+async fn the_handshake_has_its_own_limit_and_the_header_timeout_starts_after_it() {
+    let ca = Ca::new("test CA");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tls = server_tls(&ca).handshake_timeout(Duration::from_secs(5));
+    let server = rpc_hyper::serve(listener, super::router())
+        .header_read_timeout(Duration::from_millis(300))
+        .tls(tls);
+    tokio::spawn(std::future::IntoFuture::into_future(server));
+    // Quiet for three header timeouts before the handshake: within the handshake's limit.
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = ca
+        .connector(None)
+        .connect(name, tcp)
+        .await
+        .expect("a handshake");
+    tls.write_all(ADD_AND_CLOSE).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut answer = Vec::new();
+    tls.read_to_end(&mut answer).await.expect("answered");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.contains("\"result\":3"), "{answer}");
 }
