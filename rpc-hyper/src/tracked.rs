@@ -181,9 +181,14 @@ impl AsyncWrite for TrackedIo {
         let polled = Pin::new(&mut self.stream).poll_flush(cx);
         // TLS takes a write whole into its own buffer even when the socket is full: it is the
         // flush that waits, and hyper is still sending while it does. (TCP's flush is always
-        // ready: its writes say when the socket is full.)
+        // ready: its writes say when the socket is full.) A flush with nothing waiting is no
+        // write: hyper flushes as it reads, and a head trickling in must not restart its clock.
         #[cfg(feature = "tls")]
-        self.wrote(polled.is_ready());
+        match polled {
+            Poll::Pending => self.write_blocked = true,
+            Poll::Ready(_) if self.write_blocked => self.wrote(true),
+            Poll::Ready(_) => {}
+        }
         polled
     }
 
