@@ -259,16 +259,23 @@ pub async fn run_python(modules: &str, script: &str, args: &[&str]) -> Option<St
 /// # Panics
 /// When the shell cannot run, or the command takes longer.
 pub async fn shell(command: &str) -> std::process::Output {
-    tokio::time::timeout(
-        STEP,
-        tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("`{command}` did not finish"))
-    .unwrap_or_else(|err| panic!("`{command}` did not run: {err}"))
+    shell_in(command, None).await
+}
+
+/// [`shell`] in the directory `dir` (the current one when `None`).
+///
+/// # Panics
+/// When the shell cannot run, or the command takes longer.
+pub async fn shell_in(command: &str, dir: Option<&std::path::Path>) -> std::process::Output {
+    let mut sh = tokio::process::Command::new("sh");
+    sh.arg("-c").arg(command).kill_on_drop(true);
+    if let Some(dir) = dir {
+        sh.current_dir(dir);
+    }
+    tokio::time::timeout(STEP, sh.output())
+        .await
+        .unwrap_or_else(|_| panic!("`{command}` did not finish"))
+        .unwrap_or_else(|err| panic!("`{command}` did not run: {err}"))
 }
 
 /// Starts `binary` (the calculator) with `args` in `dir`, and returns it with the base URL it

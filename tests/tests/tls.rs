@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use rpc_tests::{console_session, readme_block, run_python, shell_words, start_binary, STEP};
+use rpc_tests::{
+    console_session, readme_block, run_python, shell_in, shell_words, start_binary, STEP,
+};
 
 const CALCULATOR: &str = env!("CARGO_BIN_EXE_calculator");
 const CALC_CLIENT: &str = env!("CARGO_BIN_EXE_calc-client");
@@ -34,18 +36,7 @@ async fn readme_certificates(test: &str) -> Option<PathBuf> {
     }
     let dir = std::env::temp_dir().join(format!("rpc-tls-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let commands = readme_block(HEADING, "sh");
-    let output = tokio::time::timeout(
-        STEP,
-        tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(commands)
-            .current_dir(&dir)
-            .output(),
-    )
-    .await
-    .expect("openssl finishes")
-    .expect("sh runs");
+    let output = shell_in(readme_block(HEADING, "sh"), Some(&dir)).await;
     assert!(
         output.status.success(),
         "the README's openssl commands failed: {}",
