@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use crate::layer::Kept;
+use crate::layer::Layered;
 use crate::method::BoxFuture;
-use crate::{ErrorObject, Id};
+use crate::{Answer, ErrorObject, Id};
 
 /// The error a call gets for a result over the transport's limit; the result is dropped.
 pub(crate) fn too_large(method: &str, len: usize, limit: usize) -> ErrorObject {
@@ -78,15 +78,23 @@ impl CallTrace {
     }
 }
 
+/// What a call that waits is waiting for.
+pub(crate) enum Running<'a> {
+    /// Its async method's future.
+    Method(BoxFuture<'a, Result<Vec<u8>, ErrorObject>>),
+    /// Its first async layer's future, the rest of the chain and the method inside.
+    Chain(BoxFuture<'a, Answer>),
+}
+
 /// An async call's future, with a panic inside it caught and turned into -32603.
 pub(crate) struct Guarded<'a> {
-    pub(crate) future: Option<BoxFuture<'a, Result<Vec<u8>, ErrorObject>>>,
+    pub(crate) future: Option<Running<'a>>,
     pub(crate) method: &'a str,
     /// The call's tracing, if a subscriber listens.
     pub(crate) trace: Option<CallTrace>,
     /// The call's layers, if the router has any. Boxed: the future of every call of a batch
     /// is kept, and one without layers should not carry their room.
-    pub(crate) layered: Option<Box<Kept<'a>>>,
+    pub(crate) layered: Option<Box<Layered<'a>>>,
     /// The largest result the transport sends.
     pub(crate) max_result_len: usize,
     /// The call's registration, where its caller may cancel it.
@@ -94,7 +102,7 @@ pub(crate) struct Guarded<'a> {
 }
 
 impl Future for Guarded<'_> {
-    type Output = Result<Vec<u8>, ErrorObject>;
+    type Output = Answer;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         // Unpin: its fields are borrowed apart.
@@ -108,38 +116,44 @@ impl Future for Guarded<'_> {
             .is_some_and(|cancel| cancel.poll_cancelled(task));
         let Some(future) = this.future.as_mut() else {
             // Polled after completion: answer rather than panic.
-            return Poll::Ready(Err(ErrorObject::internal_error()));
+            return Poll::Ready(ErrorObject::internal_error().into());
         };
-        let mut outcome = if cancelled {
+        let mut answer = if cancelled {
             // Its caller gave up on it: the future is dropped where it waits.
-            Err(crate::cancel::request_cancelled())
+            crate::cancel::request_cancelled().into()
         } else {
             let cancel = this.cancel.as_ref();
             let polled = catch_unwind(AssertUnwindSafe(|| {
-                crate::cancel::with_current(cancel, || future.as_mut().poll(task))
+                crate::cancel::with_current(cancel, || match future {
+                    Running::Method(future) => future.as_mut().poll(task).map(Answer::from_result),
+                    Running::Chain(future) => future.as_mut().poll(task),
+                })
             }));
             match polled {
                 Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(outcome)) => outcome,
-                Err(panic) => Err(panicked(this.method, &*panic)),
+                Ok(Poll::Ready(answer)) => answer,
+                Err(panic) => panicked(this.method, &*panic).into(),
             }
         };
         drop(entered);
         this.future = None;
-        if let Ok(result) = &outcome {
+        if let Ok(result) = &answer.result {
             if result.len() > this.max_result_len {
-                outcome = Err(too_large(this.method, result.len(), this.max_result_len));
+                answer = too_large(this.method, result.len(), this.max_result_len).into();
             }
         }
         if let Some(trace) = this.trace.take() {
-            trace.end(outcome.as_ref().err());
+            trace.end(answer.result.as_ref().err());
         }
-        let result = outcome.as_ref().map(Vec::as_slice);
-        let replaced = this.layered.as_ref().and_then(|kept| kept.finish(result));
+        let result = answer.result.as_ref().map(Vec::as_slice);
+        let replaced = this
+            .layered
+            .as_ref()
+            .and_then(|layered| layered.after(result));
         if let Some(replaced) = replaced {
-            outcome = Err(replaced);
+            answer = replaced.into();
         }
-        Poll::Ready(outcome)
+        Poll::Ready(answer)
     }
 }
 
@@ -150,9 +164,9 @@ impl Drop for Guarded<'_> {
         if self.future.is_none() {
             return;
         }
-        if let Some(kept) = self.layered.take() {
+        if let Some(layered) = self.layered.take() {
             let cancelled = ErrorObject::server_error(-32000, "Call cancelled");
-            let _ = kept.finish(Err(&cancelled));
+            let _ = layered.after(Err(&cancelled));
         }
     }
 }

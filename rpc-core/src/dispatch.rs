@@ -3,19 +3,20 @@
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
 use std::task::{Context as TaskContext, Poll, Waker};
 
+use std::borrow::Cow;
+
 use crate::batch::join_all;
-use crate::call::{panicked, too_large, CallTrace, Guarded};
+use crate::call::{panicked, too_large, CallTrace, Guarded, Running};
 use crate::cancel::Silence;
-use crate::layer::Layered;
-use crate::method::Callback;
-use crate::push::unsubscribe;
-use crate::request::{parse_body, Body, Entry};
+use crate::endpoint::cancels;
+use crate::layer::{Endpoint, Layered, Next};
+use crate::method::{Callback, Method};
+use crate::push::{unsubscribe, Pushing};
+use crate::request::{parse_body, Body, Entry, Request};
 use crate::response::{write_end, write_error, write_result_start};
-use crate::subscription::Subscription;
-use crate::{Context, ErrorObject, Id, Router};
+use crate::{Answer, Call, Context, ErrorObject, Id, Params, Router};
 
 /// The callbacks that answer at once: sync methods, and the built-in ones (unsubscribe, and
 /// with the `openrpc` feature, discovery), as a pattern.
@@ -39,15 +40,22 @@ macro_rules! sync_callbacks {
 const MAX_UP_FRONT: usize = 64 * 1024;
 
 /// What to do with the calls of a body.
-#[derive(Clone, Copy)]
-pub(crate) enum Mode<'e, 'r> {
+pub(crate) enum Mode<'e, 'r, S> {
     /// Run them; a subscribe call is refused (the transport cannot push).
     Run,
     /// Run none; answer each call that has an id with this error.
     Reject(&'e ErrorObject),
     /// Run them; subscriptions start, into this list, for the transport to drive.
-    Push(&'e Mutex<Vec<Subscription<'r>>>),
+    Push(&'e Pushing<'r, S>),
 }
+
+impl<S> Clone for Mode<'_, '_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Mode<'_, '_, S> {}
 
 /// How far handling one call got without waiting.
 pub(crate) enum Started<'a> {
@@ -68,7 +76,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         &'r self,
         body: &[u8],
         cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
+        mode: Mode<'_, 'r, S>,
     ) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         let polled = {
@@ -93,7 +101,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         body: &'a [u8],
         out: &mut Vec<u8>,
         cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
+        mode: Mode<'_, 'r, S>,
     ) -> bool {
         match parse_body(body, self.batch_limit()) {
             Err(err) => {
@@ -108,7 +116,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                         return false;
                     }
                     id.is_some_and(|id| {
-                        write_outcome(out, &id, outcome);
+                        write_outcome(out, &id, outcome, mode);
                         true
                     })
                 }
@@ -141,7 +149,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         entries: Vec<Entry<'a>>,
         out: &mut Vec<u8>,
         cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
+        mode: Mode<'_, 'r, S>,
     ) -> bool {
         let start = out.len();
         out.push(b'[');
@@ -168,7 +176,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 if let Some(id) = id.filter(|_| !silent) {
                     out.extend_from_slice(&written[copied..at]);
                     copied = at;
-                    write_outcome(out, &id, outcome);
+                    write_outcome(out, &id, outcome, mode);
                     out.push(b',');
                 }
             }
@@ -191,7 +199,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         entry: Entry<'a>,
         out: &mut Vec<u8>,
         cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
+        mode: Mode<'a, 'r, S>,
     ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
@@ -219,27 +227,32 @@ impl<S: Send + Sync + 'static> Router<S> {
         // With no layer, nothing of this: not even a clock read.
         let mut layered = None;
         if !self.layers.is_empty() {
-            let id = request.id.as_ref();
-            let call = layered.insert(Layered::new(
-                &self.layers,
-                &request.method,
-                id,
-                request.params,
-                cx,
-            ));
+            let call = Call::new(&request.method, request.id.clone(), request.params, cx);
+            let call = layered.insert(Layered::new(&self.layers, call));
             if let Err(refusal) = call.before() {
-                return answer_error(out, id, &refusal);
+                return answer_error(out, request.id.as_ref(), &refusal);
             }
         }
-        let Some(method) = self.lookup(&request.method) else {
+        let found = self.lookup(&request.method);
+        if !self.async_layers.is_empty() {
+            if let Some(name) = found
+                .map(|method| &*method.info.name)
+                .or(match request.method {
+                    Cow::Borrowed(name) => Some(name),
+                    // An unregistered name spelled with escapes has no text that outlives this
+                    // borrow: it is answered as unknown below, past the async layers.
+                    Cow::Owned(_) => None,
+                })
+            {
+                let kept = self.kept(layered.as_ref(), name, &request, cx);
+                return self.chain(name, request, kept, out, cx, mode);
+            }
+        }
+        let Some(method) = found else {
             // The caller cancels a call it sent: no method, no answer.
-            if let Some(cancellation) = cx.cancellation() {
-                if request.id.is_none() && request.method == cancellation.dialect().cancel_method()
-                {
-                    cancellation.cancel(request.params);
-                    let _ = Layered::finish(layered.as_ref(), Ok(b"null"));
-                    return Started::Done { answered: false };
-                }
+            if cancels(cx, &request.method, request.id.is_none(), request.params) {
+                let _ = Layered::finish(layered.as_ref(), Ok(b"null"));
+                return Started::Done { answered: false };
             }
             let error = ErrorObject::method_not_found();
             let error = Layered::finish(layered.as_ref(), Err(&error)).unwrap_or(error);
@@ -255,27 +268,8 @@ impl<S: Send + Sync + 'static> Router<S> {
                 drop(entered);
                 match started {
                     Ok(future) => {
-                        let kept = layered.map(|layered| {
-                            let id = request.id.clone();
-                            let kept = layered.keep(&self.layers, name, id, request.params, cx);
-                            Box::new(kept)
-                        });
-                        let cancel = cx
-                            .cancellation()
-                            .zip(request.id.as_ref())
-                            .map(|(cancellation, id)| cancellation.register(id));
-                        Started::Pending {
-                            silence: cancel.as_ref().and_then(|cancel| cancel.silence()),
-                            call: Guarded {
-                                future: Some(future),
-                                method: name,
-                                trace,
-                                layered: kept,
-                                max_result_len: cx.max_result_len(),
-                                cancel,
-                            },
-                            id: request.id,
-                        }
+                        let kept = self.kept(layered.as_ref(), name, &request, cx);
+                        pending(Running::Method(future), name, request, kept, trace, cx)
                     }
                     Err(panic) => {
                         let error = panicked(name, &*panic);
@@ -292,13 +286,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 write_result_start(out);
                 let result_at = out.len();
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let mut outcome = catch_unwind(AssertUnwindSafe(|| match &method.callback {
-                    Callback::Sync(call) => call(self.state(), cx, request.params, out),
-                    #[cfg(feature = "openrpc")]
-                    Callback::Discover => self.write_document(request.params, out),
-                    _ => unsubscribe(cx, name, request.params, out),
-                }))
-                .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+                let mut outcome = self.call_sync(method, cx, request.params, out);
                 drop(entered);
                 let len = out.len().saturating_sub(result_at);
                 if outcome.is_ok() && len > cx.max_result_len() {
@@ -327,6 +315,100 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
         }
     }
+
+    /// Runs a sync callback (a sync method, or a built-in one), its result's JSON written to
+    /// `out`; a panic is -32603.
+    pub(crate) fn call_sync(
+        &self,
+        method: &Method<S>,
+        cx: &Context<'_>,
+        params: Params<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ErrorObject> {
+        let name = &*method.info.name;
+        catch_unwind(AssertUnwindSafe(|| match &method.callback {
+            Callback::Sync(call) => call(self.state(), cx, params, out),
+            #[cfg(feature = "openrpc")]
+            Callback::Discover => self.write_document(params, out),
+            _ => unsubscribe(cx, name, params, out),
+        }))
+        .unwrap_or_else(|panic| Err(panicked(name, &*panic)))
+    }
+
+    /// Starts a call through the async layers: the first one's future is the call's.
+    fn chain<'a, 'r: 'a>(
+        &'r self,
+        name: &'a str,
+        request: Request<'a>,
+        kept: Option<Box<Layered<'a>>>,
+        out: &mut Vec<u8>,
+        cx: &'r Context<'r>,
+        mode: Mode<'a, 'r, S>,
+    ) -> Started<'a> {
+        let endpoint: &'a dyn Endpoint = match mode {
+            Mode::Push(pushing) => pushing,
+            Mode::Run | Mode::Reject(_) => self,
+        };
+        let trace = CallTrace::begin(name, request.id.as_ref());
+        let call = Call::new(name, request.id.clone(), request.params, cx);
+        let entered = trace.as_ref().map(|trace| trace.span.enter());
+        let started = catch_unwind(AssertUnwindSafe(|| {
+            let (first, rest) = self.async_layers.split_first()?;
+            Some(first.call(call, Next::new(rest, endpoint)))
+        }));
+        drop(entered);
+        match started {
+            Ok(Some(future)) => pending(Running::Chain(future), name, request, kept, trace, cx),
+            Ok(None) | Err(_) => {
+                tracing::error!(method = name, "an async call layer panicked");
+                let error = ErrorObject::internal_error();
+                let error = Layered::finish(kept.as_deref(), Err(&error)).unwrap_or(error);
+                answer_error(out, request.id.as_ref(), &error)
+            }
+        }
+    }
+
+    /// What the sync layers' `after` hooks need once a call that waits ends, for its future
+    /// to keep; `None` without sync layers.
+    fn kept<'a, 'r: 'a>(
+        &'r self,
+        layered: Option<&Layered<'_>>,
+        name: &'a str,
+        request: &Request<'a>,
+        cx: &'r Context<'r>,
+    ) -> Option<Box<Layered<'a>>> {
+        layered.map(|layered| {
+            let call = Call::new(name, request.id.clone(), request.params, cx);
+            Box::new(layered.keep(&self.layers, call))
+        })
+    }
+}
+
+/// A call whose answer waits for a future: its method's, or its first async layer's.
+fn pending<'a>(
+    running: Running<'a>,
+    name: &'a str,
+    request: Request<'a>,
+    kept: Option<Box<Layered<'a>>>,
+    trace: Option<CallTrace>,
+    cx: &'a Context<'a>,
+) -> Started<'a> {
+    let cancel = cx
+        .cancellation()
+        .zip(request.id.as_ref())
+        .map(|(cancellation, id)| cancellation.register(id));
+    Started::Pending {
+        silence: cancel.as_ref().and_then(|cancel| cancel.silence()),
+        call: Guarded {
+            future: Some(running),
+            method: name,
+            trace,
+            layered: kept,
+            max_result_len: cx.max_result_len(),
+            cancel,
+        },
+        id: request.id,
+    }
 }
 
 /// Answers a call with `error` now, unless it is a notification.
@@ -343,9 +425,18 @@ pub(crate) fn answer_error<'a>(
     }
 }
 
-/// Appends the response to an async call.
-fn write_outcome(out: &mut Vec<u8>, id: &Id<'_>, outcome: Result<Vec<u8>, ErrorObject>) {
-    match outcome {
+/// Appends the response to a call that waited. A subscription it opened starts now that its
+/// id is answered.
+fn write_outcome<S: Send + Sync + 'static>(
+    out: &mut Vec<u8>,
+    id: &Id<'_>,
+    answer: Answer,
+    mode: Mode<'_, '_, S>,
+) {
+    if let (Some(opened), Mode::Push(pushing), Ok(_)) = (answer.opened, mode, &answer.result) {
+        pushing.confirm(opened);
+    }
+    match answer.result {
         Ok(result) => {
             write_result_start(out);
             out.extend_from_slice(&result);

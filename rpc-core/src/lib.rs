@@ -89,6 +89,7 @@ mod compose;
 mod context;
 mod dialect;
 mod dispatch;
+mod endpoint;
 mod error;
 mod handle;
 mod id;
@@ -122,7 +123,7 @@ pub use dialect::Dialect;
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use info::{MethodInfo, ParamInfo};
-pub use layer::{Call, CallLayer, Outcome};
+pub use layer::{Answer, AsyncCallLayer, Call, CallLayer, Next, Outcome};
 pub use method::{BoxFuture, Method};
 pub use params::Params;
 pub use peer::{

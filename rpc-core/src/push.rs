@@ -15,7 +15,7 @@ use crate::request::Request;
 use crate::request::{parse_body, Body, Entry};
 use crate::response::write_json;
 use crate::response::{write_end, write_result_start};
-use crate::subscription::RawSink;
+use crate::subscription::{Outbox, RawSink};
 use crate::subscription::{Refused, Subscription, SubscriptionId};
 use crate::{Context, ErrorCode, ErrorObject, NotSync, Router};
 
@@ -81,9 +81,13 @@ impl<S: Send + Sync + 'static> Router<S> {
         let mut classify = |entry: &Entry<'_>| {
             let Entry::Call(request) = entry else { return };
             let Some(method) = self.lookup(&request.method) else {
+                // An unknown method answers at once, but for the async layers.
+                waits |= !self.async_layers.is_empty();
                 return;
             };
-            let is_async = matches!(method.callback, Callback::Async(_));
+            // Under an async layer, every call waits.
+            let is_async =
+                matches!(method.callback, Callback::Async(_)) || !self.async_layers.is_empty();
             waits |= is_async;
             let this = if method.info.ordered {
                 Order::Alone
@@ -102,15 +106,12 @@ impl<S: Send + Sync + 'static> Router<S> {
         if waits || (order == Order::Alone && !alone) {
             return Begun::Later(order);
         }
-        let started = Mutex::new(Vec::new());
+        let pushing = Pushing::new(self, cx);
         // Parsed again to run it: the dispatcher parses inside its own future, so that the
         // HTTP path's future stays as small and as fast as it was.
         drop(parsed);
-        let response = self.now(body, cx, Mode::Push(&started));
-        Begun::Done(Handled {
-            response,
-            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
-        })
+        let response = self.now(body, cx, Mode::Push(&pushing));
+        Begun::Done(pushing.handled(response))
     }
 
     /// Handles one request body for a transport that can push (a WebSocket): as
@@ -156,15 +157,12 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// # Ok::<(), rpc_core::RegisterError>(())
     /// ```
     pub async fn handle_push<'r>(&'r self, body: &[u8], cx: &'r Context<'r>) -> Handled<'r> {
-        let started = Mutex::new(Vec::new());
+        let pushing = Pushing::new(self, cx);
         let mut out = Vec::with_capacity(128);
         let answered = self
-            .handle_into(body, &mut out, cx, Mode::Push(&started))
+            .handle_into(body, &mut out, cx, Mode::Push(&pushing))
             .await;
-        Handled {
-            response: answered.then_some(out),
-            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
-        }
+        pushing.handled(answered.then_some(out))
     }
 
     /// [`Router::handle_push`] at once, without a future, for a router whose methods are all
@@ -178,13 +176,69 @@ impl<S: Send + Sync + 'static> Router<S> {
         if !self.is_sync() {
             return Err(NotSync);
         }
-        let started = Mutex::new(Vec::new());
-        let response = self.now(body, cx, Mode::Push(&started));
-        Ok(Handled {
-            response,
-            subscriptions: started.into_inner().unwrap_or_else(PoisonError::into_inner),
-        })
+        let pushing = Pushing::new(self, cx);
+        let response = self.now(body, cx, Mode::Push(&pushing));
+        Ok(pushing.handled(response))
     }
+}
+
+/// A message of a connection that can push, being handled: the subscriptions its calls open.
+pub(crate) struct Pushing<'r, S> {
+    pub(crate) router: &'r Router<S>,
+    pub(crate) cx: &'r Context<'r>,
+    /// Subscriptions whose ids are answered, for the transport to drive once the response is
+    /// written.
+    started: Mutex<Vec<Subscription<'r>>>,
+    /// Subscriptions opened under async layers, until their call's answer is known: they
+    /// start if the caller gets their id, and end unseen if a layer answers otherwise.
+    opened: Mutex<Vec<Subscription<'r>>>,
+}
+
+impl<'r, S: Send + Sync + 'static> Pushing<'r, S> {
+    fn new(router: &'r Router<S>, cx: &'r Context<'r>) -> Self {
+        Self {
+            router,
+            cx,
+            started: Mutex::new(Vec::new()),
+            opened: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Starts a subscription whose id its call answers.
+    pub(crate) fn start(&self, subscription: Subscription<'r>) {
+        lock(&self.started).push(subscription);
+    }
+
+    /// Keeps a subscription opened under async layers until its call's answer is known.
+    pub(crate) fn open(&self, subscription: Subscription<'r>) {
+        lock(&self.opened).push(subscription);
+    }
+
+    /// The subscription `id` opened under async layers is answered: it starts.
+    pub(crate) fn confirm(&self, id: SubscriptionId) {
+        let mut opened = lock(&self.opened);
+        if let Some(at) = opened.iter().position(|opened| opened.id() == id) {
+            let subscription = opened.swap_remove(at);
+            drop(opened);
+            self.start(subscription);
+        }
+    }
+
+    /// The message is handled: its response, and the subscriptions it started. Those opened
+    /// but never answered end here.
+    fn handled(self, response: Option<Vec<u8>>) -> Handled<'r> {
+        Handled {
+            response,
+            subscriptions: self
+                .started
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The error for a subscription that could not start.
@@ -229,54 +283,25 @@ impl<S: Send + Sync + 'static> Router<S> {
         trace: Option<CallTrace>,
         out: &mut Vec<u8>,
         cx: &'r Context<'r>,
-        mode: Mode<'_, 'r>,
+        mode: Mode<'_, 'r, S>,
     ) -> Started<'a> {
         let name = &*method.info.name;
-        let started = match (mode, cx.outbox()) {
-            (Mode::Push(started), Some(outbox)) => Some((started, outbox)),
+        let pushing = match (mode, cx.outbox()) {
+            (Mode::Push(pushing), Some(outbox)) => Some((pushing, outbox)),
             _ => None,
         };
-        let outcome = match (&request.id, started) {
-            (_, None) => Err(ErrorObject::server_error(
-                ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
-                "Subscriptions need a WebSocket connection",
-            )
-            .with_data(format!(
-                "`{name}` pushes notifications: call it over a WebSocket"
-            ))),
+        let outcome = match (&request.id, pushing) {
+            (_, None) => Err(needs_push(name)),
             (None, Some(_)) => {
                 // Its id would be answered to no one: nothing starts.
                 tracing::debug!(method = name, "a subscribe notification starts nothing");
                 Ok(None)
             }
-            (Some(_), Some((started, outbox))) => {
-                let (notification, unsubscribe) = match &method.info.subscription {
-                    Some(info) => (&*info.notification, info.unsubscribe.clone()),
-                    None => (name, Cow::Borrowed("")),
-                };
+            (Some(_), Some((pushing, outbox))) => {
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let opened = outbox
-                    .open(notification, unsubscribe)
-                    .map_err(refused)
-                    .and_then(|(id, head)| {
-                        let sink = RawSink::new(outbox.clone(), id, head);
-                        let future = catch_unwind(AssertUnwindSafe(|| {
-                            subscribe(self.state(), cx, request.params, sink)
-                        }))
-                        .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
-                        match future {
-                            Ok(future) => Ok(Some((
-                                started,
-                                Subscription::new(outbox.clone(), id, future),
-                            ))),
-                            Err(err) => {
-                                outbox.end(id);
-                                Err(err)
-                            }
-                        }
-                    });
+                let opened = self.open_subscription(method, subscribe, request.params, cx, outbox);
                 drop(entered);
-                opened
+                opened.map(|subscription| Some((pushing, subscription)))
             }
         };
         if let Some(trace) = trace {
@@ -293,13 +318,11 @@ impl<S: Send + Sync + 'static> Router<S> {
                 answer_error(out, request.id.as_ref(), &error)
             }
             (Ok(started), None) => {
-                if let (Some(id), Some((list, subscription))) = (&request.id, started) {
+                if let (Some(id), Some((pushing, subscription))) = (&request.id, started) {
                     write_result_start(out);
                     out.extend_from_slice(id_text.as_bytes());
                     write_end(out, Some(id));
-                    list.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(subscription);
+                    pushing.start(subscription);
                 }
                 Started::Done {
                     answered: request.id.is_some(),
@@ -307,4 +330,47 @@ impl<S: Send + Sync + 'static> Router<S> {
             }
         }
     }
+}
+
+impl<S: Send + Sync + 'static> Router<S> {
+    /// Opens a subscription for a subscribe call: its notifications will wait in `outbox`,
+    /// once it is driven.
+    pub(crate) fn open_subscription<'r>(
+        &'r self,
+        method: &'r Method<S>,
+        subscribe: &'r SubscribeFn<S>,
+        params: Params<'_>,
+        cx: &'r Context<'r>,
+        outbox: &Outbox,
+    ) -> Result<Subscription<'r>, ErrorObject> {
+        let name = &*method.info.name;
+        let (notification, unsubscribe) = match &method.info.subscription {
+            Some(info) => (&*info.notification, info.unsubscribe.clone()),
+            None => (name, Cow::Borrowed("")),
+        };
+        let (id, head) = outbox.open(notification, unsubscribe).map_err(refused)?;
+        let sink = RawSink::new(outbox.clone(), id, head);
+        let future = catch_unwind(AssertUnwindSafe(|| {
+            subscribe(self.state(), cx, params, sink)
+        }))
+        .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
+        match future {
+            Ok(future) => Ok(Subscription::new(outbox.clone(), id, future)),
+            Err(err) => {
+                outbox.end(id);
+                Err(err)
+            }
+        }
+    }
+}
+
+/// The error a subscribe call gets over a transport that cannot push.
+pub(crate) fn needs_push(name: &str) -> ErrorObject {
+    ErrorObject::server_error(
+        ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
+        "Subscriptions need a WebSocket connection",
+    )
+    .with_data(format!(
+        "`{name}` pushes notifications: call it over a WebSocket"
+    ))
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-use crate::layer::CallLayer;
+use crate::layer::{AsyncCallLayer, CallLayer};
 use crate::method::{Callback, Method};
 use crate::MethodInfo;
 
@@ -60,6 +60,8 @@ pub struct Router<S = ()> {
     peer_methods: usize,
     /// Per-call middleware, outermost first.
     pub(crate) layers: Vec<Box<dyn CallLayer>>,
+    /// Async per-call middleware, outermost first.
+    pub(crate) async_layers: Vec<Box<dyn AsyncCallLayer>>,
     /// `rpc.discover`'s document, once served (the `openrpc` feature).
     #[cfg(feature = "openrpc")]
     pub(crate) discovery: Option<Box<crate::openrpc::Discovery>>,
@@ -90,6 +92,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             subscription_methods: 0,
             peer_methods: 0,
             layers: Vec::new(),
+            async_layers: Vec::new(),
             #[cfg(feature = "openrpc")]
             discovery: None,
         }
@@ -99,6 +102,14 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// first layer added is the outermost: its `before` runs first, its `after` last.
     pub fn layer(&mut self, layer: impl CallLayer) -> &mut Self {
         self.layers.push(Box::new(layer));
+        self
+    }
+
+    /// Adds an async layer around every call (see [`AsyncCallLayer`]): the first added is the
+    /// outermost. Every call then waits in a future, a sync method's too: the router is no
+    /// longer [sync](Router::is_sync).
+    pub fn async_layer(&mut self, layer: impl AsyncCallLayer) -> &mut Self {
+        self.async_layers.push(Box::new(layer));
         self
     }
 
@@ -202,10 +213,11 @@ impl<S> Router<S> {
         self.max_batch_len
     }
 
-    /// Whether every registered method is sync. Then handling a body never waits:
-    /// [`Router::handle_sync`] answers it without a future.
+    /// Whether every registered method is sync, and no [async layer](Router::async_layer)
+    /// wraps them. Then handling a body never waits: [`Router::handle_sync`] answers it
+    /// without a future.
     pub fn is_sync(&self) -> bool {
-        self.async_methods == 0
+        self.async_methods == 0 && self.async_layers.is_empty()
     }
 
     /// Whether any method starts subscriptions: a transport that can push needs an
@@ -270,6 +282,7 @@ impl<S> fmt::Debug for Router<S> {
             )
             .field("max_batch_len", &self.max_batch_len)
             .field("layers", &self.layers.len())
+            .field("async_layers", &self.async_layers.len())
             .finish_non_exhaustive()
     }
 }

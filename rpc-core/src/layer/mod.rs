@@ -1,4 +1,10 @@
-//! Per-call middleware: hooks that run around every call, whatever body it came in.
+//! Per-call middleware: hooks that run around every call, whatever body it came in, and
+//! (in `chain`) async layers that wrap its future.
+
+mod chain;
+
+pub use chain::{Answer, AsyncCallLayer, Next};
+pub(crate) use chain::{Endpoint, Innermost};
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -80,25 +86,41 @@ pub trait CallLayer: Send + Sync + 'static {
     }
 }
 
-/// One call, as a [`CallLayer`] sees it.
-#[derive(Clone, Copy, Debug)]
+/// One call, as a layer sees it: a [`CallLayer`]'s hooks, an [`AsyncCallLayer`]'s future.
+#[derive(Clone, Debug)]
 pub struct Call<'a> {
     method: &'a str,
-    id: Option<&'a Id<'a>>,
+    id: Option<Id<'a>>,
     params: Params<'a>,
     context: &'a Context<'a>,
     started: Instant,
 }
 
 impl<'a> Call<'a> {
+    /// The call, reaching the first layer now.
+    pub(crate) fn new(
+        method: &'a str,
+        id: Option<Id<'a>>,
+        params: Params<'a>,
+        context: &'a Context<'a>,
+    ) -> Self {
+        Call {
+            method,
+            id,
+            params,
+            context,
+            started: Instant::now(),
+        }
+    }
+
     /// The method the call names (registered or not).
     pub fn method(&self) -> &'a str {
         self.method
     }
 
     /// The call's id; `None` for a notification.
-    pub fn id(&self) -> Option<&'a Id<'a>> {
-        self.id
+    pub fn id(&self) -> Option<&Id<'a>> {
+        self.id.as_ref()
     }
 
     /// Whether the call is a notification: no answer is due.
@@ -155,7 +177,8 @@ impl<'a> Outcome<'a> {
     }
 }
 
-/// A call that went through the `before` of some layers: what their `after` needs.
+/// A call that went through the `before` of some layers: what their `after` needs. An async
+/// call's future keeps it (boxed) until the call ends.
 pub(crate) struct Layered<'a> {
     layers: &'a [Box<dyn CallLayer>],
     /// How many layers let the call through, from the outermost.
@@ -166,44 +189,24 @@ pub(crate) struct Layered<'a> {
 impl<'a> Layered<'a> {
     /// The call, about to go through `layers`: none has run yet.
     #[inline]
-    pub(crate) fn new(
-        layers: &'a [Box<dyn CallLayer>],
-        method: &'a str,
-        id: Option<&'a Id<'a>>,
-        params: Params<'a>,
-        context: &'a Context<'a>,
-    ) -> Self {
+    pub(crate) fn new(layers: &'a [Box<dyn CallLayer>], call: Call<'a>) -> Self {
         Layered {
             layers,
             passed: 0,
-            call: Call {
-                method,
-                id,
-                params,
-                context,
-                started: Instant::now(),
-            },
+            call,
         }
     }
 
-    /// What `after` will need of a call whose method finishes later, when this borrow of
-    /// the request is over: the id is kept by value.
-    pub(crate) fn keep<'k>(
-        &self,
-        layers: &'k [Box<dyn CallLayer>],
-        method: &'k str,
-        id: Option<Id<'k>>,
-        params: Params<'k>,
-        context: &'k Context<'k>,
-    ) -> Kept<'k> {
-        Kept {
+    /// What the `after` hooks need once a call that waits ends, for its future to keep:
+    /// `call` is the same call, with borrows that last as long as the future.
+    pub(crate) fn keep<'k>(&self, layers: &'k [Box<dyn CallLayer>], call: Call<'k>) -> Layered<'k> {
+        Layered {
             layers,
             passed: self.passed,
-            method,
-            id,
-            params,
-            context,
-            started: self.call.started,
+            call: Call {
+                started: self.call.started,
+                ..call
+            },
         }
     }
 
@@ -258,7 +261,7 @@ impl<'a> Layered<'a> {
     /// Runs the `after` hooks of the layers that let the call through, innermost first.
     /// Returns the error that replaces the call's answer when a hook panicked: the layers
     /// outside the one that panicked see that error.
-    fn after(&self, outcome: Result<&[u8], &ErrorObject>) -> Option<ErrorObject> {
+    pub(crate) fn after(&self, outcome: Result<&[u8], &ErrorObject>) -> Option<ErrorObject> {
         let mut replaced: Option<ErrorObject> = None;
         let mut left = self.passed;
         while left > 0 {
@@ -279,36 +282,6 @@ impl<'a> Layered<'a> {
             }
         }
         replaced
-    }
-}
-
-/// A call gone through the `before` hooks whose method runs on (an async method): what the
-/// `after` hooks need, owned by the call's future.
-pub(crate) struct Kept<'a> {
-    layers: &'a [Box<dyn CallLayer>],
-    passed: usize,
-    method: &'a str,
-    id: Option<Id<'a>>,
-    params: Params<'a>,
-    context: &'a Context<'a>,
-    started: Instant,
-}
-
-impl Kept<'_> {
-    /// [`Layered::finish`] for the call kept.
-    pub(crate) fn finish(&self, outcome: Result<&[u8], &ErrorObject>) -> Option<ErrorObject> {
-        let layered = Layered {
-            layers: self.layers,
-            passed: self.passed,
-            call: Call {
-                method: self.method,
-                id: self.id.as_ref(),
-                params: self.params,
-                context: self.context,
-                started: self.started,
-            },
-        };
-        layered.after(outcome)
     }
 }
 
