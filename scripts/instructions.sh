@@ -2,7 +2,8 @@
 # Instructions per call, counted by callgrind (immune to machine noise): the dispatcher with a
 # hand-written and a macro-generated `add`, against the serde floor; and the macro's `add`
 # reading one extension from the call's context, and the macro's `add` behind one call layer
-# that does nothing, each against the plain macro `add`.
+# that does nothing, and behind one async call layer that does nothing, each against the plain
+# macro `add`.
 #
 # Usage: scripts/instructions.sh [N]   (default 20000 calls; batches run N/100 times)
 #        FEATURES=openrpc scripts/instructions.sh   (the same, with rpc-core's features: with
@@ -25,8 +26,8 @@ per_call() { # who shape n
     echo $(( (full - base) / $3 ))
 }
 
-printf '%-11s %9s %9s %9s %9s %9s %8s %8s %9s %11s\n' shape floor hand macro ext layer \
-    hand/fl macro/fl ext/macro layer/macro
+printf '%-11s %9s %9s %9s %9s %9s %9s %8s %8s %9s %11s %11s\n' shape floor hand macro ext \
+    layer async hand/fl macro/fl ext/macro layer/macro async/macro
 for shape in named positional batch; do
     n=$N
     [ "$shape" = batch ] && n=$((N / 100))
@@ -35,7 +36,8 @@ for shape in named positional batch; do
     macro=$(per_call macro "$shape" "$n")
     ext=$(per_call ext "$shape" "$n")
     layer=$(per_call layer "$shape" "$n")
-    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" -v e="$ext" -v l="$layer" \
-        'BEGIN { printf "%-11s %9d %9d %9d %9d %9d %8.2f %8.2f %9.3f %11.3f\n", s, f, h, m, e, l, h / f, m / f, e / m, l / m }'
+    async=$(per_call async "$shape" "$n")
+    awk -v s="$shape" -v f="$floor" -v h="$hand" -v m="$macro" -v e="$ext" -v l="$layer" -v a="$async" \
+        'BEGIN { printf "%-11s %9d %9d %9d %9d %9d %9d %8.2f %8.2f %9.3f %11.3f %11.3f\n", s, f, h, m, e, l, a, h / f, m / f, e / m, l / m, a / m }'
 done
 echo "(instructions per request; a batch request holds 100 calls)"

@@ -1,16 +1,18 @@
 //! Runs one `add` call N times in-process, for counting instructions with callgrind
 //! (`scripts/instructions.sh`):
-//! `instructions floor|hand|macro|ext|layer named|positional|batch N`.
+//! `instructions floor|hand|macro|ext|layer|async named|positional|batch N`.
 //!
 //! `floor` is the least any JSON-RPC server must do: serde parses the request into borrowed
 //! types, the sum is taken, serde writes the response. `ext` is the `#[rpc_method]` add that
 //! also reads an extension from the call's context, handled with one; `layer` is the
-//! `#[rpc_method]` add on a router with one call layer that does nothing.
+//! `#[rpc_method]` add on a router with one call layer that does nothing; `async` the same with
+//! one async call layer that does nothing.
 
 use std::hint::black_box;
 
 use rpc_core::{
-    rpc_method, CallLayer, Context, ErrorObject, Ext, Extensions, Method, Params, Router,
+    rpc_method, Answer, AsyncCallLayer, BoxFuture, Call, CallLayer, Context, ErrorObject, Ext,
+    Extensions, Method, Next, Params, Router,
 };
 
 #[path = "../benches/support/floor.rs"]
@@ -40,6 +42,15 @@ struct Nothing;
 
 impl CallLayer for Nothing {}
 
+/// An async call layer that does nothing: what the chain of futures costs a sync method.
+struct Pass;
+
+impl AsyncCallLayer for Pass {
+    fn call<'a>(&'a self, call: Call<'a>, next: Next<'a>) -> BoxFuture<'a, Answer> {
+        Box::pin(next.run(call))
+    }
+}
+
 #[path = "../benches/support/now.rs"]
 mod now;
 use now::now;
@@ -47,7 +58,7 @@ use now::now;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [who, shape, n] = &args[..] else {
-        eprintln!("usage: instructions floor|hand|macro|ext|layer named|positional|batch N");
+        eprintln!("usage: instructions floor|hand|macro|ext|layer|async named|positional|batch N");
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("a count");
@@ -77,6 +88,7 @@ fn main() {
             .map(drop),
         "ext" => router.register(add_for::method()).map(drop),
         "layer" => router.layer(Nothing).register(add::method()).map(drop),
+        "async" => router.async_layer(Pass).register(add::method()).map(drop),
         _ => router.register(add::method()).map(drop),
     }
     .expect("one registration");

@@ -10,9 +10,9 @@ use std::borrow::Cow;
 use crate::batch::join_all;
 use crate::call::{panicked, too_large, CallTrace, Guarded, Running};
 use crate::cancel::Silence;
-use crate::endpoint::cancels;
-use crate::layer::{Endpoint, Layered, Next};
-use crate::method::{Callback, Method};
+use crate::chained::cancels;
+use crate::layer::Layered;
+use crate::method::Callback;
 use crate::push::{unsubscribe, Pushing};
 use crate::request::{parse_body, Body, Entry, Request};
 use crate::response::{write_end, write_error, write_result_start};
@@ -108,7 +108,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 write_error(out, None, &ErrorObject::parse_error().with_data(err));
                 true
             }
-            Ok(Body::Single(entry)) => match self.start(entry, out, cx, mode) {
+            Ok(Body::Single(entry)) => match self.begin(entry, out, cx, mode) {
                 Started::Done { answered } => answered,
                 Started::Pending { id, call, silence } => {
                     let outcome = call.await;
@@ -157,7 +157,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         let mut slots = Vec::new();
         let mut calls = Vec::new();
         for entry in entries {
-            match self.start(entry, out, cx, mode) {
+            match self.begin(entry, out, cx, mode) {
                 Started::Done { answered: true } => out.push(b','),
                 Started::Done { answered: false } => {}
                 Started::Pending { id, call, silence } => {
@@ -194,7 +194,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Runs one call as far as it goes without waiting.
-    fn start<'a, 'r: 'a>(
+    pub(crate) fn start<'a, 'r: 'a>(
         &'r self,
         entry: Entry<'a>,
         out: &mut Vec<u8>,
@@ -227,28 +227,18 @@ impl<S: Send + Sync + 'static> Router<S> {
         // With no layer, nothing of this: not even a clock read.
         let mut layered = None;
         if !self.layers.is_empty() {
-            let call = Call::new(&request.method, request.id.clone(), request.params, cx);
+            let call = Call::new(
+                &request.method,
+                request.id.as_ref().map(Cow::Borrowed),
+                request.params,
+                cx,
+            );
             let call = layered.insert(Layered::new(&self.layers, call));
             if let Err(refusal) = call.before() {
                 return answer_error(out, request.id.as_ref(), &refusal);
             }
         }
-        let found = self.lookup(&request.method);
-        if !self.async_layers.is_empty() {
-            if let Some(name) = found
-                .map(|method| &*method.info.name)
-                .or(match request.method {
-                    Cow::Borrowed(name) => Some(name),
-                    // An unregistered name spelled with escapes has no text that outlives this
-                    // borrow: it is answered as unknown below, past the async layers.
-                    Cow::Owned(_) => None,
-                })
-            {
-                let kept = self.kept(layered.as_ref(), name, &request, cx);
-                return self.chain(name, request, kept, out, cx, mode);
-            }
-        }
-        let Some(method) = found else {
+        let Some(method) = self.lookup(&request.method) else {
             // The caller cancels a call it sent: no method, no answer.
             if cancels(cx, &request.method, request.id.is_none(), request.params) {
                 let _ = Layered::finish(layered.as_ref(), Ok(b"null"));
@@ -286,7 +276,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                 write_result_start(out);
                 let result_at = out.len();
                 let entered = trace.as_ref().map(|trace| trace.span.enter());
-                let mut outcome = self.call_sync(method, cx, request.params, out);
+                let mut outcome = self.call_sync(&method.callback, name, cx, request.params, out);
                 drop(entered);
                 let len = out.len().saturating_sub(result_at);
                 if outcome.is_ok() && len > cx.max_result_len() {
@@ -317,16 +307,18 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Runs a sync callback (a sync method, or a built-in one), its result's JSON written to
-    /// `out`; a panic is -32603.
+    /// `out`; a panic is -32603. Inlined, as the sync path was before it served the async
+    /// layers' end too: the instruction counts pin it.
+    #[inline(always)]
     pub(crate) fn call_sync(
         &self,
-        method: &Method<S>,
+        callback: &Callback<S>,
+        name: &str,
         cx: &Context<'_>,
         params: Params<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), ErrorObject> {
-        let name = &*method.info.name;
-        catch_unwind(AssertUnwindSafe(|| match &method.callback {
+        catch_unwind(AssertUnwindSafe(|| match callback {
             Callback::Sync(call) => call(self.state(), cx, params, out),
             #[cfg(feature = "openrpc")]
             Callback::Discover => self.write_document(params, out),
@@ -335,42 +327,26 @@ impl<S: Send + Sync + 'static> Router<S> {
         .unwrap_or_else(|panic| Err(panicked(name, &*panic)))
     }
 
-    /// Starts a call through the async layers: the first one's future is the call's.
-    fn chain<'a, 'r: 'a>(
+    /// Runs one call as far as it goes without waiting: through the async layers, if the
+    /// router has any.
+    #[inline]
+    fn begin<'a, 'r: 'a>(
         &'r self,
-        name: &'a str,
-        request: Request<'a>,
-        kept: Option<Box<Layered<'a>>>,
+        entry: Entry<'a>,
         out: &mut Vec<u8>,
         cx: &'r Context<'r>,
         mode: Mode<'a, 'r, S>,
     ) -> Started<'a> {
-        let endpoint: &'a dyn Endpoint = match mode {
-            Mode::Push(pushing) => pushing,
-            Mode::Run | Mode::Reject(_) => self,
-        };
-        let trace = CallTrace::begin(name, request.id.as_ref());
-        let call = Call::new(name, request.id.clone(), request.params, cx);
-        let entered = trace.as_ref().map(|trace| trace.span.enter());
-        let started = catch_unwind(AssertUnwindSafe(|| {
-            let (first, rest) = self.async_layers.split_first()?;
-            Some(first.call(call, Next::new(rest, endpoint)))
-        }));
-        drop(entered);
-        match started {
-            Ok(Some(future)) => pending(Running::Chain(future), name, request, kept, trace, cx),
-            Ok(None) | Err(_) => {
-                tracing::error!(method = name, "an async call layer panicked");
-                let error = ErrorObject::internal_error();
-                let error = Layered::finish(kept.as_deref(), Err(&error)).unwrap_or(error);
-                answer_error(out, request.id.as_ref(), &error)
-            }
+        if self.async_layers.is_empty() {
+            self.start(entry, out, cx, mode)
+        } else {
+            self.start_chained(entry, out, cx, mode)
         }
     }
 
     /// What the sync layers' `after` hooks need once a call that waits ends, for its future
     /// to keep; `None` without sync layers.
-    fn kept<'a, 'r: 'a>(
+    pub(crate) fn kept<'a, 'r: 'a>(
         &'r self,
         layered: Option<&Layered<'_>>,
         name: &'a str,
@@ -378,14 +354,14 @@ impl<S: Send + Sync + 'static> Router<S> {
         cx: &'r Context<'r>,
     ) -> Option<Box<Layered<'a>>> {
         layered.map(|layered| {
-            let call = Call::new(name, request.id.clone(), request.params, cx);
+            let call = Call::new(name, request.id.clone().map(Cow::Owned), request.params, cx);
             Box::new(layered.keep(&self.layers, call))
         })
     }
 }
 
 /// A call whose answer waits for a future: its method's, or its first async layer's.
-fn pending<'a>(
+pub(crate) fn pending<'a>(
     running: Running<'a>,
     name: &'a str,
     request: Request<'a>,
@@ -427,7 +403,7 @@ pub(crate) fn answer_error<'a>(
 
 /// Appends the response to a call that waited. A subscription it opened starts now that its
 /// id is answered.
-fn write_outcome<S: Send + Sync + 'static>(
+pub(crate) fn write_outcome<S: Send + Sync + 'static>(
     out: &mut Vec<u8>,
     id: &Id<'_>,
     answer: Answer,

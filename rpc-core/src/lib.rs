@@ -85,11 +85,11 @@ mod call;
 #[cfg(feature = "client")]
 mod call_spec;
 mod cancel;
+mod chained;
 mod compose;
 mod context;
 mod dialect;
 mod dispatch;
-mod endpoint;
 mod error;
 mod handle;
 mod id;

@@ -1,7 +1,7 @@
 //! Heap allocations on the hot path, counted with a counting allocator and pinned: a change
 //! that adds one fails here, and must update the number on purpose.
 
-use rpc_core::{rpc_method, ErrorObject, Router};
+use rpc_core::{rpc_method, Answer, AsyncCallLayer, BoxFuture, Call, ErrorObject, Next, Router};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -75,6 +75,31 @@ fn allocations_per_request_are_pinned() {
         ALLOCS_BATCH_100,
         "batch of 100"
     );
+
+    // One async layer that does nothing: a sync method's call pays the layer's future and
+    // a buffer for its result (the layer may read or replace it), and nothing more.
+    router.async_layer(Nothing);
+    let named = br#"{"jsonrpc":"2.0","method":"add","params":{"a":2,"b":3},"id":1}"#;
+    assert_eq!(
+        allocations(&router, named),
+        1 + 2,
+        "named call, async layer"
+    );
+    let note = br#"{"jsonrpc":"2.0","method":"add","params":[2,3]}"#;
+    assert_eq!(
+        allocations(&router, note),
+        1 + 2,
+        "notification, async layer"
+    );
+}
+
+/// An async layer that does nothing: what the chain itself costs.
+struct Nothing;
+
+impl AsyncCallLayer for Nothing {
+    fn call<'a>(&'a self, call: Call<'a>, next: Next<'a>) -> BoxFuture<'a, Answer> {
+        Box::pin(next.run(call))
+    }
 }
 
 /// The error's message and data are formatted: serde's text, the parameter's name, the data

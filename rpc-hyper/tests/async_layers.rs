@@ -192,7 +192,7 @@ async fn over_a_stream_calls_pass_the_layer_and_a_hung_one_times_out() {
     body.push_str("{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[2,3],\"id\":3}\n");
     write.write_all(body.as_bytes()).await.unwrap();
     // The batch and the last call answer; the hung call answers once its time is up.
-    let mut answers = vec![line().await, line().await, line().await];
+    let mut answers = [line().await, line().await, line().await];
     answers.sort_by_key(|answer| (answer.is_object(), answer["id"] == 9));
     assert_eq!(answers[0], batch_answers());
     assert_eq!(answers[1], json!({"jsonrpc":"2.0","result":5,"id":3}));

@@ -6,6 +6,7 @@ mod chain;
 pub use chain::{Answer, AsyncCallLayer, Next};
 pub(crate) use chain::{Endpoint, Innermost};
 
+use std::borrow::Cow;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -90,7 +91,8 @@ pub trait CallLayer: Send + Sync + 'static {
 #[derive(Clone, Debug)]
 pub struct Call<'a> {
     method: &'a str,
-    id: Option<Id<'a>>,
+    /// Borrowed from the request by the sync layers; owned by a call that waits.
+    id: Option<Cow<'a, Id<'a>>>,
     params: Params<'a>,
     context: &'a Context<'a>,
     started: Instant,
@@ -98,9 +100,10 @@ pub struct Call<'a> {
 
 impl<'a> Call<'a> {
     /// The call, reaching the first layer now.
+    #[inline]
     pub(crate) fn new(
         method: &'a str,
-        id: Option<Id<'a>>,
+        id: Option<Cow<'a, Id<'a>>>,
         params: Params<'a>,
         context: &'a Context<'a>,
     ) -> Self {
@@ -120,7 +123,7 @@ impl<'a> Call<'a> {
 
     /// The call's id; `None` for a notification.
     pub fn id(&self) -> Option<&Id<'a>> {
-        self.id.as_ref()
+        self.id.as_deref()
     }
 
     /// Whether the call is a notification: no answer is due.
