@@ -51,6 +51,10 @@ impl ErrorCode {
     /// takes a [`Peer`](crate::Peer)), and the call came over a transport with no way back
     /// (plain HTTP, over HTTP/1.1 or h2c alike). Call it over a WebSocket or a byte stream.
     pub const NEEDS_CONNECTION: Self = Self(-32011);
+    /// -32012 (a server error), "The server is shutting down": the call came over a
+    /// connection that is draining (its calls in flight are answered, no new one runs), or
+    /// asked for a subscription as the connection closed. Call again on a new connection.
+    pub const SHUTTING_DOWN: Self = Self(-32012);
     /// The codes the specification leaves to server implementations: -32099..=-32000.
     pub const SERVER_ERROR_RANGE: RangeInclusive<i32> = -32099..=-32000;
     /// All codes reserved by the specification: -32768..=-32000.
@@ -207,6 +211,12 @@ impl ErrorObject {
     /// -32603 "Internal error".
     pub fn internal_error() -> Self {
         Self::from_code(ErrorCode::INTERNAL_ERROR)
+    }
+
+    /// -32012 "The server is shutting down" ([`ErrorCode::SHUTTING_DOWN`]): what a call that
+    /// will not run gets while its connection drains.
+    pub fn shutting_down() -> Self {
+        Self::new(ErrorCode::SHUTTING_DOWN, "The server is shutting down")
     }
 
     /// An error in the server range (-32099..=-32000, see [`ErrorCode::SERVER_ERROR_RANGE`]).

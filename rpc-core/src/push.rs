@@ -249,7 +249,7 @@ pub(crate) fn refused(refusal: Refused) -> ErrorObject {
             "Too many subscriptions",
         )
         .with_data(serde_json::json!({ "limit": limit })),
-        Refused::Closed => ErrorObject::internal_error(),
+        Refused::Closed => ErrorObject::shutting_down(),
     }
 }
 

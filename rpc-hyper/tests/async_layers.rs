@@ -44,8 +44,15 @@ async fn ticks(sink: Sink<u64>) {
     }
 }
 
+/// Sends 1: subscribed to late, under the layer.
+#[rpc_subscription(notification = "late")]
+async fn later(sink: Sink<u64>) {
+    let _ = sink.send(1).await;
+}
+
 /// Looks each call up in a "store" that answers after a sleep; refuses `secret` and
-/// `subscribe_secret`; never completes for `hang`. Counts the calls it saw.
+/// `subscribe_secret`; never completes for `hang`; holds `subscribe_later` for 300 ms.
+/// Counts the calls it saw.
 #[derive(Clone, Default)]
 struct Gate {
     seen: Arc<AtomicUsize>,
@@ -59,6 +66,10 @@ impl AsyncCallLayer for Gate {
             match call.method() {
                 "secret" | "subscribe_secret" => ErrorObject::new(4003, "Forbidden").into(),
                 "hang" => std::future::pending().await,
+                "subscribe_later" => {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    next.run(call).await
+                }
                 _ => next.run(call).await,
             }
         })
@@ -73,6 +84,8 @@ fn router(gate: &Gate) -> Router {
         .register(add_later::method())
         .unwrap()
         .register(ticks::method())
+        .unwrap()
+        .register(later::method())
         .unwrap();
     router.async_layer(gate.clone());
     router
@@ -165,6 +178,45 @@ async fn over_a_websocket_calls_pass_the_layer_and_a_subscription_answers_its_id
     ws.close(None).await.ok();
     while let Ok(Some(_)) = tokio::time::timeout(STEP, ws.next()).await {}
     task.abort();
+}
+
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn a_subscription_that_would_start_during_the_drain_is_told_the_server_is_shutting_down() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let gate = Gate::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        rpc_hyper::serve(listener, RpcService::new(router(&gate))).with_graceful_shutdown(async {
+            stopped.await.ok();
+        });
+    let task = tokio::spawn(server.into_future());
+    let (mut ws, _) = tokio::time::timeout(
+        STEP,
+        tokio_tungstenite::connect_async(format!("ws://{addr}/")),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The layer holds the call; the drain begins meanwhile.
+    let subscribe = r#"{"jsonrpc":"2.0","method":"subscribe_later","id":1}"#;
+    ws.send(Message::text(subscribe)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.send(()).unwrap();
+    let answer = common::ws::next(&mut ws).await;
+    assert_eq!(
+        answer,
+        json!({"jsonrpc":"2.0","error":{"code":-32012,"message":"The server is shutting down"},"id":1})
+    );
+    tokio::time::timeout(STEP, task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
 
 #[cfg(feature = "stream")]

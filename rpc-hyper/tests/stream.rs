@@ -365,6 +365,41 @@ async fn graceful_shutdown_answers_what_is_in_flight_and_ends_subscriptions() {
 }
 
 #[tokio::test]
+async fn a_call_read_during_the_drain_is_told_the_server_is_shutting_down() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // With a dialect, the connection reads on while calls run: a cancel may come.
+    let (mut client, server) = duplex_server(|s| {
+        s.dialect(rpc_core::Dialect::Lsp)
+            .with_graceful_shutdown(async {
+                rx.await.ok();
+            })
+    });
+    client
+        .send(b"{\"jsonrpc\":\"2.0\",\"method\":\"wait\",\"params\":[300],\"id\":1}\n")
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    tx.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let late = client
+        .call(r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":2}"#)
+        .await;
+    assert_eq!(
+        late,
+        json!({"jsonrpc":"2.0","error":{"code":-32012,"message":"The server is shutting down"},"id":2})
+    );
+    assert_eq!(
+        client.next().await,
+        Some(json!({"jsonrpc":"2.0","result":300,"id":1}))
+    );
+    assert_eq!(client.next().await, None);
+    tokio::time::timeout(STEP, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
 async fn content_length_frames_each_message_and_each_answer() {
     let (ours, theirs) = tokio::io::duplex(64 * 1024);
     let (read, write) = tokio::io::split(theirs);

@@ -65,7 +65,7 @@ impl OutboxLimits {
 /// Why a subscription could not start.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Refused {
-    /// The connection has ended.
+    /// The connection is draining or has ended.
     Closed,
     /// The connection holds the most subscriptions it may.
     TooMany(usize),

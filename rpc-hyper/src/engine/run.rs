@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::FutureExt;
-use rpc_core::{Cancellation, Context, Handled, Note, Peer, Router, Subscription, Taken};
+use rpc_core::{
+    Cancellation, Context, ErrorObject, Handled, Note, Peer, Router, Subscription, Taken,
+};
 
 use super::flight::{Flight, Started};
 use super::quiet::Quiet;
 use super::tasks::{
-    answer_later, begin, drive, is_batch, next_answer, no_batches, running, shutting_down, sleep,
-    take, wait,
+    answer_later, begin, drive, is_batch, next_answer, no_batches, running, sleep, take, wait,
 };
 use super::write::{feed, flush, outcome, send, write, write_notes};
 use super::{refusal, Config, Ending, Incoming, Out, Transport};
@@ -251,7 +252,7 @@ where
                             // anything else waits its turn, or, once draining, is refused.
                             if !router.take_urgent(&body, cx) {
                                 if draining {
-                                    let answer = router.reject(&body, &shutting_down());
+                                    let answer = router.reject(&body, &ErrorObject::shutting_down());
                                     if let Err(stop) = feed(&mut transport, answer, deadline).await {
                                         break Some(stop.ending());
                                     }

@@ -73,11 +73,6 @@ pub(super) fn no_batches() -> ErrorObject {
     ErrorObject::invalid_request().with_data("batches are not accepted on this connection")
 }
 
-/// The answer to a message read while draining, that will not run.
-pub(super) fn shutting_down() -> ErrorObject {
-    ErrorObject::server_error(crate::TIMEOUT_ERROR_CODE, "The server is shutting down")
-}
-
 /// Drives `started` from now on, with the connection's other subscriptions.
 pub(super) fn drive<'r>(
     subscriptions: &mut Option<FuturesUnordered<Subscription<'r>>>,
