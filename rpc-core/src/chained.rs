@@ -16,7 +16,7 @@ use crate::call::{panicked, CallTrace, Running};
 use crate::dispatch::{answer_error, pending, write_outcome, Mode, Started};
 use crate::layer::{Endpoint, Innermost, Layered, Next};
 use crate::method::Callback;
-use crate::push::{needs_push, Pushing};
+use crate::push::Pushing;
 use crate::request::{Entry, Request};
 use crate::{Answer, Call, Context, ErrorObject, Params, Router};
 
@@ -163,7 +163,7 @@ impl<S: Send + Sync + 'static> Endpoint for Router<S> {
                     Err(panic) => ready(Err(panicked(name, &*panic))),
                 }
             }
-            Callback::Subscribe(_) => ready(Err(needs_push(name))),
+            Callback::Subscribe(_) => ready(Err(self.needs_push(name))),
             _ => {
                 // A buffer of its own: the layers see the result before it is written.
                 let mut out = Vec::new();
@@ -187,7 +187,7 @@ impl<S: Send + Sync + 'static> Endpoint for Pushing<'_, S> {
         };
         let name = &*method.info.name;
         let Some(outbox) = self.cx.outbox() else {
-            return ready(Err(needs_push(name)));
+            return ready(Err(router.needs_push(name)));
         };
         if call.is_notification() {
             // Its id would be answered to no one: nothing starts.

@@ -68,7 +68,7 @@ impl<S> Methods<S> {
             self.methods
                 .iter()
                 .find(|m| m.info.names().any(|taken| taken == name))
-                .map(|m| matches!(m.callback, Callback::Unsubscribe))
+                .map(|m| matches!(m.callback, Callback::Unsubscribe { .. }))
         })?;
         self.methods.push(method);
         self.methods.extend(unsubscribe);
@@ -174,10 +174,10 @@ impl<S: Send + Sync + 'static> Router<S> {
         }
         // An unsubscribe method the router has already is shared, not added twice.
         methods.retain(|method| {
-            !matches!(method.callback, Callback::Unsubscribe)
-                || !self
-                    .lookup(&method.info.name)
-                    .is_some_and(|existing| matches!(existing.callback, Callback::Unsubscribe))
+            !matches!(method.callback, Callback::Unsubscribe { .. })
+                || !self.lookup(&method.info.name).is_some_and(|existing| {
+                    matches!(existing.callback, Callback::Unsubscribe { .. })
+                })
         });
         // Every name is checked before any is added: all or nothing.
         let mut seen = HashSet::new();

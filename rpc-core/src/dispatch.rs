@@ -23,7 +23,7 @@ use crate::{Answer, Call, Context, ErrorObject, Id, Params, Router};
 #[cfg(not(feature = "openrpc"))]
 macro_rules! sync_callbacks {
     () => {
-        Callback::Sync(_) | Callback::Unsubscribe
+        Callback::Sync(_) | Callback::Unsubscribe { .. }
     };
 }
 
@@ -32,7 +32,7 @@ macro_rules! sync_callbacks {
 #[cfg(feature = "openrpc")]
 macro_rules! sync_callbacks {
     () => {
-        Callback::Sync(_) | Callback::Unsubscribe | Callback::Discover
+        Callback::Sync(_) | Callback::Unsubscribe { .. } | Callback::Discover
     };
 }
 
@@ -322,7 +322,10 @@ impl<S: Send + Sync + 'static> Router<S> {
             Callback::Sync(call) => call(self.state(), cx, params, out),
             #[cfg(feature = "openrpc")]
             Callback::Discover => self.write_document(params, out),
-            _ => unsubscribe(cx, name, params, out),
+            _ => {
+                let errors = matches!(callback, Callback::Unsubscribe { errors: true });
+                unsubscribe(cx, name, params, out, errors)
+            }
         }))
         .unwrap_or_else(|panic| Err(panicked(name, &*panic)))
     }

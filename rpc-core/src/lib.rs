@@ -91,6 +91,7 @@ mod context;
 mod dialect;
 mod dispatch;
 mod error;
+pub mod geth;
 mod handle;
 mod id;
 mod info;

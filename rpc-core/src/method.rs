@@ -41,7 +41,10 @@ pub(crate) enum Callback<S> {
     /// Starts a subscription (the transport drives it).
     Subscribe(Box<SubscribeFn<S>>),
     /// Ends one: the method every subscription's `unsubscribe` name is registered as.
-    Unsubscribe,
+    /// `errors`: an id not alive is answered with an error rather than `false`.
+    Unsubscribe {
+        errors: bool,
+    },
     /// Answers with the router's OpenRPC document: `rpc.discover`.
     #[cfg(feature = "openrpc")]
     Discover,
@@ -246,8 +249,24 @@ impl<S: Send + Sync + 'static> Method<S> {
             item: None,
             #[cfg(feature = "openrpc")]
             item_schema: None,
+            unknown_id_errors: false,
         });
         method
+    }
+
+    /// For a subscription: unsubscribing an id that is not alive on the caller's connection
+    /// answers the error go-ethereum answers, [`geth::subscription_not_found`]
+    /// (-32000 "subscription not found"), rather than `false`. `#[rpc_subscription(unknown_id
+    /// = "error")]` declares it. Subscriptions that share an unsubscribe method share its
+    /// answer: the first registered decides.
+    ///
+    /// [`geth::subscription_not_found`]: crate::geth::subscription_not_found
+    #[must_use]
+    pub fn unknown_id_errors(mut self) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.unknown_id_errors = true;
+        }
+        self
     }
 }
 
@@ -260,10 +279,16 @@ impl<S> Method<S> {
             .result_type("OpenRPC document")
     }
 
-    /// The method that ends subscriptions, under `name`.
-    pub(crate) fn unsubscriber(name: Cow<'static, str>) -> Self {
-        let method = Self::with_callback(name, false, Callback::Unsubscribe)
-            .doc("Ends a subscription of the caller's connection: `true`, or `false` for an id that is not alive there.")
+    /// The method that ends subscriptions, under `name`; with `errors`, an id not alive there
+    /// is answered with an error rather than `false`.
+    pub(crate) fn unsubscriber(name: Cow<'static, str>, errors: bool) -> Self {
+        let doc = if errors {
+            "Ends a subscription of the caller's connection: `true`, or the error -32000 \"subscription not found\" for an id that is not alive there."
+        } else {
+            "Ends a subscription of the caller's connection: `true`, or `false` for an id that is not alive there."
+        };
+        let method = Self::with_callback(name, false, Callback::Unsubscribe { errors })
+            .doc(doc)
             .param(ParamInfo::new("subscription", "SubscriptionId"))
             .result_type("bool");
         #[cfg(feature = "openrpc")]

@@ -254,18 +254,22 @@ pub(crate) fn refused(refusal: Refused) -> ErrorObject {
 }
 
 /// Ends a subscription of the caller's connection, named by its id (by position), if `by` is
-/// its unsubscribe method: `true`, or `false` for an id not alive there (over a transport
-/// that cannot push: none is) or another method's to end.
+/// its unsubscribe method: `true`, or for an id not alive there (over a transport that cannot
+/// push: none is) or another method's to end, `false` or, with `errors`, go-ethereum's error.
 pub(crate) fn unsubscribe(
     cx: &Context<'_>,
     by: &str,
     params: Params<'_>,
     out: &mut Vec<u8>,
+    errors: bool,
 ) -> Result<(), ErrorObject> {
     let (id,): (Cow<'_, str>,) = params.parse()?;
     let ended = SubscriptionId::parse(&id)
         .zip(cx.outbox())
         .is_some_and(|(id, outbox)| outbox.unsubscribe(id, by));
+    if !ended && errors {
+        return Err(crate::geth::subscription_not_found());
+    }
     write_json(out, &ended)
 }
 
@@ -291,7 +295,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             _ => None,
         };
         let outcome = match (&request.id, pushing) {
-            (_, None) => Err(needs_push(name)),
+            (_, None) => Err(self.needs_push(name)),
             (None, Some(_)) => {
                 // Its id would be answered to no one: nothing starts.
                 tracing::debug!(method = name, "a subscribe notification starts nothing");
@@ -364,13 +368,19 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 }
 
-/// The error a subscribe call gets over a transport that cannot push.
-pub(crate) fn needs_push(name: &str) -> ErrorObject {
-    ErrorObject::server_error(
-        ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
-        "Subscriptions need a WebSocket connection",
-    )
-    .with_data(format!(
-        "`{name}` pushes notifications: call it over a WebSocket"
-    ))
+impl<S> Router<S> {
+    /// The error a subscribe call of `name` gets over a transport that cannot push: the
+    /// router's choice ([`Router::cannot_push_error`]), or -32009.
+    pub(crate) fn needs_push(&self, name: &str) -> ErrorObject {
+        match &self.cannot_push {
+            Some(error) => error.clone(),
+            None => ErrorObject::server_error(
+                ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
+                "Subscriptions need a WebSocket connection",
+            )
+            .with_data(format!(
+                "`{name}` pushes notifications: call it over a WebSocket"
+            )),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::layer::{AsyncCallLayer, CallLayer};
 use crate::method::{Callback, Method};
-use crate::MethodInfo;
+use crate::{ErrorObject, MethodInfo};
 
 /// The longest batch a router answers by default: 1,000 calls.
 pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
@@ -62,6 +62,8 @@ pub struct Router<S = ()> {
     pub(crate) layers: Vec<Box<dyn CallLayer>>,
     /// Async per-call middleware, outermost first.
     pub(crate) async_layers: Vec<Box<dyn AsyncCallLayer>>,
+    /// What a subscribe call gets over a transport that cannot push, if not -32009.
+    pub(crate) cannot_push: Option<ErrorObject>,
     /// `rpc.discover`'s document, once served (the `openrpc` feature).
     #[cfg(feature = "openrpc")]
     pub(crate) discovery: Option<Box<crate::openrpc::Discovery>>,
@@ -93,6 +95,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             peer_methods: 0,
             layers: Vec::new(),
             async_layers: Vec::new(),
+            cannot_push: None,
             #[cfg(feature = "openrpc")]
             discovery: None,
         }
@@ -113,6 +116,24 @@ impl<S: Send + Sync + 'static> Router<S> {
         self
     }
 
+    /// Sets the error a subscribe call gets over a transport that cannot push (plain HTTP).
+    /// By default it is -32009 "Subscriptions need a WebSocket connection", naming the method
+    /// in its `data`. A server that stands in for an Ethereum node answers what go-ethereum
+    /// does, [`geth::notifications_not_supported`](crate::geth::notifications_not_supported)
+    /// (-32601 "notifications not supported"): go-ethereum's client falls back to polling on
+    /// that answer alone.
+    ///
+    /// ```
+    /// use rpc_core::{geth, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.cannot_push_error(geth::notifications_not_supported());
+    /// ```
+    pub fn cannot_push_error(&mut self, error: ErrorObject) -> &mut Self {
+        self.cannot_push = Some(error);
+        self
+    }
+
     /// Registers a method under its name. A name registered already, or one the
     /// specification reserves (beginning with `rpc.`), is an error, and the router is left as
     /// it was.
@@ -124,7 +145,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             self.check_free(name)?;
         }
         let unsubscribe = unsubscriber_for(&method, |name| match self.lookup(name) {
-            Some(existing) => Some(matches!(existing.callback, Callback::Unsubscribe)),
+            Some(existing) => Some(matches!(existing.callback, Callback::Unsubscribe { .. })),
             None => check_allowed(name).map(|()| None).ok().flatten(),
         })?;
         self.insert(method);
@@ -325,7 +346,10 @@ pub(crate) fn unsubscriber_for<S>(
     match taken(name) {
         Some(true) => Ok(None),
         Some(false) => Err(RegisterError::new(name, Refusal::Duplicate)),
-        None => Ok(Some(Method::unsubscriber(name.clone()))),
+        None => Ok(Some(Method::unsubscriber(
+            name.clone(),
+            subscription.unknown_id_errors,
+        ))),
     }
 }
 

@@ -25,10 +25,14 @@ pub(crate) struct Options {
     /// `ordered`: the method runs alone, after every earlier message of its connection and
     /// before any later one.
     pub(crate) ordered: bool,
+    /// A subscription's `unknown_id = "error"`: unsubscribing an id not alive answers
+    /// go-ethereum's error rather than `false` (`unknown_id = "false"`, the default).
+    pub(crate) unknown_id_errors: bool,
 }
 
 const METHOD_OPTIONS: &str = "`name`, `crate`, `errors`, `ordered`";
-const SUBSCRIPTION_OPTIONS: &str = "`name`, `unsubscribe`, `notification`, `crate`, `errors`";
+const SUBSCRIPTION_OPTIONS: &str =
+    "`name`, `unsubscribe`, `notification`, `unknown_id`, `crate`, `errors`";
 const PARAM_OPTIONS: &str = "`rename`, `params`";
 
 impl Options {
@@ -82,6 +86,17 @@ impl Options {
                         value,
                         "`ordered` takes no value: write `#[rpc_method(ordered)]`",
                     )),
+                }
+            } else if subscription && key.is_ident("unknown_id") {
+                if let Some(form) = string_value(&key, value.as_ref(), errors) {
+                    match form.value().as_str() {
+                        "error" => options.unknown_id_errors = true,
+                        "false" => {}
+                        _ => errors.push(syn::Error::new_spanned(
+                            &form,
+                            "expected `unknown_id = \"error\"` (go-ethereum's -32000 \"subscription not found\") or `unknown_id = \"false\"` (the default)",
+                        )),
+                    }
                 }
             } else if key.is_ident("crate") {
                 if let Some(path) = string_value(&key, value.as_ref(), errors) {

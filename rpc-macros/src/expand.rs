@@ -213,6 +213,9 @@ pub(crate) fn generate(
         .any(|p| matches!(p.kind, ParamKind::Peer | ParamKind::Progress { .. }))
         .then(|| quote!(.uses_peer()));
     let ordered = options.ordered.then(|| quote!(.ordered()));
+    let unknown_id = options
+        .unknown_id_errors
+        .then(|| quote!(.unknown_id_errors()));
     let doc = (!method.doc.is_empty()).then(|| {
         let doc = &method.doc;
         quote!(.doc(#doc))
@@ -336,6 +339,7 @@ pub(crate) fn generate(
                 #call
                 #uses_peer
                 #ordered
+                #unknown_id
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)

@@ -74,9 +74,11 @@ impl SubscriptionId {
     /// assert!(SubscriptionId::parse("12").is_none());
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        let hex = text.strip_prefix("0x")?;
-        let lower = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-        if hex.len() != 32 || !hex.bytes().all(lower) {
+        // In any case: a client may have changed it (the digits as a number's, say).
+        let hex = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))?;
+        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         u128::from_str_radix(hex, 16).ok().map(Self)
@@ -114,6 +116,9 @@ pub struct SubscriptionInfo {
     /// How its items' schema is made (the `openrpc` feature), when known.
     #[cfg(feature = "openrpc")]
     pub item_schema: Option<crate::openrpc::TypeSchema>,
+    /// Whether unsubscribing an id that is not alive answers an error
+    /// ([`Method::unknown_id_errors`](crate::Method::unknown_id_errors)) rather than `false`.
+    pub unknown_id_errors: bool,
 }
 
 /// A started subscription: the method's future, for its transport to drive.

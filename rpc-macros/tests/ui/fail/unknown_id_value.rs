@@ -1,0 +1,13 @@
+use rpc_core::{rpc_method, rpc_subscription, Sink};
+
+// Neither of the two forms.
+#[rpc_subscription(unknown_id = "maybe")]
+async fn ticks(sink: Sink<u64>) {
+    let _ = sink;
+}
+
+// A method ends no subscription.
+#[rpc_method(unknown_id = "error")]
+fn plain() {}
+
+fn main() {}
