@@ -14,8 +14,15 @@ use serde::Deserialize;
 use crate::params::serde_error_message;
 use crate::{ErrorObject, Params};
 
-/// Decodes the params (absent params as `{}`) as a `T`, refusing names `T` does not know.
+/// Decodes the params as a `T`, refusing names `T` does not know. Absent params are `None`
+/// for an `Option`, and `{}` for any other type. `T` may be an `Option` of a struct, or a
+/// newtype around one: the struct is as strict inside them.
 pub fn decode_whole<'de, T: Deserialize<'de>>(params: Params<'de>) -> Result<T, ErrorObject> {
+    if params.raw().is_none() {
+        if let Ok(none) = crate::__private::not_given::<T>() {
+            return Ok(none);
+        }
+    }
     let text = params.raw().unwrap_or("{}");
     let state = State::default();
     let mut json = serde_json::Deserializer::from_str(text);
@@ -102,8 +109,37 @@ macro_rules! forward_plain {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'_, 'de, D> {
     type Error = D::Error;
 
-    forward_plain!();
-    forward! { deserialize_ignored_any() }
+    forward! {
+        deserialize_any() deserialize_bool() deserialize_i8() deserialize_i16()
+        deserialize_i32() deserialize_i64() deserialize_i128() deserialize_u8()
+        deserialize_u16() deserialize_u32() deserialize_u64() deserialize_u128()
+        deserialize_f32() deserialize_f64() deserialize_char() deserialize_str()
+        deserialize_string() deserialize_bytes() deserialize_byte_buf()
+        deserialize_unit() deserialize_seq() deserialize_map()
+        deserialize_identifier()
+        deserialize_unit_struct(name: &'static str)
+        deserialize_tuple(len: usize)
+        deserialize_tuple_struct(name: &'static str, len: usize)
+        deserialize_enum(name: &'static str, variants: &'static [&'static str])
+        deserialize_ignored_any()
+    }
+
+    /// `Option<Filter>`: the filter inside is watched as a bare one would be.
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let state = self.state;
+        self.inner.deserialize_option(Inside { visitor, state })
+    }
+
+    /// `struct Wrapper(Filter)`: likewise.
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let state = self.state;
+        self.inner
+            .deserialize_newtype_struct(name, Inside { visitor, state })
+    }
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
@@ -118,6 +154,38 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'_, 'de, D> {
             fields: fields.len(),
         };
         self.inner.deserialize_struct(name, fields, watched)
+    }
+}
+
+/// The visitor of an `Option` or a newtype: what it holds is read through [`Strict`] again.
+struct Inside<'s, 'de, V> {
+    visitor: V,
+    state: &'s State<'de>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Inside<'_, 'de, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.visitor.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.visitor.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<V::Value, D::Error> {
+        let state = self.state;
+        self.visitor.visit_some(Strict { inner, state })
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, inner: D) -> Result<V::Value, D::Error> {
+        let state = self.state;
+        self.visitor.visit_newtype_struct(Strict { inner, state })
     }
 }
 

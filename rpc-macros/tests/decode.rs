@@ -64,6 +64,24 @@ async fn find_later(#[rpc(params)] filter: Filter) -> Value {
     json!([filter.prefix, filter.limit, filter.sort.descending])
 }
 
+/// A filter, if one is given, as the whole params.
+#[rpc_method]
+fn find_maybe(#[rpc(params)] filter: Option<Filter>) -> Value {
+    filter.map_or(Value::Null, |filter| {
+        json!([filter.prefix, filter.limit, filter.sort.descending])
+    })
+}
+
+/// A filter wrapped in a newtype, as the whole params.
+#[derive(serde::Deserialize, Debug)]
+struct Wrapped(Filter);
+
+/// Echoes a wrapped filter.
+#[rpc_method]
+fn find_wrapped(#[rpc(params)] filter: Wrapped) -> Value {
+    json!([filter.0.prefix, filter.0.limit])
+}
+
 /// Upper-cases its text, and says whether it was borrowed from the request.
 #[rpc_method]
 fn echo(text: Cow<'_, str>) -> (String, bool) {
@@ -176,6 +194,8 @@ fn router() -> Router<App> {
         .and_then(|r| r.register(echo::method()))
         .and_then(|r| r.register(find::method()))
         .and_then(|r| r.register(find_later::method()))
+        .and_then(|r| r.register(find_maybe::method()))
+        .and_then(|r| r.register(find_wrapped::method()))
         .and_then(|r| r.register(echo_elided::method()))
         .and_then(|r| r.register(echo_static::method()))
         .and_then(|r| r.register(r#type::method()))
@@ -514,6 +534,60 @@ fn a_struct_can_be_the_whole_params_by_name_or_by_position_and_stays_strict() {
         );
     }
     let info = router.method_info("find").unwrap();
+    assert_eq!(info.params.len(), 1);
+    assert_eq!(info.params[0].name, "filter");
+    assert!(info.params[0].whole);
+}
+
+#[test]
+fn an_optional_or_wrapped_struct_as_the_whole_params_is_as_strict_as_a_bare_one() {
+    let router = router();
+    let cases: &[(&str, Option<&str>, Result<Value, Value>)] = &[
+        ("find_maybe", None, Ok(Value::Null)),
+        (
+            "find_maybe",
+            Some(r#"{"prefix": "a", "limit": 2}"#),
+            Ok(json!(["a", 2, false])),
+        ),
+        (
+            "find_maybe",
+            Some(r#"["b", 3]"#),
+            Ok(json!(["b", 3, false])),
+        ),
+        (
+            "find_maybe",
+            Some(r#"{"prefix": "a", "limt": 2}"#),
+            invalid(r#"unknown parameter "limt""#),
+        ),
+        (
+            "find_maybe",
+            Some(r#"{"prefix": 5}"#),
+            invalid(r#"parameter "prefix": invalid type: integer `5`, expected a string"#),
+        ),
+        (
+            "find_maybe",
+            Some(r#"["a", 1, {"descending": true}, 4]"#),
+            invalid("expected at most 3 parameters, got 4"),
+        ),
+        (
+            "find_wrapped",
+            Some(r#"{"prefix": "a", "limit": 2}"#),
+            Ok(json!(["a", 2])),
+        ),
+        (
+            "find_wrapped",
+            Some(r#"{"prefix": "a", "colour": 2}"#),
+            invalid(r#"unknown parameter "colour""#),
+        ),
+    ];
+    for (method, params, expected) in cases {
+        assert_eq!(
+            &call(&router, method, *params),
+            expected,
+            "{method} {params:?}"
+        );
+    }
+    let info = router.method_info("find_maybe").unwrap();
     assert_eq!(info.params.len(), 1);
     assert_eq!(info.params[0].name, "filter");
     assert!(info.params[0].whole);

@@ -272,6 +272,12 @@ impl fmt::Debug for Shown<'_> {
     }
 }
 
+/// The value of a `T` that was not given: `Ok` for `Option<T>` (and any type that
+/// deserializes from "no value").
+pub(crate) fn not_given<'de, T: Deserialize<'de>>() -> Result<T, de::value::Error> {
+    T::deserialize(NotGiven)
+}
+
 /// A deserializer for a value that was not given: only "optional" types accept it.
 struct NotGiven;
 
