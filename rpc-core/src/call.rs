@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use crate::layer::Layered;
 use crate::method::BoxFuture;
+use crate::router::{shape, ParamsShaper};
 use crate::{Answer, ErrorObject, Id};
 
 /// The error a call gets for a result over the transport's limit; the result is dropped.
@@ -99,6 +100,8 @@ pub(crate) struct Guarded<'a> {
     pub(crate) max_result_len: usize,
     /// The call's registration, where its caller may cancel it.
     pub(crate) cancel: Option<crate::cancel::Entry<'a>>,
+    /// How the router words decode errors, if not as they are.
+    pub(crate) shape: Option<&'a ParamsShaper>,
 }
 
 impl Future for Guarded<'_> {
@@ -152,6 +155,11 @@ impl Future for Guarded<'_> {
             .and_then(|layered| layered.after(result));
         if let Some(replaced) = replaced {
             answer = replaced.into();
+        }
+        if let (Some(shaper), Err(error)) = (this.shape, &mut answer.result) {
+            // Worded as it is answered, once the layers have seen it as it came.
+            let taken = std::mem::replace(error, ErrorObject::internal_error());
+            *error = shape(Some(shaper), this.method, taken);
         }
         Poll::Ready(answer)
     }

@@ -101,7 +101,9 @@ impl<S: Send + Sync + 'static> Router<S> {
         drop(entered);
         match started {
             Ok(Some(future)) => {
-                let started = pending(Running::Chain(future), name, request, kept, trace, cx);
+                let shape = self.params_shaper.as_deref();
+                let running = Running::Chain(future);
+                let started = pending(running, name, request, kept, trace, cx, shape);
                 answer_at_once(started, out, mode)
             }
             Ok(None) | Err(_) => {

@@ -16,6 +16,7 @@ use crate::method::Callback;
 use crate::push::{unsubscribe, Pushing};
 use crate::request::{parse_body, Body, Entry, Request};
 use crate::response::{write_end, write_error, write_result_start};
+use crate::router::ParamsShaper;
 use crate::{Answer, Call, Context, ErrorObject, Id, Params, Router};
 
 /// The callbacks that answer at once: sync methods, and the built-in ones (unsubscribe, and
@@ -58,6 +59,9 @@ impl<S> Clone for Mode<'_, '_, S> {
 impl<S> Copy for Mode<'_, '_, S> {}
 
 /// How far handling one call got without waiting.
+// Boxing `Pending` would cost an allocation per async call; a `Started` lives on the stack
+// while one call starts, and a batch keeps only the `Guarded` calls.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Started<'a> {
     /// Answered (the response is in the buffer) or, for a notification, done with nothing to say.
     Done { answered: bool },
@@ -259,7 +263,9 @@ impl<S: Send + Sync + 'static> Router<S> {
                 match started {
                     Ok(future) => {
                         let kept = self.kept(layered.as_ref(), name, &request, cx);
-                        pending(Running::Method(future), name, request, kept, trace, cx)
+                        let shape = self.params_shaper.as_deref();
+                        let running = Running::Method(future);
+                        pending(running, name, request, kept, trace, cx, shape)
                     }
                     Err(panic) => {
                         let error = panicked(name, &*panic);
@@ -296,7 +302,7 @@ impl<S: Send + Sync + 'static> Router<S> {
                     (Some(id), Ok(())) => write_end(out, Some(id)),
                     (Some(id), Err(error)) => {
                         out.truncate(mark);
-                        write_error(out, Some(id), &error);
+                        write_error(out, Some(id), &self.shape(name, error));
                     }
                 }
                 Started::Done {
@@ -371,6 +377,7 @@ pub(crate) fn pending<'a>(
     kept: Option<Box<Layered<'a>>>,
     trace: Option<CallTrace>,
     cx: &'a Context<'a>,
+    shape: Option<&'a ParamsShaper>,
 ) -> Started<'a> {
     let cancel = cx
         .cancellation()
@@ -385,6 +392,7 @@ pub(crate) fn pending<'a>(
             layered: kept,
             max_result_len: cx.max_result_len(),
             cancel,
+            shape,
         },
         id: request.id,
     }

@@ -9,6 +9,8 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::params_error::ParamsError;
+
 /// A JSON-RPC error code.
 ///
 /// The specification reserves -32768..=-32000: five codes have fixed meanings (the associated
@@ -156,6 +158,8 @@ pub struct ErrorObject {
     code: ErrorCode,
     message: Cow<'static, str>,
     data: Option<Box<RawValue>>,
+    /// What a decode error knows, for the router's shaper; never on the wire.
+    params: Option<Box<ParamsError>>,
 }
 
 impl fmt::Display for ErrorObject {
@@ -173,6 +177,7 @@ impl ErrorObject {
             code: code.into(),
             message: message.into(),
             data: None,
+            params: None,
         }
     }
 
@@ -257,6 +262,17 @@ impl ErrorObject {
         &self.message
     }
 
+    /// What went wrong with the params, when this is a decode error (-32602 made by this
+    /// library from the params' text): which parameter, where, and why.
+    pub fn params_error(&self) -> Option<&ParamsError> {
+        self.params.as_deref()
+    }
+
+    pub(crate) fn with_params_error(mut self, error: ParamsError) -> Self {
+        self.params = Some(Box::new(error));
+        self
+    }
+
     /// The data member as JSON text, if any.
     pub fn data(&self) -> Option<&RawValue> {
         self.data.as_deref()
@@ -333,6 +349,7 @@ impl<'de> Deserialize<'de> for ErrorObject {
                         .ok_or_else(|| de::Error::missing_field("message"))?
                         .into(),
                     data,
+                    params: None,
                 })
             }
         }

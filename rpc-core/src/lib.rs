@@ -102,6 +102,7 @@ mod method;
 #[cfg(feature = "openrpc")]
 pub mod openrpc;
 mod params;
+mod params_error;
 mod peer;
 mod progress;
 mod push;
@@ -127,6 +128,7 @@ pub use info::{MethodInfo, ParamInfo};
 pub use layer::{Answer, AsyncCallLayer, Call, CallLayer, Next, Outcome};
 pub use method::{BoxFuture, Method};
 pub use params::Params;
+pub use params_error::{ParamsError, ParamsProblem};
 pub use peer::{
     Outgoing, Peer, PeerError, PeerSettings, Timer, DEFAULT_MAX_PEER_REQUESTS,
     DEFAULT_PEER_REQUEST_TIMEOUT,

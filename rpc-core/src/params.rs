@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::params_error::ParamsError;
 use crate::ErrorObject;
 
 /// The parameters of a call, still as the JSON text they arrived as: an array, an object, or
@@ -81,7 +82,7 @@ impl<'a> Params<'a> {
         let mut de = serde_json::Deserializer::from_str(text);
         T::deserialize(&mut de)
             .and_then(|value| de.end().map(|()| value))
-            .map_err(|err| ErrorObject::invalid_params(serde_error_message(&err)))
+            .map_err(|err| ParamsError::malformed(serde_error_message(&err)).into_error())
     }
 }
 

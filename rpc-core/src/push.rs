@@ -319,7 +319,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         let replaced = Layered::finish(layered.as_ref(), result);
         match (outcome, replaced) {
             (Err(error), None) | (Ok(_), Some(error)) | (Err(_), Some(error)) => {
-                answer_error(out, request.id.as_ref(), &error)
+                answer_error(out, request.id.as_ref(), &self.shape(name, error))
             }
             (Ok(started), None) => {
                 if let (Some(id), Some((pushing, subscription))) = (&request.id, started) {

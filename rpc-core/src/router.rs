@@ -7,7 +7,22 @@ use rustc_hash::FxHashMap;
 
 use crate::layer::{AsyncCallLayer, CallLayer};
 use crate::method::{Callback, Method};
-use crate::{ErrorObject, MethodInfo};
+use crate::{ErrorObject, MethodInfo, ParamsError};
+
+/// Words a decode error for the caller: [`Router::params_errors`].
+pub(crate) type ParamsShaper = dyn Fn(&str, &ParamsError) -> ErrorObject + Send + Sync;
+
+/// `error`, worded by `shaper` if it is a decode error and there is one.
+pub(crate) fn shape(
+    shaper: Option<&ParamsShaper>,
+    method: &str,
+    error: ErrorObject,
+) -> ErrorObject {
+    match (shaper, error.params_error()) {
+        (Some(shaper), Some(fault)) => shaper(method, fault),
+        _ => error,
+    }
+}
 
 /// The longest batch a router answers by default: 1,000 calls.
 pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
@@ -64,6 +79,8 @@ pub struct Router<S = ()> {
     pub(crate) async_layers: Vec<Box<dyn AsyncCallLayer>>,
     /// What a subscribe call gets over a transport that cannot push, if not -32009.
     pub(crate) cannot_push: Option<ErrorObject>,
+    /// How decode errors are worded, if not as -32602 with a sentence in `data`.
+    pub(crate) params_shaper: Option<Box<ParamsShaper>>,
     /// `rpc.discover`'s document, once served (the `openrpc` feature).
     #[cfg(feature = "openrpc")]
     pub(crate) discovery: Option<Box<crate::openrpc::Discovery>>,
@@ -96,6 +113,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             layers: Vec::new(),
             async_layers: Vec::new(),
             cannot_push: None,
+            params_shaper: None,
             #[cfg(feature = "openrpc")]
             discovery: None,
         }
@@ -132,6 +150,53 @@ impl<S: Send + Sync + 'static> Router<S> {
     pub fn cannot_push_error(&mut self, error: ErrorObject) -> &mut Self {
         self.cannot_push = Some(error);
         self
+    }
+
+    /// Words the errors of params that do not decode (a wrong type, a missing, surplus or
+    /// unknown parameter) with `shape`, given the method's name and what went wrong. By
+    /// default they are -32602 "Invalid params" with a sentence in `data`
+    /// (`parameter "a": invalid type: ...`). A server that stands in for an Ethereum node
+    /// answers as go-ethereum does, with the reason and the position in the message, which
+    /// is what viem and ethers show their users: [`geth::invalid_argument`].
+    ///
+    /// Layers see a call's error as its method gave it; the shaper words it as it is
+    /// answered.
+    ///
+    /// ```
+    /// use rpc_core::{geth, rpc_method, Router};
+    ///
+    /// /// Adds two integers.
+    /// #[rpc_method]
+    /// fn add(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    ///
+    /// let mut router = Router::new();
+    /// router.register(add::method())?.params_errors(geth::invalid_argument);
+    /// let answer = router
+    ///     .handle_sync(br#"{"jsonrpc":"2.0","method":"add","params":[1,"2"],"id":1}"#)
+    ///     .unwrap()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     String::from_utf8(answer).unwrap(),
+    ///     r#"{"jsonrpc":"2.0","error":{"code":-32602,"message":"invalid argument 1: invalid type: string \"2\", expected i64"},"id":1}"#
+    /// );
+    /// # Ok::<(), rpc_core::RegisterError>(())
+    /// ```
+    ///
+    /// [`geth::invalid_argument`]: crate::geth::invalid_argument
+    pub fn params_errors(
+        &mut self,
+        shape: impl Fn(&str, &ParamsError) -> ErrorObject + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.params_shaper = Some(Box::new(shape));
+        self
+    }
+
+    /// `error`, worded by the router's shaper if it is a decode error and there is one.
+    #[cold]
+    pub(crate) fn shape(&self, method: &str, error: ErrorObject) -> ErrorObject {
+        shape(self.params_shaper.as_deref(), method, error)
     }
 
     /// Registers a method under its name. A name registered already, or one the

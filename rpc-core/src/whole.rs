@@ -12,6 +12,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use crate::params::serde_error_message;
+use crate::params_error::{shown, ParamsError};
 use crate::{ErrorObject, Params};
 
 /// Decodes the params as a `T`, refusing names `T` does not know. Absent params are `None`
@@ -32,30 +33,36 @@ pub fn decode_whole<'de, T: Deserialize<'de>>(params: Params<'de>) -> Result<T, 
     })
     .and_then(|value| json.end().map(|()| value));
     decoded.map_err(|err| {
-        let message = serde_error_message(&err);
-        let key = state.key.borrow();
-        let message = match (state.ours.get(), state.in_value.get(), key.as_deref()) {
-            (true, _, _) => message,
-            (false, true, Some(key)) => format!("parameter \"{key}\": {message}"),
-            _ => in_our_words(&message),
+        let reason = serde_error_message(&err);
+        let fields = state.fields.get();
+        let position = |name: &str| fields.iter().position(|field| *field == name);
+        let fault = match (state.fault.take(), state.in_value.get(), state.key.take()) {
+            (Some(fault), _, _) => fault,
+            (None, true, Some(key)) => {
+                let at = position(&key);
+                ParamsError::invalid(Cow::Owned(key.into_owned()), at, reason)
+            }
+            _ => in_our_words(reason, position),
         };
-        ErrorObject::invalid_params(message)
+        fault.into_error()
     })
 }
 
 /// serde's words for a struct's fields, in ours for parameters.
-fn in_our_words(message: &str) -> String {
+fn in_our_words(reason: String, position: impl Fn(&str) -> Option<usize>) -> ParamsError {
     let field = |prefix: &str| {
-        let rest = message.strip_prefix(prefix)?;
+        let rest = reason.strip_prefix(prefix)?;
         rest.strip_suffix('`').map(str::to_owned)
     };
     if let Some(name) = field("missing field `") {
-        return format!("missing parameter \"{name}\"");
+        let at = position(&name);
+        return ParamsError::missing(Cow::Owned(name), at);
     }
     if let Some(name) = field("duplicate field `") {
-        return format!("parameter \"{name}\": given twice");
+        let at = position(&name);
+        return ParamsError::invalid(Cow::Owned(name), at, "given twice".to_owned());
     }
-    message.to_owned()
+    ParamsError::malformed(reason)
 }
 
 /// What the wrappers learn while decoding.
@@ -65,8 +72,10 @@ struct State<'de> {
     key: RefCell<Option<Cow<'de, str>>>,
     /// Whether a top-level value is being decoded.
     in_value: Cell<bool>,
-    /// Whether the error is one of ours (an unknown key, surplus values), worded already.
-    ours: Cell<bool>,
+    /// The error, when it is one of ours (an unknown key, surplus values).
+    fault: RefCell<Option<ParamsError>>,
+    /// The top-level struct's fields, in order: where a parameter is.
+    fields: Cell<&'static [&'static str]>,
 }
 
 /// The top-level deserializer: a struct read from an object gets its keys watched.
@@ -148,6 +157,9 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'_, 'de, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let state = self.state;
+        if state.fields.get().is_empty() {
+            state.fields.set(fields);
+        }
         let watched = Watched {
             visitor,
             state,
@@ -211,12 +223,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watched<'_, 'de, V> {
             surplus += 1;
         }
         if surplus > 0 {
-            self.state.ours.set(true);
-            return Err(de::Error::custom(format_args!(
-                "expected at most {} parameters, got {}",
-                self.fields,
-                self.fields + surplus
-            )));
+            let fault = ParamsError::too_many(self.fields, self.fields + surplus);
+            *self.state.fault.borrow_mut() = Some(fault);
+            return Err(de::Error::custom("too many parameters"));
         }
         Ok(value)
     }
@@ -350,11 +359,9 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ValueDe<'_, 'de, D> {
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
         drop(visitor);
-        self.state.ours.set(true);
         let key = self.state.key.borrow();
-        Err(de::Error::custom(format_args!(
-            "unknown parameter \"{}\"",
-            key.as_deref().unwrap_or_default()
-        )))
+        let fault = ParamsError::unknown(shown(key.as_deref().unwrap_or_default()));
+        *self.state.fault.borrow_mut() = Some(fault);
+        Err(de::Error::custom("unknown parameter"))
     }
 }

@@ -352,7 +352,7 @@ fn closing_the_outbox_ends_everything() {
     drive(&mut subs);
     assert!(subs.is_empty());
     assert_eq!(outbox.subscriptions(), 0);
-    // A closed connection starts nothing more.
+    // A closed connection starts nothing more, and says why.
     let answer = call(
         &router,
         &cx,
@@ -360,7 +360,8 @@ fn closing_the_outbox_ends_everything() {
         &mut subs,
     )
     .unwrap();
-    assert_eq!(answer["error"]["code"], -32603);
+    assert_eq!(answer["error"]["code"], -32012);
+    assert_eq!(answer["error"]["message"], "The server is shutting down");
 }
 
 #[test]

@@ -59,6 +59,7 @@ pub fn ext_opt<'a, T: Send + Sync + 'static>(cx: &'a Context<'_>) -> Option<Ext<
 }
 
 use crate::params::serde_error_message;
+use crate::params_error::{shown, ParamsError};
 use crate::response::write_json;
 
 /// The typed parameters of one method, generated as a struct with one field a parameter.
@@ -146,29 +147,52 @@ pub fn missing<'de, T: Deserialize<'de>>(
 pub fn decode<'de, P: ParamList<'de>>(params: Params<'de>) -> Result<P, ErrorObject> {
     let mut slots = P::Slots::default();
     if let Some(text) = params.raw() {
-        let mut current = None;
+        let mut at = At::Nowhere;
         let visitor = ParamsVisitor::<P> {
             slots: &mut slots,
-            current: &mut current,
+            at: &mut at,
             marker: PhantomData,
         };
         if let Err(err) = serde_json::Deserializer::from_str(text).deserialize_any(visitor) {
-            let message = serde_error_message(&err);
-            return Err(ErrorObject::invalid_params(match current {
-                Some(name) => format!("parameter \"{name}\": {message}"),
-                None => message,
-            }));
+            return Err(at.fault(P::NAMES, serde_error_message(&err)).into_error());
         }
     }
     P::finish(slots).map_err(|Missing(name)| {
-        ErrorObject::invalid_params(format!("missing parameter \"{name}\""))
+        let position = P::NAMES.iter().position(|&known| known == name);
+        ParamsError::missing(name.into(), position).into_error()
     })
+}
+
+/// Where decoding the params stopped, to say what went wrong.
+#[derive(Clone, Copy)]
+enum At {
+    Nowhere,
+    /// In the value of the parameter at this position.
+    Param(usize),
+    /// At a name that is no parameter (the error's text is the name).
+    Unknown,
+    /// Past the last parameter, with this many values given.
+    Surplus(usize),
+}
+
+impl At {
+    fn fault(self, names: &'static [&'static str], reason: String) -> ParamsError {
+        match self {
+            At::Param(index) => match names.get(index) {
+                Some(&name) => ParamsError::invalid(name.into(), Some(index), reason),
+                None => ParamsError::malformed(reason),
+            },
+            At::Unknown => ParamsError::unknown(reason),
+            At::Surplus(given) => ParamsError::too_many(names.len(), given),
+            At::Nowhere => ParamsError::malformed(reason),
+        }
+    }
 }
 
 struct ParamsVisitor<'s, 'de, P: ParamList<'de>> {
     slots: &'s mut P::Slots,
-    /// The parameter being decoded, to name it in an error.
-    current: &'s mut Option<&'static str>,
+    /// Where decoding is, to say where it stopped.
+    at: &'s mut At,
     marker: PhantomData<P>,
 }
 
@@ -180,40 +204,40 @@ impl<'de, P: ParamList<'de>> Visitor<'de> for ParamsVisitor<'_, 'de, P> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        for (index, &name) in P::NAMES.iter().enumerate() {
-            *self.current = Some(name);
+        for index in 0..P::NAMES.len() {
+            *self.at = At::Param(index);
             let seed = Slot::<P> {
                 slots: &mut *self.slots,
                 index,
             };
             if seq.next_element_seed(seed)?.is_none() {
-                *self.current = None;
+                *self.at = At::Nowhere;
                 return Ok(());
             }
         }
-        *self.current = None;
+        *self.at = At::Nowhere;
         let mut extra = 0usize;
         while seq.next_element::<IgnoredAny>()?.is_some() {
             extra += 1;
         }
         if extra > 0 {
-            let most = P::NAMES.len();
-            let noun = if most == 1 { "parameter" } else { "parameters" };
-            return Err(de::Error::custom(format_args!(
-                "expected at most {most} {noun}, got {}",
-                most + extra
-            )));
+            *self.at = At::Surplus(P::NAMES.len() + extra);
+            return Err(de::Error::custom("too many parameters"));
         }
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         loop {
-            *self.current = None;
-            let Some(index) = map.next_key_seed(KeyIndex::<P>(PhantomData))? else {
+            *self.at = At::Nowhere;
+            let seed = KeyIndex::<P> {
+                at: &mut *self.at,
+                marker: PhantomData,
+            };
+            let Some(index) = map.next_key_seed(seed)? else {
                 return Ok(());
             };
-            *self.current = P::NAMES.get(index).copied();
+            *self.at = At::Param(index);
             map.next_value_seed(Slot::<P> {
                 slots: &mut *self.slots,
                 index,
@@ -237,9 +261,13 @@ impl<'de, P: ParamList<'de>> DeserializeSeed<'de> for Slot<'_, 'de, P> {
 }
 
 /// Reads a member name and finds its parameter, without allocating.
-struct KeyIndex<P>(PhantomData<P>);
+struct KeyIndex<'s, P> {
+    /// Where an unknown name is told.
+    at: &'s mut At,
+    marker: PhantomData<P>,
+}
 
-impl<'de, P: ParamList<'de>> DeserializeSeed<'de> for KeyIndex<P> {
+impl<'de, P: ParamList<'de>> DeserializeSeed<'de> for KeyIndex<'_, P> {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<usize, D::Error> {
@@ -247,7 +275,7 @@ impl<'de, P: ParamList<'de>> DeserializeSeed<'de> for KeyIndex<P> {
     }
 }
 
-impl<'de, P: ParamList<'de>> Visitor<'_> for KeyIndex<P> {
+impl<'de, P: ParamList<'de>> Visitor<'_> for KeyIndex<'_, P> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -255,20 +283,10 @@ impl<'de, P: ParamList<'de>> Visitor<'_> for KeyIndex<P> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
-        P::index_of(key)
-            .ok_or_else(|| E::custom(format_args!("unknown parameter {:?}", Shown(key))))
-    }
-}
-
-/// A client's string in an error message: quoted, at most 64 characters.
-struct Shown<'a>(&'a str);
-
-impl fmt::Debug for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.char_indices().nth(64) {
-            Some((end, _)) => write!(f, "{:?}…", &self.0[..end]),
-            None => write!(f, "{:?}", self.0),
-        }
+        P::index_of(key).ok_or_else(|| {
+            *self.at = At::Unknown;
+            E::custom(shown(key))
+        })
     }
 }
 
