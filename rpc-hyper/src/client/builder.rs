@@ -167,9 +167,11 @@ impl ClientBuilder {
     }
 
     /// Sets the largest answer taken ([`DEFAULT_MAX_RESPONSE_SIZE`] by default). Over HTTP, a
-    /// larger one fails the call ([`Error::is_too_large`]) without being read whole; over a
-    /// WebSocket, a larger message breaks the connection, whose calls in flight fail
-    /// ([`Error::is_closed`]) before the client reconnects.
+    /// larger one fails the call ([`Error::is_too_large`]) without being read whole. Over a
+    /// WebSocket the answer's id lies in the part left unread, and a frame cannot be skipped
+    /// without reading it: a larger message ends the connection, every call waiting on it
+    /// fails ([`Error::is_closed`]) saying "a message over max_response_size (N bytes) ended
+    /// the connection", and the client connects again for the next calls.
     #[must_use]
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response_size = bytes;

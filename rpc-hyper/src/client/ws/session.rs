@@ -193,7 +193,12 @@ pub(super) async fn session(
     Some(transport.frames.closed_with().map_or_else(
         || match ending {
             Ending::TooSlow(why) | Ending::Violation(why) => why.to_owned(),
-            Ending::TooLarge => "a message over the size limit".to_owned(),
+            // The answer it belongs to cannot be told (its id is in the part not read): every
+            // call of the connection is told why it ended, and the client connects again.
+            Ending::TooLarge => format!(
+                "a message over max_response_size ({} bytes) ended the connection",
+                config.max_message_size
+            ),
             Ending::NotUtf8 => "a text frame that is not UTF-8".to_owned(),
             _ => "the connection broke".to_owned(),
         },
