@@ -196,6 +196,13 @@ impl<S: Send + Sync + 'static> Endpoint for Pushing<'_, S> {
             tracing::debug!(method = name, "a subscribe notification starts nothing");
             return ready(Ok(b"null".to_vec()));
         }
+        if method.info.subscription.as_ref().is_some_and(|s| s.pending) {
+            // Its answer waits for its method to decide.
+            return match router.deciding(method, (&**subscribe, self, outbox), call.params()) {
+                Ok(deciding) => Innermost::Deciding(deciding),
+                Err(error) => ready(Err(error)),
+            };
+        }
         match router.open_subscription(method, subscribe, call.params(), self.cx, outbox) {
             Ok(subscription) => {
                 // It starts once the caller gets this answer: if a layer answers another,

@@ -7,6 +7,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 
 use std::borrow::Cow;
 
+use crate::answers::ParamsShaper;
 use crate::batch::join_all;
 use crate::call::{panicked, too_large, CallTrace, Guarded, Running};
 use crate::cancel::Silence;
@@ -16,7 +17,6 @@ use crate::method::Callback;
 use crate::push::{unsubscribe, Pushing};
 use crate::request::{parse_body, Body, Entry, Request};
 use crate::response::{write_end, write_error, write_result_start};
-use crate::router::ParamsShaper;
 use crate::{Answer, Call, Context, ErrorObject, Id, Params, Router};
 
 /// The callbacks that answer at once: sync methods, and the built-in ones (unsubscribe, and
@@ -275,6 +275,11 @@ impl<S: Send + Sync + 'static> Router<S> {
                 }
             }
             Callback::Subscribe(subscribe) => {
+                if let Some((pushing, outbox)) = self.decides(method, &request, cx, mode) {
+                    let kept = self.kept(layered.as_ref(), name, &request, cx);
+                    let how = (&**subscribe, pushing, outbox);
+                    return self.start_deciding(method, how, request, kept, trace, out, cx);
+                }
                 self.start_subscription(subscribe, method, &request, layered, trace, out, cx, mode)
             }
             sync_callbacks!() => {

@@ -80,6 +80,7 @@
 //!   of the calls.
 //! - Every failure is a response, never an `Err` or a panic: see [`Router::handle`].
 
+mod answers;
 mod batch;
 mod call;
 #[cfg(feature = "client")]
@@ -88,6 +89,7 @@ mod cancel;
 mod chained;
 mod compose;
 mod context;
+mod decide;
 mod dialect;
 mod dispatch;
 mod error;
@@ -140,9 +142,9 @@ pub use response::{write_request, Response};
 pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
 pub use state::{FromState, State};
 pub use subscription::{
-    Broadcast, Note, Outbox, OutboxLimits, RawSink, SendError, Sink, Subscription, SubscriptionEnd,
-    SubscriptionId, SubscriptionInfo, Taken, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES,
-    DEFAULT_MAX_SUBSCRIPTIONS,
+    Broadcast, Note, Outbox, OutboxLimits, PendingSink, RawSink, SendError, Sink, Subscription,
+    SubscriptionEnd, SubscriptionId, SubscriptionInfo, Taken, DEFAULT_MAX_QUEUED,
+    DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SUBSCRIPTIONS,
 };
 
 /// The JSON Schema generator the `openrpc` feature describes types with: derive its

@@ -250,8 +250,21 @@ impl<S: Send + Sync + 'static> Method<S> {
             #[cfg(feature = "openrpc")]
             item_schema: None,
             unknown_id_errors: false,
+            pending: false,
         });
         method
+    }
+
+    /// For a subscription: its method decides before it starts, through a
+    /// [`PendingSink`](crate::PendingSink) made from its sink, and its subscribe call is
+    /// answered once it has (the id, or the error it refused with). `#[rpc_subscription]`
+    /// marks a method that takes a `PendingSink` itself.
+    #[must_use]
+    pub fn pending_sink(mut self) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.pending = true;
+        }
+        self
     }
 
     /// For a subscription: unsubscribing an id that is not alive on the caller's connection

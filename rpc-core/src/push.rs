@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::call::{panicked, CallTrace};
 use crate::dispatch::{answer_error, Mode, Started};
 use crate::layer::Layered;
+use crate::method::BoxFuture;
 use crate::method::Callback;
 use crate::method::{Method, SubscribeFn};
 use crate::params::Params;
@@ -15,7 +16,7 @@ use crate::request::Request;
 use crate::request::{parse_body, Body, Entry};
 use crate::response::write_json;
 use crate::response::{write_end, write_result_start};
-use crate::subscription::{Outbox, RawSink};
+use crate::subscription::{Decision, Outbox, RawSink};
 use crate::subscription::{Refused, Subscription, SubscriptionId};
 use crate::{Context, ErrorCode, ErrorObject, NotSync, Router};
 
@@ -85,9 +86,11 @@ impl<S: Send + Sync + 'static> Router<S> {
                 waits |= !self.async_layers.is_empty();
                 return;
             };
-            // Under an async layer, every call waits.
-            let is_async =
-                matches!(method.callback, Callback::Async(_)) || !self.async_layers.is_empty();
+            // Under an async layer every call waits, and so does a subscription that decides.
+            let decides = method.info.subscription.as_ref().is_some_and(|s| s.pending);
+            let is_async = matches!(method.callback, Callback::Async(_))
+                || decides
+                || !self.async_layers.is_empty();
             waits |= is_async;
             let this = if method.info.ordered {
                 Order::Alone
@@ -347,40 +350,38 @@ impl<S: Send + Sync + 'static> Router<S> {
         cx: &'r Context<'r>,
         outbox: &Outbox,
     ) -> Result<Subscription<'r>, ErrorObject> {
+        let (future, sink) = self.open_future(method, subscribe, params, cx, outbox, None)?;
+        Ok(Subscription::new(outbox.clone(), sink.id(), future))
+    }
+
+    /// Opens a subscription's place in `outbox` and calls its method: the method's future,
+    /// and the sink it was given (carrying `decision`, for a subscription that decides).
+    pub(crate) fn open_future<'r>(
+        &'r self,
+        method: &'r Method<S>,
+        subscribe: &'r SubscribeFn<S>,
+        params: Params<'_>,
+        cx: &'r Context<'r>,
+        outbox: &Outbox,
+        decision: Option<Arc<Decision>>,
+    ) -> Result<(BoxFuture<'r, ()>, RawSink), ErrorObject> {
         let name = &*method.info.name;
         let (notification, unsubscribe) = match &method.info.subscription {
             Some(info) => (&*info.notification, info.unsubscribe.clone()),
             None => (name, Cow::Borrowed("")),
         };
         let (id, head) = outbox.open(notification, unsubscribe).map_err(refused)?;
-        let sink = RawSink::new(outbox.clone(), id, head);
+        let sink = RawSink::new(outbox.clone(), id, head).with_decision(decision);
         let future = catch_unwind(AssertUnwindSafe(|| {
-            subscribe(self.state(), cx, params, sink)
+            subscribe(self.state(), cx, params, sink.clone())
         }))
         .unwrap_or_else(|panic| Err(panicked(name, &*panic)));
         match future {
-            Ok(future) => Ok(Subscription::new(outbox.clone(), id, future)),
+            Ok(future) => Ok((future, sink)),
             Err(err) => {
                 outbox.end(id);
                 Err(err)
             }
-        }
-    }
-}
-
-impl<S> Router<S> {
-    /// The error a subscribe call of `name` gets over a transport that cannot push: the
-    /// router's choice ([`Router::cannot_push_error`]), or -32009.
-    pub(crate) fn needs_push(&self, name: &str) -> ErrorObject {
-        match &self.cannot_push {
-            Some(error) => error.clone(),
-            None => ErrorObject::server_error(
-                ErrorCode::SUBSCRIPTION_NEEDS_WEBSOCKET.code(),
-                "Subscriptions need a WebSocket connection",
-            )
-            .with_data(format!(
-                "`{name}` pushes notifications: call it over a WebSocket"
-            )),
         }
     }
 }

@@ -5,24 +5,10 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
+use crate::answers::ParamsShaper;
 use crate::layer::{AsyncCallLayer, CallLayer};
 use crate::method::{Callback, Method};
-use crate::{ErrorObject, MethodInfo, ParamsError};
-
-/// Words a decode error for the caller: [`Router::params_errors`].
-pub(crate) type ParamsShaper = dyn Fn(&str, &ParamsError) -> ErrorObject + Send + Sync;
-
-/// `error`, worded by `shaper` if it is a decode error and there is one.
-pub(crate) fn shape(
-    shaper: Option<&ParamsShaper>,
-    method: &str,
-    error: ErrorObject,
-) -> ErrorObject {
-    match (shaper, error.params_error()) {
-        (Some(shaper), Some(fault)) => shaper(method, fault),
-        _ => error,
-    }
-}
+use crate::{ErrorObject, MethodInfo};
 
 /// The longest batch a router answers by default: 1,000 calls.
 pub const DEFAULT_MAX_BATCH_LEN: usize = 1_000;
@@ -134,71 +120,6 @@ impl<S: Send + Sync + 'static> Router<S> {
         self
     }
 
-    /// Sets the error a subscribe call gets over a transport that cannot push (plain HTTP).
-    /// By default it is -32009 "Subscriptions need a WebSocket connection", naming the method
-    /// in its `data`. A server that stands in for an Ethereum node answers what go-ethereum
-    /// does, [`geth::notifications_not_supported`](crate::geth::notifications_not_supported)
-    /// (-32601 "notifications not supported"): go-ethereum's client falls back to polling on
-    /// that answer alone.
-    ///
-    /// ```
-    /// use rpc_core::{geth, Router};
-    ///
-    /// let mut router = Router::new();
-    /// router.cannot_push_error(geth::notifications_not_supported());
-    /// ```
-    pub fn cannot_push_error(&mut self, error: ErrorObject) -> &mut Self {
-        self.cannot_push = Some(error);
-        self
-    }
-
-    /// Words the errors of params that do not decode (a wrong type, a missing, surplus or
-    /// unknown parameter) with `shape`, given the method's name and what went wrong. By
-    /// default they are -32602 "Invalid params" with a sentence in `data`
-    /// (`parameter "a": invalid type: ...`). A server that stands in for an Ethereum node
-    /// answers as go-ethereum does, with the reason and the position in the message, which
-    /// is what viem and ethers show their users: [`geth::invalid_argument`].
-    ///
-    /// Layers see a call's error as its method gave it; the shaper words it as it is
-    /// answered.
-    ///
-    /// ```
-    /// use rpc_core::{geth, rpc_method, Router};
-    ///
-    /// /// Adds two integers.
-    /// #[rpc_method]
-    /// fn add(a: i64, b: i64) -> i64 {
-    ///     a + b
-    /// }
-    ///
-    /// let mut router = Router::new();
-    /// router.register(add::method())?.params_errors(geth::invalid_argument);
-    /// let answer = router
-    ///     .handle_sync(br#"{"jsonrpc":"2.0","method":"add","params":[1,"2"],"id":1}"#)
-    ///     .unwrap()
-    ///     .unwrap();
-    /// assert_eq!(
-    ///     String::from_utf8(answer).unwrap(),
-    ///     r#"{"jsonrpc":"2.0","error":{"code":-32602,"message":"invalid argument 1: invalid type: string \"2\", expected i64"},"id":1}"#
-    /// );
-    /// # Ok::<(), rpc_core::RegisterError>(())
-    /// ```
-    ///
-    /// [`geth::invalid_argument`]: crate::geth::invalid_argument
-    pub fn params_errors(
-        &mut self,
-        shape: impl Fn(&str, &ParamsError) -> ErrorObject + Send + Sync + 'static,
-    ) -> &mut Self {
-        self.params_shaper = Some(Box::new(shape));
-        self
-    }
-
-    /// `error`, worded by the router's shaper if it is a decode error and there is one.
-    #[cold]
-    pub(crate) fn shape(&self, method: &str, error: ErrorObject) -> ErrorObject {
-        shape(self.params_shaper.as_deref(), method, error)
-    }
-
     /// Registers a method under its name. A name registered already, or one the
     /// specification reserves (beginning with `rpc.`), is an error, and the router is left as
     /// it was.
@@ -239,7 +160,13 @@ impl<S: Send + Sync + 'static> Router<S> {
         }
         match method.callback {
             Callback::Async(_) => self.async_methods += 1,
-            Callback::Subscribe(_) => self.subscription_methods += 1,
+            Callback::Subscribe(_) => {
+                self.subscription_methods += 1;
+                // Its call waits for it to decide, as an async method's does.
+                if method.info.subscription.as_ref().is_some_and(|s| s.pending) {
+                    self.async_methods += 1;
+                }
+            }
             _ => {}
         }
         self.methods.push(method);
@@ -299,8 +226,9 @@ impl<S> Router<S> {
         self.max_batch_len
     }
 
-    /// Whether every registered method is sync, and no [async layer](Router::async_layer)
-    /// wraps them. Then handling a body never waits: [`Router::handle_sync`] answers it
+    /// Whether every registered method is sync (subscriptions count as sync, but for one that
+    /// decides before it starts, with a [`PendingSink`](crate::PendingSink)), and no
+    /// [async layer](Router::async_layer) wraps them. Then handling a body never waits: [`Router::handle_sync`] answers it
     /// without a future.
     pub fn is_sync(&self) -> bool {
         self.async_methods == 0 && self.async_layers.is_empty()

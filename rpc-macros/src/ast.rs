@@ -36,8 +36,9 @@ pub(crate) enum ParamKind {
     Context,
     /// `#[rpc(params)]`: the whole params, by name or by position, decoded as this type.
     Whole,
-    /// `Sink<T>`: where a subscription sends its items of type `T`.
-    Sink { item: Box<Type> },
+    /// `Sink<T>`: where a subscription sends its items of type `T`; `PendingSink<T>`
+    /// (`pending`), the same once the subscription has decided to start.
+    Sink { item: Box<Type>, pending: bool },
     /// `Peer`: the connection's other side, to call back.
     Peer,
     /// `CancelToken`: the call's cancellation, to check or await.
@@ -211,6 +212,13 @@ fn local_kind(ty: &Type) -> Option<ParamKind> {
     if let Some(item) = wrapped("Sink", ty) {
         return Some(ParamKind::Sink {
             item: Box::new(item),
+            pending: false,
+        });
+    }
+    if let Some(item) = wrapped("PendingSink", ty) {
+        return Some(ParamKind::Sink {
+            item: Box::new(item),
+            pending: true,
         });
     }
     if let Some(inner) = wrapped("Ext", ty) {

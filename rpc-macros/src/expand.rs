@@ -80,7 +80,8 @@ pub(crate) fn generate(
         ParamKind::Peer => quote_spanned!(at(&p.ty)=> #rt::peer(__rpc_cx, #name)?),
         ParamKind::Progress { .. } => quote!(__rpc_progress),
         ParamKind::CancelToken => quote!(#rt::cancel_token()),
-        ParamKind::Sink { .. } => quote!(#rt::Sink::from_raw(__rpc_sink)),
+        ParamKind::Sink { pending: false, .. } => quote!(#rt::Sink::from_raw(__rpc_sink)),
+        ParamKind::Sink { pending: true, .. } => quote!(#rt::PendingSink::from_raw(__rpc_sink)),
         ParamKind::Whole => {
             let field = &p.ident;
             quote!(#field)
@@ -136,7 +137,7 @@ pub(crate) fn generate(
         let item = method
             .sinks()
             .find_map(|p| match &p.kind {
-                ParamKind::Sink { item } => Some(type_name(item)),
+                ParamKind::Sink { item, .. } => Some(type_name(item)),
                 _ => None,
             })
             .unwrap_or_default();
@@ -213,6 +214,11 @@ pub(crate) fn generate(
         .any(|p| matches!(p.kind, ParamKind::Peer | ParamKind::Progress { .. }))
         .then(|| quote!(.uses_peer()));
     let ordered = options.ordered.then(|| quote!(.ordered()));
+    let pending = method
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::Sink { pending: true, .. }))
+        .then(|| quote!(.pending_sink()));
     let unknown_id = options
         .unknown_id_errors
         .then(|| quote!(.unknown_id_errors()));
@@ -340,6 +346,7 @@ pub(crate) fn generate(
                 #uses_peer
                 #ordered
                 #unknown_id
+                #pending
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)

@@ -32,7 +32,7 @@ pub(crate) fn method(method: &Method, subscription: bool, rt: &TokenStream) -> T
         use crate::ast::ParamKind;
         if subscription {
             let item = method.sinks().find_map(|p| match &p.kind {
-                ParamKind::Sink { item } => of(item, rt),
+                ParamKind::Sink { item, .. } => of(item, rt),
                 _ => None,
             });
             return item.map_or_else(TokenStream::new, |item| quote!(.__item_schema(#item)));

@@ -123,7 +123,7 @@ pub(crate) fn generate(
             let item = method
                 .sinks()
                 .find_map(|p| match &p.kind {
-                    ParamKind::Sink { item } => Some(owned(item, rt)),
+                    ParamKind::Sink { item, .. } => Some(owned(item, rt)),
                     _ => None,
                 })
                 .map_or_else(|| quote!(()), |ty| quote!(#ty));

@@ -21,13 +21,13 @@ pub(crate) fn check(func: &ItemFn, method: &Method, subscription: bool, errors: 
         if sinks.is_empty() {
             errors.push(syn::Error::new_spanned(
                 &sig.ident,
-                "a subscription takes a `Sink<T>` parameter, where it sends its items",
+                "a subscription takes a `Sink<T>` parameter, where it sends its items (or a `PendingSink<T>`, to decide before it starts)",
             ));
         }
         for extra in sinks.iter().skip(1) {
             errors.push(syn::Error::new_spanned(
                 &extra.ty,
-                "a subscription takes one `Sink<T>` parameter",
+                "a subscription takes one `Sink<T>` (or `PendingSink<T>`) parameter",
             ));
         }
         // Its future outlives the request, so its parameters cannot borrow from it.

@@ -24,8 +24,8 @@ pub use crate::method::BoxFuture;
 pub use crate::state::StatePart;
 pub use crate::whole::decode_whole;
 pub use crate::{
-    Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, RawSink, Sink, State,
-    SubscriptionEnd,
+    Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, PendingSink, RawSink, Sink,
+    State, SubscriptionEnd,
 };
 #[cfg(feature = "client")]
 pub use crate::{TypedCall, TypedSubscription};

@@ -191,6 +191,8 @@ pub(crate) trait Endpoint: Sync {
 pub(crate) enum Innermost<'a> {
     Ready(Option<Answer>),
     Method(BoxFuture<'a, Result<Vec<u8>, ErrorObject>>),
+    /// A subscribe call whose method decides before it is answered.
+    Deciding(BoxFuture<'a, Answer>),
 }
 
 impl Future for Innermost<'_> {
@@ -205,6 +207,7 @@ impl Future for Innermost<'_> {
                     .unwrap_or_else(|| ErrorObject::internal_error().into()),
             ),
             Innermost::Method(future) => future.as_mut().poll(task).map(Answer::from_result),
+            Innermost::Deciding(future) => future.as_mut().poll(task),
         }
     }
 }

@@ -16,6 +16,7 @@ mod broadcast;
 mod limits;
 mod note;
 mod outbox;
+mod pending;
 mod sink;
 
 use std::fmt;
@@ -34,6 +35,8 @@ pub use limits::{
 };
 pub use note::{Note, Taken};
 pub use outbox::Outbox;
+pub use pending::PendingSink;
+pub(crate) use pending::{Deciding, Decision};
 pub use sink::{RawSink, SendError, Sink};
 
 use crate::method::BoxFuture;
@@ -116,6 +119,10 @@ pub struct SubscriptionInfo {
     /// How its items' schema is made (the `openrpc` feature), when known.
     #[cfg(feature = "openrpc")]
     pub item_schema: Option<crate::openrpc::TypeSchema>,
+    /// Whether its method decides before it starts, through a
+    /// [`PendingSink`]: its subscribe call waits for the decision
+    /// ([`Method::pending_sink`](crate::Method::pending_sink)).
+    pub pending: bool,
     /// Whether unsubscribing an id that is not alive answers an error
     /// ([`Method::unknown_id_errors`](crate::Method::unknown_id_errors)) rather than `false`.
     pub unknown_id_errors: bool,

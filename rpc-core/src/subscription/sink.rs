@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::note::Item;
+use super::pending::Decision;
 use super::{Outbox, SubscriptionId};
 
 /// Where a subscription method sends its items: each becomes a notification to the client
@@ -52,11 +53,24 @@ pub struct RawSink {
     outbox: Outbox,
     id: SubscriptionId,
     head: Arc<[u8]>,
+    /// For a subscription that decides before it starts: where its
+    /// [`PendingSink`](super::PendingSink) tells its call.
+    pub(super) decision: Option<Arc<Decision>>,
 }
 
 impl RawSink {
     pub(crate) fn new(outbox: Outbox, id: SubscriptionId, head: Arc<[u8]>) -> Self {
-        Self { outbox, id, head }
+        Self {
+            outbox,
+            id,
+            head,
+            decision: None,
+        }
+    }
+
+    pub(crate) fn with_decision(mut self, decision: Option<Arc<Decision>>) -> Self {
+        self.decision = decision;
+        self
     }
 
     /// The subscription's id.
