@@ -139,7 +139,7 @@ impl Future for Guarded<'_> {
             }
         };
         drop(entered);
-        this.future = None;
+        drop_quietly(this.future.take());
         if let Ok(result) = &answer.result {
             if result.len() > this.max_result_len {
                 answer = too_large(this.method, result.len(), this.max_result_len).into();
@@ -169,12 +169,21 @@ impl Future for Guarded<'_> {
 /// for its layers: their `after` hooks see the error -32000 "Call cancelled".
 impl Drop for Guarded<'_> {
     fn drop(&mut self) {
-        if self.future.is_none() {
+        let Some(future) = self.future.take() else {
             return;
-        }
+        };
+        drop_quietly(Some(future));
         if let Some(layered) = self.layered.take() {
             let cancelled = ErrorObject::server_error(-32000, "Call cancelled");
             let _ = layered.after(Err(&cancelled));
         }
+    }
+}
+
+/// Drops a call's future, whose code (a method's, a layer's) may panic in its destructor:
+/// the panic is logged, and goes no further than this call.
+fn drop_quietly(future: Option<Running<'_>>) {
+    if future.is_some() && catch_unwind(AssertUnwindSafe(|| drop(future))).is_err() {
+        tracing::error!("a call's future panicked as it was dropped");
     }
 }

@@ -43,14 +43,22 @@ impl<S: Send + Sync + 'static> Router<S> {
         layered.before()?;
         Ok(Some(layered))
     }
-    /// The name a call goes through the async layers by: the registered one, or the
-    /// request's own. An unregistered name spelled with escapes has no text that outlives the
-    /// request: it is answered as unknown, past the async layers.
-    fn chain_name<'a, 'r: 'a>(&'r self, request: &Request<'a>) -> Option<&'a str> {
-        match (self.lookup(&request.method), &request.method) {
-            (Some(method), _) => Some(&method.info.name),
-            (None, Cow::Borrowed(name)) => Some(name),
-            (None, Cow::Owned(_)) => None,
+    /// The name a call goes through the async layers by: the request's own (an alias as
+    /// sent), or for one spelled with escapes, the registered name. `None` for what does not
+    /// go through them: an unregistered name spelled with escapes (no text of it outlives the
+    /// request), and the protocol's cancel notification, which must reach the call it
+    /// cancels whatever a layer would do with it.
+    fn chain_name<'a, 'r: 'a>(
+        &'r self,
+        request: &Request<'a>,
+        cx: &Context<'_>,
+    ) -> Option<&'a str> {
+        if is_cancel(cx, request) {
+            return None;
+        }
+        match &request.method {
+            Cow::Borrowed(name) => Some(name),
+            Cow::Owned(name) => self.lookup(name).map(|method| &*method.info.name),
         }
     }
     /// Starts a call through the sync layers, then the async ones; what does not go through
@@ -66,7 +74,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         mode: Mode<'a, 'r, S>,
     ) -> Started<'a> {
         let name = match (&entry, mode) {
-            (Entry::Call(request), Mode::Run | Mode::Push(_)) => self.chain_name(request),
+            (Entry::Call(request), Mode::Run | Mode::Push(_)) => self.chain_name(request, cx),
             _ => None,
         };
         match (entry, name) {
@@ -217,6 +225,14 @@ impl<S: Send + Sync + 'static> Endpoint for Pushing<'_, S> {
             Err(error) => ready(Err(error)),
         }
     }
+}
+
+/// Whether `request` is the cancel notification of the connection's protocol.
+pub(crate) fn is_cancel(cx: &Context<'_>, request: &Request<'_>) -> bool {
+    let cancel = cx
+        .cancellation()
+        .map(|cancellation| cancellation.dialect().cancel_method());
+    request.id.is_none() && cancel == Some(&*request.method)
 }
 
 /// Cancels a call of the caller's if this is the cancel notification of its protocol:

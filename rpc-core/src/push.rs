@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::call::{panicked, CallTrace};
+use crate::chained::is_cancel;
 use crate::dispatch::{answer_error, Mode, Started};
 use crate::layer::Layered;
 use crate::method::BoxFuture;
@@ -63,8 +64,9 @@ pub enum Begun<'r> {
     /// Handled now: its calls all answered at once (sync methods, errors, answers to the
     /// peer), with nothing left to wait for.
     Done(Handled<'r>),
-    /// Not run: it waits on async methods (or, calling an ordered method, for the calls
-    /// before it to end). Run it with [`Router::handle_push`], in this order.
+    /// Not run: it waits on async methods, async layers or a subscription that decides (or,
+    /// calling an ordered method, for the calls before it to end). Run it with
+    /// [`Router::handle_push`], in this order.
     Later(Order),
 }
 
@@ -82,8 +84,13 @@ impl<S: Send + Sync + 'static> Router<S> {
         let mut classify = |entry: &Entry<'_>| {
             let Entry::Call(request) = entry else { return };
             let Some(method) = self.lookup(&request.method) else {
-                // An unknown method answers at once, but for the async layers.
-                waits |= !self.async_layers.is_empty();
+                // An unknown method answers at once, but for the async layers; the cancel
+                // notification never goes through them.
+                let layered = !self.async_layers.is_empty() && !is_cancel(cx, request);
+                waits |= layered;
+                if layered && request.id.is_none() {
+                    order = order.max(Order::Before);
+                }
                 return;
             };
             // Under an async layer every call waits, and so does a subscription that decides.

@@ -22,6 +22,13 @@ fn add(a: i64, b: i64) -> i64 {
     a + b
 }
 
+/// Panics, later.
+#[rpc_method]
+async fn explode() -> u8 {
+    tokio::task::yield_now().await;
+    panic!("a method bug")
+}
+
 /// Counts its calls: a layer refuses them all.
 #[rpc_method]
 fn secret() -> usize {
@@ -147,6 +154,10 @@ fn with_layers(layers: impl IntoIterator<Item = Probe>) -> Router {
         .register(count::method())
         .unwrap()
         .register(secret::method())
+        .unwrap()
+        .register(explode::method())
+        .unwrap()
+        .alias("plus", "add")
         .unwrap();
     for layer in layers {
         router.async_layer(layer);
@@ -395,4 +406,23 @@ async fn over_a_transport_that_cannot_push_a_subscribe_call_still_says_so() {
     let answer = answer(&router, subscribe).await.unwrap();
     assert_eq!(answer["error"]["code"], -32009, "{answer}");
     assert_eq!(take(&seen)[1], "a out subscribe_count error -32009");
+}
+
+#[tokio::test]
+async fn a_method_that_panics_is_internal_error_for_the_layers_too_and_aliases_keep_their_name() {
+    let seen = Seen::default();
+    let router = with_layers([Probe::new("a", &seen)]);
+    let call = json!({"jsonrpc":"2.0","method":"explode","id":1});
+    assert_eq!(
+        answer(&router, call).await.unwrap()["error"]["code"],
+        -32603
+    );
+    assert_eq!(
+        take(&seen),
+        ["a in explode 1 none", "a out explode error -32603"]
+    );
+
+    let call = json!({"jsonrpc":"2.0","method":"plus","params":[1,2],"id":2});
+    assert_eq!(answer(&router, call).await.unwrap()["result"], 3);
+    assert_eq!(take(&seen), ["a in plus 2 [1,2]", "a out plus ok 3"]);
 }

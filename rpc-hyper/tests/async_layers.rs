@@ -257,3 +257,42 @@ async fn over_a_stream_calls_pass_the_layer_and_a_hung_one_times_out() {
         .unwrap()
         .unwrap();
 }
+
+#[cfg(feature = "stream")]
+#[tokio::test]
+async fn a_call_held_in_a_layer_is_cancelled_and_the_cancel_passes_no_layer() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let gate = Gate::default();
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let (read, write) = tokio::io::split(theirs);
+    let server = rpc_hyper::stream::serve(read, write, Arc::new(router(&gate)))
+        .dialect(rpc_core::Dialect::Lsp);
+    let server = tokio::spawn(server.into_future());
+    let (read, mut write) = tokio::io::split(ours);
+    let mut lines = BufReader::new(read).lines();
+    write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"hang\",\"id\":5}\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":5}}\n")
+        .await
+        .unwrap();
+    let line = tokio::time::timeout(STEP, lines.next_line()).await.unwrap();
+    let answer: Value = serde_json::from_str(&line.unwrap().unwrap()).unwrap();
+    assert_eq!(answer["id"], 5);
+    assert_eq!(answer["error"]["code"], -32800, "{answer}");
+    assert_eq!(
+        gate.seen.load(Ordering::SeqCst),
+        1,
+        "the cancel went through no layer"
+    );
+    write.shutdown().await.unwrap();
+    tokio::time::timeout(STEP, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}

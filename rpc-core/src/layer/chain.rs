@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -20,7 +21,7 @@ use crate::ErrorObject;
 /// returns a future that may answer the call itself (an error, say) without running on, or
 /// run on with [`Next::run`] and look at the answer, or replace it. It runs exactly once per
 /// call, for a single call, each call of a batch and each notification alike, over every
-/// transport.
+/// transport (but for what the section below names).
 ///
 /// # Order
 /// Async layers run in the order they were added ([`Router::async_layer`]): the first added
@@ -34,10 +35,18 @@ use crate::ErrorObject;
 ///
 /// # Faults
 /// A layer that panics, in `call` or in its future, is -32603 "Internal error" for that call
-/// alone. A layer that never completes is ended by the call's time limit, where the transport
-/// sets one (the HTTP server's request timeout); over a connection, the call waits until the
-/// caller cancels it or the connection closes. A notification a layer answers with an error
-/// gets no answer (the specification forbids one).
+/// alone, and so is a method that panics: the layers outside see that answer. A layer that
+/// never completes is ended by the request's time limit (`request_timeout` of the HTTP
+/// endpoint and of the connection transports, 30 s by default), or when its caller cancels
+/// the call or the connection closes. A notification a layer answers with an error gets no
+/// answer (the specification forbids one).
+///
+/// # What does not go through them
+/// The protocol's cancel notification (`$/cancelRequest`, `notifications/cancelled`) reaches
+/// the call it cancels without them, whatever a rate limit would do with it; so does a call
+/// to an unregistered name spelled with escapes (answered -32601), and a call read while the
+/// connection drains (answered -32012). The layers see a call's name as the caller sent it,
+/// an alias as the alias.
 ///
 /// ```
 /// use rpc_core::{Answer, AsyncCallLayer, BoxFuture, Call, ErrorObject, Next, Router};
@@ -163,10 +172,18 @@ impl<'a> Next<'a> {
         Self { rest, endpoint }
     }
 
-    /// Runs the rest of the chain for `call`, and gives its answer.
+    /// Runs the rest of the chain for `call`, and gives its answer. A panic inside it (in a
+    /// layer, or in the method) is answered -32603: the layers outside it see that answer.
     pub async fn run(self, call: Call<'a>) -> Answer {
         match self.rest.split_first() {
-            Some((layer, rest)) => layer.call(call, Next::new(rest, self.endpoint)).await,
+            Some((layer, rest)) => {
+                let method = call.method();
+                let next = Next::new(rest, self.endpoint);
+                match catch_unwind(AssertUnwindSafe(|| layer.call(call, next))) {
+                    Ok(future) => Caught { future, method }.await,
+                    Err(_) => layer_panicked(method),
+                }
+            }
             None => self.endpoint.run(call).await,
         }
     }
@@ -199,7 +216,9 @@ impl Future for Innermost<'_> {
     type Output = Answer;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Answer> {
-        match self.get_mut() {
+        let this = self.get_mut();
+        // A method's panic is -32603 here already, for every layer to see as such.
+        let polled = catch_unwind(AssertUnwindSafe(|| match this {
             // Polled again after it answered: an answer rather than a panic.
             Innermost::Ready(answer) => Poll::Ready(
                 answer
@@ -208,6 +227,34 @@ impl Future for Innermost<'_> {
             ),
             Innermost::Method(future) => future.as_mut().poll(task).map(Answer::from_result),
             Innermost::Deciding(future) => future.as_mut().poll(task),
+        }));
+        polled.unwrap_or_else(|panic| {
+            *this = Innermost::Ready(None);
+            Poll::Ready(crate::call::panicked("(under an async layer)", &*panic).into())
+        })
+    }
+}
+
+/// A layer's future, whose panic is answered -32603.
+struct Caught<'a> {
+    future: BoxFuture<'a, Answer>,
+    method: &'a str,
+}
+
+impl Future for Caught<'_> {
+    type Output = Answer;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Answer> {
+        let this = self.get_mut();
+        match catch_unwind(AssertUnwindSafe(|| this.future.as_mut().poll(task))) {
+            Ok(polled) => polled,
+            Err(_) => Poll::Ready(layer_panicked(this.method)),
         }
     }
+}
+
+/// The answer for a call whose layer panicked.
+fn layer_panicked(method: &str) -> Answer {
+    tracing::error!(method, "an async call layer panicked");
+    ErrorObject::internal_error().into()
 }
