@@ -43,6 +43,7 @@ impl<S: Send + Sync + 'static> Router<S> {
         layered.before()?;
         Ok(Some(layered))
     }
+
     /// The name a call goes through the async layers by: the request's own (an alias as
     /// sent), or for one spelled with escapes, the registered name. `None` for what does not
     /// go through them: an unregistered name spelled with escapes (no text of it outlives the
@@ -61,6 +62,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             Cow::Owned(name) => self.lookup(name).map(|method| &*method.info.name),
         }
     }
+
     /// Starts a call through the sync layers, then the async ones; what does not go through
     /// them (an answer, an invalid entry, a rejected call, an unknown name with escapes) goes
     /// to [`Self::start`]. Apart from it, so that a router without async layers runs the
@@ -85,6 +87,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             (entry, _) => self.start(entry, out, cx, mode),
         }
     }
+
     /// Starts a call through the async layers: the first one's future is the call's.
     fn chain<'a, 'r: 'a>(
         &'r self,
