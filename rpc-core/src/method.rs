@@ -251,8 +251,24 @@ impl<S: Send + Sync + 'static> Method<S> {
             item_schema: None,
             unknown_id_errors: false,
             pending: false,
+            end_notice: false,
         });
         method
+    }
+
+    /// For a subscription: when the server ends it (its method returns or fails, the server
+    /// shuts down), a last notification tells the client, with the reason:
+    /// `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"end":{"reason":"completed"}}}`
+    /// (or `"failed"`, with a `"message"` for the error its method returned, or
+    /// `"shutting down"`). `rpc-hyper`'s client ends the subscription's stream with that
+    /// reason. `#[rpc_subscription(end_notice)]` declares it. Off by default, so that Ethereum
+    /// clients see exactly the format they parse; a subscription the client ends gets none.
+    #[must_use]
+    pub fn end_notice(mut self) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.end_notice = true;
+        }
+        self
     }
 
     /// For a subscription: its method decides before it starts, through a

@@ -373,11 +373,17 @@ impl<S: Send + Sync + 'static> Router<S> {
         decision: Option<Arc<Decision>>,
     ) -> Result<(BoxFuture<'r, ()>, RawSink), ErrorObject> {
         let name = &*method.info.name;
-        let (notification, unsubscribe) = match &method.info.subscription {
-            Some(info) => (&*info.notification, info.unsubscribe.clone()),
-            None => (name, Cow::Borrowed("")),
+        let (notification, unsubscribe, notice) = match &method.info.subscription {
+            Some(info) => (
+                &*info.notification,
+                info.unsubscribe.clone(),
+                info.end_notice,
+            ),
+            None => (name, Cow::Borrowed(""), false),
         };
-        let (id, head) = outbox.open(notification, unsubscribe).map_err(refused)?;
+        let (id, head) = outbox
+            .open(notification, unsubscribe, notice)
+            .map_err(refused)?;
         let sink = RawSink::new(outbox.clone(), id, head).with_decision(decision);
         let future = catch_unwind(AssertUnwindSafe(|| {
             subscribe(self.state(), cx, params, sink.clone())

@@ -28,11 +28,13 @@ pub(crate) struct Options {
     /// A subscription's `unknown_id = "error"`: unsubscribing an id not alive answers
     /// go-ethereum's error rather than `false` (`unknown_id = "false"`, the default).
     pub(crate) unknown_id_errors: bool,
+    /// A subscription's `end_notice`: the server's end of it is told with a last notice.
+    pub(crate) end_notice: bool,
 }
 
 const METHOD_OPTIONS: &str = "`name`, `crate`, `errors`, `ordered`";
 const SUBSCRIPTION_OPTIONS: &str =
-    "`name`, `unsubscribe`, `notification`, `unknown_id`, `crate`, `errors`";
+    "`name`, `unsubscribe`, `notification`, `unknown_id`, `end_notice`, `crate`, `errors`";
 const PARAM_OPTIONS: &str = "`rename`, `params`";
 
 impl Options {
@@ -85,6 +87,17 @@ impl Options {
                     Some(value) => errors.push(syn::Error::new_spanned(
                         value,
                         "`ordered` takes no value: write `#[rpc_method(ordered)]`",
+                    )),
+                }
+            } else if subscription && key.is_ident("end_notice") {
+                match value {
+                    None if options.end_notice => {
+                        errors.push(syn::Error::new_spanned(&key, "`end_notice` is given twice"))
+                    }
+                    None => options.end_notice = true,
+                    Some(value) => errors.push(syn::Error::new_spanned(
+                        value,
+                        "`end_notice` takes no value: write `#[rpc_subscription(end_notice)]`",
                     )),
                 }
             } else if subscription && key.is_ident("unknown_id") {

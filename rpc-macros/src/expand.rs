@@ -145,7 +145,8 @@ pub(crate) fn generate(
             .map(|i| format_ident!("__rpc_arg{}", i))
             .collect();
         let value_at = quote_spanned!(output_at=> __rpc_value);
-        let end = quote_spanned!(output_at=> #rt::SubscriptionEnd::log(#value_at, #name));
+        let end =
+            quote_spanned!(output_at=> #rt::SubscriptionEnd::end(#value_at, #name, &__rpc_ending));
         quote! {
             fn __rpc_call<'__a, '__p, __S>(
                 __rpc_state: &'__a __S,
@@ -158,6 +159,7 @@ pub(crate) fn generate(
                 #(#state_bound)*
             {
                 #decode_subscription
+                let __rpc_ending = #rt::Clone::clone(&__rpc_sink);
                 #(let #arg_names = #args;)*
                 #rt::Ok(#rt::Box::pin(async move {
                     let #value = #ident(#(#arg_names),*).await;
@@ -214,6 +216,7 @@ pub(crate) fn generate(
         .any(|p| matches!(p.kind, ParamKind::Peer | ParamKind::Progress { .. }))
         .then(|| quote!(.uses_peer()));
     let ordered = options.ordered.then(|| quote!(.ordered()));
+    let end_notice = options.end_notice.then(|| quote!(.end_notice()));
     let pending = method
         .params
         .iter()
@@ -347,6 +350,7 @@ pub(crate) fn generate(
                 #ordered
                 #unknown_id
                 #pending
+                #end_notice
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)

@@ -13,6 +13,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 pub use serde::de::IgnoredAny;
 pub use serde::{Deserialize, Deserializer, Serialize};
 pub use std::boxed::Box;
+pub use std::clone::Clone;
 pub use std::marker::{PhantomData as Marker, Send, Sync};
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};

@@ -10,10 +10,15 @@
 //! 3. the unsubscribe call takes the id by position and answers `true`, or `false` for an id
 //!    that is not alive on the caller's connection. No item follows its answer.
 //!
-//! When the method ends, the subscription ends with nothing more sent: no closing notice.
+//! When the method ends, the subscription ends with nothing more sent, unless it asked for an
+//! end notice (`#[rpc_subscription(end_notice)]`): then a last notification says so and why,
+//! `{"jsonrpc":"2.0","method":NAME,"params":{"subscription":ID,"end":{"reason":R}}}`, with `R`
+//! `"completed"`, `"failed"` (and a `"message"` when its method returned an error) or
+//! `"shutting down"`. Off by default: Ethereum clients see exactly the format above.
 
 mod broadcast;
 mod limits;
+mod live;
 mod note;
 mod outbox;
 mod pending;
@@ -33,6 +38,7 @@ pub(crate) use limits::Refused;
 pub use limits::{
     OutboxLimits, DEFAULT_MAX_QUEUED, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_SUBSCRIPTIONS,
 };
+pub(crate) use live::Ended;
 pub use note::{Note, Taken};
 pub use outbox::Outbox;
 pub use pending::PendingSink;
@@ -123,6 +129,9 @@ pub struct SubscriptionInfo {
     /// [`PendingSink`]: its subscribe call waits for the decision
     /// ([`Method::pending_sink`](crate::Method::pending_sink)).
     pub pending: bool,
+    /// Whether the server's end of it is told with an end notice
+    /// ([`Method::end_notice`](crate::Method::end_notice)).
+    pub end_notice: bool,
     /// Whether unsubscribing an id that is not alive answers an error
     /// ([`Method::unknown_id_errors`](crate::Method::unknown_id_errors)) rather than `false`.
     pub unknown_id_errors: bool,
@@ -167,15 +176,16 @@ impl Future for Subscription<'_> {
             this.future = None;
             return Poll::Ready(());
         }
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
+        let ended = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(())) => {}
+            Ok(Poll::Ready(())) => Ended::Returned,
             Err(panic) => {
                 crate::call::panicked("subscription", &*panic);
+                Ended::Panicked
             }
-        }
+        };
         this.future = None;
-        this.outbox.end(this.id);
+        this.outbox.finish(this.id, Some(ended));
         Poll::Ready(())
     }
 }
@@ -205,6 +215,16 @@ impl fmt::Debug for Subscription<'_> {
 pub trait SubscriptionEnd {
     /// Logs an error ending.
     fn log(self, method: &str);
+
+    /// Logs an error ending, and keeps it for the subscription's end notice (when it has
+    /// one): what generated code calls.
+    fn end(self, method: &str, sink: &RawSink)
+    where
+        Self: Sized,
+    {
+        let _ = sink;
+        self.log(method);
+    }
 }
 
 impl SubscriptionEnd for () {
@@ -216,5 +236,12 @@ impl<E: fmt::Display> SubscriptionEnd for Result<(), E> {
         if let Err(err) = self {
             tracing::warn!(method, error = %err, "a subscription ended with an error");
         }
+    }
+
+    fn end(self, method: &str, sink: &RawSink) {
+        if let Err(err) = &self {
+            sink.outbox().fail(sink.id(), err.to_string());
+        }
+        self.log(method);
     }
 }

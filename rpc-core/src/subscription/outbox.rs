@@ -9,6 +9,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use rustc_hash::FxHashMap;
 
 use super::limits::{OutboxLimits, Refused};
+use super::live::{Ended, Live};
 use super::note::{Item, Note, Taken};
 use super::{SendError, SubscriptionId};
 
@@ -51,28 +52,6 @@ struct Inner {
     draining: bool,
     /// A broadcast found the queue full: the connection cannot keep up.
     lagged: bool,
-}
-
-#[derive(Debug)]
-struct Live {
-    /// The method that may end it.
-    unsubscribe: Cow<'static, str>,
-    /// Whether the transport drives it yet: it has answered the subscribe call. Nothing is
-    /// queued before, so nothing can go before the id.
-    started: bool,
-    /// The subscription's future, driven by the transport.
-    driver: Option<Waker>,
-    /// Those waiting in [`Sink::closed`](crate::Sink::closed).
-    watchers: Vec<Waker>,
-}
-
-impl Live {
-    fn wake(self) {
-        self.driver
-            .into_iter()
-            .chain(self.watchers)
-            .for_each(Waker::wake);
-    }
 }
 
 impl Default for Outbox {
@@ -156,12 +135,19 @@ impl Outbox {
         let mut inner = self.lock();
         inner.draining = true;
         inner.queue.retain(|note| note.subscription().is_none());
-        inner.bytes = inner.queue.iter().map(Note::len).sum();
         let live = std::mem::take(&mut inner.live);
+        // Those that asked for one are told, after what else was queued.
+        for (id, live) in &live {
+            if let Some(notice) = live.notice(*id, Ended::ShuttingDown) {
+                inner.queue.push_back(notice);
+            }
+        }
+        inner.bytes = inner.queue.iter().map(Note::len).sum();
         let waiting = std::mem::take(&mut inner.waiting);
+        let writer = inner.writer.take();
         drop(inner);
         live.into_values().for_each(Live::wake);
-        waiting.into_iter().for_each(Waker::wake);
+        waiting.into_iter().chain(writer).for_each(Waker::wake);
     }
 
     /// Ends the subscription `id` at the client's asking, through the method `by`: `false` if
@@ -192,11 +178,13 @@ impl Outbox {
         true
     }
 
-    /// Starts a subscription whose notifications are named `notification`.
+    /// Starts a subscription whose notifications are named `notification`; with `notice`,
+    /// the server's end of it is told with an end notice.
     pub(crate) fn open(
         &self,
         notification: &str,
         unsubscribe: Cow<'static, str>,
+        notice: bool,
     ) -> Result<(SubscriptionId, Arc<[u8]>), Refused> {
         let mut inner = self.lock();
         if inner.closed || inner.draining {
@@ -206,15 +194,8 @@ impl Outbox {
             return Err(Refused::TooMany(self.0.limits.max_subscriptions));
         }
         let id = SubscriptionId::fresh();
-        inner.live.insert(
-            id,
-            Live {
-                unsubscribe,
-                started: false,
-                driver: None,
-                watchers: Vec::new(),
-            },
-        );
+        let notice = notice.then_some(notification);
+        inner.live.insert(id, Live::new(unsubscribe, notice));
         drop(inner);
         let mut head = Vec::with_capacity(80 + notification.len());
         head.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
@@ -227,14 +208,31 @@ impl Outbox {
 
     /// Ends a subscription from the server's side: what it queued still goes.
     pub(crate) fn end(&self, id: SubscriptionId) {
+        self.finish(id, None);
+    }
+
+    /// Ends a subscription whose method ended (`how`): what it queued still goes, then its
+    /// end notice, if it asked for one.
+    pub(crate) fn finish(&self, id: SubscriptionId, how: Option<Ended>) {
         let mut inner = self.lock();
         let Some(live) = inner.live.remove(&id) else {
             return;
         };
         let waiting = std::mem::take(&mut inner.waiting);
-        drop(inner);
+        match how.and_then(|how| live.notice(id, how)) {
+            // One small note past the queue's bounds, at most one per subscription.
+            Some(notice) => Self::enqueue(inner, notice),
+            None => drop(inner),
+        }
         live.wake();
         waiting.into_iter().for_each(Waker::wake);
+    }
+
+    /// Records why a subscription's method failed, for its end notice.
+    pub(crate) fn fail(&self, id: SubscriptionId, why: String) {
+        if let Some(live) = self.lock().live.get_mut(&id) {
+            live.failure = Some(why);
+        }
     }
 
     /// Whether `id` is alive; if so, `task` is woken when it ends (as its driver or not).

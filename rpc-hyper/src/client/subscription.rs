@@ -26,7 +26,10 @@ use super::Client;
 ///   subscription goes on.
 ///
 /// The de-facto protocol has no notice for a subscription the server ended: such a
-/// subscription simply sends nothing more.
+/// subscription simply sends nothing more. A server of this library's that declares an end
+/// notice (`rpc_core::Method::end_notice`) says so, and why: the stream then ends (after a
+/// last error item, [`Error::is_closed`], unless the reason is `"completed"`), and
+/// [`Subscription::end_reason`] tells the reason.
 pub struct Subscription<T> {
     client: Client,
     /// The id's JSON text, as the server gave it.
@@ -62,6 +65,15 @@ impl<T: DeserializeOwned> Subscription<T> {
         &self.id
     }
 
+    /// Why the server ended the subscription, once it has said so with an end notice:
+    /// `"completed"`, `"failed"` or `"shutting down"`.
+    pub fn end_reason(&self) -> Option<&str> {
+        match self.ending.why() {
+            Some(End::Ended { reason, .. }) => Some(reason),
+            _ => None,
+        }
+    }
+
     /// The next item, or `None` once it has ended.
     pub async fn next(&mut self) -> Option<Result<T, Error>> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
@@ -84,13 +96,20 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             // The route ended: the items before its end were all taken; now its reason.
             Poll::Ready(None) => {
                 self.done = true;
-                Poll::Ready(self.ending.why().map(|why| {
-                    Err(match why {
+                Poll::Ready(self.ending.why().and_then(|why| {
+                    Some(Err(match why {
                         End::Lost(why) => closed(why),
                         End::FellBehind => Error::protocol(
                             "the subscription fell behind: 1,024 items were not taken",
                         ),
-                    })
+                        End::Ended { reason, .. } if reason == "completed" => return None,
+                        End::Ended { reason, message } => closed(&match message {
+                            Some(message) => {
+                                format!("the server ended the subscription: {reason}: {message}")
+                            }
+                            None => format!("the server ended the subscription: {reason}"),
+                        }),
+                    }))
                 }))
             }
         }

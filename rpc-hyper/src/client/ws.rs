@@ -42,6 +42,11 @@ pub(super) enum End {
     Lost(String),
     /// The application left [`SUBSCRIPTION_BUFFER`] items untaken.
     FellBehind,
+    /// The server ended it, with an end notice.
+    Ended {
+        reason: String,
+        message: Option<String>,
+    },
 }
 
 impl Ending {
@@ -250,7 +255,8 @@ impl Transport {
                 subscriptions.remove(id);
             }
         }
-        if matches!(ending.why(), Some(End::Lost(_))) {
+        // Lost, or ended by the server: nothing is left to unsubscribe from.
+        if matches!(ending.why(), Some(End::Lost(_) | End::Ended { .. })) {
             return;
         }
         let _ = self.outgoing.send(Command::Unsubscribe {

@@ -51,7 +51,15 @@ struct Note<'a> {
     #[serde(borrow)]
     subscription: &'a RawValue,
     #[serde(borrow)]
-    result: &'a RawValue,
+    result: Option<&'a RawValue>,
+    /// A server's end notice (`rpc_core::Method::end_notice`): the last of the subscription.
+    end: Option<NoteEnd>,
+}
+
+#[derive(Deserialize)]
+struct NoteEnd {
+    reason: String,
+    message: Option<String>,
 }
 
 /// Sends a frame where it belongs: an answer to its caller (a batch's to the waiting batch
@@ -114,7 +122,8 @@ pub(super) fn route(shared: &Shared, frame: Bytes) -> Option<Bytes> {
     let note = incoming
         .params
         .filter(|params| params.get().starts_with('{'))
-        .and_then(|params| serde_json::from_str::<Note<'_>>(params.get()).ok());
+        .and_then(|params| serde_json::from_str::<Note<'_>>(params.get()).ok())
+        .filter(|note| note.result.is_some() || note.end.is_some());
     if incoming.method.is_some() && (note.is_none() || incoming.id.is_some()) {
         return Some(frame);
     }
@@ -178,7 +187,22 @@ pub(super) fn route(shared: &Shared, frame: Bytes) -> Option<Bytes> {
                 );
                 return None;
             };
-            if route.items.try_send(note.result.to_owned()).is_err() {
+            let Some(result) = note.result else {
+                // The server ended it, and says why: the stream ends with that reason.
+                drop(subscriptions);
+                let end = note.end.unwrap_or(NoteEnd {
+                    reason: "completed".to_owned(),
+                    message: None,
+                });
+                if let Some(route) = lock(&shared.subscriptions).remove(note.subscription.get()) {
+                    route.end(End::Ended {
+                        reason: end.reason,
+                        message: end.message,
+                    });
+                }
+                return None;
+            };
+            if route.items.try_send(result.to_owned()).is_err() {
                 // The application does not keep up: the subscription ends, with an error.
                 drop(subscriptions);
                 if let Some(route) = lock(&shared.subscriptions).remove(note.subscription.get()) {

@@ -10,4 +10,10 @@ async fn ticks(sink: Sink<u64>) {
 #[rpc_method(unknown_id = "error")]
 fn plain() {}
 
+// `end_notice` is a flag.
+#[rpc_subscription(end_notice = "yes")]
+async fn ends(sink: Sink<u64>) {
+    let _ = sink;
+}
+
 fn main() {}
