@@ -268,6 +268,15 @@ impl ErrorObject {
         self.params.as_deref()
     }
 
+    /// A decode error of params that came after `before` others in the call: its position
+    /// counts them.
+    pub(crate) fn params_after(mut self, before: usize) -> Self {
+        if let Some(params) = &mut self.params {
+            params.shift(before);
+        }
+        self
+    }
+
     pub(crate) fn with_params_error(mut self, error: ParamsError) -> Self {
         self.params = Some(Box::new(error));
         self

@@ -97,6 +97,7 @@ pub mod geth;
 mod handle;
 mod id;
 mod info;
+mod kinds;
 mod layer;
 #[cfg(feature = "mcp")]
 pub mod mcp;

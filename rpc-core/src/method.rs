@@ -252,8 +252,25 @@ impl<S: Send + Sync + 'static> Method<S> {
             unknown_id_errors: false,
             pending: false,
             end_notice: false,
+            kind: None,
         });
         method
+    }
+
+    /// For a subscription: it is one kind of several under its subscribe name, as
+    /// `eth_subscribe` has `newHeads`, `logs` and `newPendingTransactions`, each its own
+    /// function with its own item type. A call names the kind first (`["logs", {...}]`); the
+    /// params after it are the kind's, by position. The kinds of one name share their
+    /// notifications, unsubscribe method and options; registering a kind twice, or one that
+    /// differs, is an error. `#[rpc_subscription(name = "eth_subscribe", kind = "logs")]`
+    /// declares it (with no client stub: a client sends `[kind, ...]` itself). Register kinds
+    /// on the [`Router`](crate::Router) itself, not in a [`Methods`](crate::Methods) module.
+    #[must_use]
+    pub fn kind(mut self, kind: impl Into<Cow<'static, str>>) -> Self {
+        if let Some(subscription) = &mut self.info.subscription {
+            subscription.kind = Some(kind.into());
+        }
+        self
     }
 
     /// For a subscription: when the server ends it (its method returns or fails, the server

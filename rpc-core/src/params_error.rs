@@ -104,6 +104,11 @@ impl ParamsError {
         ErrorObject::invalid_params(sentence).with_params_error(self)
     }
 
+    /// Counts `before` more parameters ahead of this one.
+    pub(crate) fn shift(&mut self, before: usize) {
+        self.position = self.position.map(|at| at + before);
+    }
+
     /// What went wrong.
     pub fn problem(&self) -> ParamsProblem {
         self.problem

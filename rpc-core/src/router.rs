@@ -67,6 +67,8 @@ pub struct Router<S = ()> {
     pub(crate) cannot_push: Option<ErrorObject>,
     /// How decode errors are worded, if not as -32602 with a sentence in `data`.
     pub(crate) params_shaper: Option<Box<ParamsShaper>>,
+    /// The kinds of each subscribe name that has several.
+    pub(crate) kinds: FxHashMap<Box<str>, std::sync::Arc<crate::kinds::Kinds<S>>>,
     /// `rpc.discover`'s document, once served (the `openrpc` feature).
     #[cfg(feature = "openrpc")]
     pub(crate) discovery: Option<Box<crate::openrpc::Discovery>>,
@@ -100,6 +102,7 @@ impl<S: Send + Sync + 'static> Router<S> {
             async_layers: Vec::new(),
             cannot_push: None,
             params_shaper: None,
+            kinds: FxHashMap::default(),
             #[cfg(feature = "openrpc")]
             discovery: None,
         }
@@ -127,6 +130,14 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// A subscription method brings its unsubscribe method along, unless a method of that name
     /// that ends subscriptions is registered already (subscriptions may share one).
     pub fn register(&mut self, method: Method<S>) -> Result<&mut Self, RegisterError> {
+        let kind = method
+            .info
+            .subscription
+            .as_ref()
+            .and_then(|s| s.kind.clone());
+        if let Some(kind) = kind {
+            return self.register_kind(method, kind);
+        }
         for name in method.info.names() {
             self.check_free(name)?;
         }
@@ -371,6 +382,11 @@ impl fmt::Display for RegisterError {
         match self.why {
             Refusal::Duplicate => write!(f, "a method named `{}` is registered already", self.name),
             Refusal::Unknown => write!(f, "no method named `{}` to give another name", self.name),
+            Refusal::Kind => write!(
+                f,
+                "`{}`: that kind is registered already, or its notifications, unsubscribe method or options differ from its other kinds'",
+                self.name
+            ),
             Refusal::Empty => write!(f, "a method name must not be empty"),
             Refusal::Reserved => write!(
                 f,
@@ -386,6 +402,8 @@ impl std::error::Error for RegisterError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
     Duplicate,
+    /// A subscription kind registered already, or one that does not agree with the others.
+    Kind,
     Empty,
     Reserved,
     Unknown,

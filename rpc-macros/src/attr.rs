@@ -30,11 +30,13 @@ pub(crate) struct Options {
     pub(crate) unknown_id_errors: bool,
     /// A subscription's `end_notice`: the server's end of it is told with a last notice.
     pub(crate) end_notice: bool,
+    /// A subscription's `kind = "logs"`: the kind it is of its subscribe name's.
+    pub(crate) kind: Option<LitStr>,
 }
 
 const METHOD_OPTIONS: &str = "`name`, `crate`, `errors`, `ordered`";
 const SUBSCRIPTION_OPTIONS: &str =
-    "`name`, `unsubscribe`, `notification`, `unknown_id`, `end_notice`, `crate`, `errors`";
+    "`name`, `kind`, `unsubscribe`, `notification`, `unknown_id`, `end_notice`, `crate`, `errors`";
 const PARAM_OPTIONS: &str = "`rename`, `params`";
 
 impl Options {
@@ -53,6 +55,8 @@ impl Options {
                 Some(&mut options.unsubscribe)
             } else if subscription && key.is_ident("notification") {
                 Some(&mut options.notification)
+            } else if subscription && key.is_ident("kind") {
+                Some(&mut options.kind)
             } else {
                 None
             };
@@ -61,6 +65,8 @@ impl Options {
                     if name.value().is_empty() {
                         let what = if key.is_ident("notification") {
                             "a notification name must not be empty"
+                        } else if key.is_ident("kind") {
+                            "a subscription kind must not be empty"
                         } else {
                             "a method name must not be empty"
                         };

@@ -217,6 +217,7 @@ pub(crate) fn generate(
         .then(|| quote!(.uses_peer()));
     let ordered = options.ordered.then(|| quote!(.ordered()));
     let end_notice = options.end_notice.then(|| quote!(.end_notice()));
+    let kind = options.kind.as_ref().map(|kind| quote!(.kind(#kind)));
     let pending = method
         .params
         .iter()
@@ -268,8 +269,12 @@ pub(crate) fn generate(
     let marker = format_ident!("__rpc_marker", span = Span::call_site());
     #[cfg(feature = "client")]
     let stubs = crate::stubs::generate(method, &rt, vis, name, pushes);
+    // A kind's client sends `[kind, ...]` itself: no stub would say it rightly.
     #[cfg(feature = "client")]
-    let (stub_items, stub_functions) = (stubs.items, stubs.functions);
+    let (stub_items, stub_functions) = match &options.kind {
+        None => (stubs.items, stubs.functions),
+        Some(_) => (TokenStream::new(), TokenStream::new()),
+    };
     #[cfg(not(feature = "client"))]
     let (stub_items, stub_functions) = (TokenStream::new(), TokenStream::new());
 
@@ -351,6 +356,7 @@ pub(crate) fn generate(
                 #unknown_id
                 #pending
                 #end_notice
+                #kind
                 #doc
                 #(#param_infos)*
                 .result_type(#result_type)

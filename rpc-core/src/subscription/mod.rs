@@ -129,6 +129,9 @@ pub struct SubscriptionInfo {
     /// [`PendingSink`]: its subscribe call waits for the decision
     /// ([`Method::pending_sink`](crate::Method::pending_sink)).
     pub pending: bool,
+    /// The kind it is of its subscribe name's, when the name has several
+    /// ([`Method::kind`](crate::Method::kind)).
+    pub kind: Option<std::borrow::Cow<'static, str>>,
     /// Whether the server's end of it is told with an end notice
     /// ([`Method::end_notice`](crate::Method::end_notice)).
     pub end_notice: bool,
