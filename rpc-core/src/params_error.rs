@@ -145,7 +145,11 @@ impl fmt::Display for ParamsError {
                 let noun = if most == 1 { "parameter" } else { "parameters" };
                 write!(f, "expected at most {most} {noun}, got {given}")
             }
-            ParamsProblem::Unknown => write!(f, "unknown parameter {:?}", name),
+            // A name cut short keeps its ellipsis outside the quotes.
+            ParamsProblem::Unknown => match name.strip_suffix('…') {
+                Some(cut) => write!(f, "unknown parameter {cut:?}…"),
+                None => write!(f, "unknown parameter {name:?}"),
+            },
             ParamsProblem::Malformed => f.write_str(&self.reason),
         }
     }

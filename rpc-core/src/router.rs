@@ -239,8 +239,8 @@ impl<S> Router<S> {
 
     /// Whether every registered method is sync (subscriptions count as sync, but for one that
     /// decides before it starts, with a [`PendingSink`](crate::PendingSink)), and no
-    /// [async layer](Router::async_layer) wraps them. Then handling a body never waits: [`Router::handle_sync`] answers it
-    /// without a future.
+    /// [async layer](Router::async_layer) wraps them. Then handling a body never waits:
+    /// [`Router::handle_sync`] answers it without a future.
     pub fn is_sync(&self) -> bool {
         self.async_methods == 0 && self.async_layers.is_empty()
     }

@@ -142,6 +142,19 @@ fn a_client_that_unsubscribes_gets_no_notice_and_a_drain_tells_each_shutting_dow
     assert_eq!(answer["result"], true);
     assert_eq!(notes, Vec::<Value>::new(), "the client asked: no notice");
 
+    // A client that went away (a stream's input ended) is told nothing.
+    let quiet = Outbox::default();
+    let quiet_cx = Context::new().with_outbox(&quiet);
+    let mut quiet_alive = Vec::new();
+    run(
+        &router,
+        &quiet_cx,
+        r#"{"jsonrpc":"2.0","method":"subscribe_idle","id":1}"#,
+        &mut quiet_alive,
+    );
+    quiet.end_subscriptions_unannounced();
+    assert_eq!(take(&quiet), Vec::<Value>::new());
+
     outbox.end_subscriptions();
     let notes = take(&outbox);
     assert_eq!(

@@ -30,6 +30,18 @@ async fn guarded(allow: bool, pending: PendingSink<u64>) {
     }
 }
 
+/// Hands its pending sink to another task, which accepts and sends.
+#[rpc_subscription(notification = "tick")]
+async fn handed(pending: PendingSink<u64>) {
+    let task = tokio::spawn(async move {
+        let Ok(sink) = pending.accept().await else {
+            return;
+        };
+        let _ = sink.send(1).await;
+    });
+    let _ = task.await;
+}
+
 /// Forgets to decide.
 #[rpc_subscription]
 async fn forgetful(pending: PendingSink<u64>) {
@@ -65,6 +77,8 @@ fn router() -> Router {
         .register(guarded::method())
         .unwrap()
         .register(forgetful::method())
+        .unwrap()
+        .register(handed::method())
         .unwrap()
         .register(stuck::method())
         .unwrap()
@@ -208,4 +222,20 @@ async fn over_a_transport_that_cannot_push_the_method_never_runs() {
     let body = br#"{"jsonrpc":"2.0","method":"subscribe_boom","id":1}"#;
     let answer: Value = serde_json::from_slice(&router.handle(body).await.unwrap()).unwrap();
     assert_eq!(answer["error"]["code"], -32009, "{answer}");
+}
+
+#[tokio::test]
+async fn accepted_from_another_task_it_resolves_once_the_answer_is_written() {
+    let router = router();
+    let outbox = Outbox::default();
+    let call = json!({"jsonrpc":"2.0","method":"subscribe_handed","id":1});
+    let (answer, notes) = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        push(&router, &outbox, call),
+    )
+    .await
+    .expect("the accepting task is woken");
+    let id = answer["result"].as_str().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["params"], json!({"subscription": id, "result": 1}));
 }

@@ -26,6 +26,12 @@ async fn failing(sink: Sink<u64>) -> Result<(), String> {
     Err("the source went away".to_owned())
 }
 
+/// Sends one `null` item, then returns.
+#[rpc_subscription(end_notice)]
+async fn nothing(sink: Sink<Option<u8>>) {
+    let _ = sink.send(None).await;
+}
+
 #[tokio::test]
 async fn a_subscription_the_server_ends_ends_the_stream_with_its_reason() {
     let mut router = Router::new();
@@ -33,6 +39,8 @@ async fn a_subscription_the_server_ends_ends_the_stream_with_its_reason() {
         .register(finite::method())
         .unwrap()
         .register(failing::method())
+        .unwrap()
+        .register(nothing::method())
         .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -93,5 +101,15 @@ async fn a_subscription_the_server_ends_ends_the_stream_with_its_reason() {
         .unwrap()
         .is_none());
     assert_eq!(failing.end_reason(), Some("failed"));
+
+    // A `null` item is an item, not an end.
+    let mut nothing = client.subscribe(nothing::subscribe()).await.unwrap();
+    let item = tokio::time::timeout(STEP, nothing.next()).await.unwrap();
+    assert_eq!(item.unwrap().unwrap(), None);
+    assert!(tokio::time::timeout(STEP, nothing.next())
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(nothing.end_reason(), Some("completed"));
     task.abort();
 }

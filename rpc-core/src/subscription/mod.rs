@@ -72,7 +72,8 @@ impl SubscriptionId {
         Self(u128::from(high) << 64 | u128::from(low))
     }
 
-    /// Reads an id in its written form; `None` for anything else.
+    /// Reads an id in its written form, in any case (`0X`, upper-case digits: a client may
+    /// have changed it); `None` for anything else.
     ///
     /// ```
     /// use rpc_core::SubscriptionId;
@@ -187,8 +188,10 @@ impl Future for Subscription<'_> {
                 Ended::Panicked
             }
         };
-        this.future = None;
+        // Ended before its future is dropped: a destructor that panics cannot leak its place.
+        let future = this.future.take();
         this.outbox.finish(this.id, Some(ended));
+        drop(future);
         Poll::Ready(())
     }
 }

@@ -130,14 +130,25 @@ impl Outbox {
 
     /// Ends every subscription, drops what they queued, and starts no new one, while messages
     /// (what the connection's [`Peer`](crate::Peer) sends) still go: the connection drains,
-    /// and the calls in flight, and what they send, are answered and written first.
+    /// and the calls in flight, and what they send, are answered and written first. Those
+    /// that declared an end notice get one, "shutting down".
     pub fn end_subscriptions(&self) {
+        self.end_all(true);
+    }
+
+    /// Ends every subscription as [`Outbox::end_subscriptions`] does, with no end notice:
+    /// the client went away (a stream's input ended), and the server is not shutting down.
+    pub fn end_subscriptions_unannounced(&self) {
+        self.end_all(false);
+    }
+
+    fn end_all(&self, notices: bool) {
         let mut inner = self.lock();
         inner.draining = true;
         inner.queue.retain(|note| note.subscription().is_none());
         let live = std::mem::take(&mut inner.live);
         // Those that asked for one are told, after what else was queued.
-        for (id, live) in &live {
+        for (id, live) in live.iter().filter(|_| notices) {
             if let Some(notice) = live.notice(*id, Ended::ShuttingDown) {
                 inner.queue.push_back(notice);
             }
@@ -235,6 +246,26 @@ impl Outbox {
         }
     }
 
+    /// Whether `id` has started (its transport drives it: its id is answered), `false` if it
+    /// ended first; pending (woken when either comes) otherwise.
+    pub(crate) fn poll_started(
+        &self,
+        id: SubscriptionId,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<bool> {
+        let mut inner = self.lock();
+        match inner.live.get_mut(&id) {
+            None => Poll::Ready(false),
+            Some(live) if live.started => Poll::Ready(true),
+            Some(live) => {
+                if !live.watchers.iter().any(|w| w.will_wake(task.waker())) {
+                    live.watchers.push(task.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+
     /// Whether `id` is alive; if so, `task` is woken when it ends (as its driver or not).
     pub(crate) fn poll_alive(
         &self,
@@ -249,6 +280,10 @@ impl Outbox {
         if let Some(task) = task {
             let waker = task.waker();
             if driver {
+                if !live.started {
+                    // Those waiting for it to start (an accepting sink) may go on.
+                    live.watchers.drain(..).for_each(Waker::wake);
+                }
                 live.started = true;
                 if !live.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
                     live.driver = Some(waker.clone());

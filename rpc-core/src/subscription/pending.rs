@@ -25,7 +25,8 @@ use crate::ErrorObject;
 /// one instead of a [`Sink`] may await first, then [`accept`](PendingSink::accept) (the
 /// subscribe call is answered with the id, always before any item) or
 /// [`refuse`](PendingSink::refuse) (the call is answered with the error; no id is handed
-/// out). Dropped undecided, the call is answered -32603.
+/// out). Dropped undecided, or if its method returns before it is decided, the call is
+/// answered -32603 and the subscription ends.
 ///
 /// While it decides, the subscription counts against the connection's limit, and the call
 /// against the request's time limit.
@@ -72,31 +73,28 @@ impl<T: Serialize> PendingSink<T> {
     }
 
     /// Accepts: the subscribe call is answered with the id, and this resolves, with the
-    /// sink, once that answer is on its way. Fails if the subscription ended meanwhile (the
-    /// client went away, the server is shutting down).
+    /// sink, once that answer is written and the transport drives the subscription (from any
+    /// task: the sink may have been handed to another). Fails if the subscription ended
+    /// meanwhile (the client went away, the call timed out, the server is shutting down).
     pub async fn accept(mut self) -> Result<Sink<T>, SendError> {
-        let decision = self.decision.take();
-        let raw = self.raw.clone();
-        if let Some(decision) = &decision {
+        if let Some(decision) = self.decision.take() {
             decision.decide(State::Accepted);
-            // Resolved when the transport polls the subscription: past the answer.
-            poll_fn(|_| match *decision.lock() {
-                State::Handed => Poll::Ready(()),
-                _ => Poll::Pending,
-            })
-            .await;
         }
-        if raw.is_closed() {
+        let raw = self.raw.clone();
+        // Started once the transport polls the subscription: past the answer.
+        let started = poll_fn(|task| raw.outbox().poll_started(raw.id(), task)).await;
+        if !started {
             return Err(SendError::closed());
         }
         Ok(Sink::from_raw(raw))
     }
 
-    /// Refuses: the subscribe call is answered with `error`, and the subscription ends.
+    /// Refuses: the subscribe call is answered with `error`, and no id is handed out. (For a
+    /// subscription not registered as one that decides, whose id is answered already, this
+    /// only logs: the subscription ends when its method returns.)
     pub fn refuse(mut self, error: ErrorObject) {
         match self.decision.take() {
             Some(decision) => decision.decide(State::Refused(error)),
-            // Answered already (a subscription registered without deciding): it ends.
             None => tracing::warn!(
                 code = error.code(),
                 "a subscription refused after its id was answered"
@@ -195,8 +193,9 @@ impl<'r, F: FnMut(Subscription<'r>)> Deciding<'r, F> {
 
     /// Ends the subscription unstarted, with `error` as the call's answer.
     fn end(&mut self, error: ErrorObject) -> Poll<Answer> {
-        self.future = None;
+        let future = self.future.take();
         self.outbox.end(self.id);
+        drop_quietly(future);
         Poll::Ready(error.into())
     }
 }
@@ -256,8 +255,16 @@ impl<'r, F: FnMut(Subscription<'r>) + Unpin> Future for Deciding<'r, F> {
 impl<F> Drop for Deciding<'_, F> {
     fn drop(&mut self) {
         // Dropped undecided (the request timed out, the connection closed): nothing leaks.
-        if self.future.take().is_some() {
+        if let Some(future) = self.future.take() {
             self.outbox.end(self.id);
+            drop_quietly(Some(future));
         }
+    }
+}
+
+/// Drops a method's future, whose destructor may panic: logged, and no further.
+fn drop_quietly(future: Option<BoxFuture<'_, ()>>) {
+    if future.is_some() && catch_unwind(AssertUnwindSafe(|| drop(future))).is_err() {
+        tracing::error!("a subscription's future panicked as it was dropped");
     }
 }

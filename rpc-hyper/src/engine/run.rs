@@ -307,7 +307,7 @@ where
                     // Answered within the drain timeout, or not at all.
                     eof_deadline = Some(Box::pin(tokio::time::sleep(config.eof_drain)));
                     if let Some(outbox) = &outbox {
-                        outbox.end_subscriptions();
+                        outbox.end_subscriptions_unannounced();
                     }
                     // Nothing more is read: what the calls await will not come.
                     if let Some(peer) = &peer {

@@ -50,10 +50,21 @@ struct Incoming<'a> {
 struct Note<'a> {
     #[serde(borrow)]
     subscription: &'a RawValue,
-    #[serde(borrow)]
-    result: Option<&'a RawValue>,
+    /// Present, `null` included (an item may be `null`); absent in an end notice.
+    #[serde(borrow, default)]
+    result: Present<'a>,
     /// A server's end notice (`rpc_core::Method::end_notice`): the last of the subscription.
     end: Option<NoteEnd>,
+}
+
+/// A member that may be absent, where `null` counts as present.
+#[derive(Default)]
+struct Present<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Present<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(de).map(|raw| Present(Some(raw)))
+    }
 }
 
 #[derive(Deserialize)]
@@ -123,7 +134,7 @@ pub(super) fn route(shared: &Shared, frame: Bytes) -> Option<Bytes> {
         .params
         .filter(|params| params.get().starts_with('{'))
         .and_then(|params| serde_json::from_str::<Note<'_>>(params.get()).ok())
-        .filter(|note| note.result.is_some() || note.end.is_some());
+        .filter(|note| note.result.0.is_some() || note.end.is_some());
     if incoming.method.is_some() && (note.is_none() || incoming.id.is_some()) {
         return Some(frame);
     }
@@ -187,7 +198,7 @@ pub(super) fn route(shared: &Shared, frame: Bytes) -> Option<Bytes> {
                 );
                 return None;
             };
-            let Some(result) = note.result else {
+            let Some(result) = note.result.0 else {
                 // The server ended it, and says why: the stream ends with that reason.
                 drop(subscriptions);
                 let end = note.end.unwrap_or(NoteEnd {
