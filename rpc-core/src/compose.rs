@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::method::Callback;
-use crate::router::{check_allowed, unsubscriber_for, Refusal};
+use crate::register::{check_allowed, unsubscriber_for, Refusal};
 use crate::MethodInfo;
 use crate::{Method, RegisterError, Router};
 

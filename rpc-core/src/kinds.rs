@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde_json::value::RawValue;
 
 use crate::method::{BoxFuture, Callback, Method, SubscribeFn};
-use crate::router::{Refusal, RegisterError};
+use crate::register::{Refusal, RegisterError};
 use crate::subscription::SubscriptionInfo;
 use crate::{Context, ErrorObject, Params, RawSink, Router};
 

@@ -109,6 +109,7 @@ mod params_error;
 mod peer;
 mod progress;
 mod push;
+mod register;
 mod request;
 mod response;
 mod router;
@@ -138,9 +139,10 @@ pub use peer::{
 };
 pub use progress::{Progress, MAX_PROGRESS_TOKEN_LEN};
 pub use push::{Begun, Handled, Order};
+pub use register::RegisterError;
 pub use request::Request;
 pub use response::{write_request, Response};
-pub use router::{NotSync, RegisterError, Router, DEFAULT_MAX_BATCH_LEN};
+pub use router::{NotSync, Router, DEFAULT_MAX_BATCH_LEN};
 pub use state::{FromState, State};
 pub use subscription::{
     Broadcast, Note, Outbox, OutboxLimits, PendingSink, RawSink, SendError, Sink, Subscription,

@@ -3,6 +3,7 @@
 //! Generated code reaches everything through this one module, so a user's crate needs no
 //! dependency of ours besides `rpc-core`.
 
+mod at;
 mod peer;
 
 use std::fmt;
@@ -62,6 +63,7 @@ pub fn ext_opt<'a, T: Send + Sync + 'static>(cx: &'a Context<'_>) -> Option<Ext<
 use crate::params::serde_error_message;
 use crate::params_error::{shown, ParamsError};
 use crate::response::write_json;
+use at::At;
 
 /// The typed parameters of one method, generated as a struct with one field a parameter.
 pub trait ParamList<'de>: Sized {
@@ -162,32 +164,6 @@ pub fn decode<'de, P: ParamList<'de>>(params: Params<'de>) -> Result<P, ErrorObj
         let position = P::NAMES.iter().position(|&known| known == name);
         ParamsError::missing(name.into(), position).into_error()
     })
-}
-
-/// Where decoding the params stopped, to say what went wrong.
-#[derive(Clone, Copy)]
-enum At {
-    Nowhere,
-    /// In the value of the parameter at this position.
-    Param(usize),
-    /// At a name that is no parameter (the error's text is the name).
-    Unknown,
-    /// Past the last parameter, with this many values given.
-    Surplus(usize),
-}
-
-impl At {
-    fn fault(self, names: &'static [&'static str], reason: String) -> ParamsError {
-        match self {
-            At::Param(index) => match names.get(index) {
-                Some(&name) => ParamsError::invalid(name.into(), Some(index), reason),
-                None => ParamsError::malformed(reason),
-            },
-            At::Unknown => ParamsError::unknown(reason),
-            At::Surplus(given) => ParamsError::too_many(names.len(), given),
-            At::Nowhere => ParamsError::malformed(reason),
-        }
-    }
 }
 
 struct ParamsVisitor<'s, 'de, P: ParamList<'de>> {

@@ -70,7 +70,7 @@ use std::sync::OnceLock;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::value::RawValue;
 
-use crate::router::Refusal;
+use crate::register::Refusal;
 use crate::{ErrorObject, Method, Params, RegisterError, Router};
 
 mod document;

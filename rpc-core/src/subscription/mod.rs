@@ -20,6 +20,7 @@ mod broadcast;
 mod limits;
 mod live;
 mod note;
+mod options;
 mod outbox;
 mod pending;
 mod sink;
