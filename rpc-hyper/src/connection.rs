@@ -14,13 +14,24 @@
 //! per request, so with few connections open (see [`Serve::keep_buffers_up_to`]) they keep
 //! their buffers: memory is then bounded by their number anyway.
 //!
+//! # Lingering
+//! An answer that refuses a request before its body is read in full (a `413`, say) is sent
+//! at once, and hyper then closes the connection. Closed with unread bytes, a socket is reset,
+//! and the reset can destroy the answer before a client that is still writing its body reads
+//! it. So such a connection, once hyper is done with it, reads and drops the rest of the body
+//! first (`wire::linger`): until the client closes its side, up to the number of bytes the
+//! service names, for [`LINGER_IDLE`] without a byte or [`LINGER_TOTAL`] in all. The server
+//! closing outright (past its drain) ends that at once.
+//!
 //! [`Serve::keep_buffers_up_to`]: crate::Serve::keep_buffers_up_to
 
+use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::server::conn::http1;
@@ -39,7 +50,7 @@ use crate::h2c::refuse_http2;
 #[cfg(feature = "http2")]
 use crate::h2c::serve_http2;
 use crate::tracked::{Counted, Protocol, TrackedIo};
-use crate::wire::Wire;
+use crate::wire::{self, Wire};
 use crate::HttpService;
 
 /// The protocol settings every connection is served with.
@@ -87,9 +98,18 @@ pub(crate) struct Connection {
     pub(crate) id: ConnectionId,
 }
 
+/// How long a connection that refused a body goes on reading it without a byte arriving.
+pub(crate) const LINGER_IDLE: Duration = Duration::from_secs(2);
+
+/// How long a connection that refused a body goes on reading it in all.
+pub(crate) const LINGER_TOTAL: Duration = Duration::from_secs(10);
+
 /// What a connection's task knows of it, for the services it calls.
 struct Local {
     connection: Connection,
+    /// How many bytes to read and drop before the connection closes, once an answer went out
+    /// before its request's body was read: 0 when none did.
+    linger: Cell<usize>,
     /// A WebSocket that a request asked for and its answer accepted: the connection runs it
     /// once hyper has written the answer and let go of the socket.
     #[cfg(feature = "ws")]
@@ -108,6 +128,13 @@ impl Connection {
     /// The connection being served on this task, if `serve` serves it.
     pub(crate) fn current() -> Option<Self> {
         CONNECTION.try_with(|local| local.connection).ok()
+    }
+
+    /// Tells the connection being served on this task, if any, that an answer goes out before
+    /// its request's body is read: before it closes, the connection reads and drops up to
+    /// `bytes` of what the client still sends (see the module docs).
+    pub(crate) fn linger_before_close(bytes: usize) {
+        let _ = CONNECTION.try_with(|local| local.linger.set(local.linger.get().max(bytes)));
     }
 
     /// Hands `upgrade` to the connection being served on this task, to run on its socket
@@ -148,6 +175,7 @@ pub(crate) async fn serve_connection<T: HttpService>(
     };
     let local = Local {
         connection,
+        linger: Cell::new(0),
         #[cfg(feature = "ws")]
         upgrade: std::cell::RefCell::new(None),
     };
@@ -279,10 +307,26 @@ async fn serve_http1<T: HttpService>(
                     upgrade.start(io, slot);
                     return Ok(());
                 }
+                let linger = CONNECTION.try_with(|local| local.linger.get()).unwrap_or(0);
+                if linger > 0 && ended.is_ok() {
+                    // hyper has written its last answer and shut the socket for writing.
+                    let mut io = conn.into_parts().io.into_inner();
+                    let lingering = wire::linger(&mut io.stream, linger, LINGER_IDLE, LINGER_TOTAL);
+                    tokio::select! {
+                        biased;
+                        () = closed(signal) => {}
+                        () = lingering => {}
+                    }
+                }
                 return ended;
             }
         }
     }
+}
+
+/// Completes when the server closes its connections outright.
+async fn closed(signal: &mut SignalWatch<'_>) {
+    while (&mut *signal).await < CLOSE {}
 }
 
 /// How an HTTP/1 connection stopped.

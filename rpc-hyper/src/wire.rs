@@ -78,9 +78,8 @@ pub(crate) fn negotiated_h2(wire: &Wire) -> bool {
     false
 }
 
-/// Writes `last`, shuts the socket for writing, and reads and drops what the client still
-/// sends for a moment (a second, 64 KiB at most): closed with unread bytes, the socket would
-/// be reset, and the reset can destroy the answer before the client reads it.
+/// Writes `last`, shuts the socket for writing, and lingers for a moment (a second, 64 KiB at
+/// most): see [`linger`].
 #[cfg_attr(all(feature = "http2", not(feature = "tls")), allow(dead_code))]
 pub(crate) async fn close_gently<T: AsyncRead + AsyncWrite + Unpin>(
     io: &mut T,
@@ -96,19 +95,43 @@ pub(crate) async fn close_gently<T: AsyncRead + AsyncWrite + Unpin>(
             written += wrote;
         }
         poll_fn(|cx| Pin::new(&mut *io).poll_shutdown(cx)).await?;
-        let mut sink = [0; 1024];
-        let mut left: usize = 64 * 1024;
-        while left > 0 {
-            let mut buf = ReadBuf::new(&mut sink);
-            poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut buf)).await?;
-            match buf.filled().len() {
-                0 => break,
-                read => left = left.saturating_sub(read),
-            }
-        }
+        let second = Duration::from_secs(1);
+        linger(&mut *io, 64 * 1024, second, second).await;
         Ok(())
     };
     tokio::time::timeout(Duration::from_secs(1), closing)
         .await
         .unwrap_or(Ok(()))
+}
+
+/// Reads and drops what the client still sends after the connection has answered for the
+/// last time, until the client closes its side, `bytes` have come, none came for `idle`, or
+/// `total` has passed.
+///
+/// A socket closed with unread bytes is reset, and the reset can destroy the answer before
+/// the client reads it: a client still writing its request would never learn why it was
+/// turned away.
+pub(crate) async fn linger<T: AsyncRead + Unpin>(
+    io: &mut T,
+    bytes: usize,
+    idle: Duration,
+    total: Duration,
+) {
+    // On the heap, and only now: every connection's future would carry it otherwise.
+    let mut sink = vec![0; 8 * 1024];
+    let reading = async {
+        let mut left = bytes;
+        while left > 0 {
+            let mut buf = ReadBuf::new(&mut sink);
+            let read = poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut buf));
+            match tokio::time::timeout(idle, read).await {
+                Ok(Ok(())) if !buf.filled().is_empty() => {
+                    left = left.saturating_sub(buf.filled().len());
+                }
+                // The client's end of the stream, an error, or silence.
+                _ => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(total, reading).await;
 }

@@ -282,8 +282,7 @@ async fn bodies_at_the_limit_pass_and_over_it_are_refused_sized_or_chunked() {
     let call = r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#;
     let padded = |len: usize| format!("{call}{}", " ".repeat(len - call.len()));
     assert_eq!(post(addr, padded(LIMIT)).await.0, 200);
-    // Over the limit by its Content-Length: refused from the head alone. (The body is not
-    // sent: a client still writing when the server closes may see a reset, not the 413.)
+    // Over the limit by its Content-Length: refused from the head alone, before the body.
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -305,18 +304,16 @@ async fn bodies_at_the_limit_pass_and_over_it_are_refused_sized_or_chunked() {
         let body = padded(len);
         let head = "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
         stream.write_all(head.as_bytes()).await.unwrap();
+        // Refused midway, the server reads the rest before it closes: every write succeeds.
         for chunk in body.as_bytes().chunks(64 * 1024) {
-            if stream
-                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                .await
-                .is_err()
-            {
-                break;
-            }
-            stream.write_all(chunk).await.ok();
-            stream.write_all(b"\r\n").await.ok();
+            let framed = format!(
+                "{:x}\r\n{}\r\n",
+                chunk.len(),
+                String::from_utf8_lossy(chunk)
+            );
+            stream.write_all(framed.as_bytes()).await.unwrap();
         }
-        stream.write_all(b"0\r\n\r\n").await.ok();
+        stream.write_all(b"0\r\n\r\n").await.unwrap();
         let mut reply = Vec::new();
         tokio::time::timeout(STEP, stream.read_to_end(&mut reply))
             .await
@@ -330,6 +327,43 @@ async fn bodies_at_the_limit_pass_and_over_it_are_refused_sized_or_chunked() {
             .unwrap();
         assert_eq!(status, expected, "chunked, {len} bytes");
     }
+    healthy(addr).await;
+}
+
+/// Python's `http.client` writes a whole body before it reads a byte of the answer, and a
+/// failed write ends the request: the client that a server closing on an unread body resets
+/// before it learns why (`BrokenPipeError`).
+const POST_TOO_MUCH: &str = r#"
+import sys, http.client
+port, length = int(sys.argv[1]), int(sys.argv[2])
+body = b" " * length
+for chunked in (False, True):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    data = (body[i:i + 65536] for i in range(0, length, 65536)) if chunked else body
+    headers = {"Content-Type": "application/json"}
+    connection.request("POST", "/", body=data, headers=headers, encode_chunked=chunked)
+    reply = connection.getresponse()
+    print(reply.status, reply.read().decode())
+    connection.close()
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_client_that_writes_its_whole_body_first_reads_the_413() {
+    // The default limit, 10 MiB, and 11 MiB sent: more than loopback's socket buffers hold.
+    let listener = rpc_hyper::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let endpoint = RpcService::new(rpc_examples::calculator::router());
+    let _server = tokio::spawn(std::future::IntoFuture::into_future(rpc_hyper::serve(
+        listener, endpoint,
+    )));
+    let port = addr.port().to_string();
+    let length = (11 * 1024 * 1024).to_string();
+    let Some(printed) =
+        rpc_tests::run_python("http.client", POST_TOO_MUCH, &[&port, &length]).await
+    else {
+        return;
+    };
+    assert_eq!(printed, "413 Payload Too Large\n413 Payload Too Large\n");
     healthy(addr).await;
 }
 

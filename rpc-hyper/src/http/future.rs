@@ -123,9 +123,14 @@ where
                     };
                     match read {
                         Ok(body) => service.dispatch(body, std::mem::take(head)),
-                        Err(err) => State::Ready {
-                            response: Some(err.response()),
-                        },
+                        Err(err) => {
+                            if let ReadError::TooLarge = err {
+                                service.linger_after_refusal();
+                            }
+                            State::Ready {
+                                response: Some(err.response()),
+                            }
+                        }
                     }
                 }
             };

@@ -270,8 +270,20 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 };
                 ResponseFuture::reading(self.clone(), head, body)
             }
-            Err(refusal) => ResponseFuture::ready(refusal.response()),
+            Err(refusal) => {
+                self.linger_after_refusal();
+                ResponseFuture::ready(refusal.response())
+            }
         }
+    }
+
+    /// An answer goes out before the request's body is read in full: over HTTP/1 the
+    /// connection (when `serve` serves it) reads and drops the rest before closing, so that a
+    /// client still writing sees the answer instead of a reset. Up to twice the body limit (1
+    /// MiB at least): a client that keeps writing past that is cut off.
+    pub(super) fn linger_after_refusal(&self) {
+        let bytes = self.inner.config.max_body_size.saturating_mul(2);
+        Connection::linger_before_close(bytes.max(1024 * 1024));
     }
 
     /// Checks everything that can be checked before the body is read.
