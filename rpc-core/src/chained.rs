@@ -102,8 +102,11 @@ impl<S: Send + Sync + 'static> Router<S> {
             Mode::Push(pushing) => pushing,
             Mode::Run | Mode::Reject(_) => self,
         };
-        let trace = CallTrace::begin(name, request.id.as_ref());
         let call = Call::new(name, request.id.clone().map(Cow::Owned), request.params, cx);
+        // The layers see the name as sent; the call's span, a panic's report and the params
+        // shaper see the method's own name, as they do without async layers.
+        let name = self.lookup(name).map_or(name, |method| &*method.info.name);
+        let trace = CallTrace::begin(name, request.id.as_ref());
         let entered = trace.as_ref().map(|trace| trace.span.enter());
         let started = catch_unwind(AssertUnwindSafe(|| {
             let (first, rest) = self.async_layers.split_first()?;

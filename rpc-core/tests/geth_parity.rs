@@ -263,3 +263,37 @@ fn a_shaper_sees_the_method_the_parameter_its_position_and_serdes_reason() {
         json!({"method": "get_balance", "problem": "too many", "name": null, "position": 2, "reason": ""})
     );
 }
+
+/// An async layer that only calls on.
+struct Through;
+
+impl rpc_core::AsyncCallLayer for Through {
+    fn call<'a>(
+        &'a self,
+        call: rpc_core::Call<'a>,
+        next: rpc_core::Next<'a>,
+    ) -> rpc_core::BoxFuture<'a, rpc_core::Answer> {
+        Box::pin(next.run(call))
+    }
+}
+
+#[test]
+fn a_shaper_is_given_the_methods_own_name_for_an_alias_with_async_layers_or_without() {
+    for layered in [false, true] {
+        let mut router = router();
+        router
+            .alias("eth_getBalance", "get_balance")
+            .unwrap()
+            .params_errors(|method, _| ErrorObject::new(-32602, method.to_owned()));
+        if layered {
+            router.async_layer(Through);
+        }
+        for method in ["eth_getBalance", "get_balance"] {
+            assert_eq!(
+                error_of(&router, method, r#"["a", "b"]"#)["message"],
+                "get_balance",
+                "{method}, async layer: {layered}"
+            );
+        }
+    }
+}
