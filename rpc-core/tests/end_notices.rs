@@ -176,3 +176,34 @@ fn without_the_declaration_nothing_follows_the_last_item() {
     assert_eq!(notes.len(), 2);
     assert!(notes.iter().all(|note| note["params"].get("end").is_none()));
 }
+
+#[test]
+fn a_drain_after_the_id_is_answered_and_before_the_first_poll_still_tells_the_client() {
+    let router = router();
+    let outbox = Outbox::default();
+    let cx = Context::new().with_outbox(&outbox);
+    let body = r#"{"jsonrpc":"2.0","method":"subscribe_idle","id":1}"#;
+    let handled = router.handle_sync_push(body.as_bytes(), &cx).unwrap();
+    let answer: Value = serde_json::from_slice(&handled.response.unwrap()).unwrap();
+    let [subscription]: [Subscription<'_>; 1] = handled.subscriptions.try_into().unwrap();
+    // Not told that its answer is out: nothing may come before the id.
+    outbox.end_subscriptions();
+    assert_eq!(take(&outbox), Vec::<Value>::new());
+    drop(subscription);
+
+    // Told, and drained before it is ever polled: the notice goes.
+    let outbox = Outbox::default();
+    let cx = Context::new().with_outbox(&outbox);
+    let handled = router.handle_sync_push(body.as_bytes(), &cx).unwrap();
+    let [subscription]: [Subscription<'_>; 1] = handled.subscriptions.try_into().unwrap();
+    subscription.answered();
+    outbox.end_subscriptions();
+    let id = subscription.id().to_string();
+    assert_eq!(
+        take(&outbox),
+        [
+            json!({"jsonrpc":"2.0","method":"idle","params":{"subscription":id,"end":{"reason":"shutting down"}}})
+        ]
+    );
+    assert_eq!(answer["result"].as_str().map(str::len), Some(id.len()));
+}

@@ -63,6 +63,15 @@ impl Live {
             .for_each(Waker::wake);
     }
 
+    /// Marks it started (its id is answered): those waiting for that (an accepting sink) may
+    /// go on.
+    pub(super) fn start(&mut self) {
+        if !self.started {
+            self.watchers.drain(..).for_each(Waker::wake);
+        }
+        self.started = true;
+    }
+
     /// Its end notice, if it asked for one and had started (no notice can go before its id).
     pub(super) fn notice(&self, id: SubscriptionId, ended: Ended) -> Option<Note> {
         let name = self.notice.as_deref().filter(|_| self.started)?;

@@ -167,6 +167,17 @@ impl<'a> Subscription<'a> {
     pub fn id(&self) -> SubscriptionId {
         self.id
     }
+
+    /// Tells it that its subscribe call's answer is written: what it sends, and its end
+    /// notice, may follow from now on. A transport calls this as soon as the answer is out;
+    /// the first poll does it too, so one that drives it at once need not. (A subscription
+    /// ended before either, by a drain say, gets no end notice: it must not come before the
+    /// id.)
+    pub fn answered(&self) {
+        if self.future.is_some() {
+            self.outbox.started(self.id);
+        }
+    }
 }
 
 impl Future for Subscription<'_> {

@@ -266,6 +266,13 @@ impl Outbox {
         }
     }
 
+    /// Marks `id` started: its id is answered, and what it sends may follow.
+    pub(crate) fn started(&self, id: SubscriptionId) {
+        if let Some(live) = self.lock().live.get_mut(&id) {
+            live.start();
+        }
+    }
+
     /// Whether `id` is alive; if so, `task` is woken when it ends (as its driver or not).
     pub(crate) fn poll_alive(
         &self,
@@ -280,11 +287,7 @@ impl Outbox {
         if let Some(task) = task {
             let waker = task.waker();
             if driver {
-                if !live.started {
-                    // Those waiting for it to start (an accepting sink) may go on.
-                    live.watchers.drain(..).for_each(Waker::wake);
-                }
-                live.started = true;
+                live.start();
                 if !live.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
                     live.driver = Some(waker.clone());
                 }

@@ -73,12 +73,17 @@ pub(super) fn no_batches() -> ErrorObject {
     ErrorObject::invalid_request().with_data("batches are not accepted on this connection")
 }
 
-/// Drives `started` from now on, with the connection's other subscriptions.
+/// Drives `started`, whose answers are written, from now on, with the connection's other
+/// subscriptions. They are told at once that their ids are out: a drain before their first
+/// poll still sends the end notices they declared.
 pub(super) fn drive<'r>(
     subscriptions: &mut Option<FuturesUnordered<Subscription<'r>>>,
     started: impl IntoIterator<Item = Subscription<'r>>,
 ) {
-    let mut started = started.into_iter().peekable();
+    let mut started = started
+        .into_iter()
+        .inspect(Subscription::answered)
+        .peekable();
     if started.peek().is_some() {
         subscriptions
             .get_or_insert_with(FuturesUnordered::new)
