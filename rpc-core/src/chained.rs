@@ -103,14 +103,9 @@ impl<S: Send + Sync + 'static> Router<S> {
             Mode::Run | Mode::Reject(_) => self,
         };
         let call = Call::new(name, request.id.clone().map(Cow::Owned), request.params, cx);
-        // The layers see the name as sent; the params shaper and the call's span see the
-        // method's own name, as they do without async layers. Looked up only for them: the
-        // endpoint looks the method up anyway.
-        let name = if self.params_shaper.is_some() || tracing::enabled!(tracing::Level::DEBUG) {
-            self.lookup(name).map_or(name, |method| &*method.info.name)
-        } else {
-            name
-        };
+        // The layers see the name as sent; the params shaper, the call's span and the logs
+        // see the method's own name, as they do without async layers.
+        let name = self.lookup(name).map_or(name, |method| &*method.info.name);
         let trace = CallTrace::begin(name, request.id.as_ref());
         let entered = trace.as_ref().map(|trace| trace.span.enter());
         let started = catch_unwind(AssertUnwindSafe(|| {

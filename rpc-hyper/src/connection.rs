@@ -25,7 +25,6 @@
 //!
 //! [`Serve::keep_buffers_up_to`]: crate::Serve::keep_buffers_up_to
 
-use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -107,9 +106,8 @@ pub(crate) const LINGER_TOTAL: Duration = Duration::from_secs(10);
 /// What a connection's task knows of it, for the services it calls.
 struct Local {
     connection: Connection,
-    /// How many bytes to read and drop before the connection closes, once an answer went out
-    /// before its request's body was read: 0 when none did.
-    linger: Cell<usize>,
+    /// Its link to the server, where an answer says the connection must linger.
+    control: Arc<Control>,
     /// A WebSocket that a request asked for and its answer accepted: the connection runs it
     /// once hyper has written the answer and let go of the socket.
     #[cfg(feature = "ws")]
@@ -134,7 +132,7 @@ impl Connection {
     /// its request's body is read: before it closes, the connection reads and drops up to
     /// `bytes` of what the client still sends (see the module docs).
     pub(crate) fn linger_before_close(bytes: usize) {
-        let _ = CONNECTION.try_with(|local| local.linger.set(local.linger.get().max(bytes)));
+        let _ = CONNECTION.try_with(|local| local.control.linger(bytes));
     }
 
     /// Hands `upgrade` to the connection being served on this task, to run on its socket
@@ -175,7 +173,7 @@ pub(crate) async fn serve_connection<T: HttpService>(
     };
     let local = Local {
         connection,
-        linger: Cell::new(0),
+        control: Arc::clone(&control),
         #[cfg(feature = "ws")]
         upgrade: std::cell::RefCell::new(None),
     };
@@ -290,6 +288,8 @@ async fn serve_http1<T: HttpService>(
                     io.ahead = Bytes::from(ahead);
                 }
             }
+            // Closed outright: nothing more is read, and the socket goes at once.
+            Http1::Closed => return Ok(()),
             Http1::Ended(ended) => {
                 // An answer that accepted a WebSocket, written: hyper has let go of the socket.
                 // (Had writing the answer failed, the client would not be there to use it.)
@@ -307,7 +307,7 @@ async fn serve_http1<T: HttpService>(
                     upgrade.start(io, slot);
                     return Ok(());
                 }
-                let linger = CONNECTION.try_with(|local| local.linger.get()).unwrap_or(0);
+                let linger = control.lingers();
                 if linger > 0 && ended.is_ok() {
                     // hyper has written its last answer and shut the socket for writing.
                     let mut io = conn.into_parts().io.into_inner();
@@ -326,7 +326,7 @@ async fn serve_http1<T: HttpService>(
 
 /// Completes when the server closes its connections outright.
 async fn closed(signal: &mut SignalWatch<'_>) {
-    while (&mut *signal).await < CLOSE {}
+    while !signal.seen_close() && (&mut *signal).await < CLOSE {}
 }
 
 /// How an HTTP/1 connection stopped.
@@ -335,6 +335,8 @@ enum Http1 {
     Parked,
     /// It is over.
     Ended(hyper::Result<()>),
+    /// The server closes it outright, in the middle of whatever it was doing.
+    Closed,
 }
 
 /// Runs hyper's HTTP/1 connection until it ends, or waits for a request with nothing else to
@@ -367,7 +369,7 @@ fn drive_http1<T: HttpService>(
             }
         }
         match Pin::new(&mut *signal).poll(cx) {
-            Poll::Ready(level) if level >= CLOSE => return Poll::Ready(Http1::Ended(Ok(()))),
+            Poll::Ready(level) if level >= CLOSE => return Poll::Ready(Http1::Closed),
             Poll::Ready(_) => {
                 // Draining, or idle past the keep-alive timeout: finish what is in flight,
                 // and really close (a connection is never left marked as parking).

@@ -72,6 +72,7 @@ impl Connections {
             last_write_ms: AtomicU64::new(now),
             head_since_ms: AtomicU64::new(now),
             in_flight: AtomicUsize::new(0),
+            linger: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
             parking: AtomicBool::new(false),
             signal: AtomicU8::new(0),
@@ -175,6 +176,9 @@ pub(crate) struct Control {
     head_since_ms: AtomicU64,
     /// Requests handed to the service whose responses are not ready yet.
     in_flight: AtomicUsize,
+    /// How many bytes to read and drop before closing, as the last request's answer went
+    /// out before its body was read (0: it did not).
+    linger: AtomicUsize,
     /// A read is waiting for bytes with no request in flight: HTTP/1 waits for a request.
     waiting: AtomicBool,
     /// The connection is parked, or being parked: hyper's shutdown must leave the socket
@@ -279,6 +283,19 @@ impl Control {
     pub(crate) fn request_started(&self) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.head_since_ms.store(NO_HEAD, Ordering::Relaxed);
+        // An earlier request's body was read to its end after all: hyper went on.
+        self.linger.store(0, Ordering::Relaxed);
+    }
+
+    /// The answer being sent goes out before its request's body is read: before it closes,
+    /// the connection reads and drops up to `bytes` of what the client still sends.
+    pub(crate) fn linger(&self, bytes: usize) {
+        self.linger.store(bytes, Ordering::Relaxed);
+    }
+
+    /// How many bytes the connection reads and drops before it closes (see [`Self::linger`]).
+    pub(crate) fn lingers(&self) -> usize {
+        self.linger.load(Ordering::Relaxed)
     }
 
     /// A request's response is ready (or its future was dropped).
@@ -326,6 +343,11 @@ impl SignalWatch<'_> {
     /// Whether any signal has been seen.
     pub(crate) fn seen_any(&self) -> bool {
         self.seen > 0
+    }
+
+    /// Whether the signal to close outright has been seen.
+    pub(crate) fn seen_close(&self) -> bool {
+        self.seen >= CLOSE
     }
 }
 

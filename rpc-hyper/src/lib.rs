@@ -72,7 +72,7 @@
 //! | a method other than `POST` on the RPC path | `405 Method Not Allowed`, `Allow: POST` |
 //! | another path | `404 Not Found`, when [`serve`] serves the endpoint on its own (mounted in another router, the endpoint answers whatever path that router routes to it) |
 //! | `Content-Type` not `application/json` or `application/json-rpc` (any `charset`), or none | `415 Unsupported Media Type` |
-//! | a body over the limit, by `Content-Length` or chunked | `413 Payload Too Large`, no more than the limit read for the request; over HTTP/1 the connection then closes, after reading and dropping what the client still sends of its body (up to twice the limit, 1 MiB at least, while bytes keep coming within 2 s, 10 s in all), so a client still writing reads the 413 instead of a reset |
+//! | a body over the limit, by `Content-Length` or chunked | `413 Payload Too Large`, no more than the limit read for the request; over HTTP/1 the connection then closes, after reading and dropping what the client still sends of its body (up to twice the limit, 1 MiB at least, while bytes keep coming within 2 s, 10 s in all), so a client still writing reads the 413 instead of a reset; the same after a `404`, `405` or `415` given before a body was read |
 //! | a body that cannot be read (the client vanished, broken chunking) | `400 Bad Request` |
 //! | a body that does not arrive within the body timeout | `408 Request Timeout`, connection closed |
 //! | a request past its time limit | `200` with error -32000 "Request timed out" for each call |

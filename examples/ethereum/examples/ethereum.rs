@@ -2,7 +2,7 @@
 //! methods on alloy's wire types (see `examples/ethereum/src/lib.rs`).
 //!
 //! `cargo run --example ethereum` (or `-- 127.0.0.1:8545` for another address), then:
-//! `curl -s http://127.0.0.1:8545/ -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","method":"eth_getBalance","params":["0x3ab1d9a4c5d2d1a7e09b7f6e1f3ac9d1c2b1a9e0","latest"],"id":1}'`
+//! `curl -s http://127.0.0.1:8545/ -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","method":"eth_getBalance","params":["0xa38dC670504C5eF05692e6c68f6b01E33A0F2468","latest"],"id":1}'`
 
 use rpc_example_ethereum::{Devnet, CHAIN_ID};
 

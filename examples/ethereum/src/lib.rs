@@ -10,7 +10,8 @@
 //! The chain mines a block for each transaction it is sent, at once. Its accounts need no
 //! keys: `eth_sendTransaction` moves ether from any account that has it, as a development
 //! node's unlocked accounts do. State is kept for the latest block only: asked about an older
-//! one, the node answers as a pruned node does.
+//! one, the node answers as a pruned node does. Blocks are kept for ever, in memory: a chain
+//! for a developer's machine, not for a public port.
 
 mod chain;
 mod wire;

@@ -124,10 +124,10 @@ where
         }
         if released {
             let flushed = tokio::time::timeout(deadline, flush(&mut transport)).await;
-            drive(&mut subscriptions, started_now.drain(..));
             if let Err(stop) = outcome(flushed) {
                 break stop.ending();
             }
+            drive(&mut subscriptions, started_now.drain(..));
         }
         // Drained once every call has answered and, unless nothing more can be read, every
         // request sent to the peer has its answer (within the drain timeout): until then the
@@ -322,10 +322,10 @@ where
                     break stop;
                 }
                 let flushed = tokio::time::timeout(deadline, flush(&mut transport)).await;
-                drive(&mut subscriptions, started_now.drain(..));
                 if let Err(stop) = outcome(flushed) {
                     break stop.ending();
                 }
+                drive(&mut subscriptions, started_now.drain(..));
             }
             else => break Ending::Gone,
         }

@@ -270,8 +270,10 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 };
                 ResponseFuture::reading(self.clone(), head, body)
             }
-            Err(refusal) => {
-                self.linger_after_refusal();
+            Err((refusal, unread)) => {
+                if unread {
+                    self.linger_after_refusal();
+                }
                 ResponseFuture::ready(refusal.response())
             }
         }
@@ -286,19 +288,25 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         Connection::linger_before_close(bytes.max(1024 * 1024));
     }
 
-    /// Checks everything that can be checked before the body is read.
-    fn admit<B: Body>(&self, request: Request<B>) -> Result<(http::request::Parts, B), Refusal> {
+    /// Checks everything that can be checked before the body is read; a refusal says
+    /// whether a body is still to come.
+    #[allow(clippy::type_complexity)]
+    fn admit<B: Body>(
+        &self,
+        request: Request<B>,
+    ) -> Result<(http::request::Parts, B), (Refusal, bool)> {
         let config = &self.inner.config;
+        let refuse = |refusal, body: &B| Err((refusal, !body.is_end_stream()));
         if let Path::Only(path) = &config.path {
             if request.uri().path() != &**path {
-                return Err(Refusal::NotFound);
+                return refuse(Refusal::NotFound, request.body());
             }
         }
         if request.method() != Method::POST {
-            return Err(Refusal::MethodNotAllowed);
+            return refuse(Refusal::MethodNotAllowed, request.body());
         }
         if !is_json(request.headers()) {
-            return Err(Refusal::UnsupportedMediaType);
+            return refuse(Refusal::UnsupportedMediaType, request.body());
         }
         let (head, body) = request.into_parts();
         // The declared length, as the server parsed it from `Content-Length`: no header lookup.
@@ -307,7 +315,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
             .upper()
             .is_some_and(|len| len > config.max_body_size as u64)
         {
-            return Err(Refusal::TooLarge);
+            return refuse(Refusal::TooLarge, &body);
         }
         Ok((head, body))
     }
