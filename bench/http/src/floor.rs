@@ -1,0 +1,51 @@
+//! The HTTP floors: the leanest hyper server there is (`http1::Builder`, no protocol
+//! detection, no timers) on the library's tokio setup, answering a fixed reply, or the serde
+//! floor's answer (`rpc-core/benches/support/floor.rs`: serde into borrowed types, the sum,
+//! serde out). Shared by this crate's server and `bench_floor`'s TLS floor.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+
+/// The serde floor, shared with rpc-core's in-process benchmarks.
+#[path = "../../../rpc-core/benches/support/floor.rs"]
+mod serde_floor;
+
+/// What the fixed floor answers, whatever it is sent.
+pub const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
+
+/// The serde floor's answer to `body`: one call or a batch.
+fn answer(body: &[u8]) -> Vec<u8> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        serde_floor::batch(body)
+    } else {
+        serde_floor::single(body)
+    }
+}
+
+/// Reads the body whole, and answers the fixed reply or (`parse`) the serde floor's.
+pub async fn respond(
+    request: Request<Incoming>,
+    parse: bool,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let reply = if parse {
+        Bytes::from(answer(&body))
+    } else {
+        Bytes::from_static(FIXED)
+    };
+    let mut response = Response::new(Full::new(reply));
+    response.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
