@@ -13,52 +13,13 @@
 //!   hand (ring, X25519 first, TLS 1.3 and 1.2: what `ServerTls` chooses too);
 //! - `bench_floor rpc-tls ADDR CERT KEY`: `rpc` served with `Serve::tls`.
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rpc_core::{rpc_method, CallLayer, Ext, HeaderMap, Router};
 use tokio::net::TcpListener;
 
-const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
-
-/// The serde floor, shared with rpc-core's in-process benchmarks.
-#[path = "../../rpc-core/benches/support/floor.rs"]
+/// The fixed and serde floors, shared with `bench/http`.
+#[path = "../../bench/http/src/floor.rs"]
 mod floor;
-
-fn serde_floor(body: &[u8]) -> Vec<u8> {
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        floor::batch(body)
-    } else {
-        floor::single(body)
-    }
-}
-
-async fn floor(
-    request: Request<Incoming>,
-    parse: bool,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let reply = if parse {
-        Bytes::from(serde_floor(&body))
-    } else {
-        Bytes::from_static(FIXED)
-    };
-    let mut response = Response::new(Full::new(reply));
-    response.headers_mut().insert(
-        "content-type",
-        http::HeaderValue::from_static("application/json"),
-    );
-    Ok(response)
-}
 
 /// Adds two integers.
 #[rpc_method]
@@ -101,7 +62,7 @@ async fn fixed_tls(listener: TcpListener, cert: &str, key: &str) -> std::io::Res
             let Ok(tls) = acceptor.accept(stream).await else {
                 return;
             };
-            let service = hyper::service::service_fn(move |request| floor(request, false));
+            let service = hyper::service::service_fn(move |request| floor::respond(request, false));
             hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tls), service)
                 .await
@@ -170,7 +131,7 @@ async fn main() -> std::io::Result<()> {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| floor(request, parse));
+            let service = hyper::service::service_fn(move |request| floor::respond(request, parse));
             hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await

@@ -15,7 +15,7 @@ use hyper::{Request, Response};
 mod serde_floor;
 
 /// What the fixed floor answers, whatever it is sent.
-pub const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
+pub(crate) const FIXED: &[u8] = br#"{"jsonrpc":"2.0","result":5,"id":1}"#;
 
 /// The serde floor's answer to `body`: one call or a batch.
 fn answer(body: &[u8]) -> Vec<u8> {
@@ -27,7 +27,7 @@ fn answer(body: &[u8]) -> Vec<u8> {
 }
 
 /// Reads the body whole, and answers the fixed reply or (`parse`) the serde floor's.
-pub async fn respond(
+pub(crate) async fn respond(
     request: Request<Incoming>,
     parse: bool,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
