@@ -7,8 +7,6 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_json::value::RawValue;
-
 use crate::subscription::Outbox;
 use crate::{Cancellation, Peer};
 
@@ -60,7 +58,7 @@ pub struct Context<'a> {
     outbox: Option<&'a Outbox>,
     peer_handle: Option<&'a Peer>,
     cancellation: Option<&'a Cancellation>,
-    enclosing: Option<&'a RawValue>,
+    enclosing: Option<&'a str>,
 }
 
 /// The context of a call that came with none: nothing in it.
@@ -137,15 +135,16 @@ impl<'a> Context<'a> {
 
     /// Sets the params of the request the call serves, when its own are a part of them: an MCP
     /// tool runs on `tools/call`'s `arguments`, beside the request's `_meta` (the progress
-    /// token an `Option<Progress>` reads, the protocol version) and `inputResponses`.
+    /// token an `Option<Progress>` reads, the protocol version) and `inputResponses`: their JSON
+    /// text, an object.
     #[must_use]
-    pub fn with_enclosing_params(mut self, params: &'a RawValue) -> Self {
+    pub fn with_enclosing_params(mut self, params: &'a str) -> Self {
         self.enclosing = Some(params);
         self
     }
 
     /// The params of the request the call serves, if its own params are only a part of them.
-    pub fn enclosing_params(&self) -> Option<&'a RawValue> {
+    pub fn enclosing_params(&self) -> Option<&'a str> {
         self.enclosing
     }
 

@@ -28,7 +28,7 @@ use crate::ErrorObject;
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Params<'a>(Option<&'a RawValue>);
+pub struct Params<'a>(Option<&'a str>);
 
 impl<'a> Params<'a> {
     /// No params.
@@ -37,16 +37,21 @@ impl<'a> Params<'a> {
     /// Params from raw JSON: an array or object, or `null` for none. Any other value is not
     /// allowed as params: `None`.
     pub fn from_raw(raw: &'a RawValue) -> Option<Self> {
-        match raw.get().as_bytes().first() {
-            Some(b'[' | b'{') => Some(Params(Some(raw))),
+        Self::from_text(raw.get())
+    }
+
+    /// [`Params::from_raw`] on text known to be one JSON value.
+    pub(crate) fn from_text(text: &'a str) -> Option<Self> {
+        match text.as_bytes().first() {
+            Some(b'[' | b'{') => Some(Params(Some(text))),
             Some(b'n') => Some(Params(None)),
             _ => None,
         }
     }
 
-    /// Params known to be an array or object.
-    pub(crate) fn new(raw: &'a RawValue) -> Self {
-        Params(Some(raw))
+    /// Params known to be a valid JSON array or object.
+    pub(crate) fn new(text: &'a str) -> Self {
+        Params(Some(text))
     }
 
     /// Whether there are no params (absent or `null`).
@@ -66,11 +71,6 @@ impl<'a> Params<'a> {
 
     /// The params' JSON text.
     pub fn raw(&self) -> Option<&'a str> {
-        self.0.map(RawValue::get)
-    }
-
-    /// The params as a raw JSON value.
-    pub fn raw_value(&self) -> Option<&'a RawValue> {
         self.0
     }
 

@@ -178,11 +178,7 @@ pub(crate) fn reporter(
 
 /// The request's progress token, where the dialect puts it: a string or an integer, at most
 /// [`MAX_PROGRESS_TOKEN_LEN`] long.
-fn token(
-    dialect: Dialect,
-    params: Params<'_>,
-    enclosing: Option<&RawValue>,
-) -> Option<Box<RawValue>> {
+fn token(dialect: Dialect, params: Params<'_>, enclosing: Option<&str>) -> Option<Box<RawValue>> {
     #[derive(Deserialize)]
     struct Lsp<'a> {
         #[serde(borrow, rename = "workDoneToken")]
@@ -200,7 +196,7 @@ fn token(
     }
     // The request's params, when the call's are only a part of them (an MCP tool's arguments).
     let text = match enclosing {
-        Some(enclosing) => enclosing.get(),
+        Some(enclosing) => enclosing,
         None => params.raw().filter(|text| text.starts_with('{'))?,
     };
     let token = match dialect {

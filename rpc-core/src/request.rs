@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::ser::{SerializeStruct, Serializer};
+use serde::ser::{self, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -67,13 +67,14 @@ impl<'a> Request<'a> {
 
 impl Serialize for Request<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let len =
-            2 + usize::from(self.params.raw_value().is_some()) + usize::from(self.id.is_some());
+        let len = 2 + usize::from(self.params.raw().is_some()) + usize::from(self.id.is_some());
         let mut obj = serializer.serialize_struct("Request", len)?;
         obj.serialize_field("jsonrpc", "2.0")?;
         obj.serialize_field("method", &self.method)?;
-        if let Some(params) = self.params.raw_value() {
-            obj.serialize_field("params", params)?;
+        if let Some(params) = self.params.raw() {
+            // Valid JSON text already: written as it is.
+            let raw: &RawValue = serde_json::from_str(params).map_err(ser::Error::custom)?;
+            obj.serialize_field("params", raw)?;
         }
         if let Some(id) = &self.id {
             obj.serialize_field("id", id)?;
@@ -138,6 +139,15 @@ pub(crate) fn parse_body(body: &[u8], max_batch_len: usize) -> Result<Body<'_>, 
     // JSON text is UTF-8 (RFC 8259); validating it once up front spares every raw value a check.
     let text = std::str::from_utf8(body)
         .map_err(|err| format!("invalid UTF-8 at byte {}", err.valid_up_to()))?;
+    match scan::scan_body(text, max_batch_len) {
+        Some(body) => Ok(body),
+        None => parse_with_serde(text, max_batch_len),
+    }
+}
+
+/// Parses a request body with serde: whatever the fast path leaves, and what it says of why
+/// a body is no valid JSON.
+fn parse_with_serde(text: &str, max_batch_len: usize) -> Result<Body<'_>, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = BodySeed { max_batch_len }
         .deserialize(&mut de)
@@ -318,25 +328,32 @@ impl<'de> Visitor<'de> for ObjectVisitor {
             }
             *slot = Some(map.next_value()?);
         }
+        let text = |raw: Option<&'de RawValue>| raw.map(RawValue::get);
+        let checked = check(
+            text(jsonrpc),
+            text(method),
+            text(params),
+            text(id),
+            duplicate,
+        );
         if method.is_none() {
-            let (id_raw, version) = (id, jsonrpc);
             // Why it is no request: the id it would be answered with is the answer's own.
-            let reason = match check(jsonrpc, method, params, id, duplicate) {
+            let reason = match checked {
                 Entry::Invalid { reason, .. } => reason,
                 _ => "`method` must be a string",
             };
-            return Ok(answer(version, id_raw, result, error, duplicate, reason));
+            return Ok(answer(jsonrpc, id, result, error, duplicate, reason));
         }
-        Ok(check(jsonrpc, method, params, id, duplicate))
+        Ok(checked)
     }
 }
 
-/// Checks the captured members of a request object.
+/// Checks the captured members of a request object, each the JSON text of one value.
 fn check<'a>(
-    jsonrpc: Option<&'a RawValue>,
-    method: Option<&'a RawValue>,
-    params: Option<&'a RawValue>,
-    id: Option<&'a RawValue>,
+    jsonrpc: Option<&'a str>,
+    method: Option<&'a str>,
+    params: Option<&'a str>,
+    id: Option<&'a str>,
     duplicate: Option<Key>,
 ) -> Entry<'a> {
     let invalid = |id, reason| Entry::Invalid { id, reason };
@@ -345,7 +362,7 @@ fn check<'a>(
     }
     let id = match id {
         None => None,
-        Some(raw) => match Id::from_raw(raw) {
+        Some(raw) => match Id::from_json_text(raw) {
             Some(id) => Some(id),
             None => return invalid(None, "`id` must be a string, a number or null"),
         },
@@ -353,15 +370,15 @@ fn check<'a>(
     if duplicate.is_some() {
         return invalid(id, "a request member appears twice");
     }
-    let version_ok = jsonrpc
-        .is_some_and(|v| v.get() == r#""2.0""# || json_str(v.get()).as_deref() == Some("2.0"));
+    let version_ok =
+        jsonrpc.is_some_and(|v| v == r#""2.0""# || json_str(v).as_deref() == Some("2.0"));
     if !version_ok {
         return invalid(id, r#"`jsonrpc` must be exactly "2.0""#);
     }
-    let Some(method) = method.and_then(|m| json_str(m.get())) else {
+    let Some(method) = method.and_then(json_str) else {
         return invalid(id, "`method` must be a string");
     };
-    let params = match params.map(|p| (p, p.get().as_bytes().first())) {
+    let params = match params.map(|p| (p, p.as_bytes().first())) {
         None | Some((_, Some(b'n'))) => Params::NONE,
         Some((raw, Some(b'[' | b'{'))) => Params::new(raw),
         Some(_) => return invalid(id, "`params` must be an array or an object"),
@@ -381,5 +398,6 @@ pub(crate) fn json_str(text: &str) -> Option<Cow<'_, str>> {
 }
 
 mod answer;
+mod scan;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,6 @@
 //! the client's retry (the stateless era, which has no requests from the server).
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::era::{Envelope, MISSING_CLIENT_CAPABILITY};
@@ -82,7 +81,7 @@ pub async fn elicit(
     let request = json!({ "mode": "form", "message": message, "requestedSchema": schema });
     let enclosing = cx.enclosing_params();
     let envelope = enclosing
-        .and_then(Params::from_raw)
+        .and_then(Params::from_text)
         .map(Envelope::of)
         .unwrap_or_default();
     if !envelope.is_modern() {
@@ -112,7 +111,7 @@ pub async fn elicit(
 
 /// The answers a retry carries: those of earlier rounds (kept in `requestState`, as JSON
 /// text), and this round's `inputResponses`.
-pub(super) fn answers(params: &RawValue) -> Map<String, Value> {
+pub(super) fn answers(params: &str) -> Map<String, Value> {
     #[derive(Deserialize)]
     struct Retry {
         #[serde(default, rename = "inputResponses")]
@@ -120,7 +119,7 @@ pub(super) fn answers(params: &RawValue) -> Map<String, Value> {
         #[serde(default, rename = "requestState")]
         state: Option<String>,
     }
-    let Ok(retry) = serde_json::from_str::<Retry>(params.get()) else {
+    let Ok(retry) = serde_json::from_str::<Retry>(params) else {
         return Map::new();
     };
     let mut answers: Map<String, Value> = retry

@@ -44,7 +44,7 @@ pub(super) fn call_method<S: Send + Sync + 'static>() -> Method<Tools<S>> {
                 };
                 // The tool sees the request's `_meta` (its progress token, its era) and the
                 // answers of a retry, beside its arguments.
-                let cx = match params.raw_value() {
+                let cx = match params.raw() {
                     Some(whole) => cx.with_enclosing_params(whole),
                     None => *cx,
                 };
@@ -62,7 +62,7 @@ pub(super) fn call_method<S: Send + Sync + 'static>() -> Method<Tools<S>> {
                 match ran {
                     Ok(()) => write_result(&mut out, &result, modern)?,
                     Err(error) if modern && error.code() == INPUT_REQUIRED => {
-                        write_input_required(&mut out, &error, params.raw_value())?;
+                        write_input_required(&mut out, &error, params.raw())?;
                     }
                     Err(error) if is_protocol_error(&error) => return Err(error),
                     Err(error) => write_error(&mut out, &error, modern)?,
@@ -137,7 +137,7 @@ fn close(out: &mut Vec<u8>, modern: bool) {
 fn write_input_required(
     out: &mut Vec<u8>,
     error: &ErrorObject,
-    params: Option<&RawValue>,
+    params: Option<&str>,
 ) -> Result<(), ErrorObject> {
     #[derive(Deserialize)]
     struct Asked<'a> {

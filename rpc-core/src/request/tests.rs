@@ -95,7 +95,7 @@ fn strict_deserialize_rejects_invalid_requests() {
 fn request_serializes_with_raw_params() {
     let mut req = Request::new("add");
     let raw: &RawValue = serde_json::from_str(r#"{"a":2,"b":3}"#).unwrap();
-    req.params = Params::new(raw);
+    req.params = Params::from_raw(raw).unwrap();
     req.id = Some(Id::from(1));
     assert_eq!(
         req.to_json(),
