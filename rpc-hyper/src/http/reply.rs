@@ -41,6 +41,10 @@ pub(super) fn is_json(headers: &HeaderMap) -> bool {
         return false;
     };
     let value = value.as_bytes();
+    // What nearly every client sends, told at once.
+    if value == b"application/json" {
+        return true;
+    }
     let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
     let essence = value[..end].trim_ascii();
     essence.eq_ignore_ascii_case(b"application/json")
