@@ -10,6 +10,19 @@
 
 use super::{check, Body, Entry};
 
+/// The bytes that end a string's plain run: a quote, an escape, a control character.
+static SPECIAL: [bool; 256] = {
+    let mut special = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        special[byte] = true;
+        byte += 1;
+    }
+    special[b'"' as usize] = true;
+    special[b'\\' as usize] = true;
+    special
+};
+
 /// The deepest nesting the fast path follows; deeper bodies go to the serde parser (which
 /// stops at its own limit).
 const MAX_DEPTH: usize = 64;
@@ -139,27 +152,35 @@ impl<'a> Scan<'a> {
         if self.next()? != b'"' {
             return None;
         }
+        let bytes = self.bytes;
+        let mut at = self.at;
         let mut escaped = false;
         loop {
-            match self.next()? {
-                b'"' => return Some(escaped),
+            // Most bytes are neither a quote, an escape nor a control character.
+            while !SPECIAL[usize::from(*bytes.get(at)?)] {
+                at += 1;
+            }
+            match bytes[at] {
+                b'"' => {
+                    self.at = at + 1;
+                    return Some(escaped);
+                }
                 b'\\' => {
                     escaped = true;
-                    match self.next()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    match *bytes.get(at + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
                         b'u' => {
-                            for _ in 0..4 {
-                                if !self.next()?.is_ascii_hexdigit() {
-                                    return None;
-                                }
+                            let hex = bytes.get(at + 2..at + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
                             }
+                            at += 6;
                         }
                         _ => return None,
                     }
                 }
-                // Control characters must be escaped.
-                0..=0x1f => return None,
-                _ => {}
+                // A control character: it must be escaped.
+                _ => return None,
             }
         }
     }
