@@ -9,7 +9,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::params_error::ParamsError;
+use crate::error::params::ParamsError;
 
 /// A JSON-RPC error code.
 ///
@@ -367,5 +367,6 @@ impl<'de> Deserialize<'de> for ErrorObject {
     }
 }
 
+pub(crate) mod params;
 #[cfg(test)]
 mod tests;

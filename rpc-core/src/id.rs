@@ -48,7 +48,7 @@ impl<'a> Id<'a> {
         match text.as_bytes().first()? {
             b'n' => Some(Id(Repr::Null)),
             b'-' | b'0'..=b'9' => Some(Id(Repr::Number(Cow::Borrowed(text)))),
-            b'"' => crate::request::json_str(text).map(|s| Id(Repr::Str(s))),
+            b'"' => crate::json_text::json_str(text).map(|s| Id(Repr::Str(s))),
             _ => None,
         }
     }
@@ -98,7 +98,7 @@ impl<'a> Id<'a> {
         match &self.0 {
             Repr::Null => out.extend_from_slice(b"null"),
             Repr::Number(n) => out.extend_from_slice(n.as_bytes()),
-            Repr::Str(s) => crate::response::write_json_str(out, s),
+            Repr::Str(s) => crate::json_text::write_json_str(out, s),
         }
     }
 }

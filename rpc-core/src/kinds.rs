@@ -52,7 +52,7 @@ impl<S: Send + Sync + 'static> Kinds<S> {
             let known: Vec<&str> = table.iter().map(|(known, _)| &**known).collect();
             return Err(ErrorObject::invalid_params(format!(
                 "no subscription kind {:?}; the kinds are {known:?}",
-                crate::params_error::shown(&kind)
+                crate::error::params::shown(&kind)
             )));
         };
         let rest = if rest.is_empty() {

@@ -86,7 +86,6 @@ mod call;
 #[cfg(feature = "client")]
 mod call_spec;
 mod cancel;
-mod chained;
 mod compose;
 mod context;
 mod decide;
@@ -97,6 +96,7 @@ pub mod geth;
 mod handle;
 mod id;
 mod info;
+mod json_text;
 mod kinds;
 mod layer;
 #[cfg(feature = "mcp")]
@@ -105,17 +105,14 @@ mod method;
 #[cfg(feature = "openrpc")]
 pub mod openrpc;
 mod params;
-mod params_error;
 mod peer;
 mod progress;
-mod push;
 mod register;
 mod request;
 mod response;
 mod router;
 mod state;
 mod subscription;
-mod whole;
 
 #[doc(hidden)]
 pub mod __private;
@@ -126,19 +123,19 @@ pub use cancel::{CancelToken, Cancellation, REQUEST_CANCELLED};
 pub use compose::Methods;
 pub use context::{ConnectionId, Context, Ext, Extensions, HeaderMap, PeerAddr, PeerCred, Version};
 pub use dialect::Dialect;
+pub use dispatch::push::{Begun, Handled, Order};
+pub use error::params::{ParamsError, ParamsProblem};
 pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use info::{MethodInfo, ParamInfo};
 pub use layer::{Answer, AsyncCallLayer, Call, CallLayer, Next, Outcome};
 pub use method::{BoxFuture, Method};
 pub use params::Params;
-pub use params_error::{ParamsError, ParamsProblem};
 pub use peer::{
     Outgoing, Peer, PeerError, PeerSettings, Timer, DEFAULT_MAX_PEER_REQUESTS,
     DEFAULT_PEER_REQUEST_TIMEOUT,
 };
 pub use progress::{Progress, MAX_PROGRESS_TOKEN_LEN};
-pub use push::{Begun, Handled, Order};
 pub use register::RegisterError;
 pub use request::Request;
 pub use response::{write_request, Response};

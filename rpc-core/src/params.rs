@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::params_error::ParamsError;
+use crate::error::params::ParamsError;
 use crate::ErrorObject;
 
 /// The parameters of a call, still as the JSON text they arrived as: an array, an object, or

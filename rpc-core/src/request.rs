@@ -12,9 +12,10 @@ use serde::ser::{self, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::peer::Answer;
+use crate::json_text::json_str;
 use crate::{Id, Params};
 use answer::answer;
+pub(crate) use answer::Answer;
 
 /// A JSON-RPC 2.0 request or notification, borrowing from the text it was read from.
 ///
@@ -384,17 +385,6 @@ fn check<'a>(
         Some(_) => return invalid(id, "`params` must be an array or an object"),
     };
     Entry::Call(Request { method, params, id })
-}
-
-/// Decodes JSON text that holds a string; `None` when it holds anything else (or a string with
-/// an unpaired surrogate escape). Borrows when the string has no escapes.
-pub(crate) fn json_str(text: &str) -> Option<Cow<'_, str>> {
-    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
-        serde_json::from_str::<String>(text).ok().map(Cow::Owned)
-    } else {
-        Some(Cow::Borrowed(inner))
-    }
 }
 
 mod answer;

@@ -9,6 +9,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::json_text::write_json_str;
 use crate::{ErrorObject, Id};
 
 /// A JSON-RPC 2.0 response: the id of the call it answers and either a result or an error.
@@ -147,12 +148,6 @@ pub(crate) fn write_error(out: &mut Vec<u8>, id: Option<&Id<'_>>, error: &ErrorO
     // Writing to a Vec cannot fail, and every part of an ErrorObject is valid JSON.
     let _ = serde_json::to_writer(&mut *out, error);
     write_end(out, id);
-}
-
-/// Appends a JSON string literal.
-pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(out, s);
 }
 
 /// Appends `value` as JSON; on failure, leaves `out` as it was.

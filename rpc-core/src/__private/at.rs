@@ -1,6 +1,6 @@
 //! Where decoding a method's params stopped, to say what went wrong in a [`ParamsError`].
 
-use crate::params_error::ParamsError;
+use crate::error::params::ParamsError;
 
 /// Where decoding the params stopped, to say what went wrong.
 #[derive(Clone, Copy)]

@@ -5,6 +5,7 @@
 
 mod at;
 mod peer;
+mod whole;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -24,7 +25,6 @@ pub use std::vec::Vec;
 pub use crate::call_spec::__stub;
 pub use crate::method::BoxFuture;
 pub use crate::state::StatePart;
-pub use crate::whole::decode_whole;
 pub use crate::{
     Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, PendingSink, RawSink, Sink,
     State, SubscriptionEnd,
@@ -34,6 +34,7 @@ pub use crate::{TypedCall, TypedSubscription};
 pub use peer::{cancel_token, peer, progress};
 #[cfg(feature = "client")]
 pub use serde_json::value::RawValue;
+pub use whole::decode_whole;
 
 /// A required `Ext<'_, T>` parameter: the context's `T`, or -32603 when it has none. The log
 /// names the missing type (a server misconfiguration); the caller only learns that the server
@@ -60,8 +61,8 @@ pub fn ext_opt<'a, T: Send + Sync + 'static>(cx: &'a Context<'_>) -> Option<Ext<
     cx.get::<T>().map(Ext::new)
 }
 
+use crate::error::params::{shown, ParamsError};
 use crate::params::serde_error_message;
-use crate::params_error::{shown, ParamsError};
 use crate::response::write_json;
 use at::At;
 

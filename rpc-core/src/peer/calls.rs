@@ -10,18 +10,8 @@ use rustc_hash::FxHashMap;
 use serde_json::value::RawValue;
 
 use super::PeerError;
+use crate::request::Answer;
 use crate::{ErrorObject, Id};
-
-/// An answer as the connection read it, for [`Calls::deliver`].
-#[derive(Debug)]
-pub(crate) enum Answer<'a> {
-    /// `result`: its JSON text.
-    Result(&'a RawValue),
-    /// `error`: the error object's JSON text.
-    Error(&'a RawValue),
-    /// Neither or both: the answer breaks the specification.
-    Malformed(&'static str),
-}
 
 /// The outstanding requests of one peer.
 #[derive(Debug)]

@@ -39,9 +39,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::method::BoxFuture;
+pub(crate) use crate::request::Answer;
 use crate::subscription::Outbox;
 use crate::Dialect;
-pub(crate) use calls::Answer;
 use calls::Calls;
 pub use error::PeerError;
 use send::{encode, set_id, within, Forgotten};

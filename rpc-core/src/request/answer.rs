@@ -3,8 +3,19 @@
 use serde_json::value::RawValue;
 
 use super::{Entry, Key};
-use crate::peer::Answer;
 use crate::Id;
+
+/// An answer as the connection read it, for the peer that awaits it
+/// ([`Peer`](crate::Peer) delivers it to its call).
+#[derive(Debug)]
+pub(crate) enum Answer<'a> {
+    /// `result`: its JSON text.
+    Result(&'a RawValue),
+    /// `error`: the error object's JSON text.
+    Error(&'a RawValue),
+    /// Neither or both: the answer breaks the specification.
+    Malformed(&'static str),
+}
 
 /// Checks the captured members of an object with no `method`: an answer. One that breaks the
 /// specification (no version, both `result` and `error` or neither, a member twice) is still

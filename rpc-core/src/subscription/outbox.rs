@@ -210,7 +210,7 @@ impl Outbox {
         drop(inner);
         let mut head = Vec::with_capacity(80 + notification.len());
         head.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
-        crate::response::write_json_str(&mut head, notification);
+        crate::json_text::write_json_str(&mut head, notification);
         head.extend_from_slice(br#","params":{"subscription":""#);
         head.extend_from_slice(id.to_string().as_bytes());
         head.extend_from_slice(br#"","result":"#);

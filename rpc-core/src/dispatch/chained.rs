@@ -13,10 +13,10 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::call::{panicked, CallTrace, Running};
+use crate::dispatch::push::Pushing;
 use crate::dispatch::{answer_error, pending, write_outcome, Mode, Started};
 use crate::layer::{Endpoint, Innermost, Layered, Next};
 use crate::method::Callback;
-use crate::push::Pushing;
 use crate::request::{Entry, Request};
 use crate::{Answer, Call, Context, ErrorObject, Params, Router};
 

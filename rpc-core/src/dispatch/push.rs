@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::call::{panicked, CallTrace};
-use crate::chained::is_cancel;
+use crate::dispatch::chained::is_cancel;
 use crate::dispatch::{answer_error, Mode, Started};
 use crate::layer::Layered;
 use crate::method::BoxFuture;

@@ -11,8 +11,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::error::params::{shown, ParamsError};
 use crate::params::serde_error_message;
-use crate::params_error::{shown, ParamsError};
 use crate::{ErrorObject, Params};
 
 /// Decodes the params as a `T`, refusing names `T` does not know. Absent params are `None`
