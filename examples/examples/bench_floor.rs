@@ -127,15 +127,5 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
-    loop {
-        let (stream, _) = listener.accept().await?;
-        stream.set_nodelay(true)?;
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| floor::respond(request, parse));
-            hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-                .ok();
-        });
-    }
+    floor::serve(listener, parse, std::future::pending()).await
 }

@@ -4,11 +4,14 @@
 //! serde out). Shared by this crate's server and `bench_floor`'s TLS floor.
 
 use std::convert::Infallible;
+use std::future::Future;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 
 /// The serde floor, shared with rpc-core's in-process benchmarks.
 #[path = "../../../rpc-core/benches/support/floor.rs"]
@@ -48,4 +51,28 @@ pub(crate) async fn respond(
         http::HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// Serves the fixed floor or (`parse`) the serde floor on `listener` until `stop` completes,
+/// each connection with hyper's HTTP/1 alone.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    parse: bool,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut stop => return Ok(()),
+        };
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| respond(request, parse));
+            hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+                .ok();
+        });
+    }
 }

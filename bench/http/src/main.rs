@@ -9,7 +9,6 @@
 
 mod floor;
 
-use hyper_util::rt::TokioIo;
 use rpc_core::{rpc_method, Router};
 use tokio::net::TcpListener;
 
@@ -50,19 +49,5 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
-    let mut stop = std::pin::pin!(stopped());
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut stop => return Ok(()),
-        };
-        stream.set_nodelay(true)?;
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| floor::respond(request, parse));
-            hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-                .ok();
-        });
-    }
+    floor::serve(listener, parse, stopped()).await
 }
