@@ -92,7 +92,7 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Expects `word` (the rest of `true`, `false` or `null`).
+    /// Expects `word` (`true`, `false` or `null`) at the current position.
     fn word(&mut self, word: &[u8]) -> Option<()> {
         let end = self.at.checked_add(word.len())?;
         (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
