@@ -118,8 +118,9 @@ tokio::task_local! {
     /// The connection whose task this is. hyper calls a connection's service from that
     /// connection's task (an HTTP/2 stream's future runs on a task of its own, but is made on
     /// the connection's), so a service reads it when called: no allocation, and no change to
-    /// the request.
-    static CONNECTION: Local;
+    /// the request. Boxed: the task-local is swapped in and out at each poll of the
+    /// connection's task, and a pointer is the cheapest thing to swap.
+    static CONNECTION: Box<Local>;
 }
 
 impl Connection {
@@ -160,7 +161,7 @@ fn take_upgrade() -> Option<crate::ws::Upgrade> {
 /// `slot` is held while the connection is served, by whichever task serves it: a WebSocket
 /// goes on on a task of its own, sized for it alone, and takes the slot along.
 pub(crate) async fn serve_connection<T: HttpService>(
-    protocols: &Protocols,
+    protocols: Arc<Protocols>,
     service: T,
     stream: TcpStream,
     peer: SocketAddr,
@@ -179,8 +180,8 @@ pub(crate) async fn serve_connection<T: HttpService>(
     };
     CONNECTION
         .scope(
-            local,
-            serve_identified(protocols, service, stream, peer, control, slot),
+            Box::new(local),
+            serve_identified(&protocols, service, stream, peer, control, slot),
         )
         .await;
 }

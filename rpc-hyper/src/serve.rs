@@ -341,7 +341,7 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         config.header_read_timeout,
         config.keep_buffers_up_to,
     ));
-    let reaper = tokio::spawn(Arc::clone(&connections).reap_idle());
+    let reaper = connections.start_reaper();
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");
 
     let tracker = Arc::clone(&connections);
@@ -356,13 +356,18 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
             let control = tracker.track();
             let protocols = Arc::clone(&protocols);
             let service = service.clone();
-            tokio::spawn(async move {
-                serve_connection(&protocols, service, stream, peer, control, Some(slot)).await;
-            });
+            tokio::spawn(serve_connection(
+                protocols,
+                service,
+                stream,
+                peer,
+                control,
+                Some(slot),
+            ));
         },
     )
     .await;
-    reaper.abort();
+    drop(reaper);
     drain(
         &slots,
         config.max_connections,

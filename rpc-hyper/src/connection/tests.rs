@@ -37,7 +37,15 @@ async fn connection(park_over: usize) -> (TcpStream, Arc<Control>) {
     let control = connections.track();
     let served = Arc::clone(&control);
     tokio::spawn(async move {
-        serve_connection(&Protocols::new(), service, stream, peer, served, None).await;
+        serve_connection(
+            Arc::new(Protocols::new()),
+            service,
+            stream,
+            peer,
+            served,
+            None,
+        )
+        .await;
     });
     (client, control)
 }

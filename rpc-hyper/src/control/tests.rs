@@ -94,3 +94,33 @@ fn a_connection_is_idle_once_no_byte_moved_for_the_keep_alive_timeout() {
         "a closed connection is forgotten"
     );
 }
+
+#[test]
+fn the_reaper_scans_on_its_own_thread_until_its_guard_goes() {
+    let connections = connections();
+    let control = connections.track();
+    let reaper = connections.start_reaper();
+    // Its scans move the coarse clock, with no runtime: it is a thread of its own.
+    let moved = |from: u64| {
+        (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(5));
+            control.now_ms() > from
+        })
+    };
+    assert!(moved(0), "the reaper never scanned");
+    assert!(matches!(reaper, Reaper::Thread(_)));
+    // Dropped, it lets go of the connections at once: the thread has ended.
+    drop(reaper);
+    let released = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(5));
+        Arc::strong_count(&connections) == 2
+    });
+    assert!(released, "the reaper still holds the connections");
+    let stopped_at = control.now_ms();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        control.now_ms(),
+        stopped_at,
+        "the reaper scanned after it was stopped"
+    );
+}

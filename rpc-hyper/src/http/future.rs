@@ -25,6 +25,9 @@ pin_project_lite::pin_project! {
     }
 }
 
+/// The boxed future of an answer: async methods running, or a traced request.
+pub(super) type Answering = Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>;
+
 pin_project_lite::pin_project! {
     #[project = StateProj]
     pub(super) enum State<S, B> {
@@ -40,7 +43,7 @@ pin_project_lite::pin_project! {
             deadline: Option<Pin<Box<tokio::time::Sleep>>>,
         },
         // Async methods are running, or a traced request is handled.
-        Waiting { future: Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>> },
+        Waiting { future: Answering },
     }
 }
 
@@ -55,6 +58,7 @@ impl<S, B: Body> ResponseFuture<S, B> {
         }
     }
 
+    #[inline]
     pub(super) fn reading(service: RpcService<S>, head: Head, body: B) -> Self {
         let config = &service.inner.config;
         let reader = BodyReader::new(config.max_body_size, body.size_hint().lower());
@@ -122,7 +126,16 @@ where
                         }
                     };
                     match read {
-                        Ok(body) => service.dispatch(body, std::mem::take(head)),
+                        Ok(body) => match service.dispatch(body, head) {
+                            // Answered: what is left of the request goes, and the future is
+                            // done.
+                            Ok(response) => {
+                                let done = State::Ready { response: None };
+                                self.as_mut().project().state.set(done);
+                                return Poll::Ready(Ok(response));
+                            }
+                            Err(future) => State::Waiting { future },
+                        },
                         Err(err) => {
                             if let ReadError::TooLarge = err {
                                 service.linger_after_refusal();

@@ -37,7 +37,7 @@ pub(super) fn request_span<B>(request: &Request<B>) -> tracing::Span {
 /// `application/json` or `application/json-rpc`, any parameters (such as `charset`).
 /// Compared as bytes: a content type is ASCII, and no UTF-8 check is needed to find its essence.
 pub(super) fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
+    let Some(value) = content_type(headers) else {
         return false;
     };
     let value = value.as_bytes();
@@ -49,6 +49,17 @@ pub(super) fn is_json(headers: &HeaderMap) -> bool {
     let essence = value[..end].trim_ascii();
     essence.eq_ignore_ascii_case(b"application/json")
         || essence.eq_ignore_ascii_case(b"application/json-rpc")
+}
+
+/// The first `Content-Type` value. Among the few headers most requests have, a look at each
+/// name costs less than hashing one to find it (a standard name compares as a number).
+fn content_type(headers: &HeaderMap) -> Option<&HeaderValue> {
+    if headers.keys_len() > 8 {
+        return headers.get(CONTENT_TYPE);
+    }
+    headers
+        .iter()
+        .find_map(|(name, value)| (name == CONTENT_TYPE).then_some(value))
 }
 
 /// Why a request is refused before its body is read.
@@ -135,5 +146,23 @@ mod tests {
             assert!(!accepts(no), "{no:?} was accepted");
         }
         assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_content_type_is_found_among_few_headers_and_many() {
+        for others in [0, 3, 8, 9, 40] {
+            for (first, expected) in [("application/json", true), ("text/plain", false)] {
+                let mut headers = HeaderMap::new();
+                for n in 0..others {
+                    let name = http::HeaderName::try_from(format!("x-extra-{n}")).unwrap();
+                    headers.insert(name, HeaderValue::from_static("1"));
+                }
+                // The first value counts, as with `HeaderMap::get`.
+                headers.append(CONTENT_TYPE, HeaderValue::from_static(first));
+                headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(http::header::HOST, HeaderValue::from_static("h"));
+                assert_eq!(is_json(&headers), expected, "{others} others, {first}");
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use http_body_util::Full;
 use rpc_core::{ErrorObject, NotSync, Router};
 use tracing::Instrument;
 
-use super::future::{ResponseFuture, State};
+use super::future::{Answering, ResponseFuture};
 use super::reply::{is_json, json_response, request_span, Refusal};
 use crate::connection::Connection;
 
@@ -238,6 +238,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 
     /// The untraced way through [`RpcService::handle`]: the future the services return.
+    #[inline]
     pub(super) fn respond<B>(
         &self,
         request: Request<B>,
@@ -291,6 +292,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// Checks everything that can be checked before the body is read; a refusal says
     /// whether a body is still to come.
     #[allow(clippy::type_complexity)]
+    #[inline]
     fn admit<B: Body>(
         &self,
         request: Request<B>,
@@ -320,18 +322,22 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         Ok((head, body))
     }
 
-    /// What follows a body read in full: a sync router answers at once; otherwise the calls
-    /// run in a boxed future, within the request time limit.
-    pub(super) fn dispatch<B>(&self, body: Bytes, head: Head) -> State<S, B> {
+    /// What follows a body read in full: a sync router answers at once, with the head
+    /// borrowed where it lies; otherwise the calls run in a boxed future that takes the head
+    /// along, within the request time limit.
+    pub(super) fn dispatch(
+        &self,
+        body: Bytes,
+        head: &mut Head,
+    ) -> Result<Response<ResponseBody>, Answering> {
         match self.inner.router.handle_sync_with(&body, &head.context()) {
-            Ok(answer) => State::Ready {
-                response: Some(json_response(answer)),
-            },
+            Ok(answer) => Ok(json_response(answer)),
             Err(NotSync) => {
                 let service = self.clone();
-                State::Waiting {
-                    future: Box::pin(async move { service.dispatch_async(body, head).await }),
-                }
+                let head = std::mem::take(head);
+                Err(Box::pin(
+                    async move { service.dispatch_async(body, head).await },
+                ))
             }
         }
     }
