@@ -268,6 +268,21 @@ enum Key {
     Other,
 }
 
+impl Key {
+    /// The member named `name`.
+    fn of(name: &[u8]) -> Key {
+        match name {
+            b"jsonrpc" => Key::Jsonrpc,
+            b"method" => Key::Method,
+            b"params" => Key::Params,
+            b"id" => Key::Id,
+            b"result" => Key::Result,
+            b"error" => Key::Error,
+            _ => Key::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
@@ -277,15 +292,7 @@ impl<'de> Deserialize<'de> for Key {
                 f.write_str("a member name")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-                Ok(match key {
-                    "jsonrpc" => Key::Jsonrpc,
-                    "method" => Key::Method,
-                    "params" => Key::Params,
-                    "id" => Key::Id,
-                    "result" => Key::Result,
-                    "error" => Key::Error,
-                    _ => Key::Other,
-                })
+                Ok(Key::of(key.as_bytes()))
             }
         }
         deserializer.deserialize_identifier(KeyVisitor)

@@ -58,7 +58,7 @@ impl<S, B: Body> ResponseFuture<S, B> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn reading(service: RpcService<S>, head: Head, body: B) -> Self {
         let config = &service.inner.config;
         let reader = BodyReader::new(config.max_body_size, body.size_hint().lower());

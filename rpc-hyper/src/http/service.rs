@@ -238,7 +238,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     }
 
     /// The untraced way through [`RpcService::handle`]: the future the services return.
-    #[inline]
+    #[inline(always)]
     pub(super) fn respond<B>(
         &self,
         request: Request<B>,
@@ -292,7 +292,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     /// Checks everything that can be checked before the body is read; a refusal says
     /// whether a body is still to come.
     #[allow(clippy::type_complexity)]
-    #[inline]
+    #[inline(always)]
     fn admit<B: Body>(
         &self,
         request: Request<B>,

@@ -45,7 +45,7 @@ where
     type Error = Infallible;
     type Future = ResponseFuture<S, B>;
 
-    #[inline]
+    #[inline(always)]
     fn call(&self, request: Request<B>) -> Self::Future {
         // With tracing on, the whole of `handle` (span, timing), boxed.
         let connection = Connection::current();

@@ -27,6 +27,12 @@ fn the_shapes_that_matter_take_the_fast_path() {
         r#"{"jsonrpc":"2.0","method":"notify"}"#,
         r#"{"jsonrpc":"2.0","method":"m","params":{"nested":[1,-2.5e+3,true,false,null,{"s":"\u00e9\n"}]},"id":-0}"#,
         r#"{"jsonrpc":"2.0","method":"m","x-extra":{"ignored":[1]},"id":1}"#,
+        // Names that begin as a request's own do are other members; a version near "2.0" is
+        // not it.
+        r#"{"jsonrpc":"2.0","methods":1,"method":"m","idx":2,"i":3,"param":[],"id":4}"#,
+        r#"{"jsonrpcx":"2.0","jsonrpc":"2.0","method":"m","paramsx":{},"j":0}"#,
+        r#"{"jsonrpc":"2.00","method":"m","id":1}"#,
+        r#"{"jsonrpc" : "2.0" ,"method":"m","id":1}"#,
         r#"[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"b"}]"#,
         "[]",
         // Invalid requests the fast path still words as serde's parser does.
@@ -144,6 +150,16 @@ fn entry() -> impl Strategy<Value = String> {
         value().prop_map(|v| format!(r#""id":{v}"#)),
         value().prop_map(|v| format!(r#""other":{v}"#)),
         value().prop_map(|v| format!(r#""result":{v}"#)),
+        // Names that begin as a request's own do, and versions near the one taken whole.
+        (
+            prop::sample::select(vec![
+                "methods", "meth", "m", "idx", "i", "param", "paramsx", "j"
+            ]),
+            value()
+        )
+            .prop_map(|(k, v)| format!(r#""{k}":{v}"#)),
+        prop::sample::select(vec![r#""2.00""#, r#""2.0\u0000""#, r#""2.""#, r#""2.0"#])
+            .prop_map(|v| format!(r#""jsonrpc":{v}"#)),
     ];
     prop::collection::vec(member, 0..6).prop_map(|members| format!("{{{}}}", members.join(",")))
 }
