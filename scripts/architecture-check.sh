@@ -37,15 +37,14 @@ for lower in rpc-core rpc-macros; do
     fi
 done
 
-# The module circles, as ARCHITECTURE.md lists them.
-CORE_KNOT=answers,call,cancel,context,info,kinds,layer,method,openrpc,peer,register,router,subscription
-HYPER_KNOT=connection,engine,h2c,http,serve,tracked,ws
+# The module circles, as ARCHITECTURE.md lists them: one, the dispatcher's core in rpc-core.
+CORE_KNOT=answers,call,cancel,context,kinds,layer,method,peer,register,router,subscription
 python3 scripts/module-graph.py rpc-core/src --allow "$CORE_KNOT" >/dev/null || {
     python3 scripts/module-graph.py rpc-core/src --allow "$CORE_KNOT" >&2 || true
     failed=1
 }
-python3 scripts/module-graph.py rpc-hyper/src --allow "$HYPER_KNOT" >/dev/null || {
-    python3 scripts/module-graph.py rpc-hyper/src --allow "$HYPER_KNOT" >&2 || true
+python3 scripts/module-graph.py rpc-hyper/src >/dev/null || {
+    python3 scripts/module-graph.py rpc-hyper/src >&2 || true
     failed=1
 }
 python3 scripts/module-graph.py rpc-macros/src >/dev/null || {

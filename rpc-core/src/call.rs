@@ -9,8 +9,8 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use crate::answers::{shape, ParamsShaper};
+use crate::boxed::BoxFuture;
 use crate::layer::Layered;
-use crate::method::BoxFuture;
 use crate::{Answer, ErrorObject, Id};
 
 /// The error a call gets for a result over the transport's limit; the result is dropped.

@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 
+use crate::boxed::BoxFuture;
 use crate::call::{CallTrace, Running};
 use crate::dispatch::push::Pushing;
 use crate::dispatch::{answer_error, pending, Mode, Started};
 use crate::layer::Layered;
-use crate::method::{BoxFuture, Method, SubscribeFn};
+use crate::method::{Method, SubscribeFn};
 use crate::request::Request;
 use crate::subscription::{Deciding, Decision, Outbox};
 use crate::{Answer, Context, ErrorObject, Params, Router};

@@ -3,8 +3,6 @@
 
 use std::borrow::Cow;
 
-use crate::subscription::SubscriptionInfo;
-
 /// What is known about a method, for introspection (documentation, discovery).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,7 +31,7 @@ pub struct MethodInfo {
     pub errors: Vec<(i32, Cow<'static, str>)>,
     /// How its result's schema is made (the `openrpc` feature), when known.
     #[cfg(feature = "openrpc")]
-    pub result_schema: Option<crate::openrpc::TypeSchema>,
+    pub result_schema: Option<crate::schema::TypeSchema>,
 }
 
 impl MethodInfo {
@@ -59,7 +57,7 @@ pub struct ParamInfo {
     /// How its schema is made (the `openrpc` feature), when known: for an optional one, the
     /// schema of the type inside the `Option`.
     #[cfg(feature = "openrpc")]
-    pub schema: Option<crate::openrpc::TypeSchema>,
+    pub schema: Option<crate::schema::TypeSchema>,
 }
 
 impl ParamInfo {
@@ -86,7 +84,7 @@ impl ParamInfo {
     /// ```
     #[cfg(feature = "openrpc")]
     #[must_use]
-    pub fn schema(mut self, schema: impl Into<Option<crate::openrpc::TypeSchema>>) -> Self {
+    pub fn schema(mut self, schema: impl Into<Option<crate::schema::TypeSchema>>) -> Self {
         self.schema = schema.into();
         self
     }
@@ -104,4 +102,32 @@ impl ParamInfo {
         self.whole = true;
         self
     }
+}
+
+/// What is known about a subscription method, beside its [`MethodInfo`](crate::MethodInfo).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubscriptionInfo {
+    /// The name of its notifications.
+    pub notification: std::borrow::Cow<'static, str>,
+    /// The name of the method that ends it.
+    pub unsubscribe: std::borrow::Cow<'static, str>,
+    /// The name of its items' type, when known.
+    pub item: Option<std::borrow::Cow<'static, str>>,
+    /// How its items' schema is made (the `openrpc` feature), when known.
+    #[cfg(feature = "openrpc")]
+    pub item_schema: Option<crate::schema::TypeSchema>,
+    /// Whether its method decides before it starts, through a
+    /// [`PendingSink`](crate::PendingSink): its subscribe call waits for the decision
+    /// ([`Method::pending_sink`](crate::Method::pending_sink)).
+    pub pending: bool,
+    /// The kind it is of its subscribe name's, when the name has several
+    /// ([`Method::kind`](crate::Method::kind)).
+    pub kind: Option<std::borrow::Cow<'static, str>>,
+    /// Whether the server's end of it is told with an end notice
+    /// ([`Method::end_notice`](crate::Method::end_notice)).
+    pub end_notice: bool,
+    /// Whether unsubscribing an id that is not alive answers an error
+    /// ([`Method::unknown_id_errors`](crate::Method::unknown_id_errors)) rather than `false`.
+    pub unknown_id_errors: bool,
 }

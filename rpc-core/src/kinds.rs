@@ -10,7 +10,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::value::RawValue;
 
-use crate::method::{BoxFuture, Callback, Method, SubscribeFn};
+use crate::boxed::BoxFuture;
+use crate::method::{Callback, Method, SubscribeFn};
 use crate::register::{Refusal, RegisterError};
 use crate::subscription::SubscriptionInfo;
 use crate::{Context, ErrorObject, Params, RawSink, Router};

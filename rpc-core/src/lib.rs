@@ -82,6 +82,7 @@
 
 mod answers;
 mod batch;
+mod boxed;
 mod call;
 #[cfg(feature = "client")]
 mod call_spec;
@@ -111,12 +112,15 @@ mod register;
 mod request;
 mod response;
 mod router;
+#[cfg(feature = "openrpc")]
+mod schema;
 mod state;
 mod subscription;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use boxed::BoxFuture;
 #[cfg(feature = "client")]
 pub use call_spec::{TypedCall, TypedSubscription};
 pub use cancel::{CancelToken, Cancellation, REQUEST_CANCELLED};
@@ -129,7 +133,7 @@ pub use error::{ErrorCode, ErrorObject};
 pub use id::Id;
 pub use info::{MethodInfo, ParamInfo};
 pub use layer::{Answer, AsyncCallLayer, Call, CallLayer, Next, Outcome};
-pub use method::{BoxFuture, Method};
+pub use method::Method;
 pub use params::Params;
 pub use peer::{
     Outgoing, Peer, PeerError, PeerSettings, Timer, DEFAULT_MAX_PEER_REQUESTS,

@@ -3,8 +3,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 
 use serde::Serialize;
 
@@ -12,8 +10,7 @@ use crate::response::write_json;
 use crate::subscription::{RawSink, SubscriptionInfo};
 use crate::{Context, ErrorObject, MethodInfo, ParamInfo, Params};
 
-/// A boxed, sendable future: what an async method returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::boxed::BoxFuture;
 
 /// Calls a sync method and writes its result's JSON to the buffer.
 pub(crate) type SyncFn<S> =
@@ -259,14 +256,6 @@ impl<S: Send + Sync + 'static> Method<S> {
 }
 
 impl<S> Method<S> {
-    /// `rpc.discover`: the router's OpenRPC document.
-    #[cfg(feature = "openrpc")]
-    pub(crate) fn discoverer() -> Self {
-        Self::with_callback(crate::openrpc::DISCOVER, false, Callback::Discover)
-            .doc("Returns the OpenRPC document of this service: every method, its params, result and errors, with their JSON Schemas.")
-            .result_type("OpenRPC document")
-    }
-
     /// The method that ends subscriptions, under `name`; with `errors`, an id not alive there
     /// is answered with an error rather than `false`.
     pub(crate) fn unsubscriber(name: Cow<'static, str>, errors: bool) -> Self {
@@ -281,7 +270,7 @@ impl<S> Method<S> {
             .result_type("bool");
         #[cfg(feature = "openrpc")]
         let method = {
-            use crate::openrpc::TypeSchema;
+            use crate::schema::TypeSchema;
             let mut method = method.result_schema(TypeSchema::of::<bool>());
             if let Some(param) = method.info.params.first_mut() {
                 param.schema = Some(TypeSchema::of::<String>());
@@ -291,7 +280,7 @@ impl<S> Method<S> {
         method
     }
 
-    fn with_callback(
+    pub(crate) fn with_callback(
         name: impl Into<Cow<'static, str>>,
         is_async: bool,
         callback: Callback<S>,

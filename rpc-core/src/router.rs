@@ -1,4 +1,12 @@
 //! The router: methods by name, the shared state they receive, and the safety limits.
+//!
+//! The router, the methods it holds, their calls and contexts, subscriptions, layers and peers
+//! name one another's types: a method is called with a context that gives it its peer, its
+//! cancellation and its subscription sinks, a subscription is a call that lives on, and layers
+//! wrap both. That circle is the dispatcher's core and is kept on purpose (see
+//! ARCHITECTURE.md); what the modules around it share lives in leaves below it (`info`,
+//! `boxed`, `schema`, `json_text`, `request`), and discovery (`openrpc`) reads the router from
+//! above.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -72,7 +80,7 @@ pub struct Router<S = ()> {
     pub(crate) kinds: FxHashMap<Box<str>, std::sync::Arc<crate::kinds::Kinds<S>>>,
     /// `rpc.discover`'s document, once served (the `openrpc` feature).
     #[cfg(feature = "openrpc")]
-    pub(crate) discovery: Option<Box<crate::openrpc::Discovery>>,
+    pub(crate) discovery: Option<Box<crate::schema::Discovery>>,
 }
 
 impl Router<()> {
@@ -184,6 +192,14 @@ impl<S: Send + Sync + 'static> Router<S> {
         self.methods.push(method);
         #[cfg(feature = "openrpc")]
         self.forget_document();
+    }
+
+    /// Forgets the document made for `rpc.discover`, if any: the methods changed.
+    #[cfg(feature = "openrpc")]
+    fn forget_document(&mut self) {
+        if let Some(discovery) = &mut self.discovery {
+            discovery.forget();
+        }
     }
 
     /// Gives the method registered as `existing` a second name, `alias`: calls by either

@@ -48,9 +48,12 @@ use crate::control::{Control, SignalWatch, CLOSE};
 use crate::h2c::refuse_http2;
 #[cfg(feature = "http2")]
 use crate::h2c::serve_http2;
+#[cfg(feature = "ws")]
+use crate::local::take_upgrade;
+use crate::local::{self, Connection};
+use crate::served::HttpService;
 use crate::tracked::{Counted, Protocol, TrackedIo};
 use crate::wire::{self, Wire};
-use crate::HttpService;
 
 /// The protocol settings every connection is served with.
 pub(crate) struct Protocols {
@@ -90,71 +93,11 @@ impl Protocols {
     }
 }
 
-/// The connection a request came on, for the call context: its peer and its id.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Connection {
-    pub(crate) peer: PeerAddr,
-    pub(crate) id: ConnectionId,
-}
-
 /// How long a connection that refused a body goes on reading it without a byte arriving.
 pub(crate) const LINGER_IDLE: Duration = Duration::from_secs(2);
 
 /// How long a connection that refused a body goes on reading it in all.
 pub(crate) const LINGER_TOTAL: Duration = Duration::from_secs(10);
-
-/// What a connection's task knows of it, for the services it calls.
-struct Local {
-    connection: Connection,
-    /// Its link to the server, where an answer says the connection must linger.
-    control: Arc<Control>,
-    /// A WebSocket that a request asked for and its answer accepted: the connection runs it
-    /// once hyper has written the answer and let go of the socket.
-    #[cfg(feature = "ws")]
-    upgrade: std::cell::RefCell<Option<crate::ws::Upgrade>>,
-}
-
-tokio::task_local! {
-    /// The connection whose task this is. hyper calls a connection's service from that
-    /// connection's task (an HTTP/2 stream's future runs on a task of its own, but is made on
-    /// the connection's), so a service reads it when called: no allocation, and no change to
-    /// the request. Boxed: the task-local is swapped in and out at each poll of the
-    /// connection's task, and a pointer is the cheapest thing to swap.
-    static CONNECTION: Box<Local>;
-}
-
-impl Connection {
-    /// The connection being served on this task, if `serve` serves it.
-    pub(crate) fn current() -> Option<Self> {
-        CONNECTION.try_with(|local| local.connection).ok()
-    }
-
-    /// Tells the connection being served on this task, if any, that an answer goes out before
-    /// its request's body is read: before it closes, the connection reads and drops up to
-    /// `bytes` of what the client still sends (see the module docs).
-    pub(crate) fn linger_before_close(bytes: usize) {
-        let _ = CONNECTION.try_with(|local| local.control.linger(bytes));
-    }
-
-    /// Hands `upgrade` to the connection being served on this task, to run on its socket
-    /// after the answer. Called only where [`Connection::current`] found one.
-    #[cfg(feature = "ws")]
-    pub(crate) fn offer_upgrade(upgrade: crate::ws::Upgrade) {
-        let taken = CONNECTION.try_with(|local| *local.upgrade.borrow_mut() = Some(upgrade));
-        if taken.is_err() {
-            tracing::warn!("a WebSocket accepted with no connection to run it");
-        }
-    }
-}
-
-/// The upgrade a request of this connection's asked for, if any.
-#[cfg(feature = "ws")]
-fn take_upgrade() -> Option<crate::ws::Upgrade> {
-    CONNECTION
-        .try_with(|local| local.upgrade.borrow_mut().take())
-        .ok()
-        .flatten()
-}
 
 /// Serves one connection until it ends, or until its control says to stop.
 ///
@@ -172,18 +115,15 @@ pub(crate) async fn serve_connection<T: HttpService>(
         peer: PeerAddr(peer),
         id: ConnectionId::next(),
     };
-    let local = Local {
-        connection,
-        control: Arc::clone(&control),
-        #[cfg(feature = "ws")]
-        upgrade: std::cell::RefCell::new(None),
-    };
-    CONNECTION
-        .scope(
-            Box::new(local),
-            serve_identified(&protocols, service, stream, peer, control, slot),
-        )
-        .await;
+    let serving = serve_identified(
+        &protocols,
+        service,
+        stream,
+        peer,
+        Arc::clone(&control),
+        slot,
+    );
+    local::scope(connection, control, serving).await;
 }
 
 async fn serve_identified<T: HttpService>(
@@ -238,7 +178,7 @@ async fn serve_identified<T: HttpService>(
     let ended = match protocol {
         Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal, slot).await,
         #[cfg(feature = "http2")]
-        Protocol::Http2 => serve_http2(protocols, io, service, &mut signal).await,
+        Protocol::Http2 => serve_http2(&protocols.http2, io, service, &mut signal).await,
         #[cfg(not(feature = "http2"))]
         Protocol::Http2 => refuse_http2(io).await,
     };

@@ -5,24 +5,22 @@
 use hyper_util::rt::TokioIo;
 
 #[cfg(feature = "http2")]
-use crate::connection::Protocols;
-#[cfg(feature = "http2")]
 use crate::control::{SignalWatch, CLOSE};
+#[cfg(feature = "http2")]
+use crate::served::HttpService;
 #[cfg(feature = "http2")]
 use crate::tracked::Counted;
 use crate::tracked::TrackedIo;
-#[cfg(feature = "http2")]
-use crate::HttpService;
 
 #[cfg(feature = "http2")]
 pub(crate) async fn serve_http2<T: HttpService>(
-    protocols: &Protocols,
+    http2: &hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor>,
     io: TrackedIo,
     service: Counted<T>,
     signal: &mut SignalWatch<'_>,
 ) -> hyper::Result<()> {
     // Boxed: HTTP/2's state is twice HTTP/1's, and most connections never need it.
-    let mut conn = Box::pin(protocols.http2.serve_connection(TokioIo::new(io), service));
+    let mut conn = Box::pin(http2.serve_connection(TokioIo::new(io), service));
     loop {
         tokio::select! {
             biased;

@@ -178,13 +178,18 @@ mod accept;
 pub mod client;
 mod connection;
 mod control;
+mod defaults;
 #[cfg(any(feature = "client", feature = "stdio", feature = "tls"))]
 mod either_io;
 #[cfg(any(feature = "ws", feature = "stream"))]
 mod engine;
 mod h2c;
+mod head;
 mod http;
+mod local;
+mod response;
 mod serve;
+mod served;
 #[cfg(feature = "stream")]
 pub mod stream;
 #[cfg(feature = "tls")]
@@ -196,16 +201,16 @@ mod ws;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder};
+pub use defaults::{
+    DEFAULT_BACKLOG, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
+};
 #[cfg(any(feature = "ws", feature = "stream"))]
-pub use engine::{DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_SEND_TIMEOUT};
-pub use http::{
-    ResponseBody, ResponseFuture, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
-};
-pub use serve::{
-    bind, serve, serve_service, HttpService, Serve, WithGracefulShutdown, DEFAULT_BACKLOG,
-    DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
-    DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
-};
+pub use defaults::{DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_SEND_TIMEOUT};
+pub use http::{ResponseFuture, RpcService};
+pub use response::ResponseBody;
+pub use serve::{bind, serve, serve_service, Serve, WithGracefulShutdown};
+pub use served::HttpService;
 #[cfg(feature = "ws")]
 pub use ws::DEFAULT_PING_INTERVAL;

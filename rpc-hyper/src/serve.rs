@@ -1,7 +1,5 @@
 //! The server: accepting connections, their limits and timeouts, and graceful shutdown.
 
-use std::convert::Infallible;
-use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
@@ -10,39 +8,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response};
-use http_body::Body;
-use hyper::body::Incoming;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::accept::{accept_until, drain};
 use crate::connection::{serve_connection, Protocols};
 use crate::control::Connections;
+use crate::served::HttpService;
 use crate::RpcService;
-
-/// How long a client may take to send a request's headers by default: 10 s.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How many connections are served at once by default: 4,096.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 4_096;
-
-/// How long a connection may sit idle, no request in flight, by default: 60 s.
-pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Up to how many open connections each keeps its buffers between requests, by default: 1,024.
-pub const DEFAULT_KEEP_BUFFERS_UP_TO: usize = 1_024;
-
-/// How long graceful shutdown waits for in-flight requests by default: 30 s.
-pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-type BoxError = Box<dyn StdError + Send + Sync>;
-
-/// The listen backlog [`bind`] asks for: 4,096 (the kernel caps it at `net.core.somaxconn`).
-pub const DEFAULT_BACKLOG: u32 = 4_096;
+use crate::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+    DEFAULT_KEEP_BUFFERS_UP_TO, DEFAULT_MAX_CONNECTIONS,
+};
 
 /// Binds a listener suited to [`serve`]: `SO_REUSEADDR` (a restarted server can bind at
-/// once) and a listen backlog of [`DEFAULT_BACKLOG`].
+/// once) and a listen backlog of [`DEFAULT_BACKLOG`](crate::DEFAULT_BACKLOG).
 ///
 /// The backlog is where connections wait while the server is at its connection limit, or
 /// busy accepting a burst; tokio's `TcpListener::bind` asks for 1,024, which a burst of a
@@ -58,7 +38,7 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    socket.listen(DEFAULT_BACKLOG)
+    socket.listen(crate::DEFAULT_BACKLOG)
 }
 
 /// Serves a JSON-RPC router (or an [`RpcService`]) on `listener`: HTTP/1.1, and with the
@@ -256,44 +236,6 @@ impl<T, F> fmt::Debug for WithGracefulShutdown<T, F> {
             .field("serve", &self.serve)
             .finish_non_exhaustive()
     }
-}
-
-/// What a service must be for the server to run it: a cloneable tower service of hyper's
-/// requests that never fails (errors are responses) and whose future can move between threads.
-/// [`RpcService`], an axum `Router` and most tower stacks are.
-///
-/// It must also be `Unpin` (as services holding only data and reference counts are): a
-/// connection waiting for its next request is parked, its service moved out of hyper's
-/// connection and into the next one.
-pub trait HttpService:
-    tower_service::Service<
-        Request<Incoming>,
-        Response = Response<Self::ResponseBody>,
-        Error = Infallible,
-        Future: Send,
-    > + Clone
-    + Send
-    + Unpin
-    + 'static
-{
-    /// The body of the responses.
-    type ResponseBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static;
-}
-
-impl<T, B> HttpService for T
-where
-    T: tower_service::Service<
-            Request<Incoming>,
-            Response = Response<B>,
-            Error = Infallible,
-            Future: Send,
-        > + Clone
-        + Send
-        + Unpin
-        + 'static,
-    B: Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
-{
-    type ResponseBody = B;
 }
 
 impl<T: HttpService> IntoFuture for Serve<T> {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::control::Control;
+use crate::served::HttpService;
 use crate::wire::Wire;
-use crate::HttpService;
 use bytes::{Buf, Bytes};
 use http::Request;
 use hyper::body::Incoming;

@@ -21,9 +21,9 @@ pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::vec::Vec;
 
+pub use crate::boxed::BoxFuture;
 #[cfg(feature = "client")]
 pub use crate::call_spec::__stub;
-pub use crate::method::BoxFuture;
 pub use crate::state::StatePart;
 pub use crate::{
     Context, ErrorObject, Ext, FromState, Method, ParamInfo, Params, PendingSink, RawSink, Sink,

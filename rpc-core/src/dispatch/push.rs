@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::boxed::BoxFuture;
 use crate::call::{panicked, CallTrace};
 use crate::dispatch::chained::is_cancel;
 use crate::dispatch::{answer_error, Mode, Started};
 use crate::layer::Layered;
-use crate::method::BoxFuture;
 use crate::method::Callback;
 use crate::method::{Method, SubscribeFn};
 use crate::params::Params;

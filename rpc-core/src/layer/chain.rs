@@ -10,7 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 use serde::Serialize;
 
 use super::{Call, Outcome};
-use crate::method::BoxFuture;
+use crate::boxed::BoxFuture;
 use crate::subscription::SubscriptionId;
 use crate::ErrorObject;
 

@@ -63,19 +63,17 @@
 //! | `errors` | the attribute's `errors(CODE = "message", ...)` |
 //! | `x-subscription` | for a subscription: its `notification`, `unsubscribe` method and `item` schema |
 
-use std::borrow::Cow;
-use std::fmt;
-use std::sync::OnceLock;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::value::RawValue;
 
+use crate::method::Callback;
 use crate::register::Refusal;
+use crate::schema::Discovery;
 use crate::{ErrorObject, Method, Params, RegisterError, Router};
 
 mod document;
 mod refs;
 
+pub use crate::schema::{Info, TypeSchema};
 use document::document;
 pub use document::Document;
 
@@ -86,26 +84,12 @@ pub const OPENRPC_VERSION: &str = "1.3.2";
 /// a router takes.
 pub const DISCOVER: &str = "rpc.discover";
 
-/// `rpc.discover`'s `info`, and its document once made.
-#[derive(Debug)]
-pub(crate) struct Discovery {
-    info: Info,
-    document: OnceLock<Box<RawValue>>,
-}
-
 impl<S> Router<S> {
     /// The OpenRPC document of every method registered, in registration order (a
     /// subscription's unsubscribe method right after it), as JSON: to write to a file in a
     /// build step or a test, or to serve some other way.
     pub fn openrpc(&self, info: &Info) -> Document {
         document(self.methods(), info)
-    }
-
-    /// Forgets the document made for `rpc.discover`: the methods changed.
-    pub(crate) fn forget_document(&mut self) {
-        if let Some(discovery) = &mut self.discovery {
-            discovery.document = OnceLock::new();
-        }
     }
 
     /// Writes `rpc.discover`'s answer: the document, made at the first call and kept, copied.
@@ -178,80 +162,17 @@ impl<S: Send + Sync + 'static> Router<S> {
         if self.method_info(DISCOVER).is_some() {
             return Err(RegisterError::new(DISCOVER, Refusal::Duplicate));
         }
-        self.discovery = Some(Box::new(Discovery {
-            info,
-            document: OnceLock::new(),
-        }));
-        self.insert(Method::discoverer());
+        self.discovery = Some(Box::new(Discovery::new(info)));
+        self.insert(discoverer());
         Ok(self)
     }
 }
 
-/// How a type's schema is made: the type's [`JsonSchema`] implementation, kept as a function
-/// so that nothing is generated before a document is asked for.
-#[derive(Clone, Copy)]
-pub struct TypeSchema(fn(&mut SchemaGenerator) -> Schema);
-
-impl TypeSchema {
-    /// The schema of `T`.
-    pub fn of<T: ?Sized + JsonSchema>() -> Self {
-        Self(|generator| generator.subschema_for::<T>())
-    }
-
-    /// Generates the schema (a reference, for a type defined once in the generator's
-    /// definitions).
-    pub fn generate(&self, generator: &mut SchemaGenerator) -> Schema {
-        (self.0)(generator)
-    }
-}
-
-/// Every `TypeSchema` equals every other: a function has no reliable identity (two copies of
-/// one may have different addresses), so equality of a [`MethodInfo`](crate::MethodInfo)
-/// leaves schemas out.
-impl PartialEq for TypeSchema {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for TypeSchema {}
-
-impl fmt::Debug for TypeSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TypeSchema")
-    }
-}
-
-/// The document's `info`: the service's title and version, and a description.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Info {
-    /// The service's title.
-    pub title: Cow<'static, str>,
-    /// The service's version (not OpenRPC's).
-    pub version: Cow<'static, str>,
-    /// What the service is.
-    pub description: Option<Cow<'static, str>>,
-}
-
-impl Info {
-    /// A title and a version. [`openrpc_info!`](crate::openrpc_info) takes both from your
-    /// crate's manifest.
-    pub fn new(title: impl Into<Cow<'static, str>>, version: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            title: title.into(),
-            version: version.into(),
-            description: None,
-        }
-    }
-
-    /// Sets the description (an empty one is left out).
-    #[must_use]
-    pub fn description(mut self, description: impl Into<Cow<'static, str>>) -> Self {
-        let description = description.into();
-        self.description = (!description.is_empty()).then_some(description);
-        self
-    }
+/// `rpc.discover`: the router's OpenRPC document.
+fn discoverer<S>() -> Method<S> {
+    Method::with_callback(DISCOVER, false, Callback::Discover)
+        .doc("Returns the OpenRPC document of this service: every method, its params, result and errors, with their JSON Schemas.")
+        .result_type("OpenRPC document")
 }
 
 /// The [`Info`] of the crate it is written in: its name, version and description, from its

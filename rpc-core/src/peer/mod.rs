@@ -38,7 +38,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::method::BoxFuture;
+use crate::boxed::BoxFuture;
 pub(crate) use crate::request::Answer;
 use crate::subscription::Outbox;
 use crate::Dialect;

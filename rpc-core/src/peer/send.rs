@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Peer, PeerError};
-use crate::method::BoxFuture;
+use crate::boxed::BoxFuture;
 use crate::Dialect;
 
 /// `step`, unless the time limit (and its timer) passes first.

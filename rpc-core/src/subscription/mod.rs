@@ -46,7 +46,7 @@ pub use pending::PendingSink;
 pub(crate) use pending::{Deciding, Decision};
 pub use sink::{RawSink, SendError, Sink};
 
-use crate::method::BoxFuture;
+use crate::boxed::BoxFuture;
 
 /// A subscription's id: 128 bits, written `"0x"` and 32 lowercase hex digits (geth's form,
 /// which Ethereum clients in every language accept).
@@ -114,33 +114,7 @@ impl serde::Serialize for SubscriptionId {
     }
 }
 
-/// What is known about a subscription method, beside its [`MethodInfo`](crate::MethodInfo).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SubscriptionInfo {
-    /// The name of its notifications.
-    pub notification: std::borrow::Cow<'static, str>,
-    /// The name of the method that ends it.
-    pub unsubscribe: std::borrow::Cow<'static, str>,
-    /// The name of its items' type, when known.
-    pub item: Option<std::borrow::Cow<'static, str>>,
-    /// How its items' schema is made (the `openrpc` feature), when known.
-    #[cfg(feature = "openrpc")]
-    pub item_schema: Option<crate::openrpc::TypeSchema>,
-    /// Whether its method decides before it starts, through a
-    /// [`PendingSink`]: its subscribe call waits for the decision
-    /// ([`Method::pending_sink`](crate::Method::pending_sink)).
-    pub pending: bool,
-    /// The kind it is of its subscribe name's, when the name has several
-    /// ([`Method::kind`](crate::Method::kind)).
-    pub kind: Option<std::borrow::Cow<'static, str>>,
-    /// Whether the server's end of it is told with an end notice
-    /// ([`Method::end_notice`](crate::Method::end_notice)).
-    pub end_notice: bool,
-    /// Whether unsubscribing an id that is not alive answers an error
-    /// ([`Method::unknown_id_errors`](crate::Method::unknown_id_errors)) rather than `false`.
-    pub unknown_id_errors: bool,
-}
+pub use crate::info::SubscriptionInfo;
 
 /// A started subscription: the method's future, for its transport to drive.
 ///

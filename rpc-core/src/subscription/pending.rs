@@ -17,8 +17,8 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use serde::Serialize;
 
 use super::{Outbox, RawSink, SendError, Sink, Subscription, SubscriptionId};
+use crate::boxed::BoxFuture;
 use crate::layer::Answer;
-use crate::method::BoxFuture;
 use crate::ErrorObject;
 
 /// Where a subscription that decides sends its items, once it has: an `async fn` that takes

@@ -45,14 +45,6 @@ pub(crate) const WRITE_OUT_AT: usize = 64 * 1024;
 /// A buffer larger than this, once empty, is given back at the next liveness tick.
 pub(crate) const KEEP_AT_MOST: usize = 64 * 1024;
 
-/// How many calls of one connection may run at once by default: 64. Past it, the
-/// connection's messages are not read until answers have gone out.
-pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 64;
-
-/// How long a write to a peer may take by default: 10 s. A peer that takes nothing for that
-/// long (it stopped reading, and its queue stays full) is disconnected.
-pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The settings of one connection of the engine.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -101,11 +93,11 @@ impl Config {
     /// The defaults, with this liveness.
     pub(crate) fn new(liveness: Liveness) -> Self {
         Self {
-            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            max_calls_in_flight: crate::DEFAULT_MAX_CALLS_IN_FLIGHT,
             max_message_size: crate::DEFAULT_MAX_BODY_SIZE,
             liveness,
             request_timeout: Some(crate::DEFAULT_REQUEST_TIMEOUT),
-            send_timeout: DEFAULT_SEND_TIMEOUT,
+            send_timeout: crate::DEFAULT_SEND_TIMEOUT,
             outbox: OutboxLimits::default(),
             peer: PeerSettings::default(),
             dialect: None,

@@ -8,7 +8,8 @@ use http::{Response, StatusCode};
 use http_body::Body;
 
 use super::reply::{plain, Refusal};
-use super::service::{BoxError, ResponseBody};
+use crate::response::ResponseBody;
+use crate::served::BoxError;
 
 /// Reads a whole body, refusing one longer than a limit.
 ///

@@ -11,7 +11,10 @@ use http_body::Body;
 
 use super::body::{BodyReader, ReadError};
 use super::reply::plain;
-use super::service::{BoxError, Head, ResponseBody, RpcService};
+use super::service::RpcService;
+use crate::head::Head;
+use crate::response::ResponseBody;
+use crate::served::BoxError;
 
 pin_project_lite::pin_project! {
     /// The future of one response from [`RpcService`].

@@ -10,11 +10,4 @@ mod services;
 mod ws_settings;
 
 pub use future::ResponseFuture;
-#[cfg(feature = "ws")]
-pub(crate) use reply::plain;
-#[cfg(feature = "ws")]
-pub(crate) use service::Head;
-pub use service::{
-    ResponseBody, RpcService, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT,
-    TIMEOUT_ERROR_CODE,
-};
+pub use service::RpcService;

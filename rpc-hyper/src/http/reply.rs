@@ -5,7 +5,8 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::Full;
 
-use super::service::ResponseBody;
+pub(crate) use crate::response::plain;
+use crate::response::ResponseBody;
 
 /// The response to a body: its answer as JSON, or `204 No Content` when none is due.
 pub(super) fn json_response(answer: Option<Vec<u8>>) -> Response<ResponseBody> {
@@ -104,16 +105,6 @@ impl Refusal {
             }
         }
     }
-}
-
-pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! The router as an HTTP service: the HTTP semantics of a JSON-RPC endpoint.
 
-use std::error::Error as StdError;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
@@ -8,32 +7,20 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, Method, Request, Response, Version};
+use http::{Method, Request, Response};
 use http_body::Body;
-use http_body_util::Full;
 use rpc_core::{ErrorObject, NotSync, Router};
 use tracing::Instrument;
 
 use super::future::{Answering, ResponseFuture};
 use super::reply::{is_json, json_response, request_span, Refusal};
-use crate::connection::Connection;
-
-/// The largest request body accepted by default: 10 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
-
-/// How long a client may take to send a request body by default: 10 s.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long one request may take by default, from its body's last byte to its answer: 30 s.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The code of the error a call gets when its request runs out of time.
-pub const TIMEOUT_ERROR_CODE: i32 = -32000;
-
-/// The body of every response [`RpcService`] sends.
-pub type ResponseBody = Full<Bytes>;
-
-pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+use crate::head::Head;
+use crate::local::Connection;
+use crate::response::ResponseBody;
+use crate::served::BoxError;
+use crate::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT, TIMEOUT_ERROR_CODE,
+};
 
 /// A JSON-RPC endpoint: a [`Router`] as an HTTP service, for hyper and for tower stacks alike.
 ///
@@ -368,31 +355,5 @@ impl<S: Send + Sync + 'static> RpcService<S> {
             }
         };
         json_response(answer)
-    }
-}
-
-/// What the calls' context holds of a request: kept, not copied, while its body is read and
-/// its calls run.
-#[derive(Default)]
-pub(crate) struct Head {
-    pub(crate) headers: HeaderMap,
-    pub(crate) extensions: Extensions,
-    pub(crate) version: Version,
-    pub(crate) connection: Option<Connection>,
-    /// The largest result sent: what the endpoint takes, it sends.
-    pub(crate) max_result_len: usize,
-}
-
-impl Head {
-    pub(crate) fn context(&self) -> rpc_core::Context<'_> {
-        let cx = rpc_core::Context::new()
-            .with_headers(&self.headers)
-            .with_extensions(&self.extensions)
-            .with_version(self.version)
-            .with_max_result_len(self.max_result_len);
-        match self.connection {
-            Some(connection) => cx.with_peer(connection.peer).with_connection(connection.id),
-            None => cx,
-        }
     }
 }

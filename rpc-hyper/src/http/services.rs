@@ -11,8 +11,10 @@ use http_body::Body;
 use super::future::ResponseFuture;
 use rpc_core::Router;
 
-use super::service::{BoxError, ResponseBody, RpcService};
-use crate::connection::Connection;
+use super::service::RpcService;
+use crate::local::Connection;
+use crate::response::ResponseBody;
+use crate::served::BoxError;
 
 impl<S, B> tower_service::Service<Request<B>> for RpcService<S>
 where

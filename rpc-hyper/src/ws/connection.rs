@@ -20,7 +20,7 @@ use crate::control::Control;
 use crate::engine::{
     self, Ending, Incoming, Out, Transport, KEEP_AT_MOST, READ_BUFFER, WRITE_OUT_AT,
 };
-use crate::http::Head;
+use crate::head::Head;
 
 /// Runs the WebSocket on `io` until it closes, the client goes away, or the server's signal
 /// (under `serve`) says to drain or close.

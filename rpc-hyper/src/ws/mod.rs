@@ -23,8 +23,9 @@ use hyper_util::rt::TokioIo;
 use rpc_core::Router;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::connection::Connection;
-use crate::http::{Head, ResponseBody};
+use crate::head::Head;
+use crate::local::{Connection, Upgrade};
+use crate::response::ResponseBody;
 use crate::tracked::TrackedIo;
 
 /// How long a WebSocket connection may be quiet before the server pings it, by default: 30 s.
@@ -49,16 +50,6 @@ impl Default for Config {
                 DEFAULT_PING_INTERVAL,
             )),
         }
-    }
-}
-
-/// A WebSocket accepted by its answer, to run on the connection's socket.
-pub(crate) struct Upgrade(Box<dyn FnOnce(TrackedIo, Option<OwnedSemaphorePermit>) + Send>);
-
-impl Upgrade {
-    /// Runs the WebSocket on `io`, on a task of its own, holding `slot` until it closes.
-    pub(crate) fn start(self, io: TrackedIo, slot: Option<OwnedSemaphorePermit>) {
-        (self.0)(io, slot);
     }
 }
 
@@ -196,5 +187,5 @@ fn detached(headers: &HeaderMap) -> HeaderMap {
 }
 
 fn refusal(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
-    crate::http::plain(status, text)
+    crate::response::plain(status, text)
 }
