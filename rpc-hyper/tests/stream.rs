@@ -474,10 +474,20 @@ mod ipc {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     use tokio::net::UnixStream;
 
-    fn socket_path(name: &str) -> std::path::PathBuf {
+    /// Removes a test's socket directory when dropped.
+    struct TempDir(std::path::PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A fresh socket path, and the guard of its directory.
+    fn socket_path(name: &str) -> (std::path::PathBuf, TempDir) {
         let dir = std::env::temp_dir().join(format!("rpc-stream-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        dir.join("node.ipc")
+        (dir.join("node.ipc"), TempDir(dir))
     }
 
     async fn connect(
@@ -493,7 +503,7 @@ mod ipc {
 
     #[tokio::test]
     async fn a_unix_socket_serves_calls_and_subscriptions_with_the_peer_in_the_context() {
-        let path = socket_path("serve");
+        let (path, _dir) = socket_path("serve");
         let listener = IpcListener::bind(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -546,7 +556,7 @@ mod ipc {
 
     #[test]
     fn a_stale_socket_file_is_replaced_and_another_file_is_refused() {
-        let path = socket_path("stale");
+        let (path, _dir) = socket_path("stale");
         // A socket nobody listens on any more.
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert!(path.exists());
@@ -577,7 +587,7 @@ mod ipc {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_thousand_connections_that_come_and_go_leak_nothing() {
-        let path = socket_path("cycles");
+        let (path, _dir) = socket_path("cycles");
         let listener = IpcListener::bind(&path).unwrap();
         let _server = tokio::spawn(serve_ipc(listener, router()).into_future());
         let mut client = connect(&path).await;

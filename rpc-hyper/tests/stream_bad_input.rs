@@ -35,8 +35,20 @@ const BAD_ID: &[u8] =
 const BAD_PARAMS: &[u8] =
     b"{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"\xff\"],\"id\":1}";
 
+/// Stops its server and removes its socket's directory when dropped.
+struct Stop {
+    _stop: tokio::sync::oneshot::Sender<()>,
+    dir: PathBuf,
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A server of `framing` on a fresh socket path, with a short send timeout.
-async fn start(framing: Framing) -> (PathBuf, tokio::sync::oneshot::Sender<()>) {
+async fn start(framing: Framing) -> (PathBuf, Stop) {
     let dir = std::env::temp_dir().join(format!(
         "rpc-bad-{}-{framing:?}-{:?}",
         std::process::id(),
@@ -54,7 +66,7 @@ async fn start(framing: Framing) -> (PathBuf, tokio::sync::oneshot::Sender<()>) 
             stopped.await.ok();
         });
     tokio::spawn(server.into_future());
-    (path, stop)
+    (path, Stop { _stop: stop, dir })
 }
 
 /// `text` as one message of `framing`.

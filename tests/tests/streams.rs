@@ -124,7 +124,7 @@ async fn pythons_standard_library_gets_the_readme_answers_over_the_unix_socket_a
         !path.exists(),
         "the socket file is removed when the calculator stops"
     );
-    let _ = std::fs::remove_dir(dir);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `node` with `vscode-jsonrpc` installed in `tests/node`; outside CI, `None` without them.
@@ -386,5 +386,5 @@ async fn web3_py_talks_to_a_unix_socket_server_as_to_an_ethereum_node() {
         .expect("joins")
         .expect("no error");
     assert!(!path.exists());
-    let _ = std::fs::remove_dir(dir);
+    let _ = std::fs::remove_dir_all(dir);
 }
