@@ -63,6 +63,10 @@ pub(crate) struct Protocols {
     /// TLS, when the server serves it: every connection's handshake comes first.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::Acceptor>,
+    /// The proxies trusted to name the client ([`Serve::trusted_proxies`]).
+    ///
+    /// [`Serve::trusted_proxies`]: crate::Serve::trusted_proxies
+    pub(crate) trusted: Option<Arc<crate::TrustedProxies>>,
 }
 
 /// The protocols a TLS client is offered by ALPN, in order of preference.
@@ -89,6 +93,7 @@ impl Protocols {
             },
             #[cfg(feature = "tls")]
             tls: None,
+            trusted: None,
         }
     }
 }
@@ -169,12 +174,15 @@ async fn serve_identified<T: HttpService>(
             }
         },
     };
-    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     let mut service = Counted::new(service, Arc::clone(&control));
     #[cfg(feature = "tls")]
     {
         service.client = client;
     }
+    service.forwarded = protocols
+        .trusted
+        .clone()
+        .map(|proxies| (proxies, peer.ip()));
     let ended = match protocol {
         Protocol::Http1 => serve_http1(protocols, io, service, &control, &mut signal, slot).await,
         #[cfg(feature = "http2")]

@@ -43,6 +43,8 @@ pub(crate) struct Connections {
     start: Instant,
     /// Milliseconds since `start`, as of the last scan.
     now_ms: AtomicU64,
+    /// The server's shutdown has begun: its health check answers 503.
+    stopping: AtomicBool,
     open: Mutex<Vec<Weak<Control>>>,
 }
 
@@ -60,6 +62,7 @@ impl Connections {
             count: AtomicUsize::new(0),
             start: Instant::now(),
             now_ms: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
             open: Mutex::new(Vec::new()),
         }
     }
@@ -97,6 +100,11 @@ impl Connections {
     #[cfg(test)]
     fn remembered(&self) -> usize {
         lock(&self.open).len()
+    }
+
+    /// The server's shutdown has begun: from now on its health check answers 503.
+    pub(crate) fn stop_admitting(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
     }
 
     /// Signals every open connection.
@@ -180,6 +188,11 @@ pub(crate) struct Control {
 }
 
 impl Control {
+    /// Whether the server's shutdown has begun.
+    pub(crate) fn server_stopping(&self) -> bool {
+        self.connections.stopping.load(Ordering::Relaxed)
+    }
+
     /// The coarse clock.
     pub(crate) fn now_ms(&self) -> u64 {
         self.connections.now_ms.load(Ordering::Relaxed)

@@ -12,8 +12,15 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many connections are served at once by default: 4,096.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4_096;
 
-/// How long a connection may sit idle, no request in flight, by default: 60 s.
-pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a connection may sit idle, no request in flight, by default: 75 s.
+///
+/// Longer than the idle timeout of the balancers most often in front of a server (AWS's
+/// load balancers, 60 s; nginx's upstream connections, 60 s), so that it is always the
+/// balancer that closes an idle connection. Were the server's the shorter (or the same), it
+/// could close one just as the balancer sends a request on it, and the client would get a
+/// `502`. Behind a balancer that keeps connections longer (Google Cloud's, 600 s), set it
+/// above that balancer's.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Up to how many open connections each keeps its buffers between requests, by default: 1,024.
 pub const DEFAULT_KEEP_BUFFERS_UP_TO: usize = 1_024;

@@ -161,7 +161,7 @@
 //! | request time limit | 30 s ([`DEFAULT_REQUEST_TIMEOUT`]) | [`RpcService::request_timeout`] |
 //! | header read timeout | 10 s ([`DEFAULT_HEADER_READ_TIMEOUT`]) | [`Serve::header_read_timeout`] |
 //! | concurrent connections | 4,096 ([`DEFAULT_MAX_CONNECTIONS`]); more wait in the backlog | [`Serve::max_connections`] |
-//! | keep-alive idle timeout | 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`]) | [`Serve::keep_alive_timeout`] |
+//! | keep-alive idle timeout | 75 s, above common load balancers' 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`]) | [`Serve::keep_alive_timeout`] |
 //! | graceful shutdown drain | 30 s ([`DEFAULT_DRAIN_TIMEOUT`]) | [`Serve::drain_timeout`] |
 //! | TLS handshake (the `tls` feature), counted against the connection limit | 10 s (`tls::DEFAULT_HANDSHAKE_TIMEOUT`) | `tls::ServerTls::handshake_timeout` |
 //! | connections that keep their buffers while idle | 1,024 ([`DEFAULT_KEEP_BUFFERS_UP_TO`]); past it, idle connections park (about 2 KiB each instead of 17) | [`Serve::keep_buffers_up_to`] |
@@ -183,6 +183,7 @@ mod defaults;
 mod either_io;
 #[cfg(any(feature = "ws", feature = "stream"))]
 mod engine;
+mod forwarded;
 mod h2c;
 mod head;
 mod http;
@@ -208,7 +209,8 @@ pub use defaults::{
 };
 #[cfg(any(feature = "ws", feature = "stream"))]
 pub use defaults::{DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_SEND_TIMEOUT};
-pub use http::{ResponseFuture, RpcService};
+pub use forwarded::{ClientAddr, InvalidProxy, TrustedProxies};
+pub use http::{health_response, ResponseFuture, RpcService};
 pub use response::ResponseBody;
 pub use serve::{bind, serve, serve_service, Serve, WithGracefulShutdown};
 pub use served::HttpService;

@@ -47,6 +47,14 @@ impl Connection {
         CONNECTION.try_with(|local| local.connection).ok()
     }
 
+    /// Whether the server of the connection being served on this task has begun its shutdown;
+    /// `false` off a served connection.
+    pub(crate) fn server_stopping() -> bool {
+        CONNECTION
+            .try_with(|local| local.control.server_stopping())
+            .unwrap_or(false)
+    }
+
     /// Tells the connection being served on this task, if any, that an answer goes out before
     /// its request's body is read: before it closes, the connection reads and drops up to
     /// `bytes` of what the client still sends (see the module docs).

@@ -100,6 +100,8 @@ struct ServerConfig {
     keep_alive_timeout: Duration,
     drain_timeout: Duration,
     keep_buffers_up_to: usize,
+    shutdown_delay: Duration,
+    trusted: Option<Arc<crate::TrustedProxies>>,
 }
 
 impl Default for ServerConfig {
@@ -110,6 +112,8 @@ impl Default for ServerConfig {
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             keep_buffers_up_to: DEFAULT_KEEP_BUFFERS_UP_TO,
+            shutdown_delay: Duration::ZERO,
+            trusted: None,
         }
     }
 }
@@ -162,6 +166,35 @@ impl<T> Serve<T> {
     /// ([`DEFAULT_DRAIN_TIMEOUT`] by default) before closing what is left.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.config.drain_timeout = timeout;
+        self
+    }
+
+    /// Sets how long the server goes on serving once its shutdown signal has come (none by
+    /// default), answering its health check `503 Service Unavailable` all the while: time for
+    /// a load balancer to see it and stop sending, before the server stops accepting and
+    /// drains. Set it to what the balancer takes to mark an instance down (its health-check
+    /// interval times its unhealthy threshold), and the drain timeout to the longest request;
+    /// see the README's "Going past one machine".
+    pub fn shutdown_delay(mut self, delay: Duration) -> Self {
+        self.config.shutdown_delay = delay;
+        self
+    }
+
+    /// Believes the forwarding headers (`Forwarded`, else `X-Forwarded-For`) of requests
+    /// that come from `proxies`: each request's [`ClientAddr`](crate::ClientAddr), in its
+    /// extensions and its calls' context, is then the address behind them. Never by
+    /// default: a client could name any address in a header.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let proxies = rpc_hyper::TrustedProxies::new(["10.0.0.0/8"])?;
+    /// let listener = rpc_hyper::bind("0.0.0.0:8080".parse()?)?;
+    /// rpc_hyper::serve(listener, rpc_core::Router::new()).trusted_proxies(proxies).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn trusted_proxies(mut self, proxies: crate::TrustedProxies) -> Self {
+        self.config.trusted = Some(Arc::new(proxies));
         self
     }
 
@@ -269,8 +302,8 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
         #[cfg(feature = "tls")]
         tls,
     } = serve;
-    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     let mut protocols = Protocols::new();
+    protocols.trusted = config.trusted.clone();
     #[cfg(feature = "tls")]
     {
         protocols.tls = tls.map(|tls| crate::tls::Acceptor::http(tls, crate::connection::ALPN));
@@ -285,6 +318,19 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
     ));
     let reaper = connections.start_reaper();
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");
+    // On the signal, the health check says so at once; serving goes on for the delay.
+    let (stopping, delay) = (Arc::clone(&connections), config.shutdown_delay);
+    let signal = async move {
+        signal.await;
+        stopping.stop_admitting();
+        if !delay.is_zero() {
+            tracing::info!(
+                delay_ms = delay.as_millis(),
+                "shutting down: the health check answers 503; serving goes on for the delay"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    };
 
     let tracker = Arc::clone(&connections);
     accept_until(

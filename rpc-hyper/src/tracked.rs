@@ -4,11 +4,13 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::control::Control;
+use crate::forwarded::{ClientAddr, TrustedProxies};
 use crate::served::HttpService;
 use crate::wire::Wire;
 use bytes::{Buf, Bytes};
@@ -210,6 +212,9 @@ pub(crate) struct Counted<T> {
     /// The client's verified certificate (TLS), put in each request's extensions.
     #[cfg(feature = "tls")]
     pub(crate) client: Option<crate::tls::ClientCertificate>,
+    /// The proxies trusted to name the client, and the connection's peer: each request's
+    /// [`ClientAddr`] is told from them.
+    pub(crate) forwarded: Option<(Arc<TrustedProxies>, IpAddr)>,
 }
 
 impl<T> Counted<T> {
@@ -220,6 +225,7 @@ impl<T> Counted<T> {
             control,
             #[cfg(feature = "tls")]
             client: None,
+            forwarded: None,
         }
     }
 }
@@ -229,9 +235,12 @@ impl<T: HttpService> hyper::service::Service<Request<Incoming>> for Counted<T> {
     type Error = Infallible;
     type Future = CountedFuture<T>;
 
-    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         self.control.request_started();
+        if let Some((proxies, peer)) = &self.forwarded {
+            let client = proxies.client(*peer, request.headers());
+            request.extensions_mut().insert(ClientAddr(client));
+        }
         #[cfg(feature = "tls")]
         if let Some(client) = &self.client {
             request.extensions_mut().insert(client.clone());

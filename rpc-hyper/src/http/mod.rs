@@ -10,4 +10,5 @@ mod services;
 mod ws_settings;
 
 pub use future::ResponseFuture;
+pub use reply::health_response;
 pub use service::RpcService;

@@ -1,10 +1,11 @@
 //! The responses the endpoint gives, and the checks of a request head.
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::Full;
 
+use crate::local::Connection;
 pub(crate) use crate::response::plain;
 use crate::response::ResponseBody;
 
@@ -24,6 +25,31 @@ pub(super) fn json_response(answer: Option<Vec<u8>>) -> Response<ResponseBody> {
             response
         }
     }
+}
+
+/// The answer to a load balancer's health check: `200 OK` while the server serves, `503
+/// Service Unavailable` (and `Connection: close`) once its shutdown has begun, so that the
+/// balancer stops sending before the server stops accepting (see
+/// [`Serve::shutdown_delay`](crate::Serve::shutdown_delay)). Off a connection of
+/// [`serve`](crate::serve), always `200`.
+///
+/// An endpoint served by [`serve`](crate::serve) answers it at `/health` itself
+/// ([`RpcService::health_path`](crate::RpcService::health_path)); a service of your own can
+/// answer it anywhere, an axum handler at its own route say, by returning this.
+pub fn health_response() -> Response<ResponseBody> {
+    let mut response = if Connection::server_stopping() {
+        let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n");
+        response
+            .headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    } else {
+        plain(StatusCode::OK, "ok\n")
+    };
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The span of one request; disabled (and free) unless a subscriber wants debug spans.
@@ -63,9 +89,10 @@ fn content_type(headers: &HeaderMap) -> Option<&HeaderValue> {
         .find_map(|(name, value)| (name == CONTENT_TYPE).then_some(value))
 }
 
-/// Why a request is refused before its body is read.
+/// Why a request is answered before its body is read: refused, or the health check.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Refusal {
+    HealthCheck,
     NotFound,
     MethodNotAllowed,
     UnsupportedMediaType,
@@ -76,6 +103,7 @@ pub(super) enum Refusal {
 impl Refusal {
     pub(super) fn response(self) -> Response<ResponseBody> {
         match self {
+            Refusal::HealthCheck => health_response(),
             Refusal::NotFound => plain(StatusCode::NOT_FOUND, "Not Found"),
             Refusal::MethodNotAllowed => {
                 let mut response = plain(

@@ -13,7 +13,7 @@ use rpc_core::{ErrorObject, NotSync, Router};
 use tracing::Instrument;
 
 use super::future::{Answering, ResponseFuture};
-use super::reply::{is_json, json_response, request_span, Refusal};
+use super::reply::{health_response, is_json, json_response, request_span, Refusal};
 use crate::head::Head;
 use crate::local::Connection;
 use crate::response::ResponseBody;
@@ -68,11 +68,24 @@ impl<S> Clone for Inner<S> {
 #[derive(Clone, Debug)]
 pub(super) struct Config {
     path: Path,
+    health: Health,
     pub(super) max_body_size: usize,
     pub(super) body_timeout: Duration,
     request_timeout: Option<Duration>,
     #[cfg(feature = "ws")]
     pub(super) ws: crate::ws::Config,
+}
+
+/// Where the endpoint answers its server's health check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Health {
+    /// Not chosen: at `/health` when [`serve`](crate::serve) serves the endpoint itself;
+    /// nowhere when it is mounted in another router.
+    Unset,
+    /// At this path.
+    At(Box<str>),
+    /// Nowhere.
+    Off,
 }
 
 /// Which paths the endpoint answers on.
@@ -101,6 +114,7 @@ impl<S: Send + Sync + 'static> RpcService<S> {
                 router: router.into(),
                 config: Config {
                     path: Path::Unset,
+                    health: Health::Unset,
                     max_body_size: DEFAULT_MAX_BODY_SIZE,
                     body_timeout: DEFAULT_BODY_TIMEOUT,
                     request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
@@ -125,9 +139,30 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self
     }
 
-    /// For [`serve`](crate::serve): an endpoint served on its own answers on `/` unless told
-    /// otherwise.
-    pub(crate) fn served_alone(self) -> Self {
+    /// Answers the server's health check at `path` (`GET` or `HEAD`): `200 OK` while the
+    /// server serves, `503 Service Unavailable` once its shutdown has begun (see
+    /// [`health_response`](crate::health_response)). [`serve`](crate::serve) serves an
+    /// endpoint's health check at `/health` unless told otherwise; a mounted endpoint has
+    /// none unless given one.
+    #[must_use]
+    pub fn health_path(mut self, path: &str) -> Self {
+        self.config_mut().health = Health::At(path.into());
+        self
+    }
+
+    /// Answers no health check.
+    #[must_use]
+    pub fn no_health_check(mut self) -> Self {
+        self.config_mut().health = Health::Off;
+        self
+    }
+
+    /// For [`serve`](crate::serve): an endpoint served on its own answers on `/`, and its
+    /// health check on `/health`, unless told otherwise.
+    pub(crate) fn served_alone(mut self) -> Self {
+        if self.inner.config.health == Health::Unset {
+            self = self.health_path("/health");
+        }
         match self.inner.config.path {
             Path::Unset => self.path("/"),
             _ => self,
@@ -235,6 +270,11 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         B: Body,
         B::Error: Into<BoxError>,
     {
+        // On one path, the health check is looked for only off it (in `admit`): the calls
+        // pay nothing for it.
+        if !matches!(self.inner.config.path, Path::Only(_)) && self.is_health_check(&request) {
+            return ResponseFuture::ready(health_response());
+        }
         #[cfg(feature = "ws")]
         if crate::ws::is_upgrade(&request) {
             let config = &self.inner.config;
@@ -276,6 +316,17 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         Connection::linger_before_close(bytes.max(1024 * 1024));
     }
 
+    /// Whether `request` is the server's health check.
+    fn is_health_check<B>(&self, request: &Request<B>) -> bool {
+        match &self.inner.config.health {
+            Health::At(path) => {
+                request.uri().path() == &**path
+                    && (request.method() == Method::GET || request.method() == Method::HEAD)
+            }
+            Health::Unset | Health::Off => false,
+        }
+    }
+
     /// Checks everything that can be checked before the body is read; a refusal says
     /// whether a body is still to come.
     #[allow(clippy::type_complexity)]
@@ -288,6 +339,9 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         let refuse = |refusal, body: &B| Err((refusal, !body.is_end_stream()));
         if let Path::Only(path) = &config.path {
             if request.uri().path() != &**path {
+                if self.is_health_check(&request) {
+                    return refuse(Refusal::HealthCheck, request.body());
+                }
                 return refuse(Refusal::NotFound, request.body());
             }
         }

@@ -41,7 +41,7 @@
 //! | a method that panics | -32603 for its call; the connection goes on |
 //! | the end of the input (stdin closed, the peer's half-close) | the calls in flight are answered and written out, then the connection ends; subscriptions end at once |
 //! | graceful shutdown ([`StreamServer::with_graceful_shutdown`]) | subscriptions end at once, calls in flight are answered (within [`StreamServer::drain_timeout`]), then the connection closes |
-//! | idle connections | listeners close a connection with no call in flight, no subscription and nothing read for 60 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`](crate::DEFAULT_KEEP_ALIVE_TIMEOUT), [`StreamServer::idle_timeout`]); stdio and your own streams never, unless told |
+//! | idle connections | listeners close a connection with no call in flight, no subscription and nothing read for 75 s ([`DEFAULT_KEEP_ALIVE_TIMEOUT`](crate::DEFAULT_KEEP_ALIVE_TIMEOUT), [`StreamServer::idle_timeout`]); stdio and your own streams never, unless told |
 //! | connections at once (listeners) | 4,096 ([`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS), [`StreamServer::max_connections`]); more wait in the backlog |
 //!
 //! # Framings
