@@ -646,6 +646,19 @@ fn a_broadcast_serializes_once_for_every_subscriber_and_detaches_the_gone() {
     drive(&mut subs);
     assert_eq!(router.state().blocks.subscribers(), 90);
     assert_eq!(router.state().blocks.send(&Counted(&SERIALIZED)), Ok(90));
+    // An item serialized elsewhere (another instance's) goes out as it is.
+    let raw = serde_json::value::RawValue::from_string(r#"{"from":"elsewhere"}"#.into()).unwrap();
+    assert_eq!(router.state().blocks.send_raw(&raw), 90);
+    assert_eq!(
+        SERIALIZED.load(Ordering::Relaxed),
+        2,
+        "a raw item is not serialized"
+    );
+    for outbox in &outboxes[1..] {
+        let notes = take(outbox);
+        assert_eq!(notes.len(), 20);
+        assert_eq!(notes[19]["params"]["result"]["from"], "elsewhere");
+    }
 }
 
 #[test]

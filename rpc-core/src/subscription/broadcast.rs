@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::sink::encode;
 use super::{RawSink, SendError, Sink, SubscriptionId};
@@ -86,7 +87,21 @@ impl<T: ?Sized + Serialize> Broadcast<T> {
         if self.count.load(Ordering::Relaxed) == 0 {
             return Ok(0);
         }
-        let json = bytes::Bytes::from(encode(item)?);
+        Ok(self.fan_out(bytes::Bytes::from(encode(item)?)))
+    }
+
+    /// Sends an item that is JSON already (serialized elsewhere: by another instance of the
+    /// service, say, and carried here by a message broker) to every attached subscriber, as
+    /// [`Broadcast::send`] does; returns how many got it. The type makes sure it is one JSON
+    /// value; that it is a `T` is the caller's word.
+    pub fn send_raw(&self, json: &RawValue) -> usize {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        self.fan_out(bytes::Bytes::copy_from_slice(json.get().as_bytes()))
+    }
+
+    fn fan_out(&self, json: bytes::Bytes) -> usize {
         let mut sent = 0;
         let mut lagged = Vec::new();
         self.with_sinks(|sinks| {
@@ -113,7 +128,7 @@ impl<T: ?Sized + Serialize> Broadcast<T> {
             );
             sink.outbox().lag();
         }
-        Ok(sent)
+        sent
     }
 
     /// How many subscribers are attached.
