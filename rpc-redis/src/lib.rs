@@ -44,9 +44,10 @@
 //! - Calls never wait on Redis: the feed connects, and reconnects, on a task of its own, with
 //!   a backoff from 50 ms doubling to 5 s, and logs once when it loses Redis and once when it
 //!   has it back, not once per item.
-//! - Memory stays bounded while Redis is slow: at most
-//!   [`FeedOptions::max_publishing`] publishes wait for Redis at once (past it,
-//!   [`PublishError::Busy`]), each for [`FeedOptions::publish_timeout`] at most.
+//! - Memory stays bounded while Redis is slow: items are published one at a time, in order,
+//!   and at most [`FeedOptions::max_publishing`] wait their turn (past it,
+//!   [`PublishError::Busy`]); a caller of [`RedisFeed::publish`] waits
+//!   [`FeedOptions::publish_timeout`] at most.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -63,7 +64,7 @@ use redis::AsyncCommands;
 use rpc_core::{Broadcast, Sink};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// The first wait before connecting again after Redis was lost.
@@ -90,7 +91,8 @@ impl Default for FeedOptions {
 }
 
 impl FeedOptions {
-    /// How long a publish waits for Redis's answer (1 s by default); past it, it fails with
+    /// How long [`RedisFeed::publish`] waits for its item to be published (1 s by default),
+    /// and how long the feed waits for Redis's answer to one; past it, it fails with
     /// [`PublishError::TimedOut`] (the item may still reach the subscribers).
     #[must_use]
     pub fn publish_timeout(mut self, timeout: Duration) -> Self {
@@ -105,8 +107,8 @@ impl FeedOptions {
         self
     }
 
-    /// How many publishes may wait for Redis at once (256 by default); past it, a publish
-    /// fails at once with [`PublishError::Busy`].
+    /// How many items may wait their turn to be published (256 by default); past it, a
+    /// publish fails at once with [`PublishError::Busy`].
     #[must_use]
     pub fn max_publishing(mut self, publishes: usize) -> Self {
         self.max_publishing = publishes;
@@ -125,7 +127,7 @@ pub enum PublishError {
     Unavailable(String),
     /// Redis took longer than the publish timeout to answer.
     TimedOut,
-    /// As many publishes as allowed are waiting for Redis already.
+    /// As many items as allowed wait their turn to be published already.
     Busy,
 }
 
@@ -150,6 +152,7 @@ impl std::error::Error for PublishError {}
 pub struct RedisFeed<T: ?Sized> {
     shared: Arc<Shared<T>>,
     listener: JoinHandle<()>,
+    publisher: JoinHandle<()>,
 }
 
 struct Shared<T: ?Sized> {
@@ -157,8 +160,8 @@ struct Shared<T: ?Sized> {
     channel: String,
     options: FeedOptions,
     local: Broadcast<T>,
-    publisher: Mutex<Publisher>,
-    publishing: Semaphore,
+    /// What the publisher task is to publish, in order.
+    queue: mpsc::Sender<Job>,
     /// The listener's link to Redis: [`STARTING`], [`UP`] or [`DOWN`].
     listening: AtomicU8,
     /// Whether a message that is not JSON has been logged.
@@ -170,7 +173,13 @@ const STARTING: u8 = 0;
 const UP: u8 = 1;
 const DOWN: u8 = 2;
 
-/// The connection publishes go on, and when to try again without one.
+/// One item to publish, and who waits for the outcome, if anyone does.
+struct Job {
+    json: Vec<u8>,
+    done: Option<oneshot::Sender<Result<usize, PublishError>>>,
+}
+
+/// The publisher task's connection, and when to try again without one.
 struct Publisher {
     connection: Option<MultiplexedConnection>,
     retry_at: Option<Instant>,
@@ -193,24 +202,24 @@ impl<T: ?Sized + Serialize + 'static> RedisFeed<T> {
         options: FeedOptions,
     ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
+        let (queue, jobs) = mpsc::channel(options.max_publishing.max(1));
         let shared = Arc::new(Shared {
             client,
             channel: channel.into(),
-            publishing: Semaphore::new(options.max_publishing),
             options,
             local: Broadcast::default(),
-            publisher: Mutex::new(Publisher {
-                connection: None,
-                retry_at: None,
-                backoff: FIRST_BACKOFF,
-                lost: false,
-            }),
+            queue,
             listening: AtomicU8::new(STARTING),
             warned_junk: AtomicBool::new(false),
             item: PhantomData,
         });
         let listener = tokio::spawn(listen(Arc::clone(&shared)));
-        Ok(Self { shared, listener })
+        let publisher = tokio::spawn(publish_all(Arc::clone(&shared), jobs));
+        Ok(Self {
+            shared,
+            listener,
+            publisher,
+        })
     }
 
     /// Attaches a subscriber, and waits until its subscription ends; as
@@ -223,25 +232,44 @@ impl<T: ?Sized + Serialize + 'static> RedisFeed<T> {
     }
 
     /// Publishes `item` to every instance's subscribers, serialized once; returns how many
-    /// instances Redis handed it to (this one included). Fails at once while Redis is
-    /// unreachable: see [`PublishError`].
+    /// instances Redis handed it to (this one included). Items are published one at a time,
+    /// in the order they are given. Fails at once while Redis is unreachable, or when
+    /// [`FeedOptions::max_publishing`] items wait already: see [`PublishError`].
     pub async fn publish(&self, item: &T) -> Result<usize, PublishError> {
-        let json = serde_json::to_vec(item).map_err(PublishError::Serialize)?;
-        let _waiting = self
-            .shared
-            .publishing
-            .try_acquire()
-            .map_err(|_| PublishError::Busy)?;
-        let mut connection = self.shared.publisher_connection().await?;
-        let published = connection.publish::<_, _, usize>(&self.shared.channel, json);
-        match tokio::time::timeout(self.shared.options.publish_timeout, published).await {
-            Ok(Ok(instances)) => Ok(instances),
-            Ok(Err(err)) => {
-                self.shared.publisher_lost(&err.to_string()).await;
-                Err(PublishError::Unavailable(err.to_string()))
-            }
+        let (done, outcome) = oneshot::channel();
+        self.enqueue(item, Some(done))?;
+        match tokio::time::timeout(self.shared.options.publish_timeout, outcome).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(PublishError::Unavailable("the feed is closing".into())),
             Err(_) => Err(PublishError::TimedOut),
         }
+    }
+
+    /// Publishes `item` without waiting: for a sync method, or a producer that does not care
+    /// how it went. It is serialized now and published in its turn, after the items given
+    /// before it; fails only when it does not serialize or
+    /// [`FeedOptions::max_publishing`] items wait already. An item that then cannot be
+    /// published (Redis is unreachable) is lost, as with [`RedisFeed::publish`], and the
+    /// outage is logged once.
+    pub fn send(&self, item: &T) -> Result<(), PublishError> {
+        self.enqueue(item, None)
+    }
+
+    fn enqueue(
+        &self,
+        item: &T,
+        done: Option<oneshot::Sender<Result<usize, PublishError>>>,
+    ) -> Result<(), PublishError> {
+        let json = serde_json::to_vec(item).map_err(PublishError::Serialize)?;
+        self.shared
+            .queue
+            .try_send(Job { json, done })
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => PublishError::Busy,
+                mpsc::error::TrySendError::Closed(_) => {
+                    PublishError::Unavailable("the feed is closing".into())
+                }
+            })
     }
 
     /// How many subscribers this instance has attached.
@@ -259,6 +287,7 @@ impl<T: ?Sized + Serialize + 'static> RedisFeed<T> {
 impl<T: ?Sized> Drop for RedisFeed<T> {
     fn drop(&mut self) {
         self.listener.abort();
+        self.publisher.abort();
     }
 }
 
@@ -275,56 +304,6 @@ impl<T: ?Sized> fmt::Debug for RedisFeed<T> {
 }
 
 impl<T: ?Sized> Shared<T> {
-    /// The publishing connection, made if there is none and the backoff allows.
-    async fn publisher_connection(&self) -> Result<MultiplexedConnection, PublishError> {
-        let mut publisher = self.publisher.lock().await;
-        if let Some(connection) = &publisher.connection {
-            return Ok(connection.clone());
-        }
-        if publisher.retry_at.is_some_and(|at| Instant::now() < at) {
-            return Err(PublishError::Unavailable("reconnecting".into()));
-        }
-        let connecting = self.client.get_multiplexed_async_connection();
-        let outcome = match tokio::time::timeout(self.options.connect_timeout, connecting).await {
-            Ok(Ok(connection)) => Ok(connection),
-            Ok(Err(err)) => Err(err.to_string()),
-            Err(_) => Err("connecting timed out".to_owned()),
-        };
-        match outcome {
-            Ok(connection) => {
-                if publisher.lost {
-                    tracing::info!(channel = %self.channel, "publishing to Redis again");
-                }
-                *publisher = Publisher {
-                    connection: Some(connection.clone()),
-                    retry_at: None,
-                    backoff: FIRST_BACKOFF,
-                    lost: false,
-                };
-                Ok(connection)
-            }
-            Err(why) => {
-                if !publisher.lost {
-                    tracing::warn!(channel = %self.channel, error = %why, "cannot publish to Redis; items are lost until it is back");
-                }
-                publisher.lost = true;
-                publisher.retry_at = Some(Instant::now() + publisher.backoff);
-                publisher.backoff = (publisher.backoff * 2).min(LAST_BACKOFF);
-                Err(PublishError::Unavailable(why))
-            }
-        }
-    }
-
-    /// The publishing connection failed: the next publish connects again.
-    async fn publisher_lost(&self, why: &str) {
-        let mut publisher = self.publisher.lock().await;
-        publisher.connection = None;
-        if !publisher.lost {
-            tracing::warn!(channel = %self.channel, error = %why, "lost Redis for publishing; items are lost until it is back");
-        }
-        publisher.lost = true;
-    }
-
     /// The listener's link to Redis changed.
     fn listening(&self, up: bool, why: &str) {
         let was = self
@@ -356,6 +335,85 @@ impl<T: ?Sized + Serialize> Shared<T> {
                 }
             }
         }
+    }
+}
+
+/// Publishes the feed's items in order, for as long as the feed lives.
+async fn publish_all<T: ?Sized>(shared: Arc<Shared<T>>, mut jobs: mpsc::Receiver<Job>) {
+    let mut publisher = Publisher {
+        connection: None,
+        retry_at: None,
+        backoff: FIRST_BACKOFF,
+        lost: false,
+    };
+    while let Some(job) = jobs.recv().await {
+        let outcome = publisher.publish(&shared, job.json).await;
+        if let Some(done) = job.done {
+            let _ = done.send(outcome);
+        }
+    }
+}
+
+impl Publisher {
+    /// Publishes one item, connecting first if need be and the backoff allows.
+    async fn publish<T: ?Sized>(
+        &mut self,
+        shared: &Shared<T>,
+        json: Vec<u8>,
+    ) -> Result<usize, PublishError> {
+        let mut connection = self.connection(shared).await?;
+        let published = connection.publish::<_, _, usize>(&shared.channel, json);
+        match tokio::time::timeout(shared.options.publish_timeout, published).await {
+            Ok(Ok(instances)) => Ok(instances),
+            Ok(Err(err)) => {
+                self.connection = None;
+                self.lose(shared, &err.to_string());
+                Err(PublishError::Unavailable(err.to_string()))
+            }
+            Err(_) => Err(PublishError::TimedOut),
+        }
+    }
+
+    /// The connection, made if there is none and the backoff allows.
+    async fn connection<T: ?Sized>(
+        &mut self,
+        shared: &Shared<T>,
+    ) -> Result<MultiplexedConnection, PublishError> {
+        if let Some(connection) = &self.connection {
+            return Ok(connection.clone());
+        }
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return Err(PublishError::Unavailable("reconnecting".into()));
+        }
+        let connecting = shared.client.get_multiplexed_async_connection();
+        let why = match tokio::time::timeout(shared.options.connect_timeout, connecting).await {
+            Ok(Ok(connection)) => {
+                if self.lost {
+                    tracing::info!(channel = %shared.channel, "publishing to Redis again");
+                }
+                *self = Publisher {
+                    connection: Some(connection.clone()),
+                    retry_at: None,
+                    backoff: FIRST_BACKOFF,
+                    lost: false,
+                };
+                return Ok(connection);
+            }
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => "connecting timed out".to_owned(),
+        };
+        self.lose(shared, &why);
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(LAST_BACKOFF);
+        Err(PublishError::Unavailable(why))
+    }
+
+    /// Redis is lost for publishing: logged once an outage.
+    fn lose<T: ?Sized>(&mut self, shared: &Shared<T>, why: &str) {
+        if !self.lost {
+            tracing::warn!(channel = %shared.channel, error = %why, "cannot publish to Redis; items are lost until it is back");
+        }
+        self.lost = true;
     }
 }
 

@@ -93,6 +93,12 @@ async fn publish(feed: State<'_, Feed>, n: u64) -> String {
     }
 }
 
+/// Publishes `n` without waiting, from a sync method.
+#[rpc_method]
+fn tell(feed: State<'_, Feed>, n: u64) -> bool {
+    feed.numbers.send(&n).is_ok()
+}
+
 /// A plain call, which must never wait on Redis.
 #[rpc_method]
 fn add(a: u64, b: u64) -> u64 {
@@ -111,6 +117,7 @@ async fn instance(url: &str) -> SocketAddr {
     router.register(numbers::method()).unwrap();
     router.register(publish::method()).unwrap();
     router.register(add::method()).unwrap();
+    router.register(tell::method()).unwrap();
     let listener = rpc_hyper::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(rpc_hyper::serve(listener, router).into_future());
@@ -232,10 +239,17 @@ async fn what_one_instance_publishes_reaches_the_subscribers_of_both() {
             "2"
         );
     }
+    // From a sync method, not waiting: after what came before, in order.
+    for n in 12..15 {
+        assert_eq!(
+            request(&mut on_b, "tell", serde_json::json!([n])).await,
+            true
+        );
+    }
     // Each instance's subscriber sees every item, in the order it was published.
     for ws in [&mut on_a, &mut on_b] {
-        let seen = items(ws, 5).await;
-        assert_eq!(seen, [7, 8, 9, 10, 11]);
+        let seen = items(ws, 8).await;
+        assert_eq!(seen, [7, 8, 9, 10, 11, 12, 13, 14]);
     }
 }
 
@@ -366,7 +380,14 @@ async fn while_redis_does_not_answer_publishes_time_out_and_wait_in_bounded_numb
     pause.wait().unwrap();
     let items: Vec<u64> = (0..50).collect();
     let publishes = items.iter().map(|n| feed.publish(n));
+    let asked = Instant::now();
     let outcomes = futures_util::future::join_all(publishes).await;
+    // Every caller has its answer within its timeout (and a little scheduling).
+    assert!(
+        asked.elapsed() < Duration::from_millis(200 + 300),
+        "{:?}",
+        asked.elapsed()
+    );
     let (busy, timed_out) =
         outcomes
             .iter()
@@ -375,9 +396,10 @@ async fn while_redis_does_not_answer_publishes_time_out_and_wait_in_bounded_numb
                 Err(PublishError::TimedOut) => (busy, timed_out + 1),
                 other => panic!("a publish to a paused Redis gave {other:?}"),
             });
-    // At most four waited, each for its timeout; the rest were turned away at once.
-    assert_eq!(timed_out, 4);
-    assert_eq!(busy, 46);
+    // Four waited their turn (and one, perhaps, was being published), each for its timeout;
+    // the rest were turned away at once.
+    assert!((4..=5).contains(&timed_out), "{timed_out} timed out");
+    assert_eq!(busy + timed_out, 50);
     Command::new("kill")
         .args(["-CONT", &redis.child.id().to_string()])
         .status()
