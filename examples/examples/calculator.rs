@@ -40,6 +40,9 @@ Options:
                          in FILE (PEM); needs --tls-key. SIGHUP reads both files again
   --tls-key FILE         the certificate's private key (PEM)
   --tls-client-ca FILE   require a client certificate signed by a CA in FILE (PEM): mutual TLS
+  --redis URL            feed subscribe_results through the Redis at URL (redis://host:port/):
+                         every calculator on it sees the results computed on any (needs the
+                         `redis` feature: cargo run --example calculator --features redis)
   --allow-origin ORIGIN  let browser pages from ORIGIN (such as http://localhost:8000) open a
                          WebSocket; repeatable. Clients that send no Origin are always let in
   -h, --help             print this help
@@ -57,6 +60,7 @@ struct Options {
     tls_cert: Option<String>,
     tls_key: Option<String>,
     tls_client_ca: Option<String>,
+    redis: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -72,8 +76,16 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => return failure(&format!("cannot start the runtime: {err}")),
     };
-    // One router for every transport: a calculation over one is seen by the watchers of all.
-    let router = Arc::new(calculator::router());
+    // One router for every transport: a calculation over one is seen by the watchers of all
+    // (with --redis, by the watchers of every calculator on that Redis).
+    let calc = {
+        let _runtime = runtime.enter();
+        match calc(options.redis.as_deref()) {
+            Ok(calc) => calc,
+            Err(message) => return failure(&message),
+        }
+    };
+    let router = Arc::new(calculator::router_with(calc));
     let code = if options.stdio {
         runtime.block_on(serve_stdio(router, options.framing))
     } else {
@@ -97,6 +109,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         tls_cert: None,
         tls_key: None,
         tls_client_ca: None,
+        redis: None,
     };
     while let Some(arg) = args.next() {
         // `--name=value` is `--name value`.
@@ -127,6 +140,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "--tls-cert" => options.tls_cert = Some(value("cert.pem")?),
             "--tls-key" => options.tls_key = Some(value("key.pem")?),
             "--tls-client-ca" => options.tls_client_ca = Some(value("clients-ca.pem")?),
+            "--redis" => options.redis = Some(value("redis://127.0.0.1:6379/")?),
             "--framing" => {
                 options.framing = Some(match value("newline")?.as_str() {
                     "newline" => Framing::Newline,
@@ -349,6 +363,24 @@ fn say(line: &str) {
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}\n\n{USAGE}");
     ExitCode::from(2)
+}
+
+/// The calculator's shared state: its results fed locally, or through the Redis at `url`.
+fn calc(url: Option<&str>) -> Result<calculator::Calc, String> {
+    match url {
+        None => Ok(calculator::Calc::default()),
+        #[cfg(feature = "redis")]
+        Some(url) => {
+            let calc =
+                calculator::Calc::with_redis(url).map_err(|err| format!("--redis {url}: {err}"))?;
+            eprintln!("results fed through Redis at {url}");
+            Ok(calc)
+        }
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err("--redis needs the `redis` feature: \
+            cargo run --example calculator --features redis -- --redis URL"
+            .to_owned()),
+    }
 }
 
 fn failure(message: &str) -> ExitCode {

@@ -30,7 +30,33 @@ fn overflow() -> ErrorObject {
 /// What the calculator's methods share: the feed of results that `subscribe_results` watches.
 #[derive(Debug, Default)]
 pub struct Calc {
-    results: Broadcast<Computed>,
+    results: Results,
+}
+
+/// Where results go: to this process's watchers, or (`--redis`) to every instance's.
+#[derive(Debug)]
+enum Results {
+    Local(Broadcast<Computed>),
+    #[cfg(feature = "redis")]
+    Redis(rpc_redis::RedisFeed<Computed>),
+}
+
+impl Default for Results {
+    fn default() -> Self {
+        Results::Local(Broadcast::new())
+    }
+}
+
+impl Calc {
+    /// A calculator whose results are fed through the Redis at `url` (the `redis` feature):
+    /// every calculator on it sees the results computed on any. Made inside a tokio runtime.
+    #[cfg(feature = "redis")]
+    pub fn with_redis(url: &str) -> Result<Self, rpc_redis::redis::RedisError> {
+        let feed = rpc_redis::RedisFeed::new(url, "calculator:results")?;
+        Ok(Self {
+            results: Results::Redis(feed),
+        })
+    }
 }
 
 /// One successful calculation, as `subscribe_results` sends it: params by name, whichever
@@ -66,8 +92,19 @@ impl Calc {
             b,
             result,
         };
-        // A plain struct of numbers always serializes.
-        let _ = self.results.send(&computed);
+        match &self.results {
+            // A plain struct of numbers always serializes.
+            Results::Local(broadcast) => {
+                let _ = broadcast.send(&computed);
+            }
+            // Not waited for: the call answers at once. Lost if Redis is away (logged once).
+            #[cfg(feature = "redis")]
+            Results::Redis(feed) => {
+                if let Err(err) = feed.send(&computed) {
+                    tracing::debug!(error = %err, "a result was not fed to Redis");
+                }
+            }
+        }
     }
 }
 
@@ -205,7 +242,11 @@ pub async fn countdown(from: u64, interval_ms: Millis, sink: Sink<u64>) {
 /// `{"method": "add", "a": 2, "b": 3, "result": 5}`. `unsubscribe_results` ends it.
 #[rpc_subscription]
 pub async fn results(calc: State<'_, Calc>, sink: Sink<Computed>) {
-    calc.results.attach(sink).await;
+    match &calc.results {
+        Results::Local(broadcast) => broadcast.attach(sink).await,
+        #[cfg(feature = "redis")]
+        Results::Redis(feed) => feed.attach(sink).await,
+    }
 }
 
 /// The calculator's methods.
@@ -213,7 +254,15 @@ pub async fn results(calc: State<'_, Calc>, sink: Sink<Computed>) {
 /// # Panics
 /// Never: the names are distinct.
 pub fn router() -> Router<Calc> {
-    let mut router = Router::with_state(Calc::default());
+    router_with(Calc::default())
+}
+
+/// The calculator's methods, on `calc`.
+///
+/// # Panics
+/// Never: the names are distinct.
+pub fn router_with(calc: Calc) -> Router<Calc> {
+    let mut router = Router::with_state(calc);
     router
         .register(add::method())
         .and_then(|r| r.register(subtract::method()))

@@ -315,3 +315,73 @@ pub async fn start_binary(
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, url)
 }
+
+/// A `redis-server` of a test's, on a loopback port of its own, stopped when dropped.
+#[derive(Debug)]
+pub struct Redis {
+    child: std::process::Child,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Redis {
+    /// Starts one on a free port, or `None` (having said why) where there is no
+    /// `redis-server` to run; in CI, where `.ci/run` installs it, its absence fails the test.
+    pub fn start() -> Option<Redis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Redis::on(port)
+    }
+
+    /// Starts one on `port`; `None` as for [`Redis::start`].
+    pub fn on(port: u16) -> Option<Redis> {
+        let spawned = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(err) if std::env::var_os("CI").is_none() => {
+                eprintln!("skipped: no redis-server to run ({err}); install redis-server");
+                return None;
+            }
+            Err(err) => panic!("redis-server is needed in CI (.ci/run installs it): {err}"),
+        };
+        let redis = Redis { child, port };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < STEP, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(redis)
+    }
+
+    /// Where it listens, as a URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops it; its port is free again.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Redis {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,78 +1,21 @@
-//! The feed against a real Redis (`redis-server`, started here on a free loopback port and
-//! stopped by its process): across instances, through a restart, absent at start, at a
+//! rpc-redis's feed against a real Redis (`redis-server`, started on a free loopback port
+//! and stopped by its process): across instances, through a restart, absent at start, at a
 //! thousand subscribers, and while Redis does not answer.
 
 use std::collections::VecDeque;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use rpc_core::{rpc_method, rpc_subscription, Router, Sink, State};
 use rpc_redis::{FeedOptions, PublishError, RedisFeed};
+use rpc_tests::Redis;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-const STEP: Duration = Duration::from_secs(10);
-
-/// A `redis-server` of this test's, stopped when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    /// Starts one on a free port, or `None` (having said why) where there is no
-    /// `redis-server` to run; in CI, where `.ci/run` installs it, its absence fails the test.
-    fn start() -> Option<Redis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Redis::on(port)
-    }
-
-    fn on(port: u16) -> Option<Redis> {
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(err) if std::env::var_os("CI").is_none() => {
-                eprintln!("skipped: no redis-server to run ({err}); install redis-server");
-                return None;
-            }
-            Err(err) => panic!("redis-server is needed in CI (.ci/run installs it): {err}"),
-        };
-        let redis = Redis { child, port };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < STEP, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(redis)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+const STEP: Duration = rpc_tests::STEP;
 
 struct Feed {
     numbers: RedisFeed<u64>,
@@ -374,7 +317,7 @@ async fn while_redis_does_not_answer_publishes_time_out_and_wait_in_bounded_numb
     }
     // Redis stops answering for a while (it is paused, not gone).
     let mut pause = Command::new("kill")
-        .args(["-STOP", &redis.child.id().to_string()])
+        .args(["-STOP", &redis.pid().to_string()])
         .spawn()
         .unwrap();
     pause.wait().unwrap();
@@ -401,7 +344,7 @@ async fn while_redis_does_not_answer_publishes_time_out_and_wait_in_bounded_numb
     assert!((4..=5).contains(&timed_out), "{timed_out} timed out");
     assert_eq!(busy + timed_out, 50);
     Command::new("kill")
-        .args(["-CONT", &redis.child.id().to_string()])
+        .args(["-CONT", &redis.pid().to_string()])
         .status()
         .unwrap();
     let started = Instant::now();
