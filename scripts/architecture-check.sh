@@ -29,8 +29,8 @@ if [ -n "$extra" ]; then
     failed=1
 fi
 
-# No crate below depends on one above: rpc-core and rpc-macros never on rpc-hyper.
-for lower in rpc-core rpc-macros; do
+# No crate below depends on one above: rpc-core, rpc-macros and rpc-redis never on rpc-hyper.
+for lower in rpc-core rpc-macros rpc-redis; do
     if deps "$lower" --all-features | grep -qx rpc-hyper; then
         echo "$lower depends on rpc-hyper" >&2
         failed=1

@@ -63,6 +63,9 @@ pub(crate) struct Protocols {
     /// TLS, when the server serves it: every connection's handshake comes first.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::Acceptor>,
+    /// Whether each connection opens with a PROXY header, and how long it may take to come.
+    #[cfg(feature = "proxy-protocol")]
+    pub(crate) proxy_protocol: Option<Duration>,
     /// The proxies trusted to name the client ([`Serve::trusted_proxies`]).
     ///
     /// [`Serve::trusted_proxies`]: crate::Serve::trusted_proxies
@@ -94,6 +97,8 @@ impl Protocols {
             #[cfg(feature = "tls")]
             tls: None,
             trusted: None,
+            #[cfg(feature = "proxy-protocol")]
+            proxy_protocol: None,
         }
     }
 }
@@ -111,11 +116,20 @@ pub(crate) const LINGER_TOTAL: Duration = Duration::from_secs(10);
 pub(crate) async fn serve_connection<T: HttpService>(
     protocols: Arc<Protocols>,
     service: T,
-    stream: TcpStream,
-    peer: SocketAddr,
+    #[cfg_attr(not(feature = "proxy-protocol"), allow(unused_mut))] mut stream: TcpStream,
+    #[cfg_attr(not(feature = "proxy-protocol"), allow(unused_mut))] mut peer: SocketAddr,
     control: Arc<Control>,
     slot: Option<OwnedSemaphorePermit>,
 ) {
+    // The balancer's header comes before anything else, TLS's handshake included: the
+    // client it names is the connection's peer from here on.
+    #[cfg(feature = "proxy-protocol")]
+    if let Some(timeout) = protocols.proxy_protocol {
+        match crate::proxy::read_header(&mut stream, peer, timeout).await {
+            Some(client) => peer = client,
+            None => return,
+        }
+    }
     let connection = Connection {
         peer: PeerAddr(peer),
         id: ConnectionId::next(),

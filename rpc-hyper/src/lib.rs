@@ -42,6 +42,7 @@
 //! | `ws` | off | WebSocket on the RPC path, on the same port (see [WebSocket](#websocket)); with `client`, the client's WebSocket transport | tokio-tungstenite (without TLS), futures-util, sha1 and a few more |
 //! | `tls` | off | the server serves TLS ([`Serve::tls`], the `tls` module: HTTP/1.1, h2 by ALPN and `wss://` on one port, a handshake time limit, rotation, client certificates in the context; the stream transport's TCP listener too); with `client`, `https://` and (with `ws`) `wss://` URLs: the Mozilla roots compiled in beside the builder's own (`add_root_certificate`), or the user's own `rustls::ClientConfig` (`tls_config`). rustls on ring (named explicitly, never the process default), TLS 1.3 and 1.2, X25519 first | rustls, ring, webpki-roots, tokio-rustls (15 crates) |
 //! | `tls-native-roots` | off | with `client` and `tls`, the platform's trust store (read once, with rustls-native-certs) beside the compiled-in roots | rustls-native-certs, openssl-probe |
+//! | `proxy-protocol` | off | the PROXY protocol, versions 1 and 2, on HTTP listeners when `Serve::proxy_protocol` asks: the client's address from a balancer that passes connections through, read before TLS | ppp |
 //! | `client` | off | the client (see the `client` module): calls, notifications, batches over HTTP/1.1 or h2c, and with `ws` over a WebSocket with subscriptions; rpc-core's `client` (the typed stubs) | serde, serde_json; hyper's client side (want, try-lock), which h2c uses (HTTP/1.1 is the client's own exchange, on httparse, hyper's parser) |
 //! | `stream` | off | a router over any byte stream, `AsyncRead + AsyncWrite` (see the `stream` module): newline-delimited, `Content-Length` or concatenated JSON | tokio-util (its codecs only), futures-util |
 //! | `stdio` | off | `stream` on stdin and stdout (`stream::stdio`) | tokio's `io-std` |
@@ -188,6 +189,8 @@ mod h2c;
 mod head;
 mod http;
 mod local;
+#[cfg(feature = "proxy-protocol")]
+mod proxy;
 mod response;
 mod serve;
 mod served;

@@ -102,6 +102,8 @@ struct ServerConfig {
     keep_buffers_up_to: usize,
     shutdown_delay: Duration,
     trusted: Option<Arc<crate::TrustedProxies>>,
+    #[cfg(feature = "proxy-protocol")]
+    proxy_protocol: bool,
 }
 
 impl Default for ServerConfig {
@@ -114,6 +116,8 @@ impl Default for ServerConfig {
             keep_buffers_up_to: DEFAULT_KEEP_BUFFERS_UP_TO,
             shutdown_delay: Duration::ZERO,
             trusted: None,
+            #[cfg(feature = "proxy-protocol")]
+            proxy_protocol: false,
         }
     }
 }
@@ -195,6 +199,20 @@ impl<T> Serve<T> {
     /// ```
     pub fn trusted_proxies(mut self, proxies: crate::TrustedProxies) -> Self {
         self.config.trusted = Some(Arc::new(proxies));
+        self
+    }
+
+    /// Reads the PROXY protocol (HAProxy's, versions 1 and 2; the `proxy-protocol` feature)
+    /// on every connection: a balancer that passes connections through (TLS included) sends
+    /// a header naming the client first, and the server reads it before anything else,
+    /// within the header read timeout. The client it names is the connection's peer
+    /// (`PeerAddr` in the calls' context, and the address trusted proxies are looked for
+    /// behind); a `LOCAL` header (the balancer's own health check) leaves the balancer's. Only
+    /// when asked, and then required: a connection that does not open with a valid header is
+    /// closed, so that no client can name an address of its choosing.
+    #[cfg(feature = "proxy-protocol")]
+    pub fn proxy_protocol(mut self) -> Self {
+        self.config.proxy_protocol = true;
         self
     }
 
@@ -304,6 +322,10 @@ async fn run<T: HttpService, F: Future<Output = ()> + Send>(
     } = serve;
     let mut protocols = Protocols::new();
     protocols.trusted = config.trusted.clone();
+    #[cfg(feature = "proxy-protocol")]
+    {
+        protocols.proxy_protocol = config.proxy_protocol.then_some(config.header_read_timeout);
+    }
     #[cfg(feature = "tls")]
     {
         protocols.tls = tls.map(|tls| crate::tls::Acceptor::http(tls, crate::connection::ALPN));

@@ -16,6 +16,8 @@ use tokio::net::TcpStream;
 mod parking;
 #[path = "../pki/mod.rs"]
 mod pki;
+#[cfg(feature = "proxy-protocol")]
+mod proxied;
 mod refusals;
 use pki::{Ca, Leaf};
 
@@ -60,7 +62,14 @@ pub(crate) fn router() -> Router {
     router.register(whoami::method()).unwrap();
     router.register(countdown::method()).unwrap();
     router.register(big::method()).unwrap();
+    router.register(peer::method()).unwrap();
     router
+}
+
+/// The peer the call's context names.
+#[rpc_method]
+fn peer(peer: Ext<'_, rpc_core::PeerAddr>) -> String {
+    peer.0.to_string()
 }
 
 /// Our server on loopback with `tls`, at most `max` connections at once.

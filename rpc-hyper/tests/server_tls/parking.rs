@@ -20,7 +20,10 @@ fn request(body: &str) -> String {
 
 /// Reads one answer (head and a `Content-Length` body) from `tls`; fails if the server closes
 /// or says it will.
-async fn answer<T: tokio::io::AsyncRead + Unpin>(tls: &mut T, held: &mut Vec<u8>) -> String {
+pub(crate) async fn answer<T: tokio::io::AsyncRead + Unpin>(
+    tls: &mut T,
+    held: &mut Vec<u8>,
+) -> String {
     use tokio::io::AsyncReadExt;
     loop {
         if let Some(end) = held.windows(4).position(|w| w == b"\r\n\r\n") {
