@@ -25,6 +25,8 @@ use http::HeaderMap;
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies {
     networks: Vec<(IpAddr, u8)>,
+    /// Whether the proxies write `Forwarded` (RFC 7239), not `X-Forwarded-For`.
+    rfc7239: bool,
 }
 
 /// A proxy that is neither an address nor a network in CIDR notation.
@@ -53,7 +55,19 @@ impl TrustedProxies {
                 parse_network(text.as_ref()).ok_or_else(|| InvalidProxy(text.as_ref().into()))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { networks })
+        Ok(Self {
+            networks,
+            rfc7239: false,
+        })
+    }
+
+    /// Reads `Forwarded` (RFC 7239) instead of `X-Forwarded-For`, the header most balancers
+    /// write (AWS's, nginx's usual setup, HAProxy's `forwardfor`). Only the header the
+    /// proxies write is read: one they pass through untouched is the client's to fill in.
+    #[must_use]
+    pub fn forwarded_header(mut self) -> Self {
+        self.rfc7239 = true;
+        self
     }
 
     /// Whether `addr` is one of the proxies. An IPv4 address mapped into IPv6 is matched as
@@ -65,41 +79,31 @@ impl TrustedProxies {
             .any(|&(network, len)| in_network(addr, network, len))
     }
 
-    /// The client's address for a request from `peer` with `headers`: the nearest address in
-    /// the forwarding chain that is not a trusted proxy, when `peer` is one; `peer` itself
-    /// otherwise, or when the chain cannot be read (a hop named `unknown` or by an obfuscated
-    /// name, a malformed entry).
+    /// The client's address for a request from `peer` with `headers`: walking the
+    /// forwarding chain from the nearest hop outwards, the first address that is not a
+    /// trusted proxy, when `peer` is one; `peer` itself otherwise. Only the hops our proxies
+    /// wrote are read, so what a client puts farther out cannot matter: a hop among them that
+    /// cannot be read (`unknown`, an obfuscated name, a malformed entry) leaves `peer`. When
+    /// every hop is a proxy of ours, the farthest is the best known.
     pub(crate) fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if !self.contains(peer) {
             return peer;
         }
-        let forwarded = headers.get_all(FORWARDED);
-        let chain: Option<Vec<IpAddr>> = if forwarded.iter().next().is_some() {
-            forwarded
-                .iter()
-                .flat_map(|value| split(value.as_bytes()))
-                .map(forwarded_for)
-                .collect()
+        let (name, read): (_, HopReader) = if self.rfc7239 {
+            (FORWARDED.as_str(), forwarded_for)
         } else {
-            headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .flat_map(|value| split(value.as_bytes()))
-                .map(|hop| parse_ip(hop.trim_ascii()))
-                .collect()
+            ("x-forwarded-for", |hop| parse_hop(hop.trim_ascii()))
         };
-        let Some(chain) = chain else {
-            return peer;
-        };
-        // From the nearest hop outwards: the first that is not a proxy of ours is the client;
-        // when every hop is, the farthest is the best known.
-        chain
-            .iter()
-            .rev()
-            .copied()
-            .find(|&hop| !self.contains(hop))
-            .or_else(|| chain.first().copied())
-            .unwrap_or(peer)
+        let lines: Vec<&[u8]> = headers.get_all(name).iter().map(|v| v.as_bytes()).collect();
+        let mut farthest = None;
+        for hop in lines.iter().rev().flat_map(|&line| split(line).rev()) {
+            match read(hop) {
+                None => return peer,
+                Some(hop) if !self.contains(hop) => return hop,
+                Some(hop) => farthest = Some(hop),
+            }
+        }
+        farthest.unwrap_or(peer)
     }
 }
 
@@ -110,8 +114,11 @@ impl TrustedProxies {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ClientAddr(pub IpAddr);
 
+/// Reads one hop of a forwarding header.
+type HopReader = fn(&[u8]) -> Option<IpAddr>;
+
 /// The comma-separated elements of a header value.
-fn split(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+fn split(value: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
     value.split(|&b| b == b',')
 }
 
@@ -127,16 +134,27 @@ fn forwarded_for(element: &[u8]) -> Option<IpAddr> {
         .strip_prefix(b"\"")
         .and_then(|v| v.strip_suffix(b"\""))
         .unwrap_or(value);
-    // `[2001:db8::1]:4711`, `[2001:db8::1]`, `192.0.2.43:47011` or `192.0.2.43`.
+    parse_hop(value)
+}
+
+/// One hop's address: `[2001:db8::1]:4711`, `[2001:db8::1]`, `2001:db8::1`,
+/// `192.0.2.43:47011` or `192.0.2.43` (some proxies write the port in `X-Forwarded-For`).
+fn parse_hop(value: &[u8]) -> Option<IpAddr> {
     if let Some(rest) = value.strip_prefix(b"[") {
         let end = rest.iter().position(|&b| b == b']')?;
         return parse_ip(&rest[..end]);
     }
-    let host = match value.iter().position(|&b| b == b':') {
-        Some(colon) => &value[..colon],
-        None => value,
-    };
-    parse_ip(host)
+    if let Some(ip) = parse_ip(value) {
+        return Some(ip);
+    }
+    // An IPv4 address and a port (an IPv6 address without brackets parsed above).
+    let colon = value.iter().position(|&b| b == b':')?;
+    let ip = parse_ip(&value[..colon]).filter(IpAddr::is_ipv4)?;
+    std::str::from_utf8(&value[colon + 1..])
+        .ok()?
+        .parse::<u16>()
+        .ok()?;
+    Some(ip)
 }
 
 fn parse_ip(text: &[u8]) -> Option<IpAddr> {
@@ -148,10 +166,18 @@ fn parse_network(text: &str) -> Option<(IpAddr, u8)> {
         Some((addr, len)) => (addr, Some(len.parse::<u8>().ok()?)),
         None => (text, None),
     };
-    let addr = canonical(addr.trim().parse().ok()?);
-    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let written: IpAddr = addr.trim().parse().ok()?;
+    let max = if written.is_ipv4() { 32 } else { 128 };
     let len = len.unwrap_or(max);
-    (len <= max).then_some((addr, len))
+    if len > max {
+        return None;
+    }
+    // A network of IPv4 addresses mapped into IPv6 is matched as the IPv4 network it is.
+    let addr = canonical(written);
+    match (written, addr) {
+        (IpAddr::V6(_), IpAddr::V4(_)) => Some((addr, len.checked_sub(96)?)),
+        _ => Some((addr, len)),
+    }
 }
 
 /// An IPv4 address mapped into IPv6 as the IPv4 address.

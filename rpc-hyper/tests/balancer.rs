@@ -162,8 +162,17 @@ async fn the_client_address_comes_from_trusted_proxies_headers_only() {
     // From a trusted proxy (this test, on loopback): the nearest hop it names.
     let trusting = start(Some(TrustedProxies::new(["127.0.0.0/8", "::1"]).unwrap()));
     assert_eq!(answered_client(trusting, forwarded).await, "203.0.113.9");
+    // `Forwarded` is read only from proxies said to write it.
     let rfc7239 = "Forwarded: for=\"[2001:db8::7]:4711\";proto=https\r\n";
-    assert_eq!(answered_client(trusting, rfc7239).await, "2001:db8::7");
+    assert_eq!(answered_client(trusting, rfc7239).await, "127.0.0.1");
+    let writing_rfc7239 = TrustedProxies::new(["127.0.0.0/8"])
+        .unwrap()
+        .forwarded_header();
+    let trusting_rfc7239 = start(Some(writing_rfc7239));
+    assert_eq!(
+        answered_client(trusting_rfc7239, rfc7239).await,
+        "2001:db8::7"
+    );
     assert_eq!(answered_client(trusting, "").await, "127.0.0.1");
 
     // From a peer that is no proxy of ours: the peer, whatever it claims.

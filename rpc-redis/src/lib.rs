@@ -74,6 +74,8 @@ use tokio::task::JoinHandle;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// The longest wait between attempts to connect.
 const LAST_BACKOFF: Duration = Duration::from_secs(5);
+/// How often the listener makes sure its link to Redis is still there.
+const LIVENESS: Duration = Duration::from_secs(10);
 
 /// How a feed talks to Redis.
 #[derive(Clone, Debug)]
@@ -367,14 +369,38 @@ impl Publisher {
         let mut connection = self.connection(shared).await?;
         let published = connection.publish::<_, _, usize>(&shared.channel, json);
         match tokio::time::timeout(shared.options.publish_timeout, published).await {
-            Ok(Ok(instances)) => Ok(instances),
+            Ok(Ok(instances)) => {
+                if self.lost {
+                    tracing::info!(channel = %shared.channel, "publishing to Redis again");
+                    self.lost = false;
+                }
+                Ok(instances)
+            }
             Ok(Err(err)) => {
-                self.connection = None;
-                self.lose(shared, &err.to_string());
+                // The link is gone: connect again (after the backoff). A refusal of Redis's
+                // own (read-only after a failover, out of memory) leaves the link as it is.
+                if err.is_io_error() || err.is_connection_dropped() || err.is_unrecoverable_error()
+                {
+                    self.drop_connection(shared, &err.to_string());
+                } else {
+                    self.lose(shared, &err.to_string());
+                }
                 Err(PublishError::Unavailable(err.to_string()))
             }
-            Err(_) => Err(PublishError::TimedOut),
+            Err(_) => {
+                // No answer: the link may be half-open (a network cut); start over.
+                self.drop_connection(shared, "Redis did not answer in time");
+                Err(PublishError::TimedOut)
+            }
         }
+    }
+
+    /// Forgets the connection; the next item connects again once the backoff allows.
+    fn drop_connection<T: ?Sized>(&mut self, shared: &Shared<T>, why: &str) {
+        self.connection = None;
+        self.lose(shared, why);
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(LAST_BACKOFF);
     }
 
     /// The connection, made if there is none and the backoff allows.
@@ -391,15 +417,10 @@ impl Publisher {
         let connecting = shared.client.get_multiplexed_async_connection();
         let why = match tokio::time::timeout(shared.options.connect_timeout, connecting).await {
             Ok(Ok(connection)) => {
-                if self.lost {
-                    tracing::info!(channel = %shared.channel, "publishing to Redis again");
-                }
-                *self = Publisher {
-                    connection: Some(connection.clone()),
-                    retry_at: None,
-                    backoff: FIRST_BACKOFF,
-                    lost: false,
-                };
+                // `lost` stays until an item is published: logged once an outage.
+                self.connection = Some(connection.clone());
+                self.retry_at = None;
+                self.backoff = FIRST_BACKOFF;
                 return Ok(connection);
             }
             Ok(Err(err)) => err.to_string(),
@@ -434,11 +455,26 @@ async fn listen<T: ?Sized + Serialize>(shared: Arc<Shared<T>>) {
             Ok(Ok(pubsub)) => {
                 shared.listening(true, "");
                 backoff = FIRST_BACKOFF;
-                let mut messages = pubsub.into_on_message();
-                while let Some(message) = messages.next().await {
-                    shared.deliver(message.get_payload_bytes());
+                let (mut control, mut messages) = pubsub.split();
+                // A link that goes half-open (a network cut) never ends the stream: a ping
+                // each period, answered in time, says it is still there.
+                let mut pings = tokio::time::interval(LIVENESS);
+                pings.tick().await;
+                loop {
+                    tokio::select! {
+                        message = messages.next() => match message {
+                            Some(message) => shared.deliver(message.get_payload_bytes()),
+                            None => break "the connection closed".to_owned(),
+                        },
+                        _ = pings.tick() => {
+                            let ping = control.ping::<redis::Value>();
+                            let answered = tokio::time::timeout(shared.options.connect_timeout, ping).await;
+                            if !matches!(answered, Ok(Ok(_))) {
+                                break "Redis did not answer a ping".to_owned();
+                            }
+                        }
+                    }
                 }
-                "the connection closed".to_owned()
             }
             Ok(Err(err)) => err.to_string(),
             Err(_) => "connecting timed out".to_owned(),

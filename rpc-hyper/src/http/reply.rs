@@ -35,7 +35,10 @@ pub(super) fn json_response(answer: Option<Vec<u8>>) -> Response<ResponseBody> {
 ///
 /// An endpoint served by [`serve`](crate::serve) answers it at `/health` itself
 /// ([`RpcService::health_path`](crate::RpcService::health_path)); a service of your own can
-/// answer it anywhere, an axum handler at its own route say, by returning this.
+/// answer it anywhere, an axum handler at its own route say, by returning this. It reads the
+/// server's state from the connection's task, so over HTTP/2 (whose requests run on tasks of
+/// their own) or behind a `tower::Buffer` it answers `200` throughout: call it from a
+/// service's `call`, or serve the check over HTTP/1.
 pub fn health_response() -> Response<ResponseBody> {
     let mut response = if Connection::server_stopping() {
         let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n");

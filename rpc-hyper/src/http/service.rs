@@ -139,7 +139,8 @@ impl<S: Send + Sync + 'static> RpcService<S> {
         self
     }
 
-    /// Answers the server's health check at `path` (`GET` or `HEAD`): `200 OK` while the
+    /// Answers the server's health check at `path` (`GET` or `HEAD`; a path other than the
+    /// RPC path, where a `GET` is refused or upgraded to a WebSocket): `200 OK` while the
     /// server serves, `503 Service Unavailable` once its shutdown has begun (see
     /// [`health_response`](crate::health_response)). [`serve`](crate::serve) serves an
     /// endpoint's health check at `/health` unless told otherwise; a mounted endpoint has
