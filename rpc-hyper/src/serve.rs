@@ -184,7 +184,8 @@ impl<T> Serve<T> {
         self
     }
 
-    /// Believes the forwarding headers (`Forwarded`, else `X-Forwarded-For`) of requests
+    /// Believes the forwarding header (`X-Forwarded-For`, or `Forwarded` with
+    /// [`TrustedProxies::forwarded_header`](crate::TrustedProxies::forwarded_header)) of requests
     /// that come from `proxies`: each request's [`ClientAddr`](crate::ClientAddr), in its
     /// extensions and its calls' context, is then the address behind them. Never by
     /// default: a client could name any address in a header.
