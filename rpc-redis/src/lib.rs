@@ -74,8 +74,6 @@ use tokio::task::JoinHandle;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// The longest wait between attempts to connect.
 const LAST_BACKOFF: Duration = Duration::from_secs(5);
-/// How often the listener makes sure its link to Redis is still there.
-const LIVENESS: Duration = Duration::from_secs(10);
 
 /// How a feed talks to Redis.
 #[derive(Clone, Debug)]
@@ -83,6 +81,7 @@ pub struct FeedOptions {
     publish_timeout: Duration,
     connect_timeout: Duration,
     max_publishing: usize,
+    ping_interval: Duration,
 }
 
 impl Default for FeedOptions {
@@ -91,6 +90,7 @@ impl Default for FeedOptions {
             publish_timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(1),
             max_publishing: 256,
+            ping_interval: Duration::from_secs(10),
         }
     }
 }
@@ -109,6 +109,15 @@ impl FeedOptions {
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// How often the listener pings Redis to make sure its link is still there (10 s by
+    /// default): one that is not answered within the connect timeout is taken for lost (a
+    /// network cut leaves a link half-open, never closed), and the listener connects again.
+    #[must_use]
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval.max(Duration::from_millis(1));
         self
     }
 
@@ -458,7 +467,7 @@ async fn listen<T: ?Sized + Serialize>(shared: Arc<Shared<T>>) {
                 let (mut control, mut messages) = pubsub.split();
                 // A link that goes half-open (a network cut) never ends the stream: a ping
                 // each period, answered in time, says it is still there.
-                let mut pings = tokio::time::interval(LIVENESS);
+                let mut pings = tokio::time::interval(shared.options.ping_interval);
                 pings.tick().await;
                 loop {
                     tokio::select! {

@@ -355,3 +355,36 @@ async fn while_redis_does_not_answer_publishes_time_out_and_wait_in_bounded_numb
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_that_stops_answering_is_found_by_its_ping_and_made_again() {
+    let Some(redis) = Redis::start() else { return };
+    let options = FeedOptions::default()
+        .ping_interval(Duration::from_millis(200))
+        .connect_timeout(Duration::from_millis(200));
+    let feed = RedisFeed::<u64>::with_options(&redis.url(), "liveness", options).unwrap();
+    let until = |listening: bool| {
+        let feed = &feed;
+        async move {
+            let started = Instant::now();
+            while feed.is_listening() != listening {
+                assert!(started.elapsed() < STEP, "never {listening}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    until(true).await;
+    // A paused Redis keeps the connection open and answers nothing, as a network cut does:
+    // only the unanswered ping tells.
+    let signal = |which: &str| {
+        let status = Command::new("kill")
+            .args([which, &redis.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    signal("-STOP");
+    until(false).await;
+    signal("-CONT");
+    until(true).await;
+}
