@@ -3,6 +3,7 @@
 
 mod body;
 mod future;
+mod health;
 mod reply;
 mod service;
 mod services;

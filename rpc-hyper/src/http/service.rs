@@ -13,6 +13,7 @@ use rpc_core::{ErrorObject, NotSync, Router};
 use tracing::Instrument;
 
 use super::future::{Answering, ResponseFuture};
+use super::health::Health;
 use super::reply::{health_response, is_json, json_response, request_span, Refusal};
 use crate::head::Head;
 use crate::local::Connection;
@@ -68,24 +69,12 @@ impl<S> Clone for Inner<S> {
 #[derive(Clone, Debug)]
 pub(super) struct Config {
     path: Path,
-    health: Health,
+    pub(super) health: Health,
     pub(super) max_body_size: usize,
     pub(super) body_timeout: Duration,
     request_timeout: Option<Duration>,
     #[cfg(feature = "ws")]
     pub(super) ws: crate::ws::Config,
-}
-
-/// Where the endpoint answers its server's health check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Health {
-    /// Not chosen: at `/health` when [`serve`](crate::serve) serves the endpoint itself;
-    /// nowhere when it is mounted in another router.
-    Unset,
-    /// At this path.
-    At(Box<str>),
-    /// Nowhere.
-    Off,
 }
 
 /// Which paths the endpoint answers on.
@@ -136,25 +125,6 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     #[must_use]
     pub fn any_path(mut self) -> Self {
         self.config_mut().path = Path::Any;
-        self
-    }
-
-    /// Answers the server's health check at `path` (`GET` or `HEAD`; a path other than the
-    /// RPC path, where a `GET` is refused or upgraded to a WebSocket): `200 OK` while the
-    /// server serves, `503 Service Unavailable` once its shutdown has begun (see
-    /// [`health_response`](crate::health_response)). [`serve`](crate::serve) serves an
-    /// endpoint's health check at `/health` unless told otherwise; a mounted endpoint has
-    /// none unless given one.
-    #[must_use]
-    pub fn health_path(mut self, path: &str) -> Self {
-        self.config_mut().health = Health::At(path.into());
-        self
-    }
-
-    /// Answers no health check.
-    #[must_use]
-    pub fn no_health_check(mut self) -> Self {
-        self.config_mut().health = Health::Off;
         self
     }
 
@@ -315,17 +285,6 @@ impl<S: Send + Sync + 'static> RpcService<S> {
     pub(super) fn linger_after_refusal(&self) {
         let bytes = self.inner.config.max_body_size.saturating_mul(2);
         Connection::linger_before_close(bytes.max(1024 * 1024));
-    }
-
-    /// Whether `request` is the server's health check.
-    fn is_health_check<B>(&self, request: &Request<B>) -> bool {
-        match &self.inner.config.health {
-            Health::At(path) => {
-                request.uri().path() == &**path
-                    && (request.method() == Method::GET || request.method() == Method::HEAD)
-            }
-            Health::Unset | Health::Off => false,
-        }
     }
 
     /// Checks everything that can be checked before the body is read; a refusal says
